@@ -1,0 +1,71 @@
+# Access: origins, travel times by mode, 1/2/3-hour isochrones and the hexagon surface.
+
+
+rule origins:
+    input:
+        places="data/{study}/network/places.parquet",
+        units="data/{study}/network/admin_units.gpkg",
+        stations="data/{study}/network/rail_stations.parquet",
+        road_graph="data/{study}/network/road_graph.npz",
+    output:
+        origins="data/{study}/access/origins.gpkg",
+    log:
+        "logs/{study}/origins.log",
+    benchmark:
+        "benchmarks/results/{study}/origins.tsv"
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    params:
+        study=study_config,
+    script:
+        "../scripts/origins.py"
+
+
+rule travel_times:
+    input:
+        graph="data/{study}/network/{mode}_graph.npz",
+        origins="data/{study}/access/origins.gpkg",
+    output:
+        times="data/{study}/access/travel_times_{mode}.npz",
+    log:
+        "logs/{study}/travel_times_{mode}.log",
+    benchmark:
+        "benchmarks/results/{study}/travel_times_{mode}.tsv"
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+    params:
+        study=study_config,
+    script:
+        "../scripts/travel_times.py"
+
+
+rule isochrones:
+    input:
+        origins="data/{study}/access/origins.gpkg",
+        road_edges="data/{study}/network/road_edges.parquet",
+        road_graph="data/{study}/network/road_graph.npz",
+        multimodal_graph="data/{study}/network/multimodal_graph.npz",
+        times_road="data/{study}/access/travel_times_road.npz",
+        times_multimodal="data/{study}/access/travel_times_multimodal.npz",
+        units="data/{study}/network/admin_units.gpkg",
+    output:
+        isochrones="data/{study}/access/isochrones.gpkg",
+    log:
+        "logs/{study}/isochrones.log",
+    benchmark:
+        "benchmarks/results/{study}/isochrones.tsv"
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+    params:
+        study=study_config,
+    script:
+        "../scripts/isochrones.py"

@@ -1,0 +1,57 @@
+# Maps and report: the Folium map, the one-page review report and the result tables.
+
+
+rule map:
+    input:
+        units="data/{study}/network/admin_units.gpkg",
+        road_edges="data/{study}/network/road_edges.parquet",
+        rail_edges="data/{study}/network/rail_edges.parquet",
+        stations="data/{study}/network/rail_stations.parquet",
+        origins="data/{study}/access/origins.gpkg",
+        isochrones="data/{study}/access/isochrones.gpkg",
+        gaps="data/{study}/gaps/gaps.gpkg",
+        corridors="data/{study}/integration/corridors.gpkg",
+    output:
+        html="maps/{study}/index.html",
+    log:
+        "logs/{study}/map.log",
+    benchmark:
+        "benchmarks/results/{study}/map.tsv"
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        study=study_config,
+    script:
+        "../scripts/map.py"
+
+
+rule report:
+    input:
+        units="data/{study}/network/admin_units.gpkg",
+        road_edges="data/{study}/network/road_edges.parquet",
+        rail_edges="data/{study}/network/rail_edges.parquet",
+        stations="data/{study}/network/rail_stations.parquet",
+        origins="data/{study}/access/origins.gpkg",
+        isochrones="data/{study}/access/isochrones.gpkg",
+        gaps="data/{study}/gaps/gaps.gpkg",
+        corridors="data/{study}/integration/corridors.gpkg",
+    output:
+        html="maps/{study}/report.html",
+        xlsx="data/{study}/results/report.xlsx",
+        gpkg="data/{study}/results/spatialint.gpkg",
+    log:
+        "logs/{study}/report.log",
+    benchmark:
+        "benchmarks/results/{study}/report.tsv"
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        study=study_config,
+    script:
+        "../scripts/report.py"

@@ -1,0 +1,91 @@
+# Network: admin units, places, road, rail and multimodal graphs from the study's extract.
+
+
+rule admin_units:
+    input:
+        pbf="data/{study}/osm/extract.osm.pbf",
+    output:
+        units="data/{study}/network/admin_units.gpkg",
+        places="data/{study}/network/places.parquet",
+    log:
+        "logs/{study}/admin_units.log",
+    benchmark:
+        "benchmarks/results/{study}/admin_units.tsv"
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        study=study_config,
+    script:
+        "../scripts/admin_units.py"
+
+
+rule road_network:
+    input:
+        pbf="data/{study}/osm/extract.osm.pbf",
+        units="data/{study}/network/admin_units.gpkg",
+    output:
+        nodes="data/{study}/network/road_nodes.parquet",
+        edges="data/{study}/network/road_edges.parquet",
+        planned="data/{study}/network/planned_ways.parquet",
+        graph="data/{study}/network/road_graph.npz",
+    log:
+        "logs/{study}/road_network.log",
+    benchmark:
+        "benchmarks/results/{study}/road_network.tsv"
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+    params:
+        study=study_config,
+    script:
+        "../scripts/road_network.py"
+
+
+rule rail_network:
+    input:
+        pbf="data/{study}/osm/extract.osm.pbf",
+        units="data/{study}/network/admin_units.gpkg",
+    output:
+        edges="data/{study}/network/rail_edges.parquet",
+        stations="data/{study}/network/rail_stations.parquet",
+    log:
+        "logs/{study}/rail_network.log",
+    benchmark:
+        "benchmarks/results/{study}/rail_network.tsv"
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        study=study_config,
+    script:
+        "../scripts/rail_network.py"
+
+
+rule multimodal_network:
+    input:
+        road_nodes="data/{study}/network/road_nodes.parquet",
+        road_graph="data/{study}/network/road_graph.npz",
+        rail_edges="data/{study}/network/rail_edges.parquet",
+        stations="data/{study}/network/rail_stations.parquet",
+    output:
+        graph="data/{study}/network/multimodal_graph.npz",
+    log:
+        "logs/{study}/multimodal_network.log",
+    benchmark:
+        "benchmarks/results/{study}/multimodal_network.tsv"
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 1
+    resources:
+        mem_mb=8000,
+    params:
+        study=study_config,
+    script:
+        "../scripts/multimodal_network.py"

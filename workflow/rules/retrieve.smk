@@ -1,0 +1,48 @@
+# Retrieve: OSM data for each study, as one filtered PBF extract.
+
+
+def source_inputs(wildcards):
+    """The demo study depends on its generated PBF; real studies download inside the rule."""
+    if STUDIES[wildcards.study]["source"]["kind"] == "demo":
+        return {"demo_pbf": f"data/{wildcards.study}/demo/demo.osm.pbf"}
+    return {}
+
+
+rule generate_demo:
+    output:
+        pbf="data/{study}/demo/demo.osm.pbf",
+        truth="data/{study}/demo/truth.json",
+    log:
+        "logs/{study}/generate_demo.log",
+    benchmark:
+        "benchmarks/results/{study}/generate_demo.tsv"
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+    params:
+        source=study_section("source"),
+    script:
+        "../scripts/generate_demo.py"
+
+
+rule retrieve_osm:
+    input:
+        unpack(source_inputs),
+    output:
+        pbf="data/{study}/osm/extract.osm.pbf",
+    log:
+        "logs/{study}/retrieve_osm.log",
+    benchmark:
+        "benchmarks/results/{study}/retrieve_osm.tsv"
+    retries: 2
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        study=study_config,
+    script:
+        "../scripts/retrieve_osm.py"
