@@ -239,3 +239,54 @@ def haversine_m(
         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     )
     return 2 * 6_371_009.0 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def write_osm(
+    path: str | Path,
+    *,
+    nodes: Sequence[tuple[int, float, float, Mapping[str, str]]],
+    ways: Sequence[tuple[int, Sequence[int], Mapping[str, str]]],
+) -> Path:
+    """Write nodes ``(id, lon, lat, tags)`` and ways ``(id, node ids, tags)`` as an OSM file.
+
+    The format follows the suffix (``.osm.pbf``, ``.osm``).  Used to make small test fixtures
+    that go through the same pyosmium reading path as real extracts.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    writer = osmium.SimpleWriter(str(path))
+    try:
+        for node_id, lon, lat, tags in sorted(nodes, key=lambda n: n[0]):
+            writer.add_node(
+                osmium.osm.mutable.Node(
+                    id=node_id, location=osmium.osm.Location(lon, lat), tags=dict(tags), version=1
+                )
+            )
+        for way_id, refs, tags in sorted(ways, key=lambda w: w[0]):
+            writer.add_way(
+                osmium.osm.mutable.Way(id=way_id, nodes=list(refs), tags=dict(tags), version=1)
+            )
+    finally:
+        writer.close()
+    return path
+
+
+def convert_osm(source: str | Path, target: str | Path) -> Path:
+    """Copy an OSM file into another format (by suffix), e.g. PBF → ``.osm`` XML for osmnx."""
+    target = Path(target)
+    if target.exists():
+        target.unlink()
+    writer = osmium.SimpleWriter(str(target))
+    try:
+        for obj in osmium.FileProcessor(str(source)):
+            if obj.is_node():
+                writer.add_node(obj)
+            elif obj.is_way():
+                writer.add_way(obj)
+            else:
+                writer.add_relation(obj)
+    finally:
+        writer.close()
+    return target
