@@ -227,6 +227,12 @@ def read_osm(
     return OsmSelection(ways=ways, nodes=node_frame)
 
 
+def as_text(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """A copy with ``columns`` as pandas string columns (missing = NA), so every file written
+    has a string type even where a column happens to be all empty."""
+    return frame.astype({c: "str" for c in columns})
+
+
 def haversine_m(
     lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
 ) -> np.ndarray:

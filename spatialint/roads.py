@@ -58,7 +58,7 @@ from spatialint.errors import ConfigError, DataError
 from spatialint.fileio import atomic_path
 from spatialint.geo import WGS84
 from spatialint.graph import CSRGraph
-from spatialint.osm_ways import WayTable, haversine_m, read_osm
+from spatialint.osm_ways import WayTable, as_text, haversine_m, read_osm
 
 logger = logging.getLogger(__name__)
 
@@ -416,7 +416,7 @@ def planned_ways(ways: WayTable) -> gpd.GeoDataFrame:
         }
     )
     gdf = gpd.GeoDataFrame(frame, geometry=sub.linestrings(), crs=WGS84)
-    return gdf[gdf.geometry.notna()].reset_index(drop=True)
+    return as_text(gdf[gdf.geometry.notna()].reset_index(drop=True), PLANNED_COLUMNS[1:])
 
 
 def drivable_mask(tags: pd.DataFrame, *, highway_classes: Sequence[str]) -> np.ndarray:
@@ -429,7 +429,7 @@ def drivable_mask(tags: pd.DataFrame, *, highway_classes: Sequence[str]) -> np.n
 
 
 def _empty_planned() -> gpd.GeoDataFrame:
-    frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in PLANNED_COLUMNS})
+    frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in PLANNED_COLUMNS})
     frame["osmid"] = frame["osmid"].astype("int64")
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
 
@@ -673,6 +673,7 @@ def simplify_road_arcs(
         crs=WGS84,
     )
     edges = edges.sort_values(["u", "v", "key"], kind="stable").reset_index(drop=True)
+    edges = as_text(edges, ["highway", "name", "ref", "unit_id"])
     nodes = gpd.GeoDataFrame(
         {
             "node_id": arcs.node_ids[kept],
@@ -684,7 +685,7 @@ def simplify_road_arcs(
         geometry=shapely.points(arcs.lon[kept], arcs.lat[kept]),
         crs=WGS84,
     )
-    return nodes, edges
+    return as_text(nodes, ["unit_id"]), edges
 
 
 def build_road_network(
