@@ -91,6 +91,19 @@ def _is_station(tags: Mapping[str, str]) -> bool:
     return tags.get("railway") in STATION_RAILWAY or _is_rail_public_transport_station(tags)
 
 
+def station_points(pbf: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes of the railway station nodes of ``pbf`` (road anchors)."""
+    data = read_osm(
+        pbf,
+        filter_keys=["railway", "public_transport"],
+        way_test=lambda tags: False,
+        way_keys=(),
+        node_test=_is_station,
+        node_keys=(),
+    )
+    return data.nodes["lon"].to_numpy(), data.nodes["lat"].to_numpy()
+
+
 def classify_services(
     tags: pd.DataFrame, *, highspeed_min_kph: float, intercity_name_patterns: Sequence[str]
 ) -> np.ndarray:

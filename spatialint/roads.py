@@ -22,7 +22,9 @@ Steps (all vectorised over numpy arrays; no Python loop per node or edge):
    source/sink, not exactly two neighbours with 2 or 4 incident arcs) plus osmnx's
    ``edge_attrs_differ`` rule on ``highway``, ``name``, ``ref``, ``oneway`` and ``speed_kph``, so
    every simplified edge has one class, one name and one speed.  Its ``osmid`` is the way of the
-   edge's first segment.  Isolated rings without endpoints are dropped as osmnx does.  The
+   edge's first segment.  The road node nearest to each railway station and ``place=*`` node
+   is kept as an endpoint too (osmnx's ``node_attrs_include`` rule), so stations and centres
+   snap to the road beside them.  Isolated rings without endpoints are dropped as osmnx does.  The
    result is tested equal to ``osmnx.simplify_graph`` on the real extracts; it is our own
    vectorised implementation because osmnx's walks a networkx graph node by node
    (``benchmarks/road_network.py`` measures both).
@@ -56,7 +58,7 @@ from scipy.sparse.csgraph import connected_components
 
 from spatialint.errors import ConfigError, DataError
 from spatialint.fileio import atomic_path
-from spatialint.geo import WGS84
+from spatialint.geo import WGS84, NearestNodes
 from spatialint.graph import CSRGraph
 from spatialint.osm_ways import WayTable, as_text, haversine_m, read_osm
 
@@ -686,13 +688,40 @@ def unsimplified_gdfs(arcs: RoadArcs) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFram
     return nodes, edges
 
 
+def anchor_nodes(arcs: RoadArcs, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Flags (per node of ``arcs``) the nearest graph node to each anchor point."""
+    flags = np.zeros(len(arcs.node_ids), dtype=bool)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    if len(lon) == 0 or len(arcs.u) == 0:
+        return flags
+    in_graph = sorted_unique(np.concatenate([arcs.u, arcs.v]))
+    near = NearestNodes(arcs.lon[in_graph], arcs.lat[in_graph])
+    pos, _ = near.query(lon, lat)
+    flags[in_graph[pos]] = True
+    return flags
+
+
 def simplify_road_arcs(
-    arcs: RoadArcs, units: gpd.GeoDataFrame
+    arcs: RoadArcs,
+    units: gpd.GeoDataFrame,
+    *,
+    anchor_lon: np.ndarray | None = None,
+    anchor_lat: np.ndarray | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Simplify the arcs (:func:`simplify_arcs`) into the ``road_nodes`` / ``road_edges`` tables."""
+    """Simplify the arcs (:func:`simplify_arcs`) into the ``road_nodes`` / ``road_edges`` tables.
+
+    The nearest node to each anchor point (stations, places) is kept as an endpoint — osmnx's
+    ``node_attrs_include`` rule — so those points snap to a node on the road beside them
+    rather than to a junction kilometres along it.
+    """
     n_all = len(arcs.node_ids)
     attr_class = arcs.ways["attr_class"].to_numpy()
-    chains = simplify_arcs(arcs.u, arcs.v, attr_class[arcs.way], n_nodes=n_all)
+    force = None
+    if anchor_lon is not None and anchor_lat is not None:
+        force = anchor_nodes(arcs, anchor_lon, anchor_lat)
+    chains = simplify_arcs(
+        arcs.u, arcs.v, attr_class[arcs.way], n_nodes=n_all, force_endpoint=force
+    )
     xy = np.column_stack([arcs.lon, arcs.lat])
     collapsed = chain_edges(chains, arcs.u, arcs.v, arcs.length_m, xy)
     del chains
@@ -763,6 +792,8 @@ def build_road_network(
     speeds_kph: Mapping[str, float],
     maxspeed_zones_kph: Mapping[str, float],
     ways: WayTable | None = None,
+    anchor_lon: np.ndarray | None = None,
+    anchor_lat: np.ndarray | None = None,
 ) -> RoadNetwork:
     """Build the simplified road network of ``pbf`` (see the module docstring for each step).
 
@@ -776,6 +807,9 @@ def build_road_network(
         ``network.*`` settings of the study config.
     ways
         Already-read road ways (:func:`read_road_ways`); read from ``pbf`` when None.
+    anchor_lon, anchor_lat
+        Points (railway stations, places) whose nearest road node must survive simplification
+        (:func:`simplify_road_arcs`).
 
     Raises
     ------
@@ -792,7 +826,7 @@ def build_road_network(
         maxspeed_zones_kph=maxspeed_zones_kph,
         source=str(pbf),
     )
-    nodes, edges = simplify_road_arcs(arcs, units)
+    nodes, edges = simplify_road_arcs(arcs, units, anchor_lon=anchor_lon, anchor_lat=anchor_lat)
     graph = graph_from_tables(nodes, edges)
     report = dict(arcs.report)
     report.update(
