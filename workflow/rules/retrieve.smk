@@ -1,11 +1,31 @@
 # Retrieve: OSM data for each study, as one filtered PBF extract.
+from pathlib import Path
+
+from spatialint.sources import is_remote, local_path
 
 
 def source_inputs(wildcards):
-    """The demo study depends on its generated PBF; real studies download inside the rule."""
-    if STUDIES[wildcards.study]["source"]["kind"] == "demo":
-        return {"demo_pbf": f"data/{wildcards.study}/demo/demo.osm.pbf"}
-    return {}
+    """Files the extract is made from, so Snakemake re-runs when one changes.
+
+    The demo study depends on its generated PBF; a local PBF (path or file://) and an area
+    polygon file are inputs; a remote PBF is downloaded (and cached) inside the rule.
+    """
+    study = STUDIES[wildcards.study]
+    source, area = study["source"], study["area"]
+    inputs = {}
+    if source["kind"] == "demo":
+        inputs["demo_pbf"] = f"data/{wildcards.study}/demo/demo.osm.pbf"
+    elif source["kind"] == "pbf" and source.get("url") and not is_remote(source["url"]):
+        inputs["source_pbf"] = str(local_path(source["url"], base_dir=Path.cwd()))
+    if area.get("polygon_file"):
+        inputs["polygon_file"] = area["polygon_file"]
+    return inputs
+
+
+def admin_inputs(wildcards):
+    """The user's admin boundary file (admin.file), when the study gives one."""
+    admin = STUDIES[wildcards.study]["admin"]
+    return {"admin_file": admin["file"]} if admin.get("file") else {}
 
 
 rule generate_demo:
