@@ -81,8 +81,8 @@ def osmnx_settings(source: Mapping[str, Any], *, base_dir: Path = REPO_ROOT) -> 
             setattr(ox.settings, name, value)
 
 
-def _alternation(values: Sequence[str] | frozenset[str]) -> str:
-    return "^(" + "|".join(sorted(values)) + ")$"
+def _alternation(values: Sequence[str]) -> str:
+    return "^(" + "|".join(values) + ")$"
 
 
 def features_query(poly: str, *, levels: Sequence[int]) -> str:
@@ -92,11 +92,11 @@ def features_query(poly: str, *, levels: Sequence[int]) -> str:
     return (
         f"{_overpass._make_overpass_settings()};("
         f'way["highway"]{p};'
-        f'way["railway"~"{_alternation(RAIL_WAY_VALUES)}"]{p};'
-        f'way["waterway"~"{_alternation(WATERWAY_VALUES)}"]{p};'
+        f'way["railway"~"{_alternation(sorted(RAIL_WAY_VALUES))}"]{p};'
+        f'way["waterway"~"{_alternation(sorted(WATERWAY_VALUES))}"]{p};'
         f'way["natural"="water"]{p};'
         f'node["place"]{p};'
-        f'node["railway"~"{_alternation(RAIL_NODE_VALUES)}"]{p};'
+        f'node["railway"~"{_alternation(sorted(RAIL_NODE_VALUES))}"]{p};'
         f'relation["boundary"="administrative"]["admin_level"~"{level_re}"]{p};'
         f'relation["natural"="water"]["type"="multipolygon"]{p};'
         ");(._;>;);out body;"
