@@ -407,3 +407,9 @@ def build_admin(study: Mapping[str, Any], *, pbf: Path, base_dir: Path = REPO_RO
             "or the source extract, or give admin.file."
         )
     return result
+
+
+def admin_inputs(study: Mapping[str, Any]) -> dict[str, str]:
+    """Extra input of the ``admin_units`` rule: the user's boundary file, when given."""
+    admin = study.get("admin", {})
+    return {"admin_file": admin["file"]} if admin.get("file") else {}

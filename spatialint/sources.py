@@ -271,3 +271,25 @@ def resolve_source(source: Mapping[str, Any], *, base_dir: Path = REPO_ROOT) -> 
     if os.access(path, os.R_OK) is False:
         raise DataError(f"The OSM file {path} is not readable; check its permissions.")
     return path
+
+
+def retrieve_inputs(
+    study: Mapping[str, Any], *, name: str, base_dir: Path | None = None
+) -> dict[str, str]:
+    """Input files of the ``retrieve_osm`` rule for study ``name``, so Snakemake re-runs when
+    one changes.
+
+    The demo study depends on its generated PBF; a local PBF (path or ``file://``, resolved
+    against ``base_dir``, default the working directory) and an area polygon file are inputs; a
+    remote PBF is downloaded (and cached) inside the rule.
+    """
+    source, area = study["source"], study.get("area", {})
+    inputs: dict[str, str] = {}
+    if source["kind"] == "demo":
+        inputs["demo_pbf"] = f"data/{name}/demo/demo.osm.pbf"
+    elif source["kind"] == "pbf" and source.get("url") and not is_remote(source["url"]):
+        base = Path.cwd() if base_dir is None else base_dir
+        inputs["source_pbf"] = str(local_path(source["url"], base_dir=base))
+    if area.get("polygon_file"):
+        inputs["polygon_file"] = area["polygon_file"]
+    return inputs

@@ -3,7 +3,7 @@
 
 rule admin_units:
     input:
-        unpack(admin_inputs),
+        unpack(lambda w: admin_inputs(STUDIES[w.study])),
         pbf="data/{study}/osm/extract.osm.pbf",
     output:
         units="data/{study}/network/admin_units.gpkg",

@@ -1,31 +1,6 @@
 # Retrieve: OSM data for each study, as one filtered PBF extract.
-from pathlib import Path
-
-from spatialint.sources import is_remote, local_path
-
-
-def source_inputs(wildcards):
-    """Files the extract is made from, so Snakemake re-runs when one changes.
-
-    The demo study depends on its generated PBF; a local PBF (path or file://) and an area
-    polygon file are inputs; a remote PBF is downloaded (and cached) inside the rule.
-    """
-    study = STUDIES[wildcards.study]
-    source, area = study["source"], study["area"]
-    inputs = {}
-    if source["kind"] == "demo":
-        inputs["demo_pbf"] = f"data/{wildcards.study}/demo/demo.osm.pbf"
-    elif source["kind"] == "pbf" and source.get("url") and not is_remote(source["url"]):
-        inputs["source_pbf"] = str(local_path(source["url"], base_dir=Path.cwd()))
-    if area.get("polygon_file"):
-        inputs["polygon_file"] = area["polygon_file"]
-    return inputs
-
-
-def admin_inputs(wildcards):
-    """The user's admin boundary file (admin.file), when the study gives one."""
-    admin = STUDIES[wildcards.study]["admin"]
-    return {"admin_file": admin["file"]} if admin.get("file") else {}
+from spatialint.admin import admin_inputs
+from spatialint.sources import retrieve_inputs
 
 
 rule generate_demo:
@@ -49,7 +24,7 @@ rule generate_demo:
 
 rule retrieve_osm:
     input:
-        unpack(source_inputs),
+        unpack(lambda w: retrieve_inputs(STUDIES[w.study], name=w.study)),
     output:
         pbf="data/{study}/osm/extract.osm.pbf",
     log:
