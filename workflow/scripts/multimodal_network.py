@@ -3,7 +3,6 @@
 Standalone: python workflow/scripts/multimodal_network.py <study> (under data/<study>).
 """
 
-
 import sys
 from pathlib import Path
 from types import SimpleNamespace
