@@ -241,6 +241,8 @@ def test_town_scc_report(town):
     assert report["nodes_dropped"] == 4
     assert report["arcs_dropped"] == 1 + 4
     assert report["dropped_per_unit"] == {"r1": 1, "r2": 3}
+    # the motorway arc 1→12 counts where 12 lies; the island's 4 arcs in r2
+    assert report["arcs_dropped_per_unit"] == {"r2": 4, "r1": 1}
     assert report["components"] == 3  # the town, the motorway stub 12, the two-way island
     assert report["nodes"] == len(town.nodes)
 
@@ -353,6 +355,7 @@ def test_andorra_counts_and_graph(andorra):
     report = andorra.report
     assert report["nodes_dropped"] > 0 and report["components"] > 1
     assert sum(report["dropped_per_unit"].values()) == report["nodes_dropped"]
+    assert sum(report["arcs_dropped_per_unit"].values()) == report["arcs_dropped"]
     assert report["nodes_before"] - report["nodes_dropped"] > len(nodes)
 
 
