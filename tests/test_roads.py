@@ -481,3 +481,14 @@ def test_demo_planted_cases_survive(demo_region):
     for case in truth.border_dead_ends:
         if case["planned_way_id"] is not None:
             assert planned.loc[case["planned_way_id"], "planned_class"]
+
+
+def test_unreadable_units(tmp_path: Path):
+    with pytest.raises(DataError, match="cannot read admin units .* run the admin_units step"):
+        load_units(tmp_path / "missing.gpkg", level=6)
+    path = tmp_path / "units.gpkg"
+    halves(112.9, 27.9, 113.2, 28.2, SPLIT_LON).drop(columns="unit_id").to_file(
+        path, layer="admin_units"
+    )
+    with pytest.raises(DataError, match="no column 'unit_id'"):
+        load_units(path, level=6)
