@@ -33,8 +33,11 @@ Layout (x east, y north, km from 113.5°E 27.9°N; the region is x ∈ [-110, 11
   1.5 h by road + HSR (≈154 km of HSR), so 西城 lies in 东城站's 3-hour circle only by rail.
 
 ``scale`` grows the same pattern: the city grids (half-size 3 km × √scale, at most 9 km), the
-rural meshes (spacing 5 km / √scale, at least 1 km) and the number and size of villages.
-``scale=1`` gives ≈25k road nodes; see :data:`SCALE_FOR_NODES` for benchmark sizes.
+rural meshes (spacing 5 km / √scale, at least 1 km) and the number (20 × scale) and size
+(half-width 0.5 km × scale^0.4, at most 2.5 km) of villages, so road nodes grow roughly
+linearly: ≈28k at ``scale=1``, ≈90k at 4, ≈200k at 8.5, ≈500k at 21.5 (generation ≈0.4 s and
+≈4 s, peak memory ≈130 MB and ≈210 MB; ``benchmarks/demo_scale.py``).  The planted cases and
+the timing claim hold at every scale.
 
 Truth file (``truth.json``; other stages' tests code against exactly these keys)
 -------------------------------------------------------------------------------
@@ -100,12 +103,12 @@ CITY_HALF_KM = 3.0  # at scale 1; grows with sqrt(scale)
 CITY_HALF_MAX_KM = 9.0
 MESH_SPACING_KM = 5.0  # at scale 1; shrinks with sqrt(scale)
 MESH_SPACING_MIN_KM = 1.0
-VILLAGES_PER_SCALE = 15
-VILLAGE_HALF_KM = 0.5  # at scale 1; grows with scale ** 0.25
-VILLAGE_HALF_MAX_KM = 2.0
+VILLAGES_PER_SCALE = 20
+VILLAGE_HALF_KM = 0.5  # at scale 1; grows with scale ** 0.4
+VILLAGE_HALF_MAX_KM = 2.5
 
 #: Approximate scale needed for a number of road nodes (measured, see benchmarks/demo_scale.py).
-SCALE_FOR_NODES = {200_000: 12.0, 500_000: 32.0}
+SCALE_FOR_NODES = {200_000: 8.5, 500_000: 21.5}
 
 NOTE = "synthetic spatialint demo"
 
@@ -262,6 +265,7 @@ def _polyline(
 
 
 def _snap(v: float) -> float:
+    """Nearest lattice coordinate (km)."""
     return round(v / LATTICE_STEP_KM) * LATTICE_STEP_KM
 
 
@@ -457,12 +461,13 @@ class _Case:
     planned: bool = False
 
 
+# All positions are whole lattice steps (100 m), so nothing depends on rounding halves.
 CASES = (
     # longest detour: far north, the only crossings of this border are S312 and the south road
     _Case("G1", "x", X_B2, 34.0, -3.0, -0.2, 3.0, 0.4, "WH", "HD"),
-    _Case("G2", "x", X_B2, -31.5, 3.0, 0.15, -3.0, -0.3, "HD", "WH"),
+    _Case("G2", "x", X_B2, -31.5, 3.0, 0.3, -3.0, -0.2, "HD", "WH"),
     _Case("G3", "x", X_B2, -10.0, -3.0, -0.2, 3.0, 0.3, "WH", "HD", planned=True),
-    _Case("G4", "x", X_B1, -25.0, -58.0, -55.25, -52.0, -54.7, "WC", "WH"),
+    _Case("G4", "x", X_B1, -25.0, -58.0, -55.3, -52.0, -54.8, "WC", "WH"),
     _Case("G5", "x", X_B3, 29.0, 42.0, 44.8, 48.0, 45.2, "HD", "EC"),
     _Case("G6", "y", Y_B5, 80.0, -15.0, -12.3, math.nan, -11.6, "DS", "EC"),
 )
@@ -474,7 +479,7 @@ def _scale_params(scale: float) -> dict[str, float]:
         "city_half": _snap(min(CITY_HALF_KM * root, CITY_HALF_MAX_KM)),
         "mesh": max(MESH_SPACING_MIN_KM, MESH_SPACING_KM / root),
         "villages": round(VILLAGES_PER_SCALE * scale),
-        "village_half": _snap(min(VILLAGE_HALF_KM * scale**0.25, VILLAGE_HALF_MAX_KM)),
+        "village_half": _snap(min(VILLAGE_HALF_KM * scale**0.4, VILLAGE_HALF_MAX_KM)),
     }
 
 
@@ -1050,7 +1055,8 @@ def write_demo(
     seed
         Random seed; the same seed and scale give a byte-identical PBF.
     scale
-        Size factor (> 0): 1 gives ≈25k road nodes; see :data:`SCALE_FOR_NODES`.
+        Size factor (> 0, at most :data:`MAX_SCALE`): 1 gives ≈28k road nodes; see
+        :data:`SCALE_FOR_NODES`.
 
     Returns
     -------

@@ -349,6 +349,16 @@ def test_planted_dead_ends_are_real(osm, roads, units, demo):
     assert nodes[0] == case["node_id"] and nodes[-1] == case["other_node_id"]
 
 
+def test_only_planted_and_edge_dead_ends(osm, roads, demo):
+    """Every degree-1 road node is a planted case, a decoy, or an expressway end at the edge."""
+    _, truth = demo
+    known = {c["node_id"] for c in truth.border_dead_ends} | {d["node_id"] for d in truth.decoys}
+    edge = shapely.box(*truth.bbox).boundary
+    for node in (int(n) for n in roads.ids if roads.degree(int(n)) == 1):
+        if node not in known:
+            assert dist_m(osm, node, edge) < 400, osm.nodes[node]
+
+
 def test_detours_differ_and_longest_is_by_far(roads, demo):
     _, truth = demo
     detour = {
@@ -503,3 +513,16 @@ def test_unwritable_output_is_a_data_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(DataError, match="writable"):
         write_demo(blocker / "demo.osm.pbf", blocker / "truth.json")
+
+
+def test_planted_cases_hold_at_a_larger_scale(tmp_path):
+    truth = write_demo(tmp_path / "s.osm.pbf", tmp_path / "s.json", scale=2.5)
+    osm = OsmData(tmp_path / "s.osm.pbf")
+    roads = RoadGraph(osm)
+    known = {c["node_id"] for c in truth.border_dead_ends} | {d["node_id"] for d in truth.decoys}
+    ends = {int(n) for n in roads.ids if roads.degree(int(n)) == 1}
+    assert known <= ends and len(ends - known) == 4  # the expressway ends at the study edge
+    detour = {c["case_id"]: roads.metres(c["node_id"], c["other_node_id"])
+              for c in truth.border_dead_ends}  # fmt: skip
+    assert max(detour, key=detour.get) == truth.longest_detour_case
+    assert connected_components(roads.matrix, directed=False)[0] == 1
