@@ -23,7 +23,8 @@ Layout (x east, y north, km from 113.5°E 27.9°N; the region is x ∈ [-110, 11
   (primary every 1 km, secondary every 500 m, residential between, some one-way), rural road
   meshes (``unclassified``) with village grids in ten rural zones, the intercity road S312
   (``secondary``; winding, ``maxspeed=40``, through the hills at both ends), northern and
-  southern rural roads, and the expressway G9901 (``motorway``, two ``oneway=yes``
+  southern rural roads, a north–south national road G9907 (``trunk``) through 河东区, and the
+  expressway G9901 (``motorway``, two ``oneway=yes``
   carriageways with ``motorway_link`` diamond interchanges) running north–south past 东城 only.
 - Rail: the high-speed line 东西高铁 (``railway=rail``, ``highspeed=yes``, ``maxspeed=350``,
   ``usage=main``) with stations 东城站 and 西城站; the intercity line 东西城际铁路
@@ -604,6 +605,9 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
         r.paint_v(x, -2.0, 8.0, connector)
     for x in (6.0, 30.0):
         r.paint_v(x, -1.0, 12.0, connector)
+    # national road through 河东区, north-south from edge to edge (it never helps east-west)
+    trunk = st(highway="trunk", ref="G9907", name="南北国道", **{"name:en": "Nanbei Highway"})
+    r.paint_v(30.0, -39.8, 39.8, trunk)
 
     # ---------- planted border gaps
     spur = st(highway="unclassified")

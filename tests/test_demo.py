@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -350,7 +353,7 @@ def test_planted_dead_ends_are_real(osm, roads, units, demo):
 
 
 def test_only_planted_and_edge_dead_ends(osm, roads, demo):
-    """Every degree-1 road node is a planted case, a decoy, or an expressway end at the edge."""
+    """Every degree-1 road node is a planted case, a decoy, or a through road's end at the edge."""
     _, truth = demo
     known = {c["node_id"] for c in truth.border_dead_ends} | {d["node_id"] for d in truth.decoys}
     edge = shapely.box(*truth.bbox).boundary
@@ -521,8 +524,22 @@ def test_planted_cases_hold_at_a_larger_scale(tmp_path):
     roads = RoadGraph(osm)
     known = {c["node_id"] for c in truth.border_dead_ends} | {d["node_id"] for d in truth.decoys}
     ends = {int(n) for n in roads.ids if roads.degree(int(n)) == 1}
-    assert known <= ends and len(ends - known) == 4  # the expressway ends at the study edge
+    assert known <= ends and len(ends - known) == 6  # expressway + trunk ends at the study edge
     detour = {c["case_id"]: roads.metres(c["node_id"], c["other_node_id"])
               for c in truth.border_dead_ends}  # fmt: skip
     assert max(detour, key=detour.get) == truth.longest_detour_case
     assert connected_components(roads.matrix, directed=False)[0] == 1
+
+
+def test_script_runs_standalone_and_reports_bad_scale_in_one_line(tmp_path):
+    script = Path(__file__).resolve().parent.parent / "workflow" / "scripts" / "generate_demo.py"
+    run = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "d.osm.pbf"), str(tmp_path / "t.json"),
+         "--scale", "0"],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(script.parents[2])},
+    )  # fmt: skip
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1 and "scale must be > 0" in errors[0]
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "d.osm.pbf").exists()
