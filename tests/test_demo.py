@@ -346,6 +346,8 @@ def test_planted_dead_ends_are_real(osm, roads, units, demo):
         assert osm.ways[case["other_way_id"]][1].get("highway") in DRIVABLE
         # not connected across: the network path is far longer than the gap
         assert roads.metres(a, b) > 10 * gap, case["case_id"]
+        # the facing node is a junction, so it survives graph simplification
+        assert roads.degree(b) >= 3, case["case_id"]
     (case,) = planned
     nodes, tags = osm.ways[case["planned_way_id"]]
     assert tags["highway"] == "construction" and tags["construction"] in DRIVABLE
@@ -543,3 +545,17 @@ def test_script_runs_standalone_and_reports_bad_scale_in_one_line(tmp_path):
     assert len(errors) == 1 and "scale must be > 0" in errors[0]
     assert "Traceback" not in run.stderr
     assert not (tmp_path / "d.osm.pbf").exists()
+
+
+def test_stations_are_next_to_a_road_junction(osm, roads, demo):
+    """Networks snap stations to junctions of a simplified graph: one must be close by."""
+    _, truth = demo
+    junction = np.array([roads.degree(int(n)) >= 3 for n in roads.ids])
+    for station in truth.stations:
+        lon, lat = osm.nodes[station["node_id"]]
+        d = haversine_m(roads.lon[junction], roads.lat[junction], lon, lat).min()
+        assert d < 150, (station["name"], d)
+        tags = osm.node_tags[station["node_id"]]
+        assert tags["railway"] == "station" and tags["name"] == station["name"]
+        on_line = [t for nodes, t in osm.ways.values() if station["node_id"] in nodes]
+        assert on_line and all("railway" in t for t in on_line)
