@@ -52,6 +52,7 @@ rule rail_network:
     input:
         pbf="data/{study}/osm/extract.osm.pbf",
         units="data/{study}/network/admin_units.gpkg",
+        road_nodes="data/{study}/network/road_nodes.parquet",
     output:
         edges="data/{study}/network/rail_edges.parquet",
         stations="data/{study}/network/rail_stations.parquet",
