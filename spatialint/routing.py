@@ -1,11 +1,58 @@
-"""Shortest travel times on a :class:`~spatialint.graph.CSRGraph` with scipy's Dijkstra."""
+"""Shortest travel times on a :class:`~spatialint.graph.CSRGraph` with scipy's Dijkstra.
+
+One call routes many origins at once: scipy's :func:`scipy.sparse.csgraph.dijkstra` runs in C on
+the CSR arrays, stops at ``cutoff_s`` (its ``limit``), and the results are kept as one float32
+``origin × node`` matrix with NaN where a node is farther than the cutoff.
+
+Parallelism: scipy's Dijkstra holds the GIL (measured with scipy 1.17: two threads take as long
+as one), so ``workers > 1`` splits the origins into chunks routed by a *process* pool. Worker
+processes are forked, so they share the graph's arrays with the parent without copying them;
+only the result rows travel back.
+"""
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
 import numpy as np
+import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from spatialint.graph import CSRGraph
+
+logger = logging.getLogger(__name__)
+
+#: Origins routed per scipy call; bounds the float64 scratch matrix to CHUNK × n_nodes.
+CHUNK_ORIGINS = 8
+#: Below this many (origin × node) cells, a process pool costs more than it saves.
+PARALLEL_MIN_CELLS = 2_000_000
+
+_WORKER_MATRIX: sp.csr_array | None = None
+
+
+def _route_chunk(
+    matrix: sp.csr_array, sources: np.ndarray, limit: float
+) -> np.ndarray:
+    dist = dijkstra(matrix, directed=True, indices=sources, limit=limit)
+    dist = np.atleast_2d(dist).astype(np.float32)
+    dist[~np.isfinite(dist)] = np.nan
+    return dist
+
+
+def _worker_chunk(sources: np.ndarray, limit: float) -> np.ndarray:
+    assert _WORKER_MATRIX is not None
+    return _route_chunk(_WORKER_MATRIX, sources, limit)
+
+
+def available_workers() -> int:
+    """Number of cores this process may use (respects CPU affinity / cgroup pinning)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def travel_times(
@@ -14,6 +61,7 @@ def travel_times(
     *,
     cutoff_s: float | None = None,
     reverse: bool = False,
+    workers: int = 1,
 ) -> np.ndarray:
     """Fastest travel time in seconds from each source position to every node.
 
@@ -22,24 +70,73 @@ def travel_times(
     graph
         The graph to route on.
     sources
-        Node *positions* (0..n-1) of the origins.
+        Node *positions* (0..n-1) of the origins (a scalar is taken as one origin).
     cutoff_s
         Stop searching beyond this time; farther nodes get NaN.
     reverse
         Times *to* the sources instead of from them (routes on the transposed graph).
+    workers
+        Processes to route with. Values > 1 fork a pool over chunks of origins when the job is
+        large enough to repay it (scipy's Dijkstra holds the GIL, so threads would not help).
 
     Returns
     -------
     numpy.ndarray
-        float32 array of shape (len(sources), n_nodes), NaN where not reached.
+        float32 array of shape (len(sources), n_nodes), NaN where not reached. Parallel arcs
+        count with their minimum (see :meth:`CSRGraph.from_arcs`).
     """
+    sources = np.atleast_1d(np.asarray(sources, dtype=np.int64))
+    n = graph.n_nodes
+    if sources.size and (sources.min() < 0 or sources.max() >= n):
+        raise IndexError(f"source positions must lie in 0..{n - 1}, got {sources.tolist()[:5]}")
+    if cutoff_s is not None and not cutoff_s > 0:
+        raise ValueError(f"cutoff_s must be positive, got {cutoff_s}")
+    limit = np.inf if cutoff_s is None else float(cutoff_s)
     matrix = graph.matrix.T.tocsr() if reverse else graph.matrix
-    dist = dijkstra(
-        matrix,
-        directed=True,
-        indices=np.asarray(sources, dtype=np.int64),
-        limit=np.inf if cutoff_s is None else float(cutoff_s),
+    if sources.size == 0:
+        return np.empty((0, n), dtype=np.float32)
+    chunks = [sources[i : i + CHUNK_ORIGINS] for i in range(0, sources.size, CHUNK_ORIGINS)]
+    workers = max(1, min(int(workers), len(chunks)))
+    if workers == 1 or sources.size * n < PARALLEL_MIN_CELLS:
+        parts = [_route_chunk(matrix, chunk, limit) for chunk in chunks]
+    else:
+        parts = _route_parallel(matrix, chunks, limit, workers)
+    out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+    logger.debug("routed %d origins on %d nodes (cutoff %s s)", sources.size, n, cutoff_s)
+    return out
+
+
+def _route_parallel(
+    matrix: sp.csr_array, chunks: list[np.ndarray], limit: float, workers: int
+) -> list[np.ndarray]:
+    """Route chunks in forked worker processes that inherit ``matrix`` without a copy."""
+    global _WORKER_MATRIX
+    _WORKER_MATRIX = matrix
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(_worker_chunk, chunks, [limit] * len(chunks)))
+    finally:
+        _WORKER_MATRIX = None
+
+
+def nearest_origin(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per node: the time to the nearest origin and that origin's row (-1 where none reaches).
+
+    Parameters
+    ----------
+    times
+        ``origin × node`` seconds as returned by :func:`travel_times` (NaN = not reached).
+    """
+    times = np.asarray(times)
+    if times.shape[0] == 0:
+        n = times.shape[1]
+        return np.full(n, np.nan, dtype=np.float32), np.full(n, -1, dtype=np.int64)
+    filled = np.where(np.isnan(times), np.inf, times)
+    row = np.argmin(filled, axis=0)
+    best = filled[row, np.arange(times.shape[1])]
+    reached = np.isfinite(best)
+    return (
+        np.where(reached, best, np.nan).astype(np.float32),
+        np.where(reached, row, -1).astype(np.int64),
     )
-    dist = np.atleast_2d(dist).astype(np.float32)
-    dist[~np.isfinite(dist)] = np.nan
-    return dist
