@@ -48,7 +48,9 @@ def covering_cells(
     edge_m = h3.average_hexagon_edge_length(resolution, unit="m")
     area = shapely.buffer(hull, margin_m + 2 * edge_m)
     to_wgs = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
-    area_wgs = shapely.transform(area, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
+    area_wgs = shapely.transform(
+        area, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1]))
+    )
     cells = h3.geo_to_cells(area_wgs.__geo_interface__, resolution)
     return np.asarray(sorted(cells), dtype=object)
 
@@ -83,7 +85,9 @@ def hex_access(
     """
     bands = check_bands(bands_min)
     if not 0 <= int(resolution) <= 15:
-        raise ConfigError(f"access.hex_resolution must be an H3 resolution 0..15, got {resolution}.")
+        raise ConfigError(
+            f"access.hex_resolution must be an H3 resolution 0..15, got {resolution}."
+        )
     node_lon = np.asarray(node_lon, dtype=float)
     node_lat = np.asarray(node_lat, dtype=float)
     if node_lon.size == 0:

@@ -33,7 +33,9 @@ Two equivalent ways compute the union of buffers:
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import contourpy
@@ -155,7 +157,10 @@ def prepare_edges(
         idx = np.flatnonzero(empty)
         lines[idx] = shapely.linestrings(
             np.stack(
-                [np.column_stack([nx_[u[idx]], ny_[u[idx]]]), np.column_stack([nx_[v[idx]], ny_[v[idx]]])],
+                [
+                    np.column_stack([nx_[u[idx]], ny_[u[idx]]]),
+                    np.column_stack([nx_[v[idx]], ny_[v[idx]]]),
+                ],
                 axis=1,
             )
         )
@@ -166,8 +171,12 @@ def prepare_edges(
         lines[backwards] = shapely.reverse(lines[backwards])
     length = np.round(shapely.length(lines), 0)
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    _, pair = np.unique(np.column_stack([lo, hi, length]), axis=0, return_inverse=True)
-    pair = pair.ravel().astype(np.int64)
+    ends = lo * np.int64(graph.n_nodes) + hi
+    order = np.lexsort((length, ends))
+    new_group = np.ones(order.size, dtype=bool)
+    new_group[1:] = (np.diff(ends[order]) != 0) | (np.diff(length[order]) != 0)
+    pair = np.empty(order.size, dtype=np.int64)
+    pair[order] = np.cumsum(new_group) - 1
     reverse = _reverse_edges(u, v, pair)
     return EdgeSet(
         u=u, v=v, time_s=time_s, lines=lines, pair=pair, reverse=reverse,
@@ -245,15 +254,19 @@ def reached_lines(edges: EdgeSet, node_times: np.ndarray, band_s: float) -> np.n
 
 
 def _sample_points(edges: EdgeSet, spacing_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points inside every edge, at most ``spacing_m`` apart: (x, y) array, edge, fraction."""
-    length = shapely.length(edges.lines)
+    """Points inside the edges, at most ``spacing_m`` apart: (x, y) array, edge, fraction.
+
+    The two directions of a two-way road share one set of points (on the pair's first edge).
+    """
+    _, rep = np.unique(edges.pair, return_index=True)
+    length = shapely.length(edges.lines[rep])
     n_inner = np.maximum(np.ceil(length / spacing_m).astype(np.int64) - 1, 0)
-    edge = np.repeat(np.arange(edges.n_edges), n_inner)
+    edge = np.repeat(rep, n_inner)
     if edge.size == 0:
         return np.empty((0, 2)), edge, np.empty(0)
     starts = np.cumsum(n_inner) - n_inner
     k = np.arange(edge.size) - np.repeat(starts, n_inner) + 1
-    frac = k / (n_inner[edge] + 1)
+    frac = k / np.repeat(n_inner + 1, n_inner)
     pts = shapely.line_interpolate_point(edges.lines[edge], frac, normalized=True)
     return shapely.get_coordinates(pts), edge, frac
 
@@ -341,9 +354,16 @@ class IsochroneBuilder:
         e = self.edges
         s = self._grid_samples()
         nodes = np.flatnonzero(node_times <= band_s)
-        # Interior samples: reached from u along the edge (a oneway edge only that way).
+        # Interior samples (on one edge of each two-way pair): reached from u along the edge, or
+        # from the other end along the opposite edge; a oneway edge only from its u.
         t_sample = node_times[e.u[s.edge]] + s.frac * e.time_s[s.edge]
-        inner = s.xy[t_sample <= band_s]
+        rev = e.reverse[s.edge]
+        has_rev = rev >= 0
+        t_back = np.full(t_sample.shape, np.inf)
+        t_back[has_rev] = (
+            node_times[e.u[rev[has_rev]]] + (1.0 - s.frac[has_rev]) * e.time_s[rev[has_rev]]
+        )
+        inner = s.xy[np.fmin(t_sample, t_back) <= band_s]
         # Exact cut points of partly reached edges.
         tu = node_times[e.u]
         part = np.flatnonzero((tu <= band_s) & (tu + e.time_s > band_s))
@@ -351,9 +371,7 @@ class IsochroneBuilder:
         cuts = shapely.get_coordinates(
             shapely.line_interpolate_point(e.lines[part], frac, normalized=True)
         )
-        return np.concatenate(
-            [np.column_stack([e.node_x[nodes], e.node_y[nodes]]), inner, cuts]
-        )
+        return np.concatenate([np.column_stack([e.node_x[nodes], e.node_y[nodes]]), inner, cuts])
 
     def _grid(self, node_times: np.ndarray, band_s: float) -> shapely.Geometry:
         pts = self._reached_points(node_times, band_s)
@@ -362,8 +380,10 @@ class IsochroneBuilder:
         return distance_field_polygon(pts, self.buffer_m, cell_m=self.grid_cell_m)
 
 
-def distance_field_polygon(points: np.ndarray, radius_m: float, *, cell_m: float) -> shapely.Geometry:
-    """Union of the discs of ``radius_m`` around ``points`` (metric), by contouring a distance field.
+def distance_field_polygon(
+    points: np.ndarray, radius_m: float, *, cell_m: float
+) -> shapely.Geometry:
+    """Union of the discs of ``radius_m`` around metric ``points``, by contouring a distance field.
 
     A Euclidean distance transform on a raster of the points gives distances everywhere; near the
     contour level the exact distance to the nearest point (k-d tree) replaces it, so the boundary
@@ -390,11 +410,13 @@ def distance_field_polygon(points: np.ndarray, radius_m: float, *, cell_m: float
     near = np.abs(field - r) <= margin
     ri, ci = np.nonzero(near)
     if ri.size:
-        tree = cKDTree(points)
-        dist, _ = tree.query(
-            np.column_stack([xs[ci], ys[ri]]), distance_upper_bound=r + 2 * margin
-        )
-        field[ri, ci] = np.minimum(dist, r + 2 * margin)
+        # Only points within reach of a refined grid point can be its nearest point.
+        reach = r + 2 * margin
+        dist_to_near = ndimage.distance_transform_edt(~near) * cell
+        relevant = dist_to_near[row, col] <= reach + cell
+        tree = cKDTree(points[relevant])
+        dist, _ = tree.query(np.column_stack([xs[ci], ys[ri]]), distance_upper_bound=reach)
+        field[ri, ci] = np.minimum(dist, reach)
     gen = contourpy.contour_generator(
         xs, ys, field, fill_type=contourpy.FillType.ChunkCombinedOffsetOffset
     )
@@ -423,9 +445,7 @@ def clean_polygon(geom: shapely.Geometry, *, min_hole_m2: float) -> shapely.Mult
     for part in parts:
         if part.is_empty or part.area <= 0:
             continue
-        holes = [
-            ring for ring in part.interiors if shapely.Polygon(ring).area >= min_hole_m2
-        ]
+        holes = [ring for ring in part.interiors if shapely.Polygon(ring).area >= min_hole_m2]
         out.append(shapely.Polygon(part.exterior, holes))
     if not out:
         return shapely.MultiPolygon()
@@ -436,7 +456,9 @@ def clean_polygon(geom: shapely.Geometry, *, min_hole_m2: float) -> shapely.Mult
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     if isinstance(geom, shapely.Polygon | shapely.MultiPolygon):
         return geom
-    parts = [p for p in shapely.get_parts(geom) if isinstance(p, shapely.Polygon | shapely.MultiPolygon)]
+    parts = [
+        p for p in shapely.get_parts(geom) if isinstance(p, shapely.Polygon | shapely.MultiPolygon)
+    ]
     return shapely.union_all(parts) if parts else shapely.MultiPolygon()
 
 
@@ -475,7 +497,9 @@ def population_within(
 def load_population(path: str, *, column: str) -> gpd.GeoDataFrame:
     """Read population points (any vector format GDAL reads) and check the column."""
     try:
-        frame = gpd.read_file(path) if not str(path).endswith(".parquet") else gpd.read_parquet(path)
+        frame = (
+            gpd.read_file(path) if not str(path).endswith(".parquet") else gpd.read_parquet(path)
+        )
     except Exception as err:  # noqa: BLE001 - GDAL raises many types; one message for the user
         raise DataError(f"Cannot read population file {path}: {err}") from err
     if frame.crs is None:
@@ -496,6 +520,7 @@ def isochrone_table(
     bands_min: Sequence[float],
     population: gpd.GeoDataFrame | None = None,
     population_column: str = "population",
+    workers: int = 1,
 ) -> gpd.GeoDataFrame:
     """Isochrones of every origin × mode × band as a GeoDataFrame in EPSG:4326.
 
@@ -512,35 +537,48 @@ def isochrone_table(
         Bands in minutes (checked: non-empty, strictly increasing).
     population
         Optional population points; summed per isochrone, else the column is NaN.
+    workers
+        Processes building polygons (origins are shared out; the edge set is inherited by
+        forking, not copied).
     """
     bands = check_bands(bands_min)
     bands_s = [b * 60.0 for b in bands]
-    records = []
-    geoms = []
     for mode, times in node_times.items():
         if times.shape[0] != len(origins):
             raise DataError(
                 f"{mode} travel times have {times.shape[0]} origins but origins.gpkg has "
                 f"{len(origins)}; rerun the travel_times step."
             )
-        for i, origin in enumerate(origins.itertuples(index=False)):
-            polys = builder.polygons(times[i], bands_s)
-            for band, poly in zip(bands, polys, strict=True):
-                records.append(
-                    {
-                        "origin_id": int(origin.origin_id),
-                        "origin_name": str(origin.name),
-                        "mode": mode,
-                        "band_min": float(band),
-                        "area_km2": round(poly.area / 1e6, 3),
-                    }
-                )
-                geoms.append(poly)
-            logger.info(
-                "%s isochrones of origin %r: %s km²",
-                mode, origin.name, ", ".join(f"{p.area / 1e6:.0f}" for p in polys),
-            )  # fmt: skip
-    frame = pd.DataFrame(records, columns=["origin_id", "origin_name", "mode", "band_min", "area_km2"])
+        if times.shape[1] != builder.edges.node_x.size:
+            raise DataError(
+                f"{mode} travel times cover {times.shape[1]} road nodes but the road edges use "
+                f"{builder.edges.node_x.size}; rerun the access steps."
+            )
+    jobs = [(mode, i) for mode in node_times for i in range(len(origins))]
+    results = _run_polygons(builder, node_times, bands_s, jobs, workers=workers)
+    records = []
+    geoms = []
+    names = origins["name"].astype(str).tolist()
+    ids = origins["origin_id"].astype(int).tolist()
+    for (mode, i), polys in zip(jobs, results, strict=True):
+        for band, poly in zip(bands, polys, strict=True):
+            records.append(
+                {
+                    "origin_id": ids[i],
+                    "origin_name": names[i],
+                    "mode": mode,
+                    "band_min": float(band),
+                    "area_km2": round(poly.area / 1e6, 3),
+                }
+            )
+            geoms.append(poly)
+        logger.info(
+            "%s isochrones of origin %r: %s km²",
+            mode, names[i], ", ".join(f"{p.area / 1e6:.0f}" for p in polys),
+        )  # fmt: skip
+    frame = pd.DataFrame(
+        records, columns=["origin_id", "origin_name", "mode", "band_min", "area_km2"]
+    )
     pop = None
     if population is not None:
         pop = population.to_crs(builder.edges.crs)
@@ -549,3 +587,36 @@ def isochrone_table(
     out = out.to_crs(WGS84)
     out["geometry"] = [_as_multi(g) for g in out.geometry]
     return out
+
+
+_WORKER_STATE: tuple[IsochroneBuilder, Mapping[str, np.ndarray], list[float]] | None = None
+
+
+def _worker_polygons(job: tuple[str, int]) -> list[shapely.Geometry]:
+    assert _WORKER_STATE is not None
+    builder, node_times, bands_s = _WORKER_STATE
+    mode, i = job
+    return builder.polygons(node_times[mode][i], bands_s)
+
+
+def _run_polygons(
+    builder: IsochroneBuilder,
+    node_times: Mapping[str, np.ndarray],
+    bands_s: list[float],
+    jobs: list[tuple[str, int]],
+    *,
+    workers: int,
+) -> list[list[shapely.Geometry]]:
+    global _WORKER_STATE
+    workers = max(1, min(int(workers), len(jobs)))
+    if workers == 1:
+        return [builder.polygons(node_times[m][i], bands_s) for m, i in jobs]
+    if builder.method != "vector" and builder.edges.n_edges > VECTOR_MAX_LINES:
+        builder._grid_samples()  # once, before forking
+    _WORKER_STATE = (builder, node_times, bands_s)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(_worker_polygons, jobs, chunksize=1))
+    finally:
+        _WORKER_STATE = None

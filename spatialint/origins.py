@@ -129,7 +129,8 @@ def _pick_place(places: gpd.GeoDataFrame, origin: str, wanted: str) -> pd.Series
     ties = best[(best["rank"] == top["rank"]) & (best["pop"] == top["pop"])]
     if len(ties) > 1:
         where = "; ".join(
-            f"{row.geometry.x:.5f},{row.geometry.y:.5f}" for row in match.loc[ties.index].itertuples()
+            f"{row.geometry.x:.5f},{row.geometry.y:.5f}"
+            for row in match.loc[ties.index].itertuples()
         )
         raise DataError(
             f"Origin {origin!r}: {len(ties)} equally important places are named {wanted!r} "
@@ -137,7 +138,11 @@ def _pick_place(places: gpd.GeoDataFrame, origin: str, wanted: str) -> pd.Series
         )
     chosen = match.loc[best.index[0]]
     logger.info(
-        "origin %r: %d places named %r, using the %s", origin, len(match), wanted, chosen.get("place")
+        "origin %r: %d places named %r, using the %s",
+        origin,
+        len(match),
+        wanted,
+        chosen.get("place"),
     )
     return chosen
 
@@ -204,7 +209,9 @@ def resolve_origins(
     names = [s.get("name") for s in specs]
     dupes = sorted({n for n in names if n is not None and names.count(n) > 1})
     if dupes:
-        raise ConfigError(f"Origin name {dupes[0]!r} is used twice in access.origins; make names unique.")
+        raise ConfigError(
+            f"Origin name {dupes[0]!r} is used twice in access.origins; make names unique."
+        )
     if graph.n_nodes == 0:
         raise DataError("The road graph has no nodes; no origin can be placed on it.")
 

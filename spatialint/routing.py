@@ -33,9 +33,7 @@ PARALLEL_MIN_CELLS = 2_000_000
 _WORKER_MATRIX: sp.csr_array | None = None
 
 
-def _route_chunk(
-    matrix: sp.csr_array, sources: np.ndarray, limit: float
-) -> np.ndarray:
+def _route_chunk(matrix: sp.csr_array, sources: np.ndarray, limit: float) -> np.ndarray:
     dist = dijkstra(matrix, directed=True, indices=sources, limit=limit)
     dist = np.atleast_2d(dist).astype(np.float32)
     dist[~np.isfinite(dist)] = np.nan

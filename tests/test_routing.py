@@ -21,8 +21,10 @@ def random_multigraph(seed: int, n: int = 60, m: int = 240) -> tuple[CSRGraph, n
     # parallel arcs: repeat some arcs with another weight (the minimum must win, not the sum)
     rep = rng.choice(m, m // 5, replace=False)
     src = np.concatenate([src, dst[two_way], src[rep]])
-    dst_all = np.concatenate([dst, src[: m][two_way], dst[rep]])
-    w = np.concatenate([w, w[two_way] * rng.uniform(0.8, 1.2, two_way.sum()), rng.uniform(1, 100, rep.size)])
+    dst_all = np.concatenate([dst, src[:m][two_way], dst[rep]])
+    w = np.concatenate(
+        [w, w[two_way] * rng.uniform(0.8, 1.2, two_way.sum()), rng.uniform(1, 100, rep.size)]
+    )
     node_ids = np.arange(n, dtype=np.int64) * 10 + 5
     graph = CSRGraph.from_arcs(node_ids, np.zeros(n), np.zeros(n), src, dst_all, w)
     g = nx.MultiDiGraph()
