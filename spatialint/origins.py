@@ -27,6 +27,7 @@ import pandas as pd
 from scipy.sparse.csgraph import connected_components
 
 from spatialint.errors import ConfigError, DataError
+from spatialint.fileio import atomic_path
 from spatialint.geo import WGS84, NearestNodes, to_metric, utm_crs_for
 from spatialint.graph import CSRGraph
 
@@ -334,3 +335,34 @@ def _snap(
             "distance is right."
         )
     return pos, dist
+
+
+def origin_sources(origins: pd.DataFrame, *, mode: str) -> np.ndarray:
+    """The node id each origin starts from in ``mode``.
+
+    By road every origin starts at its road node; on the multimodal graph a station origin
+    starts at the station itself (its rail node), so that the train is boarded there.
+    """
+    if mode not in ("road", "multimodal"):
+        raise ConfigError(f"Unknown mode {mode!r}; use road or multimodal.")
+    road = origins["node_id"].to_numpy(np.int64)
+    if mode == "road" or "station_node_id" not in origins:
+        return road
+    station = pd.array(origins["station_node_id"], dtype="Int64")
+    return np.where(station.isna(), road, station.fillna(0).to_numpy(np.int64))
+
+
+def write_origins(origins: gpd.GeoDataFrame, path: str) -> None:
+    """Write ``access/origins.gpkg`` (layer ``origins``) atomically."""
+    with atomic_path(path) as tmp:
+        origins.to_file(tmp, layer="origins", driver="GPKG")
+
+
+def read_origins(path: str) -> gpd.GeoDataFrame:
+    """Read ``access/origins.gpkg`` in ``origin_id`` order."""
+    frame = gpd.read_file(path, layer="origins")
+    missing = [c for c in ORIGIN_COLUMNS if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path} lacks column(s) {missing}; rerun the origins step.")
+    frame["station_node_id"] = pd.array(frame["station_node_id"], dtype="Int64")
+    return frame.sort_values("origin_id", ignore_index=True)

@@ -16,11 +16,14 @@ import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from spatialint.errors import DataError
+from spatialint.fileio import atomic_path
 from spatialint.graph import CSRGraph
 
 logger = logging.getLogger(__name__)
@@ -138,3 +141,51 @@ def nearest_origin(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         np.where(reached, best, np.nan).astype(np.float32),
         np.where(reached, row, -1).astype(np.int64),
     )
+
+
+def save_times(
+    path: str | Path, *, origin_ids: np.ndarray, node_ids: np.ndarray, seconds: np.ndarray
+) -> None:
+    """Write an ``access/travel_times_{mode}.npz`` (atomically, compressed).
+
+    Holds ``origin_ids`` (int64), ``node_ids`` (int64, the graph's node order) and ``seconds``
+    (float32, origins × nodes, NaN beyond the cutoff).
+    """
+    seconds = np.asarray(seconds, dtype=np.float32)
+    origin_ids = np.asarray(origin_ids, dtype=np.int64)
+    node_ids = np.asarray(node_ids, dtype=np.int64)
+    if seconds.shape != (origin_ids.size, node_ids.size):
+        raise ValueError(
+            f"seconds has shape {seconds.shape}, expected {(origin_ids.size, node_ids.size)}"
+        )
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, origin_ids=origin_ids, node_ids=node_ids, seconds=seconds)
+
+
+def load_times(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read ``(origin_ids, node_ids, seconds)`` written by :func:`save_times`."""
+    try:
+        with np.load(path) as f:
+            return f["origin_ids"], f["node_ids"], f["seconds"]
+    except (OSError, KeyError, ValueError) as err:
+        raise DataError(f"{path} is not a travel-times file ({err}); rerun travel_times.") from err
+
+
+def times_on_nodes(node_ids: np.ndarray, seconds: np.ndarray, wanted_ids: np.ndarray) -> np.ndarray:
+    """Columns of ``seconds`` (origins × ``node_ids``) for ``wanted_ids``, in that order.
+
+    Used to put multimodal times (road nodes then rail nodes) onto the road nodes.
+    """
+    node_ids = np.asarray(node_ids, dtype=np.int64)
+    wanted_ids = np.asarray(wanted_ids, dtype=np.int64)
+    order = np.argsort(node_ids)
+    pos = np.clip(np.searchsorted(node_ids, wanted_ids, sorter=order), 0, max(len(order) - 1, 0))
+    found = order[pos] if len(order) else pos
+    missing = (node_ids[found] != wanted_ids) if len(order) else np.ones(wanted_ids.size, bool)
+    if missing.any():
+        raise DataError(
+            f"{int(missing.sum())} road node(s) (e.g. {wanted_ids[missing][:3].tolist()}) have no "
+            "travel times; the travel times and the road graph are from different runs — rerun "
+            "the access steps."
+        )
+    return np.asarray(seconds)[:, found]

@@ -57,8 +57,9 @@ def grid_network(
                 src.append(j)
                 dst.append(i)
     src, dst = np.array(src), np.array(dst)
-    mid_x = (x_m[src] + x_m[dst]) / 2 + (y_m[dst] - y_m[src]) * 0.05
-    mid_y = (y_m[src] + y_m[dst]) / 2 + (x_m[dst] - x_m[src]) * 0.05
+    lo, hi = np.minimum(src, dst), np.maximum(src, dst)  # both directions share one kink
+    mid_x = (x_m[lo] + x_m[hi]) / 2 + (y_m[hi] - y_m[lo]) * 0.05
+    mid_y = (y_m[lo] + y_m[hi]) / 2 + (x_m[hi] - x_m[lo]) * 0.05
     mlon, mlat = lonlat(mid_x, mid_y)
     coords = np.stack(
         [np.column_stack([lon[src], lat[src]]), np.column_stack([mlon, mlat]),
