@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-
 from access_net import grid_network, lonlat, metric_point, node_at
+
 from spatialint.errors import ConfigError, DataError
 from spatialint.isochrones import (
     IsochroneBuilder,
@@ -91,7 +91,9 @@ def test_partly_reached_edge_is_cut_at_its_time_fraction() -> None:
     nodes, edges_gdf, graph = grid_network(4, 1, speed_kph=36.0)
     edges = prepare_edges(edges_gdf, graph)
     times = travel_times(graph, [node_at(nodes, 0, 0)])[0]
-    band = times[node_at(nodes, 2, 0)] + 0.5 * (times[node_at(nodes, 3, 0)] - times[node_at(nodes, 2, 0)])
+    band = times[node_at(nodes, 2, 0)] + 0.5 * (
+        times[node_at(nodes, 3, 0)] - times[node_at(nodes, 2, 0)]
+    )
     lines = reached_lines(edges, times, band)
     reach = shapely.union_all(lines)
     end = metric_point(2.5 * SPACING_M, 0, edges.crs)
