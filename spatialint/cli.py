@@ -98,7 +98,9 @@ def validate(study_name: str, *, study_dir: Path = STUDY_DIR) -> dict:
     print(f"{study_name}: OK — source {study['source']['kind']}, {len(names)} origin(s)")
     for name, kind in zip(names, kinds, strict=True):
         print(f"  origin {name} ({kind})")
-    print(f"  bands {', '.join(f'{b:g}' for b in bands)} min; buffer {access['access_buffer_m']:g} m")
+    print(
+        f"  bands {', '.join(f'{b:g}' for b in bands)} min; buffer {access['access_buffer_m']:g} m"
+    )
     return study
 
 

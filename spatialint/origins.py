@@ -6,8 +6,10 @@ An origin in the config (``access.origins``) names exactly one of
   ``name_en``;
 - ``unit``: an admin unit (``network/admin_units.gpkg``) whose seat (``centre_lon``,
   ``centre_lat``) is the origin;
-- ``station``: a railway station (``network/rail_stations.parquet``); by road the origin is the
-  station's road access node, on the multimodal graph the station node itself;
+- ``station``: a railway station (``network/rail_stations.parquet``); the origin is the
+  station's road access node (``road_node_id``), which is where the multimodal graph attaches
+  the station's boarding arcs — so on the multimodal graph the trip starts at the station
+  itself, and by road at its forecourt;
 - ``lon`` + ``lat``: an explicit point (WGS-84).
 
 Each origin is snapped to the nearest node of the road graph's main (largest strongly
@@ -194,8 +196,8 @@ def resolve_origins(
     geopandas.GeoDataFrame
         One row per origin in config order: ``origin_id`` (1, 2, ...), ``name``, ``kind``
         (place | unit | station | point), ``matched`` (name of the matched feature),
-        ``node_id`` (road node), ``snap_m``, ``station_node_id`` (rail node of a station
-        origin, else missing) and the origin's Point (EPSG:4326).
+        ``node_id`` (road node), ``snap_m``, ``station_node_id`` (OSM id of a station origin's
+        station, else missing) and the origin's Point (EPSG:4326).
 
     Raises
     ------
@@ -324,6 +326,13 @@ def _snap(
             nx_, ny_ = to_metric(graph.x[p : p + 1], graph.y[p : p + 1], crs)
             pos[i] = p
             dist[i] = float(np.hypot(nx_[0] - ox[i], ny_[0] - oy[i]))
+        else:
+            logger.warning(
+                "origin %r: the station's road node %s is cut off from the main road network; "
+                "starting from the nearest main-network node instead (trains boarded at the "
+                "station are then not reachable from this origin)",
+                table["name"].iloc[i], node,
+            )  # fmt: skip
     far = np.flatnonzero(~(dist <= snap_max_m))
     if far.size:
         i = int(far[0])
@@ -338,18 +347,17 @@ def _snap(
 
 
 def origin_sources(origins: pd.DataFrame, *, mode: str) -> np.ndarray:
-    """The node id each origin starts from in ``mode``.
+    """The graph node id each origin starts from in ``mode`` (``road`` or ``multimodal``).
 
-    By road every origin starts at its road node; on the multimodal graph a station origin
-    starts at the station itself (its rail node), so that the train is boarded there.
+    Both graphs share the road nodes, and the multimodal graph attaches each station to its
+    road access node (``rail_stations.road_node_id``) with the boarding and alighting arcs; a
+    station origin's ``node_id`` is that access node, so on the multimodal graph a trip from a
+    station starts at the station itself (paying station access + boarding to ride), and by
+    road it starts from the station forecourt.
     """
     if mode not in ("road", "multimodal"):
         raise ConfigError(f"Unknown mode {mode!r}; use road or multimodal.")
-    road = origins["node_id"].to_numpy(np.int64)
-    if mode == "road" or "station_node_id" not in origins:
-        return road
-    station = pd.array(origins["station_node_id"], dtype="Int64")
-    return np.where(station.isna(), road, station.fillna(0).to_numpy(np.int64))
+    return origins["node_id"].to_numpy(np.int64)
 
 
 def write_origins(origins: gpd.GeoDataFrame, path: str) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import h3
 import numpy as np
 import pytest
-from access_net import grid_network, node_at
 
 from spatialint.errors import ConfigError, DataError
 from spatialint.hexgrid import hex_access
 from spatialint.routing import travel_times
+from tests.access_net import grid_network, node_at
 
 
 def test_hex_surface_minutes_and_counts() -> None:

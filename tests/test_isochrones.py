@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from access_net import grid_network, lonlat, metric_point, node_at
 
 from spatialint.errors import ConfigError, DataError
 from spatialint.isochrones import (
@@ -20,6 +19,7 @@ from spatialint.isochrones import (
     reached_lines,
 )
 from spatialint.routing import travel_times
+from tests.access_net import grid_network, lonlat, metric_point, node_at
 
 SPACING_M = 500.0
 

