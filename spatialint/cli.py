@@ -27,8 +27,8 @@ from spatialint.errors import ConfigError, DataError, SpatialintError
 from spatialint.geo import NearestNodes
 from spatialint.graph import CSRGraph
 from spatialint.isochrones import check_bands
-from spatialint.origins import origin_kind, resolve_origins
-from spatialint.routing import travel_times
+from spatialint.origins import origin_kind, origin_starts, resolve_origins
+from spatialint.routing import travel_times_from
 
 logger = logging.getLogger(__name__)
 EXIT_USER_ERROR = 2
@@ -133,17 +133,21 @@ def times(
             )
     road = CSRGraph.load(road_path)
     graph = road if mode == "road" else CSRGraph.load(graph_path)
+    edges_path = net / "road_edges.parquet"
+    if not edges_path.exists():
+        raise DataError(f"{edges_path} does not exist: run the network stage first.")
     point = resolve_origins(
         [{"name": f"{lon:.5f},{lat:.5f}", "lon": lon, "lat": lat}],
         graph=road,
+        edges=gpd.read_parquet(edges_path, columns=["u", "v", "geometry"]),
         snap_max_m=access["snap_max_m"],
     )
-    start = graph.index_of(point["node_id"].to_numpy())
-    seconds = travel_times(graph, start, cutoff_s=max(bands) * 60.0)[0]
+    starts = origin_starts(point, graph, mode=mode)
+    seconds = travel_times_from(graph, starts, cutoff_s=max(bands) * 60.0)[0]
     minutes = seconds / 60.0
     print(
-        f"From {lon:.5f}, {lat:.5f} by {mode} (snapped {point['snap_m'].iloc[0]:.0f} m to node "
-        f"{point['node_id'].iloc[0]}):"
+        f"From {lon:.5f}, {lat:.5f} by {mode} (snapped {point['snap_m'].iloc[0]:.0f} m onto the "
+        f"road {point['edge_u'].iloc[0]}-{point['edge_v'].iloc[0]}):"
     )
     for band in bands:
         count = int(np.count_nonzero(minutes <= band))

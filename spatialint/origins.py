@@ -6,15 +6,18 @@ An origin in the config (``access.origins``) names exactly one of
   ``name_en``;
 - ``unit``: an admin unit (``network/admin_units.gpkg``) whose seat (``centre_lon``,
   ``centre_lat``) is the origin;
-- ``station``: a railway station (``network/rail_stations.parquet``); the origin is the
-  station's road access node (``road_node_id``), which is where the multimodal graph attaches
-  the station's boarding arcs — so on the multimodal graph the trip starts at the station
-  itself, and by road at its forecourt;
+- ``station``: a railway station (``network/rail_stations.parquet``);
 - ``lon`` + ``lat``: an explicit point (WGS-84).
 
-Each origin is snapped to the nearest node of the road graph's main (largest strongly
-connected) component. An origin farther than ``snap_max_m`` from it is an error naming the
-origin and the distance: an origin in the sea is never silently moved onto a far road.
+Each origin is snapped to the nearest point on a road edge of the road graph's main (largest
+strongly connected) component — not to the nearest node, which on a long rural road can be
+kilometres away while the road passes by. An origin farther than ``snap_max_m`` from every road
+is an error naming the origin and the distance: an origin in the sea is never silently moved.
+A trip starts at the snapped point: it reaches the edge's two end nodes after the share of the
+edge's travel time between them (only in the directions the edge may be driven), see
+:func:`origin_starts`. A station origin on the multimodal graph also starts at the station's
+access node (``rail_stations.road_node_id``, where the multimodal graph attaches its boarding
+arcs), so trains can be boarded there at the boarding cost and without driving first.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.sparse.csgraph import connected_components
 
 from spatialint.errors import ConfigError, DataError
 from spatialint.fileio import atomic_path
-from spatialint.geo import WGS84, NearestNodes, to_metric, utm_crs_for
+from spatialint.geo import WGS84, to_metric, utm_crs_for
 from spatialint.graph import CSRGraph
 
 logger = logging.getLogger(__name__)
@@ -57,7 +61,11 @@ ORIGIN_COLUMNS = [
     "matched",
     "node_id",
     "snap_m",
+    "edge_u",
+    "edge_v",
+    "edge_fraction",
     "station_node_id",
+    "station_road_node_id",
     "geometry",
 ]
 
@@ -172,6 +180,7 @@ def resolve_origins(
     specs: Sequence[Mapping[str, Any]],
     *,
     graph: CSRGraph,
+    edges: gpd.GeoDataFrame,
     snap_max_m: float,
     places: gpd.GeoDataFrame | None = None,
     units: gpd.GeoDataFrame | None = None,
@@ -184,7 +193,9 @@ def resolve_origins(
     specs
         The config's ``access.origins`` entries.
     graph
-        The road graph; origins snap to its main strongly connected component.
+        The road graph; origins snap to edges of its main strongly connected component.
+    edges
+        ``network/road_edges.parquet`` (``u``, ``v``, LineString) of that graph.
     snap_max_m
         Largest allowed distance (metres) between an origin and its road node.
     places, units, stations
@@ -196,8 +207,11 @@ def resolve_origins(
     geopandas.GeoDataFrame
         One row per origin in config order: ``origin_id`` (1, 2, ...), ``name``, ``kind``
         (place | unit | station | point), ``matched`` (name of the matched feature),
-        ``node_id`` (road node), ``snap_m``, ``station_node_id`` (OSM id of a station origin's
-        station, else missing) and the origin's Point (EPSG:4326).
+        ``node_id`` (the road node nearest along the snapped edge), ``snap_m`` (distance to
+        the road), ``edge_u``, ``edge_v``, ``edge_fraction`` (the snapped point on edge
+        u → v, as a fraction of its length from u), ``station_node_id`` and
+        ``station_road_node_id`` (OSM id and road access node of a station origin's station,
+        else missing) and the origin's Point (EPSG:4326).
 
     Raises
     ------
@@ -268,24 +282,29 @@ def resolve_origins(
             {c: [] for c in ORIGIN_COLUMNS[:-1]}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84
         )
     table = pd.DataFrame(rows)
-    node_pos, snap_m = _snap(graph, table, snap_max_m=snap_max_m)
+    snap = _snap_to_edges(graph, edges, table, snap_max_m=snap_max_m)
+    station_road = _station_access(graph, table)
     out = gpd.GeoDataFrame(
         {
             "origin_id": np.arange(1, len(table) + 1, dtype=np.int64),
             "name": table["name"].astype(str),
             "kind": table["kind"].astype(str),
             "matched": table["matched"].astype(str),
-            "node_id": graph.node_ids[node_pos],
-            "snap_m": np.round(snap_m, 1),
+            "node_id": snap["node_id"],
+            "snap_m": np.round(snap["snap_m"], 1),
+            "edge_u": snap["edge_u"],
+            "edge_v": snap["edge_v"],
+            "edge_fraction": np.round(snap["edge_fraction"], 6),
             "station_node_id": pd.array(table["station_node_id"], dtype="Int64"),
+            "station_road_node_id": station_road,
         },
         geometry=gpd.points_from_xy(table["lon"], table["lat"]),
         crs=WGS84,
     )
     for r in out.itertuples():
         logger.info(
-            "origin %d %r (%s %r) -> road node %d, %.0f m away",
-            r.origin_id, r.name, r.kind, r.matched, r.node_id, r.snap_m,
+            "origin %d %r (%s %r) -> %.0f m from road edge %d-%d, nearest node %d",
+            r.origin_id, r.name, r.kind, r.matched, r.snap_m, r.edge_u, r.edge_v, r.node_id,
         )  # fmt: skip
     return out[ORIGIN_COLUMNS]
 
@@ -296,68 +315,123 @@ def _to_wgs84(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame if frame.crs.equals(WGS84) else frame.to_crs(WGS84)
 
 
-def _snap(
-    graph: CSRGraph, table: pd.DataFrame, *, snap_max_m: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Road node position and distance (m) of each origin; raises past ``snap_max_m``."""
+def _snap_to_edges(
+    graph: CSRGraph, edges: gpd.GeoDataFrame, table: pd.DataFrame, *, snap_max_m: float
+) -> dict[str, np.ndarray]:
+    """Nearest point on a main-component road edge for each origin; raises past snap_max_m."""
     lon = table["lon"].to_numpy(float)
     lat = table["lat"].to_numpy(float)
     crs = utm_crs_for(np.append(graph.x, lon), np.append(graph.y, lat))
-    main = np.flatnonzero(main_component(graph))
-    tree = NearestNodes(graph.x[main], graph.y[main], crs=crs)
-    near, dist = tree.query(lon, lat)
-    pos = main[near]
+    if edges.crs is None:
+        raise DataError("road edges have no CRS; they must be in EPSG:4326.")
+    try:
+        u = graph.index_of(edges["u"].to_numpy(np.int64))
+        v = graph.index_of(edges["v"].to_numpy(np.int64))
+    except KeyError as err:
+        raise DataError(f"road edges refer to nodes missing from the road graph: {err}") from err
+    main = main_component(graph)
+    usable = np.flatnonzero(main[u] & main[v])
+    if usable.size == 0:
+        raise DataError("The road network has no usable edges; no origin can be placed on it.")
+    lines = np.asarray(edges.geometry.iloc[usable].to_crs(crs).array, dtype=object)
     ox, oy = to_metric(lon, lat, crs)
-    # A station keeps its own road access node when that node is on the main component.
-    in_main = np.zeros(graph.n_nodes, dtype=bool)
-    in_main[main] = True
+    pts = shapely.points(ox, oy)
+    tree = shapely.STRtree(lines)
+    (which, hit), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    order = np.argsort(which, kind="stable")
+    which, hit, dist = which[order], hit[order], dist[order]
+    far = np.flatnonzero(~(dist <= snap_max_m))
+    if far.size:
+        i = int(which[far[0]])
+        raise DataError(
+            f"Origin {table['name'].iloc[i]!r} ({table['kind'].iloc[i]} at "
+            f"{lon[i]:.5f}, {lat[i]:.5f}) is {dist[far[0]]:,.0f} m from the nearest road of the "
+            f"network (access.snap_max_m = {snap_max_m:,.0f} m). It is outside the road network "
+            "(in the sea, or outside the study area?): fix its location, or raise snap_max_m if "
+            "the distance is right."
+        )
+    edge = usable[hit]
+    line = lines[hit]
+    along = shapely.line_locate_point(line, pts[which], normalized=True)
+    # fractions count from u: flip where the geometry runs from v to u
+    first = shapely.get_coordinates(shapely.get_point(line, 0))
+    ux, uy = to_metric(graph.x[u[edge]], graph.y[u[edge]], crs)
+    vx, vy = to_metric(graph.x[v[edge]], graph.y[v[edge]], crs)
+    backwards = np.hypot(first[:, 0] - vx, first[:, 1] - vy) < np.hypot(
+        first[:, 0] - ux, first[:, 1] - uy
+    )
+    fraction = np.where(backwards, 1.0 - along, along)
+    near_node = np.where(fraction <= 0.5, u[edge], v[edge])
+    return {
+        "node_id": graph.node_ids[near_node],
+        "snap_m": dist,
+        "edge_u": graph.node_ids[u[edge]],
+        "edge_v": graph.node_ids[v[edge]],
+        "edge_fraction": fraction,
+    }
+
+
+def _station_access(graph: CSRGraph, table: pd.DataFrame) -> pd.arrays.IntegerArray:
+    """The road access node of each station origin (missing for other kinds)."""
+    out = pd.array([pd.NA] * len(table), dtype="Int64")
     for i, node in enumerate(table["road_node"]):
         if node is None or pd.isna(node):
             continue
         try:
-            p = int(graph.index_of(np.array([int(node)]))[0])
+            graph.index_of(np.array([int(node)]))
         except KeyError:
             logger.warning(
-                "origin %r: station road node %s is not in the road graph; snapping instead",
+                "origin %r: the station's road node %s is not in the road graph; the origin "
+                "starts from its nearest road only",
                 table["name"].iloc[i], node,
             )  # fmt: skip
             continue
-        if in_main[p]:
-            nx_, ny_ = to_metric(graph.x[p : p + 1], graph.y[p : p + 1], crs)
-            pos[i] = p
-            dist[i] = float(np.hypot(nx_[0] - ox[i], ny_[0] - oy[i]))
-        else:
-            logger.warning(
-                "origin %r: the station's road node %s is cut off from the main road network; "
-                "starting from the nearest main-network node instead (trains boarded at the "
-                "station are then not reachable from this origin)",
-                table["name"].iloc[i], node,
-            )  # fmt: skip
-    far = np.flatnonzero(~(dist <= snap_max_m))
-    if far.size:
-        i = int(far[0])
-        raise DataError(
-            f"Origin {table['name'].iloc[i]!r} ({table['kind'].iloc[i]} at "
-            f"{lon[i]:.5f}, {lat[i]:.5f}) is {dist[i]:,.0f} m from the nearest road of the network "
-            f"(access.snap_max_m = {snap_max_m:,.0f} m). It is outside the road network (in the "
-            "sea, or outside the study area?): fix its location, or raise snap_max_m if the "
-            "distance is right."
-        )
-    return pos, dist
+        out[i] = int(node)
+    return out
 
 
-def origin_sources(origins: pd.DataFrame, *, mode: str) -> np.ndarray:
-    """The graph node id each origin starts from in ``mode`` (``road`` or ``multimodal``).
+def origin_starts(
+    origins: pd.DataFrame, graph: CSRGraph, *, mode: str
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Where and when each origin's trips enter ``graph``: (node positions, seconds) per origin.
 
-    Both graphs share the road nodes, and the multimodal graph attaches each station to its
-    road access node (``rail_stations.road_node_id``) with the boarding and alighting arcs; a
-    station origin's ``node_id`` is that access node, so on the multimodal graph a trip from a
-    station starts at the station itself (paying station access + boarding to ride), and by
-    road it starts from the station forecourt.
+    From the snapped point on edge u → v at fraction f, node v is reached after
+    ``(1 - f) × t(u → v)`` if the edge may be driven u → v, and node u after ``f × t(v → u)``
+    if it may be driven v → u. On the multimodal graph a station origin also starts at its
+    station's access node at 0 s (the traveller is at the station; boarding arcs from there
+    carry the access and boarding penalties).
     """
     if mode not in ("road", "multimodal"):
         raise ConfigError(f"Unknown mode {mode!r}; use road or multimodal.")
-    return origins["node_id"].to_numpy(np.int64)
+    try:
+        u = graph.index_of(origins["edge_u"].to_numpy(np.int64))
+        v = graph.index_of(origins["edge_v"].to_numpy(np.int64))
+    except KeyError as err:
+        raise DataError(
+            f"Origins sit on road edges missing from the {mode} graph ({err}); origins.gpkg and "
+            "the graph come from different runs: rerun the origins step."
+        ) from err
+    frac = origins["edge_fraction"].to_numpy(float)
+    matrix = graph.matrix
+    station = pd.array(origins["station_road_node_id"], dtype="Int64")
+    starts = []
+    for i in range(len(origins)):
+        pos, secs = [], []
+        t_uv, t_vu = matrix[u[i], v[i]], matrix[v[i], u[i]]
+        if t_uv > 0:
+            pos.append(v[i])
+            secs.append((1.0 - frac[i]) * t_uv)
+        if t_vu > 0:
+            pos.append(u[i])
+            secs.append(frac[i] * t_vu)
+        if not pos:  # the edge's arc is shadowed by a faster parallel one: start at the node
+            pos.append(u[i] if frac[i] <= 0.5 else v[i])
+            secs.append(0.0)
+        if mode == "multimodal" and not pd.isna(station[i]):
+            pos.append(int(graph.index_of(np.array([int(station[i])]))[0]))
+            secs.append(0.0)
+        starts.append((np.asarray(pos, dtype=np.int64), np.asarray(secs, dtype=np.float64)))
+    return starts
 
 
 def write_origins(origins: gpd.GeoDataFrame, path: str) -> None:
@@ -372,5 +446,6 @@ def read_origins(path: str) -> gpd.GeoDataFrame:
     missing = [c for c in ORIGIN_COLUMNS if c not in frame.columns]
     if missing:
         raise DataError(f"{path} lacks column(s) {missing}; rerun the origins step.")
-    frame["station_node_id"] = pd.array(frame["station_node_id"], dtype="Int64")
+    for column in ("station_node_id", "station_road_node_id"):
+        frame[column] = pd.array(frame[column], dtype="Int64")
     return frame.sort_values("origin_id", ignore_index=True)

@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
@@ -105,6 +106,66 @@ def travel_times(
     out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
     logger.debug("routed %d origins on %d nodes (cutoff %s s)", sources.size, n, cutoff_s)
     return out
+
+
+def travel_times_from(
+    graph: CSRGraph,
+    starts: list[tuple[np.ndarray, np.ndarray]],
+    *,
+    cutoff_s: float | None = None,
+    workers: int = 1,
+) -> np.ndarray:
+    """Travel times from origins that enter the graph at several nodes, each after a delay.
+
+    An origin snapped onto the middle of an edge reaches the edge's end nodes after part of
+    the edge's time; ``starts[i]`` is ``(node positions, seconds)`` for origin ``i``. The graph is
+    extended by one virtual node per origin with arcs of those delays to its start nodes, and
+    routed from the virtual nodes; the result has the graph's nodes only.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (len(starts), n_nodes), NaN beyond ``cutoff_s`` / not reached.
+    """
+    n = graph.n_nodes
+    k = len(starts)
+    if k == 0:
+        return np.empty((0, n), dtype=np.float32)
+    rows, cols, secs = [], [], []
+    for i, (pos, delay) in enumerate(starts):
+        pos = np.asarray(pos, dtype=np.int64)
+        delay = np.asarray(delay, dtype=np.float64)
+        if pos.size == 0 or pos.shape != delay.shape:
+            raise ValueError(f"start {i} needs matching, non-empty node and delay arrays")
+        if pos.min() < 0 or pos.max() >= n or not np.all(delay >= 0):
+            raise ValueError(f"start {i} has positions outside 0..{n - 1} or negative delays")
+        rows.append(np.full(pos.size, n + i))
+        cols.append(pos)
+        secs.append(delay)
+    extra = pd.DataFrame(
+        {"r": np.concatenate(rows), "c": np.concatenate(cols), "s": np.concatenate(secs)}
+    )
+    extra = extra.groupby(["r", "c"], as_index=False)["s"].min()  # scipy would sum duplicates
+    coo = graph.matrix.tocoo()
+    matrix = sp.csr_array(
+        (
+            np.concatenate([coo.data, np.maximum(extra["s"].to_numpy(), 1e-6)]),
+            (
+                np.concatenate([coo.row, extra["r"].to_numpy()]),
+                np.concatenate([coo.col, extra["c"].to_numpy()]),
+            ),
+        ),
+        shape=(n + k, n + k),
+    )
+    matrix.sort_indices()
+    extended = CSRGraph(
+        node_ids=np.concatenate([graph.node_ids, -(10**15) - np.arange(k)]),
+        x=np.concatenate([graph.x, np.zeros(k)]),
+        y=np.concatenate([graph.y, np.zeros(k)]),
+        matrix=matrix,
+    )
+    times = travel_times(extended, np.arange(n, n + k), cutoff_s=cutoff_s, workers=workers)
+    return np.ascontiguousarray(times[:, :n])
 
 
 def _route_parallel(

@@ -8,7 +8,7 @@ import pytest
 
 from spatialint import routing
 from spatialint.graph import CSRGraph
-from spatialint.routing import nearest_origin, travel_times
+from spatialint.routing import nearest_origin, travel_times, travel_times_from
 
 
 def random_multigraph(seed: int, n: int = 60, m: int = 240) -> tuple[CSRGraph, nx.MultiDiGraph]:
@@ -92,3 +92,17 @@ def test_nearest_origin() -> None:
     best, row = nearest_origin(times)
     np.testing.assert_array_equal(row, [0, 1, -1, 0])
     np.testing.assert_allclose(best, [0, 1, np.nan, 9])
+
+
+def test_starts_inside_edges_equal_min_over_delayed_starts() -> None:
+    graph, _ = random_multigraph(3)
+    starts = [(np.array([4, 9]), np.array([12.5, 0.0])), (np.array([20]), np.array([3.0]))]
+    got = travel_times_from(graph, starts, cutoff_s=150.0)
+    assert got.shape == (2, graph.n_nodes)
+    full = travel_times(graph, np.array([4, 9, 20])).astype(np.float64)
+    want = np.vstack([np.fmin(full[0] + 12.5, full[1]), full[2] + 3.0])
+    want[want > 150.0] = np.nan
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-5)
+    assert travel_times_from(graph, []).shape == (0, graph.n_nodes)
+    with pytest.raises(ValueError, match="negative"):
+        travel_times_from(graph, [(np.array([1]), np.array([-1.0]))])

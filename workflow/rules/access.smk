@@ -13,6 +13,7 @@ rule origins:
         units="data/{study}/network/admin_units.gpkg",
         stations="data/{study}/network/rail_stations.parquet",
         road_graph="data/{study}/network/road_graph.npz",
+        road_edges="data/{study}/network/road_edges.parquet",
     output:
         origins="data/{study}/access/origins.gpkg",
     log:

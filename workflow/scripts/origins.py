@@ -19,6 +19,7 @@ def main() -> None:
     origins = resolve_origins(
         access["origins"],
         graph=CSRGraph.load(snakemake.input.road_graph),
+        edges=gpd.read_parquet(snakemake.input.road_edges, columns=["u", "v", "geometry"]),
         snap_max_m=access["snap_max_m"],
         places=gpd.read_parquet(snakemake.input.places),
         units=gpd.read_file(snakemake.input.units, layer="admin_units"),

@@ -4,12 +4,11 @@ import logging
 
 import numpy as np
 
-from spatialint.errors import DataError
 from spatialint.graph import CSRGraph
 from spatialint.isochrones import check_bands
 from spatialint.logs import run_step
-from spatialint.origins import origin_sources, read_origins
-from spatialint.routing import save_times, travel_times
+from spatialint.origins import origin_starts, read_origins
+from spatialint.routing import save_times, travel_times_from
 
 logger = logging.getLogger("spatialint.scripts.travel_times")
 
@@ -20,15 +19,10 @@ def main() -> None:
     bands = check_bands(study["access"]["bands_min"])
     graph = CSRGraph.load(snakemake.input.graph)
     origins = read_origins(snakemake.input.origins)
-    start_ids = origin_sources(origins, mode=mode)
-    try:
-        sources = graph.index_of(start_ids)
-    except KeyError as err:
-        raise DataError(
-            f"Origins start at nodes missing from the {mode} graph ({err}); origins.gpkg and the "
-            "graph come from different runs: rerun the origins step."
-        ) from err
-    seconds = travel_times(graph, sources, cutoff_s=max(bands) * 60.0, workers=snakemake.threads)
+    starts = origin_starts(origins, graph, mode=mode)
+    seconds = travel_times_from(
+        graph, starts, cutoff_s=max(bands) * 60.0, workers=snakemake.threads
+    )
     reached = np.count_nonzero(~np.isnan(seconds), axis=1)
     for name, count in zip(origins["name"], reached, strict=True):
         logger.info("%s: %s reaches %d of %d nodes within %g min", mode, name, count,
