@@ -3,13 +3,14 @@
 Each H3 cell (at ``access.hex_resolution``) that the road network covers gets, per mode,
 
 - ``minutes_<mode>``: minutes to the nearest origin — the earliest arrival from any origin at a
-  road node inside the cell, or, for a cell without nodes, at the nearest road node within
+  point of the road network inside the cell (its nodes, and points sampled along its edges at
+  most half a cell edge apart), or, for a cell without such points, at the nearest one within
   ``reach_m`` of its centre (the isochrones' access buffer);
 - ``nearest_origin_<mode>``: the ``origin_id`` of that origin;
 - ``origins_<band>min_<mode>``: how many origins reach the cell within each band.
 
-Cells with no road node inside and none within ``reach_m`` of their centre are not part of the
-surface. Nodes are assigned to the cell with the nearest centre in the study's UTM CRS, which is
+Cells with no road point inside and none within ``reach_m`` of their centre are not part of the
+surface. Points are assigned to the cell with the nearest centre in the study's UTM CRS, which is
 the H3 cell itself except for metre-scale projection differences at cell edges; no per-node
 Python loop is needed (only per cell, for the H3 index and boundary).
 """
@@ -28,7 +29,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from spatialint.errors import ConfigError, DataError
-from spatialint.geo import WGS84, to_metric, utm_crs_for
+from spatialint.geo import WGS84, to_metric
 from spatialint.isochrones import check_bands
 
 logger = logging.getLogger(__name__)
@@ -40,10 +41,10 @@ def band_label(band_min: float) -> str:
 
 
 def covering_cells(
-    lon: np.ndarray, lat: np.ndarray, *, resolution: int, margin_m: float, crs: pyproj.CRS
+    x: np.ndarray, y: np.ndarray, *, resolution: int, margin_m: float, crs: pyproj.CRS
 ) -> np.ndarray:
-    """H3 cells whose centres lie within the convex hull of the points grown by ``margin_m``."""
-    x, y = to_metric(lon, lat, crs)
+    """H3 cells whose centres lie within the convex hull of the metric points grown by
+    ``margin_m``."""
     hull = shapely.convex_hull(shapely.multipoints(np.column_stack([x, y])))
     edge_m = h3.average_hexagon_edge_length(resolution, unit="m")
     area = shapely.buffer(hull, margin_m + 2 * edge_m)
@@ -56,24 +57,28 @@ def covering_cells(
 
 
 def hex_access(
-    node_lon: np.ndarray,
-    node_lat: np.ndarray,
+    x_m: np.ndarray,
+    y_m: np.ndarray,
     times: Mapping[str, np.ndarray],
     *,
+    crs: pyproj.CRS,
     origin_ids: np.ndarray,
     bands_min: Sequence[float],
     resolution: int,
     reach_m: float,
-    crs: pyproj.CRS | None = None,
 ) -> gpd.GeoDataFrame:
     """The hexagon accessibility surface (EPSG:4326 polygons).
 
     Parameters
     ----------
-    node_lon, node_lat
-        Coordinates of the road nodes (columns of the time matrices).
+    x_m, y_m
+        Metric coordinates (in ``crs``) of points on the road network: its nodes and points
+        sampled along its edges (see :func:`spatialint.isochrones.road_point_times`), so that a
+        cell crossed by a long road without a junction in it is still covered.
     times
-        Per mode: seconds, origins × road nodes, NaN where not reached.
+        Per mode: seconds, origins × points, NaN where not reached.
+    crs
+        The metric CRS of the points.
     origin_ids
         ``origin_id`` of each row of the time matrices.
     bands_min
@@ -81,28 +86,26 @@ def hex_access(
     resolution
         H3 resolution (4..10).
     reach_m
-        Largest distance from a cell centre to a road node for a cell without nodes inside.
+        Largest distance from a cell centre to a road point for a cell without points inside.
     """
     bands = check_bands(bands_min)
     if not 0 <= int(resolution) <= 15:
         raise ConfigError(
             f"access.hex_resolution must be an H3 resolution 0..15, got {resolution}."
         )
-    node_lon = np.asarray(node_lon, dtype=float)
-    node_lat = np.asarray(node_lat, dtype=float)
-    if node_lon.size == 0:
+    nx_ = np.asarray(x_m, dtype=float)
+    ny_ = np.asarray(y_m, dtype=float)
+    if nx_.size == 0:
         raise DataError("No road nodes: the hexagon surface needs a road network.")
     origin_ids = np.asarray(origin_ids)
-    crs = crs if crs is not None else utm_crs_for(node_lon, node_lat)
-    cells = covering_cells(node_lon, node_lat, resolution=resolution, margin_m=reach_m, crs=crs)
+    cells = covering_cells(nx_, ny_, resolution=resolution, margin_m=reach_m, crs=crs)
     centres = np.array([h3.cell_to_latlng(c) for c in cells], dtype=float).reshape(-1, 2)
     cx, cy = to_metric(centres[:, 1], centres[:, 0], crs)
-    nx_, ny_ = to_metric(node_lon, node_lat, crs)
-    # Each node belongs to the cell with the nearest centre.
+    # Each point belongs to the cell with the nearest centre.
     _, cell_of_node = cKDTree(np.column_stack([cx, cy])).query(np.column_stack([nx_, ny_]))
     order = np.argsort(cell_of_node, kind="stable")
     occupied, starts = np.unique(cell_of_node[order], return_index=True)
-    # Cells without nodes use the nearest node within reach of their centre.
+    # Cells without points use the nearest point within reach of their centre.
     dist, nearest = cKDTree(np.column_stack([nx_, ny_])).query(
         np.column_stack([cx, cy]), distance_upper_bound=reach_m
     )
@@ -111,10 +114,10 @@ def hex_access(
     data: dict[str, object] = {"h3": cells[keep]}
     for mode, seconds in times.items():
         seconds = np.asarray(seconds, dtype=np.float32)
-        if seconds.shape != (origin_ids.size, node_lon.size):
+        if seconds.shape != (origin_ids.size, nx_.size):
             raise DataError(
                 f"{mode} times have shape {seconds.shape}, expected "
-                f"({origin_ids.size}, {node_lon.size}) origins × road nodes."
+                f"({origin_ids.size}, {nx_.size}) origins × road points."
             )
         if origin_ids.size == 0:
             per_cell = np.full((0, keep.size), np.nan, dtype=np.float32)

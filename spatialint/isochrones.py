@@ -273,6 +273,30 @@ def _sample_points(edges: EdgeSet, spacing_m: float) -> tuple[np.ndarray, np.nda
     return shapely.get_coordinates(pts), edge, frac
 
 
+def road_point_times(
+    edges: EdgeSet, node_times: np.ndarray, *, spacing_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points along the road network with their arrival times, for surfaces such as hexagons.
+
+    Returns ``(xy, times)``: metric coordinates of every node followed by points sampled inside
+    the edges at most ``spacing_m`` apart, and seconds (origins × points) — at a sample, the
+    earlier of arriving along the edge from its ``u`` or, on a two-way road, from the other end.
+    """
+    node_times = np.atleast_2d(np.asarray(node_times, dtype=np.float32))
+    xy, edge, frac = _sample_points(edges, spacing_m)
+    frac32 = frac.astype(np.float32)
+    fwd = node_times[:, edges.u[edge]] + frac32 * edges.time_s[edge].astype(np.float32)
+    rev = edges.reverse[edge]
+    has = rev >= 0
+    back = np.full_like(fwd, np.nan)
+    back[:, has] = node_times[:, edges.u[rev[has]]] + (1 - frac32[has]) * edges.time_s[
+        rev[has]
+    ].astype(np.float32)
+    times = np.concatenate([node_times, np.fmin(fwd, back)], axis=1)
+    points = np.concatenate([np.column_stack([edges.node_x, edges.node_y]), xy])
+    return points, times
+
+
 @dataclass(frozen=True)
 class _GridSamples:
     xy: np.ndarray

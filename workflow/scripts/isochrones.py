@@ -1,6 +1,7 @@
 """1/2/3-hour isochrones per origin and mode, and the H3 hexagon accessibility surface."""
 
 import geopandas as gpd
+import h3
 
 from spatialint.fileio import atomic_path
 from spatialint.graph import CSRGraph
@@ -10,6 +11,7 @@ from spatialint.isochrones import (
     isochrone_table,
     load_population,
     prepare_edges,
+    road_point_times,
 )
 from spatialint.logs import run_step
 from spatialint.origins import read_origins
@@ -46,15 +48,19 @@ def main() -> None:
         population_column=access["population_column"],
         workers=snakemake.threads,
     )
+    spacing_m = h3.average_hexagon_edge_length(access["hex_resolution"], unit="m") / 2
+    point_times = {}
+    for mode, times in node_times.items():
+        xy, point_times[mode] = road_point_times(edges, times, spacing_m=spacing_m)
     hexes = hex_access(
-        graph.x,
-        graph.y,
-        node_times,
+        xy[:, 0],
+        xy[:, 1],
+        point_times,
+        crs=edges.crs,
         origin_ids=origins["origin_id"].to_numpy(),
         bands_min=access["bands_min"],
         resolution=access["hex_resolution"],
         reach_m=access["access_buffer_m"],
-        crs=edges.crs,
     )
     with atomic_path(snakemake.output.isochrones) as tmp:
         isochrones.to_file(tmp, layer="isochrones", driver="GPKG")
