@@ -1,0 +1,367 @@
+"""Detection of cross-border dead ends, class drops and missing crossings on a hand-made region.
+
+The region (UTM 49N metres, placed near Changsha) has two county-level units West (x < 0) and
+East (x > 0) inside one prefecture, and:
+
+- a primary road crossing the border at y = -4000 and a primary → residential road at y = 0
+  (a class drop at the border node (0, 0));
+- two planted gaps: facing dead ends at y = 2000 (400 m apart, a long detour, bridged by a
+  planned way) and at y = -2000 (600 m, a shorter detour over local connectors);
+- decoys: a stub 200 m off the main road 100 m from the border (already connected), an interior
+  cul-de-sac, and a pair of dead ends on the edge of the extract (y = 4900).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from spatialint.config import load_schema, study_schema, validate
+from spatialint.errors import DataError
+from spatialint.gaps import COLUMN_LABELS, GapSettings, detect_gaps
+from spatialint.graph import CSRGraph
+
+UTM = "EPSG:32649"
+X0, Y0 = 600_000.0, 3_120_000.0
+SPEED_KPH = {"primary": 60, "secondary": 50, "residential": 25, "tertiary": 40}
+
+# (way id, highway, name, [(x, y), ...]) in metres relative to (X0, Y0)
+ROADS = [
+    (101, "primary", "S101", [(-9000, -4000), (-5000, -4000), (-1000, -4000), (-100, -4000),
+                              (1000, -4000), (5000, -4000), (9000, -4000)]),
+    (102, "residential", "西二路", [(-9000, -2000), (-5000, -2000), (-1000, -2000), (-300, -2000)]),
+    (103, "residential", "东二路", [(300, -2000), (1000, -2000), (5000, -2000), (9000, -2000)]),
+    (104, "primary", "S104", [(-9000, 0), (-5000, 0), (0, 0)]),
+    (105, "residential", "东零路", [(0, 0), (5000, 0), (9000, 0)]),
+    (106, "residential", "西四路", [(-9000, 2000), (-5000, 2000), (-200, 2000)]),
+    (107, "residential", "东四路", [(200, 2000), (5000, 2000), (9000, 2000)]),
+    (108, "residential", "", [(-3000, 4900), (-100, 4900)]),
+    (109, "residential", "", [(100, 4900), (3000, 4900)]),
+    (110, "residential", "", [(-100, -4000), (-100, -3500)]),  # stub next to the main road
+    (111, "residential", "", [(-5000, 2000), (-5000, 3000)]),  # interior cul-de-sac
+    (120, "tertiary", "", [(-9000, -4000), (-9000, -2000), (-9000, 0), (-9000, 2000)]),
+    (121, "tertiary", "", [(-5000, -4000), (-5000, -2000), (-5000, 0), (-5000, 2000)]),
+    (122, "tertiary", "", [(-1000, -4000), (-1000, -2000)]),
+    (123, "tertiary", "", [(1000, -4000), (1000, -2000)]),
+    (124, "tertiary", "", [(5000, -4000), (5000, -2000), (5000, 0), (5000, 2000)]),
+    (125, "tertiary", "", [(9000, -4000), (9000, -2000), (9000, 0), (9000, 2000)]),
+]  # fmt: skip
+PLANNED = [(900, "construction", "secondary", [(-200, 2000), (200, 2000)])]
+
+
+def _lonlat(coords: list[tuple[float, float]]) -> np.ndarray:
+    pts = gpd.GeoSeries(shapely.points(np.array(coords) + [X0, Y0]), crs=UTM).to_crs(4326)
+    return np.column_stack([pts.x, pts.y])
+
+
+def build_region(roads=ROADS, planned=PLANNED):
+    """Nodes, edges, units, graph and planned ways in the network stage's formats."""
+    coords: dict[tuple[float, float], int] = {}
+    for _, _, _, pts in roads:
+        for pt in pts:
+            coords.setdefault(pt, 1000 + len(coords))
+    keys = list(coords)
+    lonlat = _lonlat(keys)
+    nodes = gpd.GeoDataFrame(
+        {
+            "node_id": [coords[k] for k in keys],
+            "x": lonlat[:, 0],
+            "y": lonlat[:, 1],
+            "unit_id": "",
+            "street_count": 0,
+        },
+        geometry=shapely.points(lonlat),
+        crs="EPSG:4326",
+    )
+    pos = {coords[k]: i for i, k in enumerate(keys)}
+    rows = []
+    for way, highway, name, pts in roads:
+        for a, b in zip(pts[:-1], pts[1:], strict=True):
+            length = float(np.hypot(b[0] - a[0], b[1] - a[1]))
+            for s, t in ((a, b), (b, a)):
+                line = shapely.LineString(np.array([s, t]) + [X0, Y0])
+                rows.append(
+                    {
+                        "u": coords[s],
+                        "v": coords[t],
+                        "key": 0,
+                        "osmid": way,
+                        "highway": highway,
+                        "name": name,
+                        "ref": "",
+                        "oneway": False,
+                        "length_m": length,
+                        "speed_kph": SPEED_KPH[highway],
+                        "travel_time_s": length / (SPEED_KPH[highway] / 3.6),
+                        "unit_id": "",
+                        "geometry": line,
+                    }
+                )
+    edges = gpd.GeoDataFrame(rows, geometry="geometry", crs=UTM).to_crs(4326)
+    graph = CSRGraph.from_arcs(
+        nodes["node_id"].to_numpy(),
+        nodes["x"].to_numpy(),
+        nodes["y"].to_numpy(),
+        np.array([pos[u] for u in edges["u"]]),
+        np.array([pos[v] for v in edges["v"]]),
+        edges["travel_time_s"].to_numpy(),
+    )
+    units = gpd.GeoDataFrame(
+        {
+            "unit_id": ["r1", "r2", "r3"],
+            "name": ["西县", "东县", "市"],
+            "admin_level": [6, 6, 5],
+            "parent_id": ["r3", "r3", ""],
+        },
+        geometry=[
+            shapely.box(X0 - 10000, Y0 - 5000, X0, Y0 + 5000),
+            shapely.box(X0, Y0 - 5000, X0 + 10000, Y0 + 5000),
+            shapely.box(X0 - 10000, Y0 - 5000, X0 + 10000, Y0 + 5000),
+        ],
+        crs=UTM,
+    ).to_crs(4326)
+    planned_gdf = gpd.GeoDataFrame(
+        {
+            "osmid": [p[0] for p in planned],
+            "highway": [p[1] for p in planned],
+            "planned_class": [p[2] for p in planned],
+            "name": "",
+            "ref": "",
+        },
+        geometry=[shapely.LineString(np.array(p[3]) + [X0, Y0]) for p in planned],
+        crs=UTM,
+    ).to_crs(4326)
+    return nodes, edges, units, graph, planned_gdf
+
+
+def gap_settings(**overrides) -> GapSettings:
+    """The schema's defaults for the gaps section, with overrides."""
+    schema = study_schema(load_schema())
+    section = validate({}, schema["properties"]["gaps"], source="test")
+    section.update(overrides)
+    return GapSettings.from_config(section)
+
+
+@pytest.fixture(scope="module")
+def region():
+    return build_region()
+
+
+@pytest.fixture(scope="module")
+def findings(region):
+    nodes, edges, units, graph, planned = region
+    return detect_gaps(
+        nodes, edges, units, graph, border_level=6, settings=gap_settings(), planned=planned
+    )
+
+
+def _ids(coords):
+    keys = {}
+    for _, _, _, pts in ROADS:
+        for pt in pts:
+            keys.setdefault(pt, 1000 + len(keys))
+    return {keys[c] for c in coords}
+
+
+def test_planted_dead_ends_found_with_both_ends(findings):
+    dead = findings.dead_ends
+    pairs = {frozenset((a, b)) for a, b in zip(dead["node_id"], dead["other_node_id"], strict=True)}
+    assert frozenset(_ids([(-200, 2000), (200, 2000)])) in pairs
+    assert frozenset(_ids([(-300, -2000), (300, -2000)])) in pairs
+    assert len(dead) == 2  # the stub, the cul-de-sac and the study-edge pair are not gaps
+    north = dead[dead["way_id"].isin([106, 107])].iloc[0]
+    assert north["gap_m"] == pytest.approx(400, abs=1)
+    assert {north["way_id"], north["other_way_id"]} == {106, 107}
+    assert {north["unit_name"], north["other_unit_name"]} == {"西县", "东县"}
+    assert {north["name"], north["other_name"]} == {"西四路", "东四路"}
+    # detour: 4.8 + 2 + 10 + 2 + 4.8 km over the y = 0 crossing
+    assert north["detour_km"] == pytest.approx(23.6, abs=0.05)
+    assert north["detour_ratio"] == pytest.approx(59.0, abs=0.2)
+    assert north["detour_min"] > 23.6 / 60 * 60  # slower than 60 km/h throughout
+    south = dead[dead["way_id"].isin([102, 103])].iloc[0]
+    assert south["detour_km"] == pytest.approx(7.4, abs=0.05)
+    assert south["gap_m"] == pytest.approx(600, abs=1)
+
+
+def test_planned_way_reported(findings):
+    dead = findings.dead_ends.set_index("way_id")
+    north = dead.loc[106] if 106 in dead.index else dead.loc[107]
+    assert bool(north["planned"]) and north["planned_way_id"] == 900
+    assert north["planned_class"] == "secondary"
+    south = dead.loc[102] if 102 in dead.index else dead.loc[103]
+    assert not bool(south["planned"]) and pd.isna(south["planned_way_id"])
+
+
+def test_dead_end_geometry_and_crs(findings):
+    dead = findings.dead_ends
+    assert dead.crs.to_epsg() == 4326
+    assert (shapely.get_type_id(dead.geometry.values) == 1).all()
+    metric = dead.to_crs(UTM)
+    assert sorted(metric.length.round()) == [400, 600]
+    assert dead["lon"].between(112, 114).all()
+
+
+def test_gap_ids_stable_and_orientation_free(region, findings):
+    nodes, edges, units, graph, planned = region
+    again = detect_gaps(
+        nodes.iloc[::-1].reset_index(drop=True),
+        edges.iloc[::-1].reset_index(drop=True),
+        units,
+        graph,
+        border_level=6,
+        settings=gap_settings(),
+        planned=planned,
+    )
+    assert set(again.dead_ends["gap_id"]) == set(findings.dead_ends["gap_id"])
+    assert all(g.startswith("G") and len(g) == 11 for g in findings.dead_ends["gap_id"])
+
+
+def test_study_edge_switch(region):
+    nodes, edges, units, graph, planned = region
+    found = detect_gaps(
+        nodes,
+        edges,
+        units,
+        graph,
+        border_level=6,
+        settings=gap_settings(suppress_study_edge=False),
+        planned=planned,
+    )
+    assert set(found.dead_ends["way_id"]) & {108, 109}
+    assert len(found.dead_ends) == 3
+
+
+def test_detour_ratio_suppresses_connected_stub(region):
+    nodes, edges, units, graph, planned = region
+    found = detect_gaps(
+        nodes,
+        edges,
+        units,
+        graph,
+        border_level=6,
+        settings=gap_settings(min_detour_ratio=1.0),
+        planned=planned,
+    )
+    stub = found.dead_ends[found.dead_ends["way_id"] == 110]
+    assert len(stub) == 1
+    # measured to the part of the crossing main road inside East, not to its West part
+    assert stub["gap_m"].iloc[0] == pytest.approx(np.hypot(100, 500), abs=1)
+    assert stub["other_unit_name"].iloc[0] == "东县"
+
+
+def test_waterway_suppresses_river_bank_gap(region):
+    nodes, edges, units, graph, planned = region
+    river = gpd.GeoDataFrame(
+        geometry=[shapely.LineString([(X0, Y0 + 1000), (X0 + 10, Y0 + 3000)])], crs=UTM
+    )
+    found = detect_gaps(
+        nodes,
+        edges,
+        units,
+        graph,
+        border_level=6,
+        settings=gap_settings(),
+        planned=planned,
+        waterways=river,
+    )
+    assert set(found.dead_ends["way_id"]) | set(found.dead_ends["other_way_id"]) == {102, 103}
+    kept = detect_gaps(
+        nodes,
+        edges,
+        units,
+        graph,
+        border_level=6,
+        settings=gap_settings(suppress_across_water=False),
+        planned=planned,
+        waterways=river,
+    )
+    assert kept.dead_ends["across_water"].sum() == 1
+
+
+def test_class_drop_at_border(findings):
+    drops = findings.class_drops
+    assert len(drops) == 1
+    drop = drops.iloc[0]
+    assert drop["node_id"] in _ids([(0, 0)])
+    assert (drop["class_high"], drop["class_low"], drop["steps"]) == ("primary", "residential", 3)
+    assert {drop["way_id_high"], drop["way_id_low"]} == {104, 105}
+    assert (drop["unit_high"], drop["unit_low"]) == ("西县", "东县")
+    assert drop["drop_id"].startswith("C")
+
+
+def test_class_drop_needs_two_steps(region):
+    nodes, edges, units, graph, planned = region
+    ladder = dict(gap_settings().class_ladder, residential=4)  # primary 3 -> 4: one step
+    found = detect_gaps(
+        nodes, edges, units, graph, border_level=6, settings=gap_settings(class_ladder=ladder)
+    )
+    assert found.class_drops.empty
+
+
+def test_missing_crossings_measured_along_border(region):
+    nodes, edges, units, graph, planned = region
+    found = detect_gaps(
+        nodes,
+        edges,
+        units,
+        graph,
+        border_level=6,
+        settings=gap_settings(missing_crossing_min_km=3.0),
+    )
+    # border inside the extract runs y = -4000 .. 4900; crossings at -4000 and 0
+    lengths = sorted(found.missing_crossings["length_km"])
+    assert lengths == pytest.approx([4.0, 4.9], abs=0.02)
+    assert set(found.missing_crossings["unit_a_name"]) | set(
+        found.missing_crossings["unit_b_name"]
+    ) == {"西县", "东县"}
+    none = detect_gaps(
+        nodes, edges, units, graph, border_level=6, settings=gap_settings(missing_crossing_min_km=5)
+    )
+    assert none.missing_crossings.empty
+
+
+def test_missing_border_level_is_a_data_error(region):
+    nodes, edges, units, graph, planned = region
+    with pytest.raises(DataError, match="admin.border_level 8.*Levels present: \\[5, 6\\]"):
+        detect_gaps(nodes, edges, units, graph, border_level=8, settings=gap_settings())
+
+
+def test_missing_crs_is_a_data_error(region):
+    nodes, edges, units, graph, planned = region
+    with pytest.raises(DataError, match="road_edges has no CRS"):
+        detect_gaps(
+            nodes,
+            edges.set_crs(None, allow_override=True),
+            units,
+            graph,
+            border_level=6,
+            settings=gap_settings(),
+        )
+
+
+def test_column_labels_cover_outputs(findings):
+    for column in ("gap_id", "gap_m", "detour_min", "planned", "node_id", "other_way_id"):
+        zh, en = COLUMN_LABELS[column]
+        assert zh and en
+
+
+# ---------------------------------------------------------------------------------- demo truth
+
+DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+
+def _demo_inputs():
+    truth = DEMO / "demo" / "truth.json"
+    network = DEMO / "network"
+    needed = [truth, *(network / f for f in ("road_nodes.parquet", "road_edges.parquet",
+                                             "planned_ways.parquet", "road_graph.npz",
+                                             "admin_units.gpkg"))]  # fmt: skip
+    if not all(p.exists() for p in needed):
+        pytest.skip("demo network not built (run snakemake on the demo first)")
+    return json.loads(truth.read_text(encoding="utf-8"))
