@@ -1,0 +1,135 @@
+"""The planners' review file: stable ids, strict reading, joining, the template."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from spatialint.errors import DataError
+from spatialint.review import (
+    DEFAULT_STATUS,
+    STATUSES,
+    join_review,
+    read_review,
+    stable_gap_id,
+    write_template,
+)
+
+G1 = stable_gap_id((11, 12), (101, 102))
+G2 = stable_gap_id((21, 22), (201, 202))
+G3 = stable_gap_id((31, 32), (301, 302))
+
+
+def test_gap_id_is_stable_and_order_free():
+    assert stable_gap_id((12, 11), (102, 101)) == G1
+    assert stable_gap_id([11, 12], [101, 102]) == G1
+    assert G1 != G2 and G1.startswith("G") and len(G1) == 11
+    assert stable_gap_id((11, 12), (101, 102), kind="C").startswith("C")
+    # pinned: the id must not change between releases, or planners lose their decisions
+    assert G1 == "G" + __import__("hashlib").sha1(b"n:11,12|w:101,102").hexdigest()[:10]
+
+
+def _write(path, text, encoding="utf-8-sig"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_read_review_normalises_and_keeps_extra_columns(tmp_path):
+    path = _write(
+        tmp_path / "r.csv",
+        f"gap_id,status,comment,name\n{G1},确认,\"已核实, 需打通\",西四路\n"
+        f"{G2}, confirmed ,,\n\n",
+    )
+    review = read_review(path)
+    assert list(review["gap_id"]) == [G1, G2]
+    assert list(review["status"]) == ["确认", "确认"]
+    assert review["comment"].iloc[0] == "已核实, 需打通"
+    assert review["name"].iloc[0] == "西四路"
+    assert list(review["review_row"]) == [2, 3]
+
+
+def test_read_review_accepts_chinese_headers_and_gb18030(tmp_path):
+    path = _write(tmp_path / "r.csv", f"编号,状态,备注\n{G1},误报,河道阻隔\n", "gb18030")
+    review = read_review(path)
+    assert review["status"].iloc[0] == "误报" and review["comment"].iloc[0] == "河道阻隔"
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        (f"gap_id,status,comment\n{G1},确认,\n{G2},done,x\n", r"row 3: status 'done'.*待核实"),
+        (f"gap_id,status,comment\n{G1},,\n", r"row 2: status ''.*已打通"),
+        ("gap_id,comment\nG0000000000,x\n", r"no column 'status'.*row 1"),
+        (f"gap_id,status,comment\n{G1},确认,\n{G1},误报,\n", r"row 3: gap_id .* row 2"),
+        (f"gap_id,status,comment\n{G1},确认,a,b\n", r"row 2: 4 cells but the header has 3"),
+        ("gap_id,status,comment\n1.23E+09,确认,\n", r"row 2: gap_id '1.23E\+09' is not"),
+        ("", r"is empty"),
+    ],
+)
+def test_bad_review_files_are_rejected_naming_the_row(tmp_path, text, pattern):
+    path = _write(tmp_path / "r.csv", text)
+    with pytest.raises(DataError, match=pattern):
+        read_review(path)
+
+
+def test_unknown_status_message_lists_every_allowed_value(tmp_path):
+    path = _write(tmp_path / "r.csv", f"gap_id,status,comment\n{G1},maybe,\n")
+    with pytest.raises(DataError) as err:
+        read_review(path)
+    for zh, en in STATUSES.items():
+        assert zh in str(err.value) and en in str(err.value)
+
+
+def _gaps():
+    return gpd.GeoDataFrame(
+        {"gap_id": [G1, G2], "name": ["西四路", "西二路"], "gap_m": [400.0, 600.0]},
+        geometry=[shapely.LineString([(0, 0), (1, 1)]), shapely.LineString([(1, 1), (2, 2)])],
+        crs="EPSG:4326",
+    )
+
+
+def test_join_without_review_marks_everything_to_verify():
+    joined = join_review(_gaps(), None)
+    assert list(joined["status"]) == [DEFAULT_STATUS] * 2
+    assert joined["found"].all() and list(joined["comment"]) == ["", ""]
+
+
+def test_join_keeps_decisions_and_gaps_no_longer_found(tmp_path):
+    path = _write(
+        tmp_path / "r.csv",
+        f"gap_id,status,comment,name,gap_m\n{G1},在建,2026 年开工,西四路,400\n"
+        f"{G3},已打通,已通车,旧路,250.5\n",
+    )
+    joined = join_review(_gaps(), read_review(path), keep_columns=["name", "gap_m"])
+    assert isinstance(joined, gpd.GeoDataFrame) and joined.crs.to_epsg() == 4326
+    by_id = joined.set_index("gap_id")
+    assert by_id.loc[G1, "status"] == "在建" and by_id.loc[G1, "comment"] == "2026 年开工"
+    assert by_id.loc[G2, "status"] == DEFAULT_STATUS and bool(by_id.loc[G2, "found"])
+    assert not bool(by_id.loc[G3, "found"]) and by_id.loc[G3, "status"] == "已打通"
+    assert by_id.loc[G3, "name"] == "旧路" and by_id.loc[G3, "gap_m"] == 250.5
+    assert by_id.loc[G3, "geometry"] is None
+    out = tmp_path / "out.gpkg"
+    joined.to_file(out, layer="dead_ends")  # a null geometry row is writable
+    assert len(gpd.read_file(out)) == 3
+
+
+def test_template_has_bom_and_reads_back(tmp_path):
+    path = _write(tmp_path / "r.csv", f"gap_id,status,comment\n{G3},误报,\"河, 桥\"\n")
+    joined = join_review(_gaps(), read_review(path), keep_columns=["name"])
+    template = tmp_path / "gaps" / "gaps_review_template.csv"
+    write_template(template, joined, columns=["found", "name", "gap_m"])
+    raw = template.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert "西四路" in raw.decode("utf-8-sig")
+    back = read_review(template)
+    assert list(back["gap_id"]) == [G1, G2, G3]
+    assert list(back["status"]) == [DEFAULT_STATUS, DEFAULT_STATUS, "误报"]
+    assert back["comment"].iloc[2] == "河, 桥"
+    assert list(pd.read_csv(template, encoding="utf-8-sig").columns[:4]) == [
+        "gap_id",
+        "status",
+        "comment",
+        "found",
+    ]
