@@ -110,8 +110,8 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "lat": ("纬度", "latitude"),
     "other_lon": ("对侧经度", "other-side longitude"),
     "other_lat": ("对侧纬度", "other-side latitude"),
+    "kind": ("类型", "kind"),
     # class drops
-    "drop_id": ("编号", "drop id"),
     "way_id_high": ("高等级道路编号", "higher-class way"),
     "way_id_low": ("低等级道路编号", "lower-class way"),
     "class_high": ("原等级", "class before"),
@@ -788,7 +788,7 @@ def find_class_drops(net: _Network, settings: GapSettings, crossings: pd.DataFra
     )
     out = out.sort_values(["border_m", "steps"], ascending=[True, False])
     out = out.drop_duplicates(["way_id_high", "way_id_low"]).drop_duplicates("node_id")
-    out["drop_id"] = [
+    out["gap_id"] = [
         stable_gap_id((n,), (h, lw), kind="C")
         for n, h, lw in zip(out["node_id"], out["way_id_high"], out["way_id_low"], strict=True)
     ]
@@ -809,7 +809,7 @@ def _empty_drops() -> pd.DataFrame:
     return pd.DataFrame(
         columns=[
             "pos", "node_id", "way_id_high", "way_id_low", "class_high", "class_low", "steps",
-            "unit_high", "unit_low", "name_high", "name_low", "border_m", "x", "y", "drop_id",
+            "unit_high", "unit_low", "name_high", "name_low", "border_m", "x", "y", "gap_id",
         ]
     )  # fmt: skip
 
@@ -944,3 +944,76 @@ def detect_gaps(
         missing_crossings=missing.to_crs(WGS84),
         node_unit=node_unit,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# output tables
+
+#: Column order of the dead-end outputs (gaps.gpkg layer dead_ends, gaps.csv, gaps.xlsx).
+DEAD_END_COLUMNS: tuple[str, ...] = (
+    "rank", "gap_id", "status", "comment", "found", "unit_name", "other_unit_name",
+    "name", "ref", "highway", "other_name", "other_ref", "other_highway", "gap_m",
+    "detour_min", "detour_km", "detour_ratio", "planned", "planned_way_id", "planned_class",
+    "link_class", "link_time_min", "pairs_sampled", "pairs_improving", "minutes_saved_mean",
+    "minutes_saved_per_trip", "node_id", "way_id", "other_node_id", "other_way_id", "unit_id",
+    "other_unit_id", "across_water", "lon", "lat", "other_lon", "other_lat",
+)  # fmt: skip
+#: Column order of the class-drop outputs.
+CLASS_DROP_COLUMNS: tuple[str, ...] = (
+    "gap_id", "status", "comment", "found", "unit_high", "unit_low", "class_high",
+    "class_low", "steps", "name_high", "name_low", "border_m", "node_id", "way_id_high",
+    "way_id_low", "lon", "lat",
+)  # fmt: skip
+#: Column order of the missing-crossing outputs.
+MISSING_CROSSING_COLUMNS: tuple[str, ...] = (
+    "crossing_id", "unit_a_name", "unit_b_name", "length_km", "unit_a", "unit_b",
+)  # fmt: skip
+#: Columns of the review template after gap_id, status, comment: what planners need to judge.
+TEMPLATE_COLUMNS: tuple[str, ...] = (
+    "kind", "found", "rank", "unit_name", "other_unit_name", "name", "other_name", "highway",
+    "other_highway", "gap_m", "detour_km", "minutes_saved_per_trip", "planned",
+    "planned_way_id", "unit_high", "unit_low", "class_high", "class_low", "name_high",
+    "name_low", "lon", "lat",
+)  # fmt: skip
+#: Kinds of reviewable findings by id letter.
+KINDS: dict[str, str] = {"G": "断头路 dead end", "C": "瓶颈路 class drop"}
+#: Sheet names of gaps.xlsx per layer.
+SHEETS: dict[str, str] = {
+    "dead_ends": "断头路 dead ends",
+    "class_drops": "瓶颈路 class drops",
+    "missing_crossings": "缺失通道 missing crossings",
+}
+
+
+def order_columns(frame: gpd.GeoDataFrame, columns: Sequence[str]) -> gpd.GeoDataFrame:
+    """The given columns (those present) in order, then the geometry."""
+    keep = [c for c in columns if c in frame.columns]
+    return frame[[*keep, frame.geometry.name]]
+
+
+def bilingual_header(columns: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Chinese and English header rows for ``columns`` (unknown columns keep their name)."""
+    zh = [COLUMN_LABELS.get(c, (c, c))[0] for c in columns]
+    en = [COLUMN_LABELS.get(c, (c, c))[1] for c in columns]
+    return zh, en
+
+
+def write_xlsx(path: Any, layers: Mapping[str, pd.DataFrame]) -> None:
+    """Write each layer (without geometry) to its sheet, under a Chinese and an English header
+    row, with the panes frozen below the headers. Written atomically."""
+    from spatialint.fileio import atomic_path
+
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        for layer, frame in layers.items():
+            table = pd.DataFrame(frame.drop(columns=frame.geometry.name, errors="ignore"))
+            sheet = SHEETS.get(layer, layer)[:31]
+            table.to_excel(writer, sheet_name=sheet, index=False, header=False, startrow=2)
+            ws = writer.sheets[sheet]
+            zh, en = bilingual_header(list(table.columns))
+            for col, (top, bottom) in enumerate(zip(zh, en, strict=True), start=1):
+                ws.cell(row=1, column=col, value=top)
+                ws.cell(row=2, column=col, value=bottom)
+                ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = max(
+                    10, min(28, 2 * len(top) + 2, len(bottom) + 2)
+                )
+            ws.freeze_panes = "A3"

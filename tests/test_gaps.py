@@ -292,7 +292,7 @@ def test_class_drop_at_border(findings):
     assert (drop["class_high"], drop["class_low"], drop["steps"]) == ("primary", "residential", 3)
     assert {drop["way_id_high"], drop["way_id_low"]} == {104, 105}
     assert (drop["unit_high"], drop["unit_low"]) == ("西县", "东县")
-    assert drop["drop_id"].startswith("C")
+    assert drop["gap_id"].startswith("C")
 
 
 def test_class_drop_needs_two_steps(region):
@@ -365,3 +365,103 @@ def _demo_inputs():
     if not all(p.exists() for p in needed):
         pytest.skip("demo network not built (run snakemake on the demo first)")
     return json.loads(truth.read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------------------- the stage script
+
+
+def _load_script():
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "workflow" / "scripts" / "gaps.py"
+    spec = importlib.util.spec_from_file_location("gaps_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _stage_files(tmp_path, region):
+    nodes, edges, units, graph, planned = region
+    net = tmp_path / "network"
+    net.mkdir()
+    nodes.to_parquet(net / "road_nodes.parquet")
+    edges.to_parquet(net / "road_edges.parquet")
+    planned.to_parquet(net / "planned_ways.parquet")
+    units.to_file(net / "admin_units.gpkg", layer="admin_units")
+    graph.save(net / "road_graph.npz")
+    inputs = {
+        "road_nodes": net / "road_nodes.parquet",
+        "road_edges": net / "road_edges.parquet",
+        "planned": net / "planned_ways.parquet",
+        "road_graph": net / "road_graph.npz",
+        "units": net / "admin_units.gpkg",
+    }
+    outputs = {
+        "gpkg": tmp_path / "gaps" / "gaps.gpkg",
+        "csv": tmp_path / "gaps" / "gaps.csv",
+        "xlsx": tmp_path / "gaps" / "gaps.xlsx",
+        "template": tmp_path / "gaps" / "gaps_review_template.csv",
+    }
+    return inputs, outputs
+
+
+def _study(tmp_path):
+    schema = study_schema(load_schema())
+    study = validate({"source": {"kind": "demo"}}, schema, source="test")
+    study["name"] = "test"
+    study["admin"]["border_level"] = 6
+    study["gaps"]["review_file"] = str(tmp_path / "review" / "{study}_review.csv")
+    return study
+
+
+def test_stage_writes_outputs_and_never_touches_the_review_file(tmp_path, region):
+    import openpyxl
+
+    script = _load_script()
+    inputs, outputs = _stage_files(tmp_path, region)
+    study = _study(tmp_path)
+    script.run(inputs, outputs, study)
+    layers = {
+        layer: gpd.read_file(outputs["gpkg"], layer=layer)
+        for layer in ("dead_ends", "class_drops", "missing_crossings")
+    }
+    dead = layers["dead_ends"]
+    assert list(dead["rank"]) == [1, 2]
+    assert dead.iloc[0]["way_id"] in (106, 107)  # the longer detour ranks first
+    assert (dead["status"] == "待核实").all() and dead["found"].all()
+    assert len(layers["class_drops"]) == 1
+    csv_bytes = outputs["csv"].read_bytes()
+    assert csv_bytes.startswith(b"\xef\xbb\xbf") and "西四路".encode() in csv_bytes
+    sheet = openpyxl.load_workbook(outputs["xlsx"])["断头路 dead ends"]
+    assert sheet["A1"].value == "效益排名" and sheet["A2"].value == "benefit rank"
+    assert sheet["A3"].value == 1
+
+    # a planner reviews: confirms one gap, records one that the data no longer shows
+    review = script.review_path(study)
+    review.parent.mkdir(parents=True)
+    template = pd.read_csv(outputs["template"], encoding="utf-8-sig", dtype=str)
+    assert set(template["kind"]) == {"断头路 dead end", "瓶颈路 class drop"}
+    template.loc[0, "status"] = "确认"
+    template.loc[0, "comment"] = "列入 2027 年计划"
+    lost = template.iloc[[1]].assign(gap_id="G0123456789", status="已打通", comment="已通车")
+    pd.concat([template, lost]).to_csv(review, index=False, encoding="utf-8-sig")
+    before = review.read_bytes()
+    script.run({**inputs, "review": review}, outputs, study)
+    assert review.read_bytes() == before
+    dead = gpd.read_file(outputs["gpkg"], layer="dead_ends")
+    by_id = dead.set_index("gap_id")
+    assert by_id.loc[template.loc[0, "gap_id"], "status"] == "确认"
+    assert by_id.loc[template.loc[0, "gap_id"], "comment"] == "列入 2027 年计划"
+    assert not by_id.loc["G0123456789", "found"] and by_id.loc["G0123456789", "status"] == "已打通"
+    again = pd.read_csv(outputs["template"], encoding="utf-8-sig", dtype=str)
+    assert "G0123456789" in set(again["gap_id"]) and "确认" in set(again["status"])
+
+
+def test_stage_rejects_a_bad_review_file(tmp_path, region):
+    script = _load_script()
+    inputs, outputs = _stage_files(tmp_path, region)
+    review = tmp_path / "review.csv"
+    review.write_text("gap_id,status,comment\nG0123456789,ok,\n", encoding="utf-8")
+    with pytest.raises(DataError, match="row 2: status 'ok'"):
+        script.run({**inputs, "review": review}, outputs, _study(tmp_path))
+    assert not outputs["gpkg"].exists()
