@@ -19,8 +19,9 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -263,3 +264,25 @@ def write_template(path: str | Path, joined: pd.DataFrame, *, columns: Sequence[
     table = pd.DataFrame(joined[[*head, *rest]])
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, encoding="utf-8-sig")
+
+
+def review_path(study: Mapping[str, Any]) -> Path:
+    """The study's review file: ``gaps.review_file`` with ``{study}`` replaced by its name."""
+    return Path(str(study["gaps"]["review_file"]).format(study=study["name"]))
+
+
+def optional_stage_inputs(study: Mapping[str, Any]) -> dict[str, str]:
+    """Inputs of the gaps stage that exist only sometimes, for Snakemake's ``unpack``.
+
+    The review file is an input only when it exists, so editing it reruns the gaps stage and
+    everything after it, while a missing file is no error and is never created by a run. The
+    waterway layer is an input when ``gaps.waterways_file`` is set.
+    """
+    inputs: dict[str, str] = {}
+    review = review_path(study)
+    if review.exists():
+        inputs["review"] = str(review)
+    waterways = study["gaps"].get("waterways_file")
+    if waterways:
+        inputs["waterways"] = str(waterways)
+    return inputs

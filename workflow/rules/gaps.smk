@@ -1,30 +1,11 @@
 # Gaps: cross-border dead ends (断头路), class drops, missing crossings, ranked by benefit,
-# joined with the planners' review file.
-from pathlib import Path
-
-
-def gaps_review_path(wildcards):
-    """The study's review file: gaps.review_file with {study} filled in."""
-    study = STUDIES[wildcards.study]
-    return study["gaps"]["review_file"].format(study=wildcards.study)
-
-
-def gaps_optional_inputs(wildcards):
-    """The review file only when it exists (editing it reruns gaps and what follows; a run
-    never creates or writes it), and the waterway layer when one is configured."""
-    inputs = {}
-    review = gaps_review_path(wildcards)
-    if Path(review).exists():
-        inputs["review"] = review
-    waterways = STUDIES[wildcards.study]["gaps"].get("waterways_file")
-    if waterways:
-        inputs["waterways"] = waterways
-    return inputs
+# joined with the planners' review file (an input only when it exists; never written by a run).
+from spatialint.review import optional_stage_inputs
 
 
 rule gaps:
     input:
-        unpack(gaps_optional_inputs),
+        unpack(lambda wildcards: optional_stage_inputs(STUDIES[wildcards.study])),
         road_nodes="data/{study}/network/road_nodes.parquet",
         road_edges="data/{study}/network/road_edges.parquet",
         planned="data/{study}/network/planned_ways.parquet",

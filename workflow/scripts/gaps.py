@@ -36,14 +36,15 @@ from spatialint.gaps import (
 )
 from spatialint.graph import CSRGraph
 from spatialint.logs import run_step
-from spatialint.review import join_review, read_review, write_template
+from spatialint.review import (
+    join_review,
+    optional_stage_inputs,
+    read_review,
+    review_path,
+    write_template,
+)
 
 logger = logging.getLogger("spatialint.scripts.gaps")
-
-
-def review_path(study: Mapping[str, Any]) -> Path:
-    """The study's review file (``gaps.review_file`` with ``{study}`` filled in)."""
-    return Path(study["gaps"]["review_file"].format(study=study["name"]))
 
 
 def _read_waterways(path: str | Path) -> gpd.GeoDataFrame:
@@ -164,10 +165,7 @@ def _standalone() -> None:
         "road_graph": base / "network/road_graph.npz",
         "units": base / "network/admin_units.gpkg",
     }
-    if review_path(study).exists():
-        inputs["review"] = review_path(study)
-    if study["gaps"].get("waterways_file"):
-        inputs["waterways"] = study["gaps"]["waterways_file"]
+    inputs.update(optional_stage_inputs(study))
     outputs = {
         "gpkg": base / "gaps/gaps.gpkg",
         "csv": base / "gaps/gaps.csv",
