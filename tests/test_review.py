@@ -132,3 +132,62 @@ def test_template_has_bom_and_reads_back(tmp_path):
         "comment",
         "found",
     ]
+
+
+@pytest.mark.pipeline
+def test_snakemake_reruns_gaps_only_when_the_review_file_changes(tmp_path):
+    """The review file is an input only when it exists; a run never writes it; editing it
+    (not merely touching it) reruns the gaps stage; an unchanged second run does nothing."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import REPO_ROOT
+    from tests.test_gaps import build_region
+
+    shutil.copy2(REPO_ROOT / "Snakefile", tmp_path / "Snakefile")
+    shutil.copytree(REPO_ROOT / "workflow", tmp_path / "workflow")
+    (tmp_path / "workflow/config/studies/syn.yaml").write_text(
+        "source: {kind: demo}\nadmin: {levels: [5, 6], border_level: 6}\n", encoding="utf-8"
+    )
+    nodes, edges, units, graph, planned = build_region()
+    net = tmp_path / "data/syn/network"
+    net.mkdir(parents=True)
+    nodes.to_parquet(net / "road_nodes.parquet")
+    edges.to_parquet(net / "road_edges.parquet")
+    planned.to_parquet(net / "planned_ways.parquet")
+    units.to_file(net / "admin_units.gpkg", layer="admin_units")
+    graph.save(net / "road_graph.npz")
+
+    def snakemake(*args: str) -> str:
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "snakemake"), "--cores", "1"]
+            + ["--config", "studies=[syn]", "--allowed-rules", "gaps", *args]
+            + ["--", "data/syn/gaps/gaps.gpkg"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+        return result.stdout + result.stderr
+
+    snakemake()
+    review = tmp_path / "data/syn/review/gaps_review.csv"
+    assert not review.exists()
+    assert "Nothing to be done" in snakemake("-n")
+    review.parent.mkdir(parents=True)
+    shutil.copy2(tmp_path / "data/syn/gaps/gaps_review_template.csv", review)
+    assert "gaps_review.csv" in snakemake("-n")  # a new input: rerun
+    snakemake()
+    assert "Nothing to be done" in snakemake("-n")
+    text = review.read_text(encoding="utf-8-sig").replace("待核实", "误报", 1)
+    review.write_text(text, encoding="utf-8-sig")
+    before = review.read_bytes()
+    assert "Updated input files" in snakemake("-n")
+    snakemake()
+    assert review.read_bytes() == before
+    statuses = pd.read_csv(tmp_path / "data/syn/gaps/gaps.csv", encoding="utf-8-sig")["status"]
+    assert "误报" in set(statuses)

@@ -8,8 +8,6 @@ It only *reads* the review file (``gaps.review_file``); its decisions are joined
 outputs and a fresh template is written to ``gaps/gaps_review_template.csv``.
 """
 
-from __future__ import annotations
-
 import argparse
 import logging
 from collections.abc import Mapping
