@@ -53,6 +53,7 @@ from shapely.ops import substring
 from spatialint.errors import DataError
 from spatialint.geo import WGS84, to_metric, utm_crs_for
 from spatialint.graph import CSRGraph
+from spatialint.osm_ways import WayTable, read_osm
 from spatialint.review import stable_gap_id
 from spatialint.routing import travel_times
 
@@ -465,8 +466,15 @@ def find_dead_ends(
     *,
     planned: gpd.GeoDataFrame | None = None,
     waterways: gpd.GeoDataFrame | None = None,
+    osm_roads: WayTable | None = None,
 ) -> pd.DataFrame:
-    """Cross-border dead ends (one row per gap, metric coordinates); see the module docstring."""
+    """Cross-border dead ends (one row per gap, metric coordinates); see the module docstring.
+
+    With ``osm_roads`` (the drivable OSM ways, see :func:`read_osm_context`) the ends are named
+    by their OSM ids: the way ending at the dead end, and the OSM node and way nearest to the
+    facing point of the other road. Without it they are the simplified graph's: the facing
+    edge's end node and the way of its first segment.
+    """
     n = graph.n_nodes
     degree = _degree(net, n)
     dead = np.flatnonzero(degree == 1)
@@ -636,6 +644,8 @@ def find_dead_ends(
         }
     )
     out["detour_ratio"] = (out["detour_km"] * 1000.0 / out["gap_m"].clip(lower=1.0)).round(1)
+    if osm_roads is not None:
+        out = _osm_ids_of_dead_ends(out, osm_roads, net.crs, a_xy=net.xy[a_pos])
     out["gap_id"] = [
         stable_gap_id((na, nb), (wa, wb))
         for na, nb, wa, wb in zip(
@@ -668,6 +678,147 @@ def _empty_dead_ends() -> pd.DataFrame:
             "planned_way_id", "planned_class", "px", "py", "detour_ratio", "gap_id",
         ]
     )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# OSM ids from the extract (the simplified graph keeps only intersection nodes)
+
+#: ``waterway=*`` values that block a link (as kept by the extract: rivers and canals).
+WATERWAY_VALUES = frozenset({"river", "canal"})
+
+
+@dataclass(frozen=True)
+class OsmContext:
+    """What the gaps stage reads from the extract besides the network tables."""
+
+    roads: WayTable  # drivable ways with all their nodes (ids and locations)
+    waterways: gpd.GeoDataFrame  # river/canal lines and natural=water way outlines, EPSG:4326
+
+
+def read_osm_context(pbf: Any, *, drivable_classes: Sequence[str]) -> OsmContext:
+    """Read the drivable ways and the waterways of the study's extract in one pass.
+
+    Parameters
+    ----------
+    pbf
+        ``data/{study}/osm/extract.osm.pbf``.
+    drivable_classes
+        ``highway=*`` values that count as roads (``network.highway_classes`` minus
+        ``gaps.ignore_highway``).
+
+    Notes
+    -----
+    Water areas mapped only as multipolygon relations (their member ways untagged) are not
+    read; rivers are nearly always also mapped as ``waterway=river`` lines, which are.
+    """
+    roads_set = frozenset(drivable_classes)
+
+    def wanted(tags: Mapping[str, str]) -> bool:
+        return (
+            tags.get("highway") in roads_set
+            or tags.get("waterway") in WATERWAY_VALUES
+            or tags.get("natural") == "water"
+        )
+
+    ways = read_osm(
+        pbf,
+        filter_keys=["highway", "waterway", "natural"],
+        way_test=wanted,
+        way_keys=["highway", "waterway", "natural"],
+    ).ways
+    is_road = ways.tags["highway"].isin(list(roads_set)).to_numpy()
+    water = ways.subset(~is_road)
+    lines = water.linestrings()
+    keep = np.array([g is not None for g in lines], dtype=bool)
+    waterways = gpd.GeoDataFrame(
+        {
+            "osmid": water.tags["osmid"].to_numpy()[keep],
+            "waterway": water.tags["waterway"].to_numpy()[keep],
+        },
+        geometry=gpd.GeoSeries(list(lines[keep]), crs=WGS84),
+        crs=WGS84,
+    )
+    logger.info("extract: %d drivable ways, %d waterway lines/outlines", is_road.sum(), keep.sum())
+    return OsmContext(roads=ways.subset(is_road), waterways=waterways)
+
+
+def _ways_at_nodes(roads: WayTable, node_ids: np.ndarray) -> pd.DataFrame:
+    """(node_id, way osmid, highway, is_end) for every way passing through the given nodes."""
+    hit = np.flatnonzero(np.isin(roads.node_ids, node_ids))
+    way = roads.way_index()[hit]
+    is_end = (hit == roads.offsets[way]) | (hit == roads.offsets[way + 1] - 1)
+    return pd.DataFrame(
+        {
+            "node_id": roads.node_ids[hit],
+            "osm_way": roads.tags["osmid"].to_numpy(np.int64)[way],
+            "osm_highway": roads.tags["highway"].to_numpy()[way],
+            "is_end": is_end,
+        }
+    )
+
+
+def _osm_ids_of_dead_ends(
+    out: pd.DataFrame, roads: WayTable, crs: pyproj.CRS, *, a_xy: np.ndarray
+) -> pd.DataFrame:
+    """Replace the graph's way/node ids by the OSM ids at both ends of each gap."""
+    out = out.copy()
+    at_a = _ways_at_nodes(roads, out["node_id"].to_numpy(np.int64))
+    at_a = at_a.sort_values(["node_id", "is_end"], ascending=[True, False])
+    first = at_a.drop_duplicates("node_id").set_index("node_id")["osm_way"]
+    out["way_id"] = out["node_id"].map(first).fillna(out["way_id"]).astype(np.int64)
+    # the facing road's OSM vertices: those of the ways passing through the facing point
+    lines = roads.linestrings()
+    has = np.flatnonzero([g is not None for g in lines])
+    metric = gpd.GeoSeries(list(lines[has]), crs=WGS84).to_crs(crs).values
+    p = shapely.points(out[["px", "py"]].to_numpy(float))
+    gi, wj = shapely.STRtree(metric).query(p, predicate="dwithin", distance=CROSSING_MERGE_M)
+    if len(gi) == 0:
+        return out
+    way = has[wj]
+    counts = roads.offsets[way + 1] - roads.offsets[way]
+    pair = np.repeat(np.arange(len(way)), counts)
+    vertex = roads.offsets[way][pair] + (
+        np.arange(len(pair)) - np.repeat(np.cumsum(counts) - counts, counts)
+    )
+    vx, vy = to_metric(roads.lon[vertex], roads.lat[vertex], crs)
+    # among the vertices of the facing way(s), the one nearest the dead end: the gap is then
+    # measured between two OSM nodes, as a planner would draw the link
+    px, py = a_xy[gi[pair], 0], a_xy[gi[pair], 1]
+    cands = pd.DataFrame(
+        {
+            "gap": gi[pair],
+            "dist": np.hypot(vx - px, vy - py),
+            "node": roads.node_ids[vertex],
+            "way": roads.tags["osmid"].to_numpy(np.int64)[way[pair]],
+        }
+    ).dropna(subset=["dist"])
+    best = cands.sort_values(["gap", "dist"]).drop_duplicates("gap").set_index("gap")
+    rows = best.index.to_numpy()
+    out.loc[out.index[rows], "other_node_id"] = best["node"].to_numpy()
+    out.loc[out.index[rows], "other_way_id"] = best["way"].to_numpy()
+    return out
+
+
+def _osm_ids_of_drops(out: pd.DataFrame, roads: WayTable) -> pd.DataFrame:
+    """The OSM ways of each class drop's two classes at its node."""
+    out = out.copy()
+    at = _ways_at_nodes(roads, out["node_id"].to_numpy(np.int64))
+    for side in ("high", "low"):
+        merged = (
+            out[["node_id", f"class_{side}"]]
+            .merge(
+                at,
+                left_on=["node_id", f"class_{side}"],
+                right_on=["node_id", "osm_highway"],
+                how="left",
+            )
+            .drop_duplicates("node_id")
+        )
+        ways = merged.set_index("node_id")["osm_way"]
+        out[f"way_id_{side}"] = (
+            out["node_id"].map(ways).fillna(out[f"way_id_{side}"]).astype(np.int64)
+        )
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -705,7 +856,13 @@ def _bearing_probe(geoms: np.ndarray, from_start: np.ndarray) -> np.ndarray:
     return shapely.line_interpolate_point(geoms, dist)
 
 
-def find_class_drops(net: _Network, settings: GapSettings, crossings: pd.DataFrame) -> pd.DataFrame:
+def find_class_drops(
+    net: _Network,
+    settings: GapSettings,
+    crossings: pd.DataFrame,
+    *,
+    osm_roads: WayTable | None = None,
+) -> pd.DataFrame:
     """Class drops at border crossings (瓶颈路), metric coordinates.
 
     At each node within ``class_drop_distance_m`` of a crossing, the incident edges are split
@@ -788,6 +945,8 @@ def find_class_drops(net: _Network, settings: GapSettings, crossings: pd.DataFra
     )
     out = out.sort_values(["border_m", "steps"], ascending=[True, False])
     out = out.drop_duplicates(["way_id_high", "way_id_low"]).drop_duplicates("node_id")
+    if osm_roads is not None:
+        out = _osm_ids_of_drops(out, osm_roads)
     out["gap_id"] = [
         stable_gap_id((n,), (h, lw), kind="C")
         for n, h, lw in zip(out["node_id"], out["way_id_high"], out["way_id_low"], strict=True)
@@ -874,6 +1033,7 @@ def detect_gaps(
     settings: GapSettings,
     planned: gpd.GeoDataFrame | None = None,
     waterways: gpd.GeoDataFrame | None = None,
+    osm_roads: WayTable | None = None,
 ) -> GapFindings:
     """Find cross-border dead ends, class drops and missing crossings.
 
@@ -893,6 +1053,9 @@ def detect_gaps(
         ``network/planned_ways.parquet`` (construction / proposed ways), or None.
     waterways
         Optional waterway lines (rivers, canals) for ``suppress_across_water``.
+    osm_roads
+        The drivable OSM ways of the extract (:func:`read_osm_context`), to report the OSM
+        node and way ids at both ends of each gap (else the simplified graph's ids).
 
     Returns
     -------
@@ -916,9 +1079,11 @@ def detect_gaps(
     node_unit = np.where(
         unit_of_node >= 0, net.units["unit_id"].to_numpy()[np.maximum(unit_of_node, 0)], ""
     )
-    dead = find_dead_ends(net, graph, settings, planned=planned, waterways=waterways)
+    dead = find_dead_ends(
+        net, graph, settings, planned=planned, waterways=waterways, osm_roads=osm_roads
+    )
     crossings = border_crossings(net)
-    drops = find_class_drops(net, settings, crossings)
+    drops = find_class_drops(net, settings, crossings, osm_roads=osm_roads)
     missing = find_missing_crossings(net, settings, crossings)
 
     a_xy = net.xy[dead["a_pos"].to_numpy(np.int64)] if len(dead) else np.empty((0, 2))

@@ -140,6 +140,24 @@ def build_region(roads=ROADS, planned=PLANNED):
     return nodes, edges, units, graph, planned_gdf
 
 
+def write_region_pbf(path, roads=ROADS, rivers=()):
+    """The region's roads (and river lines, in metres) as a real OSM PBF."""
+    from spatialint.osm_ways import write_osm
+
+    coords: dict[tuple[float, float], int] = {}
+    for _, _, _, pts in roads:
+        for pt in pts:
+            coords.setdefault(pt, 1000 + len(coords))
+    for _, pts in rivers:
+        for pt in pts:
+            coords.setdefault(pt, 1000 + len(coords))
+    lonlat = _lonlat(list(coords))
+    nodes = [(i, lon, lat, {}) for i, (lon, lat) in zip(coords.values(), lonlat, strict=True)]
+    ways = [(w, [coords[p] for p in pts], {"highway": h, "name": n}) for w, h, n, pts in roads]
+    ways += [(w, [coords[p] for p in pts], {"waterway": "river"}) for w, pts in rivers]
+    return write_osm(path, nodes=nodes, ways=ways)
+
+
 def gap_settings(**overrides) -> GapSettings:
     """The schema's defaults for the gaps section, with overrides."""
     schema = study_schema(load_schema())
@@ -353,18 +371,102 @@ def test_column_labels_cover_outputs(findings):
 
 # ---------------------------------------------------------------------------------- demo truth
 
-DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+@pytest.fixture(scope="module")
+def demo_gaps(tmp_path_factory):
+    """The gaps stage of the demo, run by Snakemake in a copy of the workflow, and its truth."""
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    work = tmp_path_factory.mktemp("demo_gaps")
+    shutil.copy2(REPO_ROOT / "Snakefile", work / "Snakefile")
+    shutil.copytree(REPO_ROOT / "workflow", work / "workflow")
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "snakemake"), "--cores", "2"]
+        + ["data/demo/gaps/gaps.gpkg"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+    truth = json.loads((work / "data/demo/demo/truth.json").read_text(encoding="utf-8"))
+    gpkg = work / "data/demo/gaps/gaps.gpkg"
+    layers = {
+        layer: gpd.read_file(gpkg, layer=layer)
+        for layer in ("dead_ends", "class_drops", "missing_crossings")
+    }
+    return truth, layers
 
 
-def _demo_inputs():
-    truth = DEMO / "demo" / "truth.json"
-    network = DEMO / "network"
-    needed = [truth, *(network / f for f in ("road_nodes.parquet", "road_edges.parquet",
-                                             "planned_ways.parquet", "road_graph.npz",
-                                             "admin_units.gpkg"))]  # fmt: skip
-    if not all(p.exists() for p in needed):
-        pytest.skip("demo network not built (run snakemake on the demo first)")
-    return json.loads(truth.read_text(encoding="utf-8"))
+@pytest.mark.pipeline
+def test_demo_every_planted_dead_end_found(demo_gaps):
+    truth, layers = demo_gaps
+    dead = layers["dead_ends"]
+    assert len(dead) == len(truth["border_dead_ends"])
+    for case in truth["border_dead_ends"]:
+        ends = dead[
+            (dead["node_id"] == case["node_id"]) | (dead["other_node_id"] == case["node_id"])
+        ]
+        assert len(ends) == 1, case["case_id"]
+        row = ends.iloc[0]
+        flipped = row["node_id"] != case["node_id"]
+        way, other_way = (row["other_way_id"], row["way_id"]) if flipped else (
+            row["way_id"], row["other_way_id"])  # fmt: skip
+        assert (way, other_way) == (case["way_id"], case["other_way_id"]), case["case_id"]
+        units = {row["unit_id"], row["other_unit_id"]}
+        assert units == {f"r{case['unit_relation_id']}", f"r{case['other_unit_relation_id']}"}
+        # the other node is the facing way's vertex nearest the dead end (the demo's choice
+        # may be its neighbour a few metres farther), so compare the gap it spans
+        assert row["gap_m"] == pytest.approx(case["gap_m"], abs=10), case["case_id"]
+        assert row["detour_km"] > 2 * row["gap_m"] / 1000
+
+
+@pytest.mark.pipeline
+def test_demo_planted_construction_link_reported(demo_gaps):
+    truth, layers = demo_gaps
+    dead = layers["dead_ends"].set_index("node_id")
+    for case in truth["border_dead_ends"]:
+        row = dead.loc[case["node_id"]]
+        if case["planned_way_id"] is None:
+            assert not row["planned"], case["case_id"]
+        else:
+            assert row["planned"] and row["planned_way_id"] == case["planned_way_id"]
+
+
+@pytest.mark.pipeline
+def test_demo_longest_detour_ranks_first(demo_gaps):
+    truth, layers = demo_gaps
+    case = next(
+        c for c in truth["border_dead_ends"] if c["case_id"] == truth["longest_detour_case"]
+    )
+    dead = layers["dead_ends"].sort_values("rank")
+    assert dead.iloc[0]["node_id"] == case["node_id"]
+    assert dead.iloc[0]["minutes_saved_per_trip"] > dead.iloc[1]["minutes_saved_per_trip"]
+
+
+@pytest.mark.pipeline
+def test_demo_every_class_drop_found(demo_gaps):
+    truth, layers = demo_gaps
+    drops = layers["class_drops"].set_index("node_id")
+    assert len(drops) == len(truth["class_drops"])
+    for case in truth["class_drops"]:
+        row = drops.loc[case["border_node_id"]]
+        assert {row["way_id_high"], row["way_id_low"]} == set(case["way_ids"])
+        assert (row["class_high"], row["class_low"]) == (case["class_before"], case["class_after"])
+
+
+@pytest.mark.pipeline
+def test_demo_no_decoy_flagged(demo_gaps):
+    truth, layers = demo_gaps
+    flagged = set(layers["dead_ends"]["node_id"]) | set(layers["dead_ends"]["other_node_id"])
+    flagged |= set(layers["class_drops"]["node_id"])
+    for decoy in truth["decoys"]:
+        assert decoy["node_id"] not in flagged, decoy
 
 
 # ------------------------------------------------------------------------- the stage script
@@ -390,6 +492,7 @@ def _stage_files(tmp_path, region):
     units.to_file(net / "admin_units.gpkg", layer="admin_units")
     graph.save(net / "road_graph.npz")
     inputs = {
+        "pbf": write_region_pbf(tmp_path / "osm" / "extract.osm.pbf"),
         "road_nodes": net / "road_nodes.parquet",
         "road_edges": net / "road_edges.parquet",
         "planned": net / "planned_ways.parquet",
@@ -465,3 +568,13 @@ def test_stage_rejects_a_bad_review_file(tmp_path, region):
     with pytest.raises(DataError, match="row 2: status 'ok'"):
         script.run({**inputs, "review": review}, outputs, _study(tmp_path))
     assert not outputs["gpkg"].exists()
+
+
+def test_stage_reads_rivers_from_the_extract(tmp_path, region):
+    script = _load_script()
+    inputs, outputs = _stage_files(tmp_path, region)
+    river = [(950, [(-20, 1000), (-20, 2500), (20, 3200)])]  # between the y = 2000 dead ends
+    inputs["pbf"] = write_region_pbf(tmp_path / "river.osm.pbf", rivers=river)
+    script.run(inputs, outputs, _study(tmp_path))
+    dead = gpd.read_file(outputs["gpkg"], layer="dead_ends")
+    assert set(dead["way_id"]) | set(dead["other_way_id"]) == {102, 103}

@@ -144,7 +144,7 @@ def test_snakemake_reruns_gaps_only_when_the_review_file_changes(tmp_path):
     from pathlib import Path
 
     from tests.conftest import REPO_ROOT
-    from tests.test_gaps import build_region
+    from tests.test_gaps import build_region, write_region_pbf
 
     shutil.copy2(REPO_ROOT / "Snakefile", tmp_path / "Snakefile")
     shutil.copytree(REPO_ROOT / "workflow", tmp_path / "workflow")
@@ -159,6 +159,7 @@ def test_snakemake_reruns_gaps_only_when_the_review_file_changes(tmp_path):
     planned.to_parquet(net / "planned_ways.parquet")
     units.to_file(net / "admin_units.gpkg", layer="admin_units")
     graph.save(net / "road_graph.npz")
+    write_region_pbf(tmp_path / "data/syn/osm/extract.osm.pbf")
 
     def snakemake(*args: str) -> str:
         result = subprocess.run(

@@ -6,6 +6,7 @@ from spatialint.review import optional_stage_inputs
 rule gaps:
     input:
         unpack(lambda wildcards: optional_stage_inputs(STUDIES[wildcards.study])),
+        pbf="data/{study}/osm/extract.osm.pbf",
         road_nodes="data/{study}/network/road_nodes.parquet",
         road_edges="data/{study}/network/road_edges.parquet",
         planned="data/{study}/network/planned_ways.parquet",

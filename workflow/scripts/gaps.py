@@ -30,6 +30,7 @@ from spatialint.gaps import (
     GapSettings,
     detect_gaps,
     order_columns,
+    read_osm_context,
     write_xlsx,
 )
 from spatialint.graph import CSRGraph
@@ -60,7 +61,13 @@ def run(inputs: Mapping[str, Any], outputs: Mapping[str, Any], study: Mapping[st
     planned = gpd.read_parquet(inputs["planned"])
     units = gpd.read_file(inputs["units"], layer="admin_units")
     graph = CSRGraph.load(inputs["road_graph"])
-    waterways = _read_waterways(inputs["waterways"]) if inputs.get("waterways") else None
+    ignored = set(settings.ignore_highway)
+    drivable = [c for c in study["network"]["highway_classes"] if c not in ignored]
+    osm = read_osm_context(inputs["pbf"], drivable_classes=drivable)
+    waterways = osm.waterways
+    if inputs.get("waterways"):
+        extra = _read_waterways(inputs["waterways"]).to_crs(waterways.crs)
+        waterways = pd.concat([waterways, extra[["geometry"]]], ignore_index=True)
     findings = detect_gaps(
         nodes,
         edges,
@@ -70,6 +77,7 @@ def run(inputs: Mapping[str, Any], outputs: Mapping[str, Any], study: Mapping[st
         settings=settings,
         planned=planned,
         waterways=waterways,
+        osm_roads=osm.roads,
     )
     ranked = rank_gaps(
         findings.dead_ends,
@@ -157,6 +165,7 @@ def _standalone() -> None:
     study = load_study(args.study)
     base = Path("data") / args.study
     inputs: dict[str, Any] = {
+        "pbf": base / "osm/extract.osm.pbf",
         "road_nodes": base / "network/road_nodes.parquet",
         "road_edges": base / "network/road_edges.parquet",
         "planned": base / "network/planned_ways.parquet",
