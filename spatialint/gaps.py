@@ -216,17 +216,17 @@ def border_units(units: gpd.GeoDataFrame, *, border_level: int) -> gpd.GeoDataFr
     Raises
     ------
     DataError
-        When fewer than two units have that level.
+        When no unit has that level (a misconfigured ``admin.border_level``).
     """
     _require(units, ["unit_id", "name", "admin_level"], "admin_units")
     level = pd.to_numeric(units["admin_level"], errors="coerce")
     chosen = units[level == border_level]
-    if len(chosen) < 2:
+    if chosen.empty:
         found = sorted({int(v) for v in level.dropna()})
         raise DataError(
-            f"admin_units has {len(chosen)} unit(s) at admin.border_level {border_level}; "
-            f"at least two are needed to have a border. Levels present: {found}. Set "
-            "admin.border_level in the study config to one of them (and list it in admin.levels)."
+            f"admin_units has no unit at admin.border_level {border_level}. Levels present: "
+            f"{found}. Set admin.border_level in the study config to one of them (and list it "
+            "in admin.levels)."
         )
     return chosen.reset_index(drop=True)
 
@@ -258,6 +258,14 @@ def unit_borders(units_m: gpd.GeoDataFrame, *, tolerance_m: float = 1.0) -> gpd.
         crs=units_m.crs,
     )
     return out.reset_index(drop=True)
+
+
+def _no_borders(units_m: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"unit_a": [], "unit_b": [], "unit_a_name": [], "unit_b_name": []},
+        geometry=gpd.GeoSeries([], crs=units_m.crs),
+        crs=units_m.crs,
+    )
 
 
 def _lines_only(geoms: np.ndarray) -> np.ndarray:
@@ -350,11 +358,15 @@ def _prepare(
     chosen = chosen.set_geometry(shapely.make_valid(chosen.geometry.values))
     und = _undirected_edges(edges, graph, ignore_highway=ignore_highway)
     geoms = gpd.GeoSeries(und["geometry"].values, crs=edges.crs or WGS84).to_crs(crs).values
-    borders = unit_borders(chosen)
+    borders = unit_borders(chosen) if len(chosen) >= 2 else _no_borders(chosen)
     if borders.empty:
-        raise DataError(
-            f"No two units at admin_level {border_level} share a border; check admin_units "
-            "and admin.border_level."
+        logger.warning(
+            "no two admin units at admin_level %d share a border (%d unit(s): %s); there are no "
+            "cross-border gaps to find. Units reaching beyond the extract are left out by the "
+            "network stage (see network/admin_report.txt); a lower admin.border_level may help.",
+            border_level,
+            len(chosen),
+            ", ".join(chosen["name"].astype(str).head(5)),
         )
     hull = shapely.convex_hull(shapely.multipoints(xy))
     return _Network(
@@ -1079,12 +1091,16 @@ def detect_gaps(
     node_unit = np.where(
         unit_of_node >= 0, net.units["unit_id"].to_numpy()[np.maximum(unit_of_node, 0)], ""
     )
-    dead = find_dead_ends(
-        net, graph, settings, planned=planned, waterways=waterways, osm_roads=osm_roads
-    )
-    crossings = border_crossings(net)
-    drops = find_class_drops(net, settings, crossings, osm_roads=osm_roads)
-    missing = find_missing_crossings(net, settings, crossings)
+    if net.borders.empty:
+        dead, drops = _empty_dead_ends(), _empty_drops()
+        missing = find_missing_crossings(net, settings, border_crossings(net))
+    else:
+        dead = find_dead_ends(
+            net, graph, settings, planned=planned, waterways=waterways, osm_roads=osm_roads
+        )
+        crossings = border_crossings(net)
+        drops = find_class_drops(net, settings, crossings, osm_roads=osm_roads)
+        missing = find_missing_crossings(net, settings, crossings)
 
     a_xy = net.xy[dead["a_pos"].to_numpy(np.int64)] if len(dead) else np.empty((0, 2))
     p_xy = dead[["px", "py"]].to_numpy(float) if len(dead) else np.empty((0, 2))

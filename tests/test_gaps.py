@@ -346,7 +346,7 @@ def test_missing_crossings_measured_along_border(region):
 
 def test_missing_border_level_is_a_data_error(region):
     nodes, edges, units, graph, planned = region
-    with pytest.raises(DataError, match="admin.border_level 8.*Levels present: \\[5, 6\\]"):
+    with pytest.raises(DataError, match="no unit at admin.border_level 8.*present: \\[5, 6\\]"):
         detect_gaps(nodes, edges, units, graph, border_level=8, settings=gap_settings())
 
 
@@ -578,3 +578,16 @@ def test_stage_reads_rivers_from_the_extract(tmp_path, region):
     script.run(inputs, outputs, _study(tmp_path))
     dead = gpd.read_file(outputs["gpkg"], layer="dead_ends")
     assert set(dead["way_id"]) | set(dead["other_way_id"]) == {102, 103}
+
+
+def test_single_unit_study_has_no_gaps_but_runs(tmp_path, region, caplog):
+    script = _load_script()
+    nodes, edges, units, graph, planned = region
+    one = units.assign(admin_level=[6, 7, 5])  # East is at another level: one unit at 6
+    inputs, outputs = _stage_files(tmp_path, (nodes, edges, one, graph, planned))
+    with caplog.at_level("WARNING"):
+        script.run(inputs, outputs, _study(tmp_path))
+    assert "no two admin units at admin_level 6 share a border" in caplog.text
+    for layer in ("dead_ends", "class_drops", "missing_crossings"):
+        assert gpd.read_file(outputs["gpkg"], layer=layer).empty
+    assert pd.read_csv(outputs["template"], encoding="utf-8-sig").empty
