@@ -566,7 +566,8 @@ def find_dead_ends(
 
     # already connected nearby? network distance to p vs straight-line gap
     length_graph = _length_graph(net, n)
-    limit = settings.min_detour_ratio * settings.gap_max_m + e["length_m"].max()
+    # beyond ratio × gap_max_m every candidate passes, so the searches can stop there
+    limit = settings.min_detour_ratio * settings.gap_max_m
     pu, pv = e["pu"].to_numpy()[ej], e["pv"].to_numpy()[ej]
     elen = e["length_m"].to_numpy()[ej]
     # along is measured on the metric geometry; rescale to the stored length
@@ -882,7 +883,9 @@ def find_class_drops(
     crossing) and the side away from it; a node *on* the border splits them by unit instead. A
     drop is a nearly straight pair (≥ STRAIGHT_MIN_DEG) across the two sides whose classes differ
     by ≥ ``class_drop_steps`` on the ladder, where the lower side has nothing better and the
-    higher class is the best at the node.
+    higher class is the best at the node. A main road that runs beside the border with a minor
+    road branching off across it is no drop (the pair is not straight); a main road that turns
+    away at the border while the straight road across is minor is one.
     """
     ladder = settings.class_ladder
     e = net.edges

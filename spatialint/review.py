@@ -126,6 +126,11 @@ def read_review(path: str | Path) -> pd.DataFrame:
     aliases = {zh: key for key, zh in REQUIRED_COLUMNS.items()}
     header = [aliases.get(cell, cell) for cell in header]
     missing = [key for key in REQUIRED_COLUMNS if key not in header]
+    if missing and len(header) == 1 and any(sep in header[0] for sep in ";\t"):
+        raise DataError(
+            f"Review file {path} is not comma-separated (row 1 is {rows[0][0]!r}); save it from "
+            "Excel as 'CSV UTF-8 (逗号分隔)' (comma-separated)."
+        )
     if missing:
         raise DataError(
             f"Review file {path} has no column {', '.join(repr(m) for m in missing)} in its "

@@ -591,3 +591,40 @@ def test_single_unit_study_has_no_gaps_but_runs(tmp_path, region, caplog):
     for layer in ("dead_ends", "class_drops", "missing_crossings"):
         assert gpd.read_file(outputs["gpkg"], layer=layer).empty
     assert pd.read_csv(outputs["template"], encoding="utf-8-sig").empty
+
+
+def test_class_drop_just_past_the_border(region):
+    """A primary road crossing into East and becoming residential 200 m later is a drop."""
+    extra = [
+        (130, "primary", "S130", [(-9000, -1000), (-5000, -1000), (200, -1000)]),
+        (131, "residential", "东一路", [(200, -1000), (5000, -1000), (9000, -1000)]),
+    ]
+    nodes, edges, units, graph, planned = build_region(roads=ROADS + extra)
+    found = detect_gaps(nodes, edges, units, graph, border_level=6, settings=gap_settings())
+    drops = found.class_drops.set_index("way_id_high")
+    assert set(drops.index) == {104, 130}
+    drop = drops.loc[130]
+    assert (drop["way_id_low"], drop["class_low"], drop["steps"]) == (131, "residential", 3)
+    assert (drop["unit_high"], drop["unit_low"]) == ("西县", "东县")
+    assert drop["border_m"] == pytest.approx(200, abs=1)
+    too_far = detect_gaps(
+        nodes,
+        edges,
+        units,
+        graph,
+        border_level=6,
+        settings=gap_settings(class_drop_distance_m=150),
+    )
+    assert set(too_far.class_drops["way_id_high"]) == {104}
+
+
+def test_primary_beside_the_border_with_a_residential_crossing_is_no_drop(region):
+    """A junction where a residential street leaves a primary road and crosses the border is
+    not a class drop: the primary road does not continue towards the border."""
+    extra = [
+        (140, "primary", "", [(-150, 500), (-150, 1000), (-150, 1500)]),
+        (142, "residential", "", [(-150, 1000), (5000, 1000)]),
+    ]
+    nodes, edges, units, graph, planned = build_region(roads=ROADS + extra)
+    found = detect_gaps(nodes, edges, units, graph, border_level=6, settings=gap_settings())
+    assert set(found.class_drops["way_id_high"]) == {104}

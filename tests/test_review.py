@@ -65,6 +65,7 @@ def test_read_review_accepts_chinese_headers_and_gb18030(tmp_path):
         (f"gap_id,status,comment\n{G1},确认,a,b\n", r"row 2: 4 cells but the header has 3"),
         ("gap_id,status,comment\n1.23E+09,确认,\n", r"row 2: gap_id '1.23E\+09' is not"),
         ("", r"is empty"),
+        (f"gap_id;status;comment\n{G1};确认;\n", r"not comma-separated"),
     ],
 )
 def test_bad_review_files_are_rejected_naming_the_row(tmp_path, text, pattern):
