@@ -131,14 +131,21 @@ def gap_savings(
     o, d = np.asarray(origins, np.int64), np.asarray(destinations, np.int64)
     if len(o) == 0 or len(d) == 0:
         return np.zeros(0)
-    sources = np.concatenate([o, d, [a, b]])
-    forward = travel_times(graph, sources, cutoff_s=cutoff_s).astype(np.float64)
-    to_ends = travel_times(graph, np.array([a, b]), cutoff_s=cutoff_s, reverse=True)
-    to_ends = np.nan_to_num(to_ends.astype(np.float64), nan=np.inf)
-    from_a = np.nan_to_num(forward[-2], nan=np.inf)
-    from_b = np.nan_to_num(forward[-1], nan=np.inf)
-    old = np.nan_to_num(forward[:-2], nan=cutoff_s)
-    to_a, to_b = to_ends[0], to_ends[1]
+    ends = np.array([a, b])
+    from_ends = travel_times(graph, ends, cutoff_s=cutoff_s).astype(np.float64)
+    to_ends = travel_times(graph, ends, cutoff_s=cutoff_s, reverse=True).astype(np.float64)
+    from_a, from_b = np.nan_to_num(from_ends, nan=np.inf)
+    to_a, to_b = np.nan_to_num(to_ends, nan=np.inf)
+    # every old trip is at most its route through a or b on today's network, so the searches
+    # for the old times can stop at the largest such bound (exact, and far cheaper than the
+    # cutoff for the usual gap whose detour is short)
+    bound = max(
+        _max_finite(np.add.outer(to_a[o], from_a[d]), np.add.outer(to_b[o], from_b[d])),
+        _max_finite(np.add.outer(to_a[d], from_a[o]), np.add.outer(to_b[d], from_b[o])),
+    )
+    limit_s = min(cutoff_s, bound)
+    forward = travel_times(graph, np.concatenate([o, d]), cutoff_s=limit_s).astype(np.float64)
+    old = np.nan_to_num(forward, nan=cutoff_s)
 
     def saved(src: np.ndarray, dst: np.ndarray, old_rows: np.ndarray) -> np.ndarray:
         old_sd = old_rows[:, dst]
@@ -147,7 +154,14 @@ def gap_savings(
         new = np.minimum(old_sd, np.minimum(via_ab, via_ba))
         return np.clip(old_sd - new, 0.0, None).ravel()
 
-    return np.concatenate([saved(o, d, old[: len(o)]), saved(d, o, old[len(o) : len(o) + len(d)])])
+    return np.concatenate([saved(o, d, old[: len(o)]), saved(d, o, old[len(o) :])])
+
+
+def _max_finite(via_a: np.ndarray, via_b: np.ndarray) -> float:
+    """Largest finite entry of the element-wise minimum of two bound matrices (inf if none)."""
+    both = np.minimum(via_a, via_b)
+    finite = both[np.isfinite(both)]
+    return float(finite.max()) if finite.size else np.inf
 
 
 def rank_gaps(
