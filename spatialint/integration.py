@@ -114,6 +114,16 @@ class IntegrationSettings:
         penalty = cfg["border_penalty"]
         redundancy = cfg["redundancy"]
         index = cfg["index"]
+        bands = [float(b) for b in penalty["bands_km"]]
+        if any(b1 <= b0 for b0, b1 in zip(bands, bands[1:], strict=False)):
+            raise ConfigError(
+                f"integration.border_penalty.bands_km is {bands}; the band edges must be "
+                "strictly increasing, e.g. [0.5, 1, 2, 4, 8, 16, 32, 64, 128]."
+            )
+        if not any(float(w) > 0 for w in index["weights"].values()):
+            raise ConfigError(
+                "integration.index.weights are all 0; give at least one component a weight."
+            )
         return cls(
             border_level=int(study["admin"]["border_level"]),
             border_tolerance_m=float(cfg["border_tolerance_m"]),
@@ -125,7 +135,7 @@ class IntegrationSettings:
             penalty_seed=int(penalty["seed"]),
             penalty_sources_per_unit=int(penalty["sources_per_unit"]),
             penalty_targets_per_unit=int(penalty["targets_per_unit"]),
-            penalty_bands_km=tuple(float(b) for b in penalty["bands_km"]),
+            penalty_bands_km=tuple(bands),
             penalty_min_pairs_per_band=int(penalty["min_pairs_per_band"]),
             redundancy_max_time_ratio=float(redundancy["max_time_ratio"]),
             redundancy_max_overlap=float(redundancy["max_overlap"]),
