@@ -22,8 +22,6 @@ Rows that cannot be measured carry NaN and say why in ``reason``; nothing fails 
 from __future__ import annotations
 
 import logging
-import math
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +41,8 @@ from spatialint.corridor_border import (
     longest_uncrossed_m,
     shared_borders,
 )
+from spatialint.corridor_penalty import border_penalty, sample_unit_nodes
+from spatialint.corridor_reach import ReachGrid, jaccard, population_share
 from spatialint.corridor_routes import arc_lengths, redundant_routes, with_weights
 from spatialint.errors import ConfigError, DataError
 from spatialint.fileio import atomic_path
@@ -225,175 +225,14 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "penalty_pairs_inside": ("单元内样本对数", "Sampled within-unit pairs"),
     "routes": ("可替代路线数", "Materially different routes"),
     "open_gaps": ("未打通断头路数", "Open 断头路 (dead-end roads)"),
-    "open_gap_benefit_min": ("断头路打通可节省时间(分钟)", "Time saved by opening them (min)"),
+    "open_gap_benefit_min": (
+        "打通断头路节省时间合计(分钟/次受益出行)",
+        "Minutes saved by opening them (per improved trip, summed over the gaps)",
+    ),
     "reason": ("说明", "Note"),
     "summary": ("摘要", "Summary"),
 }
 """Output column → (中文, English) header, for the XLSX and the report."""
-
-
-# --------------------------------------------------------------------------------------------
-# border penalty
-
-
-def sample_unit_nodes(
-    node_unit: np.ndarray, unit_ids: Sequence[str], units: Sequence[int], *, count: int, seed: int
-) -> dict[int, np.ndarray]:
-    """A seeded random sample of up to ``count`` node positions inside each unit.
-
-    The generator of a unit is seeded with ``(seed, crc32(unit_id))``, so a unit's sample does
-    not change when other units are added or reordered.
-    """
-    out: dict[int, np.ndarray] = {}
-    for unit in sorted(set(units)):
-        nodes = np.flatnonzero(node_unit == unit)
-        rng = np.random.default_rng([seed, zlib.crc32(str(unit_ids[unit]).encode("utf-8"))])
-        take = min(count, len(nodes))
-        out[unit] = np.sort(rng.choice(nodes, size=take, replace=False)) if take else nodes
-    return out
-
-
-def border_penalty(
-    cross_s: np.ndarray,
-    cross_km: np.ndarray,
-    inside_s: np.ndarray,
-    inside_km: np.ndarray,
-    *,
-    bands_km: Sequence[float],
-    min_pairs: int,
-) -> tuple[float, int, int]:
-    """Border penalty from sampled cross-border and within-unit pairs.
-
-    Pairs are put into straight-line distance bands ``[bands_km[k], bands_km[k+1])`` (pairs
-    shorter than the first edge or longer than the last are dropped, as are unreachable pairs
-    with NaN time). In every band holding at least ``min_pairs`` pairs of both kinds the ratio
-    ``r_k = median(cross pace) / median(inside pace)`` is taken, where the pace of a pair is its
-    travel time per straight-line km (so a band's different mix of distances between the two
-    kinds — cross pairs tend to the far end of a band — does not bias the ratio). The penalty is
-    the geometric mean of the ``r_k`` weighted by ``w_k = min(n_cross_k, n_inside_k)``:
-    ``exp(Σ w_k ln r_k / Σ w_k)``. 1.0 means crossing the border costs nothing; 1.4 means a
-    trip across the border takes 40 % longer than a trip of the same length inside one unit.
-
-    Returns
-    -------
-    tuple
-        (penalty or NaN when no band qualifies, cross pairs used, inside pairs used).
-    """
-    edges = np.asarray(bands_km, dtype=float)
-    cross_s, cross_km = np.asarray(cross_s, float), np.asarray(cross_km, float)
-    inside_s, inside_km = np.asarray(inside_s, float), np.asarray(inside_km, float)
-    ok_c = np.isfinite(cross_s) & (cross_km > 0)
-    ok_i = np.isfinite(inside_s) & (inside_km > 0)
-    band_c = np.digitize(cross_km[ok_c], edges) - 1
-    band_i = np.digitize(inside_km[ok_i], edges) - 1
-    cs, ins = cross_s[ok_c] / cross_km[ok_c], inside_s[ok_i] / inside_km[ok_i]
-    log_sum = weight_sum = 0.0
-    used_c = used_i = 0
-    for k in range(len(edges) - 1):
-        c = cs[band_c == k]
-        i = ins[band_i == k]
-        if len(c) < min_pairs or len(i) < min_pairs:
-            continue
-        w = min(len(c), len(i))
-        log_sum += w * math.log(float(np.median(c)) / float(np.median(i)))
-        weight_sum += w
-        used_c += len(c)
-        used_i += len(i)
-    if weight_sum == 0:
-        return float("nan"), 0, 0
-    return float(math.exp(log_sum / weight_sum)), used_c, used_i
-
-
-# --------------------------------------------------------------------------------------------
-# reach on a regular grid
-
-
-@dataclass(frozen=True)
-class ReachGrid:
-    """Square cells covering the units, each tied to its nearest road node (if near enough).
-
-    A cell is inside a travel-time circle when its nearest road node, no farther than the
-    access buffer, is reached within the band: the same rule the isochrones use (reached roads
-    buffered by ``access.access_buffer_m``), evaluated on cells so shares and overlaps are
-    counts of equal-area cells.
-    """
-
-    cell_unit: np.ndarray
-    cell_node: np.ndarray
-    cell_km2: float
-
-    @classmethod
-    def build(
-        cls,
-        units_m: gpd.GeoDataFrame,
-        node_xy_m: np.ndarray,
-        *,
-        cell_m: float,
-        snap_m: float,
-    ) -> ReachGrid:
-        west, south, east, north = units_m.total_bounds
-        xs = np.arange(west + cell_m / 2, east, cell_m)
-        ys = np.arange(south + cell_m / 2, north, cell_m)
-        gx, gy = np.meshgrid(xs, ys)
-        points = gpd.GeoSeries(shapely.points(gx.ravel(), gy.ravel()), crs=units_m.crs)
-        cell_unit = assign_units(points, units_m)
-        inside = cell_unit >= 0
-        cx, cy = gx.ravel()[inside], gy.ravel()[inside]
-        cell_unit = cell_unit[inside]
-        if len(node_xy_m):
-            dist, node = cKDTree(node_xy_m).query(
-                np.column_stack([cx, cy]), distance_upper_bound=snap_m
-            )
-            node = np.where(np.isfinite(dist), node, -1).astype(np.int64)
-        else:
-            node = np.full(len(cx), -1, dtype=np.int64)
-        logger.info(
-            "reach grid: %d cells of %.0f m inside the units, %d near a road",
-            len(cx),
-            cell_m,
-            int((node >= 0).sum()),
-        )
-        return cls(cell_unit=cell_unit, cell_node=node, cell_km2=(cell_m / 1000.0) ** 2)
-
-    def reached(self, times_s: np.ndarray, band_s: float) -> np.ndarray:
-        """Boolean per cell: inside the circle of a travel-time row (road nodes first)."""
-        out = np.zeros(len(self.cell_node), dtype=bool)
-        has = self.cell_node >= 0
-        t = times_s[self.cell_node[has]]
-        out[has] = np.isfinite(t) & (t <= band_s)
-        return out
-
-    def share(self, reached: np.ndarray, unit: int) -> float:
-        """Share of ``unit``'s cells that are reached (NaN for a unit without cells)."""
-        mine = self.cell_unit == unit
-        return float(reached[mine].mean()) if mine.any() else float("nan")
-
-
-def jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    """|A ∩ B| / |A ∪ B| of two boolean masks (NaN when both are empty)."""
-    union = int((a | b).sum())
-    return float((a & b).sum() / union) if union else float("nan")
-
-
-def population_share(
-    place_times_s: np.ndarray,
-    band_s: float,
-    place_unit: np.ndarray,
-    place_pop: np.ndarray,
-    unit: int,
-) -> float:
-    """Share of the population of ``unit``'s populated places reached within ``band_s``.
-
-    ``place_times_s`` is the travel time to each place's road node (NaN when the place is
-    farther than the access buffer from any road). NaN when no place in the unit carries a
-    population (the measure is then not provided).
-    """
-    mine = (place_unit == unit) & np.isfinite(place_pop) & (place_pop > 0)
-    if not mine.any():
-        return float("nan")
-    t = place_times_s[mine]
-    hit = np.isfinite(t) & (t <= band_s)
-    return float(place_pop[mine][hit].sum() / place_pop[mine].sum())
 
 
 # --------------------------------------------------------------------------------------------
@@ -491,7 +330,7 @@ def gap_backlog(
 # the corridor table
 
 GAP_UNIT_COLUMNS = ("unit_id", "other_unit_id")
-GAP_BENEFIT_COLUMN = "benefit_min"
+GAP_BENEFIT_COLUMN = "minutes_saved_mean"
 GAP_STATUS_COLUMN = "status"
 
 

@@ -26,19 +26,18 @@ from spatialint.corridor_border import (
     road_class,
     shared_borders,
 )
+from spatialint.corridor_penalty import border_penalty
+from spatialint.corridor_reach import ReachGrid, jaccard
 from spatialint.corridor_routes import arc_lengths, redundant_routes
 from spatialint.errors import ConfigError, DataError
 from spatialint.graph import CSRGraph
 from spatialint.integration import (
     COLUMN_LABELS,
     IntegrationSettings,
-    ReachGrid,
-    border_penalty,
     corridor_summary,
     corridor_table,
     gap_backlog,
     integration_index,
-    jaccard,
     write_corridors,
 )
 
@@ -510,7 +509,7 @@ def test_gap_backlog_counts_open_gaps_both_ways():
         {
             "unit_id": ["r1", "r2", "r1", "r1", "r1"],
             "other_unit_id": ["r2", "r1", "r2", "r2", "r3"],
-            "benefit_min": [5.0, 7.5, 100.0, 50.0, 9.0],
+            "minutes_saved_mean": [5.0, 7.5, 100.0, 50.0, 9.0],
             "status": ["待核实", "", "误报", "已打通", "确认"],
         }
     )
@@ -518,7 +517,7 @@ def test_gap_backlog_counts_open_gaps_both_ways():
         dead,
         [("r1", "r2"), ("r2", "r3")],
         unit_columns=("unit_id", "other_unit_id"),
-        benefit_column="benefit_min",
+        benefit_column="minutes_saved_mean",
         status_column="status",
     )
     assert n.tolist() == [2, 0] and minutes.tolist() == [12.5, 0.0]
@@ -527,14 +526,19 @@ def test_gap_backlog_counts_open_gaps_both_ways():
             dead.drop(columns="status"),
             [("r1", "r2")],
             unit_columns=("unit_id", "x"),
-            benefit_column="benefit_min",
+            benefit_column="minutes_saved_mean",
             status_column="status",
         )
 
 
 def test_gaps_join_the_table_and_the_summary():
     dead = pd.DataFrame(
-        {"unit_id": ["r2"], "other_unit_id": ["r1"], "benefit_min": [12.0], "status": ["待核实"]}
+        {
+            "unit_id": ["r2"],
+            "other_unit_id": ["r1"],
+            "minutes_saved_mean": [12.0],
+            "status": ["待核实"],
+        }
     )
     table = run(crossing_rows=(4, 8), corridors=[], dead_ends=dead)
     p = pair(table)
