@@ -26,7 +26,7 @@ class ReachGrid:
     counts of equal-area cells.
     """
 
-    cell_unit: np.ndarray
+    cell_xy: np.ndarray
     cell_node: np.ndarray
     cell_km2: float
 
@@ -39,29 +39,31 @@ class ReachGrid:
         cell_m: float,
         snap_m: float,
     ) -> ReachGrid:
+        """Cells of side ``cell_m`` whose centre lies in one of ``units_m`` (metric CRS), each
+        tied to the nearest of ``node_xy_m`` within ``snap_m`` (-1 when none is)."""
         west, south, east, north = units_m.total_bounds
         xs = np.arange(west + cell_m / 2, east, cell_m)
         ys = np.arange(south + cell_m / 2, north, cell_m)
         gx, gy = np.meshgrid(xs, ys)
         points = gpd.GeoSeries(shapely.points(gx.ravel(), gy.ravel()), crs=units_m.crs)
-        cell_unit = assign_units(points, units_m)
-        inside = cell_unit >= 0
-        cx, cy = gx.ravel()[inside], gy.ravel()[inside]
-        cell_unit = cell_unit[inside]
-        if len(node_xy_m):
-            dist, node = cKDTree(node_xy_m).query(
-                np.column_stack([cx, cy]), distance_upper_bound=snap_m
-            )
+        inside = assign_units(points, units_m.reset_index(drop=True)) >= 0
+        xy = np.column_stack([gx.ravel()[inside], gy.ravel()[inside]])
+        if len(node_xy_m) and len(xy):
+            dist, node = cKDTree(node_xy_m).query(xy, distance_upper_bound=snap_m)
             node = np.where(np.isfinite(dist), node, -1).astype(np.int64)
         else:
-            node = np.full(len(cx), -1, dtype=np.int64)
+            node = np.full(len(xy), -1, dtype=np.int64)
         logger.info(
             "reach grid: %d cells of %.0f m inside the units, %d near a road",
-            len(cx),
+            len(xy),
             cell_m,
             int((node >= 0).sum()),
         )
-        return cls(cell_unit=cell_unit, cell_node=node, cell_km2=(cell_m / 1000.0) ** 2)
+        return cls(cell_xy=xy, cell_node=node, cell_km2=(cell_m / 1000.0) ** 2)
+
+    def cells(self, crs: object) -> gpd.GeoSeries:
+        """Cell centres as points (in the metric CRS the grid was built in)."""
+        return gpd.GeoSeries(shapely.points(self.cell_xy), crs=crs)
 
     def reached(self, times_s: np.ndarray, band_s: float) -> np.ndarray:
         """Boolean per cell: inside the circle of a travel-time row (road nodes first)."""
@@ -71,10 +73,11 @@ class ReachGrid:
         out[has] = np.isfinite(t) & (t <= band_s)
         return out
 
-    def share(self, reached: np.ndarray, unit: int) -> float:
-        """Share of ``unit``'s cells that are reached (NaN for a unit without cells)."""
-        mine = self.cell_unit == unit
-        return float(reached[mine].mean()) if mine.any() else float("nan")
+    @staticmethod
+    def share(reached: np.ndarray, in_unit: np.ndarray) -> float:
+        """Share of a unit's cells (boolean mask ``in_unit``) that are reached; NaN when the
+        unit has no cell."""
+        return float(reached[in_unit].mean()) if in_unit.any() else float("nan")
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

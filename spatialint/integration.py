@@ -157,6 +157,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "corridor_id": ("走廊编号", "Corridor id"),
     "kind": ("类型", "Kind"),
     "name": ("走廊", "Corridor"),
+    "admin_level": ("行政级别", "Admin level"),
     "unit_a_id": ("单元A编号", "Unit A id"),
     "unit_a": ("单元A", "Unit A"),
     "unit_b_id": ("单元B编号", "Unit B id"),
@@ -338,6 +339,7 @@ GAP_STATUS_COLUMN = "status"
 class _Row:
     kind: str
     name: str
+    level: int
     unit_a: int
     unit_b: int
     centre_a: int
@@ -350,6 +352,17 @@ class _Row:
     reasons: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Level:
+    """Units of one admin level, as global positions into the table of all units."""
+
+    node_unit: np.ndarray
+    borders: pd.DataFrame
+    crossings: pd.DataFrame
+    cell_unit: np.ndarray
+    place_unit: np.ndarray
+
+
 def _check_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -357,7 +370,11 @@ def _check_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> No
 
 
 def _unit_rows(
-    units: pd.DataFrame, borders: pd.DataFrame, centre_pos: np.ndarray, centre_ok: np.ndarray
+    units: pd.DataFrame,
+    level: int,
+    borders: pd.DataFrame,
+    centre_pos: np.ndarray,
+    centre_ok: np.ndarray,
 ) -> list[_Row]:
     rows = []
     for k, (a, b) in enumerate(zip(borders["a"], borders["b"], strict=True)):
@@ -365,6 +382,7 @@ def _unit_rows(
         row = _Row(
             kind="neighbours",
             name=f"{units['name'].iat[a]}–{units['name'].iat[b]}",
+            level=level,
             unit_a=a,
             unit_b=b,
             centre_a=int(centre_pos[a]) if centre_ok[a] else -1,
@@ -376,7 +394,8 @@ def _unit_rows(
         for unit, ok in ((a, centre_ok[a]), (b, centre_ok[b])):
             if not ok:
                 row.reasons.append(
-                    f"centre of {units['name'].iat[unit]} is not on the road network"
+                    f"centre of {units['name'].iat[unit]} is farther than access.snap_max_m "
+                    "from the road network"
                 )
         rows.append(row)
     return rows
@@ -387,8 +406,14 @@ def _corridor_rows(
     origins: gpd.GeoDataFrame | None,
     road_graph: CSRGraph,
     units_m: gpd.GeoDataFrame,
-    borders: pd.DataFrame,
+    border_level: int,
 ) -> list[_Row]:
+    """Rows of the named corridors, each at the coarsest admin level that separates its ends.
+
+    长沙–株洲 is measured between the cities (level 5) when both cities are in the units, not
+    between the two districts the centres happen to lie in; a corridor whose ends share every
+    unit falls back to ``border_level`` and says so.
+    """
     if not corridors:
         return []
     if origins is None or len(origins) == 0:
@@ -398,10 +423,13 @@ def _corridor_rows(
         )
     _check_columns(origins, ("name", "node_id"), "access/origins.gpkg")
     by_name = {str(n): i for i, n in enumerate(origins["name"])}
-    border_of = {
-        (int(a), int(b)): k for k, (a, b) in enumerate(zip(borders["a"], borders["b"], strict=True))
-    }
-    origin_unit = assign_units(origins.to_crs(units_m.crs).geometry, units_m)
+    points = origins.to_crs(units_m.crs).geometry
+    unit_level = units_m["admin_level"].astype(int).to_numpy()
+    origin_unit = {}
+    for level in sorted(set(unit_level)):
+        idx = np.flatnonzero(unit_level == level)
+        found = assign_units(points, units_m.iloc[idx].reset_index(drop=True))
+        origin_unit[level] = np.where(found >= 0, idx[np.maximum(found, 0)], -1)
     rows = []
     for corridor in corridors:
         ends = []
@@ -421,11 +449,18 @@ def _corridor_rows(
             raise DataError(
                 f"origins.gpkg and road_graph do not match ({err}); rerun the access stage."
             ) from err
-        ua, ub = int(origin_unit[ia]), int(origin_unit[ib])
+        level = border_level
+        for candidate in sorted(origin_unit):
+            ua, ub = origin_unit[candidate][ia], origin_unit[candidate][ib]
+            if ua >= 0 and ub >= 0 and ua != ub:
+                level = candidate
+                break
+        ua, ub = int(origin_unit[level][ia]), int(origin_unit[level][ib])
         pa, pb = origins.geometry.iloc[ia], origins.geometry.iloc[ib]
         row = _Row(
             kind="corridor",
             name=str(corridor.get("name") or f"{corridor['from']}–{corridor['to']}"),
+            level=level,
             unit_a=ua,
             unit_b=ub,
             centre_a=int(pos[0]),
@@ -434,15 +469,12 @@ def _corridor_rows(
             lonlat_b=(float(pb.x), float(pb.y)),
             origin_a=str(corridor["from"]),
             origin_b=str(corridor["to"]),
-            border=border_of.get((min(ua, ub), max(ua, ub)), -1),
         )
         for unit, origin in ((ua, corridor["from"]), (ub, corridor["to"])):
             if unit < 0:
                 row.reasons.append(f"origin {origin} lies outside every unit")
         if ua >= 0 and ua == ub:
             row.reasons.append("both origins lie in the same unit: no border between them")
-        elif ua >= 0 and ub >= 0 and row.border < 0:
-            row.reasons.append("the two units share no border: border measures not applicable")
         rows.append(row)
     return rows
 
@@ -479,7 +511,9 @@ def corridor_table(
     Parameters
     ----------
     units
-        ``network/admin_units.gpkg``; only units at ``settings.border_level`` are used.
+        ``network/admin_units.gpkg``. Neighbouring pairs are formed at
+        ``settings.border_level``; a named corridor is measured at the coarsest level whose
+        units separate its two origins (e.g. between the cities for 长沙–株洲).
     edges
         ``network/road_edges.parquet`` (GeoDataFrame).
     road_graph, multimodal_graph
@@ -493,7 +527,9 @@ def corridor_table(
     places
         ``network/places.parquet``; places with a ``population`` give the population reach.
     dead_ends
-        ``gaps/gaps.gpkg`` layer ``dead_ends`` for the backlog of open 断头路.
+        ``gaps/gaps.gpkg`` layer ``dead_ends`` for the backlog of open 断头路 (its unit ids
+        are at ``border_level``; for a corridor at a coarser level the gaps between units
+        lying in its two units count).
 
     Returns
     -------
@@ -505,11 +541,11 @@ def corridor_table(
         units, ("unit_id", "name", "admin_level", "centre_lon", "centre_lat"), "admin_units"
     )
     _check_columns(edges, ("u", "v", "osmid", "highway", "length_m"), "road_edges")
-    level = units[units["admin_level"].astype(int) == settings.border_level]
-    if level.empty:
+    unit_levels = pd.to_numeric(units["admin_level"], errors="coerce")
+    if not (unit_levels == settings.border_level).any():
         raise DataError(
             f"no admin unit has admin_level {settings.border_level} (admin.border_level); "
-            f"the units have levels {sorted(set(units['admin_level'].astype(int)))}: set "
+            f"the units have levels {sorted(set(unit_levels.dropna().astype(int)))}: set "
             "admin.border_level to one of them."
         )
     n_road = road_graph.n_nodes
@@ -520,40 +556,74 @@ def corridor_table(
             "multimodal_graph does not start with the road graph's nodes in the same order; "
             "rebuild the network stage."
         )
-    crs = (
-        utm_crs_for(road_graph.x, road_graph.y)
-        if n_road
-        else utm_crs_for(level["centre_lon"], level["centre_lat"])
-    )
-    units_m = level.reset_index(drop=True).to_crs(crs)
+    if n_road == 0:
+        raise DataError("the road graph has no nodes; check the network stage's log.")
+    crs = utm_crs_for(road_graph.x, road_graph.y)
+    units_m = units[unit_levels.notna()].reset_index(drop=True).to_crs(crs)
+    units_m["admin_level"] = units_m["admin_level"].astype(int)
     units_m["geometry"] = shapely.make_valid(units_m.geometry.values)
+    unit_level = units_m["admin_level"].to_numpy()
     unit_ids = units_m["unit_id"].astype(str).tolist()
     nx_m, ny_m = to_metric(road_graph.x, road_graph.y, crs)
     node_xy = np.column_stack([nx_m, ny_m])
-    node_unit = assign_units(gpd.GeoSeries(shapely.points(node_xy), crs=crs), units_m)
-
-    # borders and crossings --------------------------------------------------------------
-    borders = shared_borders(units_m, tolerance_m=settings.border_tolerance_m)
+    node_points = gpd.GeoSeries(shapely.points(node_xy), crs=crs)
     edges_m = edges.reset_index(drop=True).to_crs(crs)
     try:
-        eu = node_unit[road_graph.index_of(edges_m["u"].to_numpy())]
-        ev = node_unit[road_graph.index_of(edges_m["v"].to_numpy())]
+        edge_u = road_graph.index_of(edges_m["u"].to_numpy())
+        edge_v = road_graph.index_of(edges_m["v"].to_numpy())
     except KeyError as err:
         raise DataError(
             f"road_edges and road_graph do not match ({err}); rebuild the network stage."
         ) from err
-    crossings = border_crossings(borders, edges_m, (eu, ev))
-    logger.info("%d neighbouring unit pairs, %d border crossings", len(borders), len(crossings))
 
-    # centres -----------------------------------------------------------------------------
+    # rows: neighbouring units at border_level, then the named corridors ---------------------
     cx, cy = to_metric(units_m["centre_lon"].to_numpy(), units_m["centre_lat"].to_numpy(), crs)
-    if n_road:
-        snap_m, centre_pos = cKDTree(node_xy).query(np.column_stack([cx, cy]))
-    else:
-        snap_m, centre_pos = np.full(len(cx), np.inf), np.zeros(len(cx), dtype=np.int64)
+    snap_m, centre_pos = cKDTree(node_xy).query(np.column_stack([cx, cy]))
     centre_ok = np.isfinite(cx) & (snap_m <= settings.snap_max_m)
-    rows = _unit_rows(units_m, borders, np.asarray(centre_pos), centre_ok)
-    rows += _corridor_rows(corridors, origins, road_graph, units_m, borders)
+    corridor_rows = _corridor_rows(corridors, origins, road_graph, units_m, settings.border_level)
+    levels = sorted({settings.border_level} | {r.level for r in corridor_rows})
+    in_levels = np.isin(unit_level, levels)
+    grid = ReachGrid.build(
+        units_m[in_levels], node_xy, cell_m=settings.reach_cell_m, snap_m=settings.access_buffer_m
+    )
+    place_node, place_pop, place_xy = _places(places, crs, node_xy, settings)
+    place_points = gpd.GeoSeries(shapely.points(place_xy), crs=crs)
+
+    def to_global(found: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return np.where(found >= 0, idx[np.maximum(found, 0)], -1)
+
+    level_data: dict[int, _Level] = {}
+    for level in levels:
+        idx = np.flatnonzero(unit_level == level)
+        sub = units_m.iloc[idx].reset_index(drop=True)
+        node_unit = to_global(assign_units(node_points, sub), idx)
+        borders = shared_borders(sub, tolerance_m=settings.border_tolerance_m)
+        borders["a"], borders["b"] = idx[borders["a"].astype(int)], idx[borders["b"].astype(int)]
+        crossings = border_crossings(borders, edges_m, (node_unit[edge_u], node_unit[edge_v]))
+        level_data[level] = _Level(
+            node_unit=node_unit,
+            borders=borders,
+            crossings=crossings,
+            cell_unit=to_global(assign_units(grid.cells(crs), sub), idx),
+            place_unit=to_global(assign_units(place_points, sub), idx),
+        )
+        logger.info(
+            "admin_level %d: %d units, %d neighbouring pairs, %d border crossings",
+            level,
+            len(idx),
+            len(borders),
+            len(crossings),
+        )
+    base = level_data[settings.border_level]
+    rows = _unit_rows(units_m, settings.border_level, base.borders, centre_pos, centre_ok)
+    for row in corridor_rows:
+        borders = level_data[row.level].borders
+        a, b = min(row.unit_a, row.unit_b), max(row.unit_a, row.unit_b)
+        hit = np.flatnonzero((borders["a"].to_numpy() == a) & (borders["b"].to_numpy() == b))
+        row.border = int(hit[0]) if len(hit) else -1
+        if a >= 0 and a != b and row.border < 0:
+            row.reasons.append("the two units share no border: border measures not applicable")
+    rows += corridor_rows
     if not rows:
         logger.warning("no neighbouring units and no named corridors: the table is empty")
 
@@ -565,10 +635,6 @@ def corridor_table(
     lengths_m = arc_lengths(road_graph, edges_m)
     distance_graph = with_weights(road_graph, lengths_m)
     band_s = settings.reach_band_min * 60.0
-    grid = ReachGrid.build(
-        units_m, node_xy, cell_m=settings.reach_cell_m, snap_m=settings.access_buffer_m
-    )
-    place_node, place_unit, place_pop = _places(places, crs, node_xy, units_m, settings)
     reach: dict[str, list[np.ndarray]] = {"road": [], "mm": []}
     place_t: dict[str, list[np.ndarray]] = {"road": [], "mm": []}
     centre_t: dict[str, list[np.ndarray]] = {"road": [], "mm": [], "dist": []}
@@ -585,7 +651,7 @@ def corridor_table(
         centre_t["dist"].append(travel_times(distance_graph, chunk)[:, centres])
     matrix = {k: (np.vstack(v) if v else np.empty((0, 0), np.float32)) for k, v in centre_t.items()}
 
-    # border penalty samples ---------------------------------------------------------------
+    # border penalty samples: one Dijkstra per sampled source, shared by every pair ------------
     pair_units = sorted(
         {
             u
@@ -594,29 +660,35 @@ def corridor_table(
             for u in (r.unit_a, r.unit_b)
         }
     )
-    sources = sample_unit_nodes(
-        node_unit,
-        unit_ids,
-        pair_units,
-        count=settings.penalty_sources_per_unit,
-        seed=settings.penalty_seed,
+    sources: dict[int, np.ndarray] = {}
+    targets: dict[int, np.ndarray] = {}
+    for level in levels:
+        mine = [u for u in pair_units if unit_level[u] == level]
+        node_unit = level_data[level].node_unit
+        sources |= sample_unit_nodes(
+            node_unit,
+            unit_ids,
+            mine,
+            count=settings.penalty_sources_per_unit,
+            seed=settings.penalty_seed,
+        )
+        targets |= sample_unit_nodes(
+            node_unit,
+            unit_ids,
+            mine,
+            count=settings.penalty_targets_per_unit,
+            seed=settings.penalty_seed + 1,
+        )
+    empty = np.empty(0, np.int64)
+    all_sources = np.concatenate([sources[u] for u in pair_units] or [empty]).astype(np.int64)
+    all_targets = np.concatenate([targets[u] for u in pair_units] or [empty]).astype(np.int64)
+    logger.info(
+        "border penalty: %d sampled sources, %d targets in %d units",
+        len(all_sources),
+        len(all_targets),
+        len(pair_units),
     )
-    targets = sample_unit_nodes(
-        node_unit,
-        unit_ids,
-        pair_units,
-        count=settings.penalty_targets_per_unit,
-        seed=settings.penalty_seed + 1,
-    )
-    all_sources = (
-        np.concatenate([sources[u] for u in pair_units]) if pair_units else np.empty(0, np.int64)
-    )
-    all_targets = (
-        np.concatenate([targets[u] for u in pair_units]) if pair_units else np.empty(0, np.int64)
-    )
-    sample_t = _dijkstra_rows(
-        road_graph, all_sources.astype(np.int64), all_targets.astype(np.int64)
-    )
+    sample_t = _dijkstra_rows(road_graph, all_sources, all_targets)
     src_at, tgt_at = {}, {}
     s0 = t0 = 0
     for u in pair_units:
@@ -636,11 +708,11 @@ def corridor_table(
     # measures per row -----------------------------------------------------------------------
     records = []
     for row in rows:
+        data = level_data[row.level]
         rec = _measure_row(
             row,
             units_m,
-            borders,
-            crossings,
+            data,
             settings,
             slot,
             matrix,
@@ -648,7 +720,6 @@ def corridor_table(
             grid,
             reach,
             place_t,
-            place_unit,
             place_pop,
             band_s,
         )
@@ -690,16 +761,15 @@ def corridor_table(
         records.append(rec)
 
     table = pd.DataFrame.from_records(records, columns=_RECORD_COLUMNS)
-    pairs = [(r["unit_a_id"], r["unit_b_id"]) for r in records]
-    table["open_gaps"], table["open_gap_benefit_min"] = gap_backlog(
+    table["open_gaps"], table["open_gap_benefit_min"] = _backlog(
+        rows,
+        units_m,
+        settings.border_level,
         dead_ends,
-        pairs,
         unit_columns=gap_unit_columns,
         benefit_column=gap_benefit_column,
         status_column=gap_status_column,
     )
-    no_units = (table["unit_a_id"] == "") | (table["unit_b_id"] == "")
-    table.loc[no_units, ["open_gaps", "open_gap_benefit_min"]] = np.nan
     table["index"], table["index_basis"] = (
         integration_index(
             table,
@@ -728,36 +798,83 @@ _RECORD_COLUMNS = [
 ]
 
 
+def _backlog(
+    rows: Sequence[_Row],
+    units_m: gpd.GeoDataFrame,
+    border_level: int,
+    dead_ends: pd.DataFrame | None,
+    *,
+    unit_columns: tuple[str, str],
+    benefit_column: str,
+    status_column: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Open gaps per row; gap unit ids (border level) are lifted to each row's level."""
+    unit_ids = units_m["unit_id"].astype(str).to_numpy()
+    unit_level = units_m["admin_level"].to_numpy()
+    base_idx = np.flatnonzero(unit_level == border_level)
+    inner = gpd.GeoSeries(
+        shapely.point_on_surface(units_m.geometry.values[base_idx]), crs=units_m.crs
+    )
+    lifted: dict[int, dict[str, str]] = {}
+    for level in {r.level for r in rows}:
+        if level == border_level:
+            continue
+        idx = np.flatnonzero(unit_level == level)
+        found = assign_units(inner, units_m.iloc[idx].reset_index(drop=True))
+        lifted[level] = {
+            unit_ids[b]: unit_ids[idx[f]] for b, f in zip(base_idx, found, strict=True) if f >= 0
+        }
+    count = np.full(len(rows), np.nan)
+    benefit = np.full(len(rows), np.nan)
+    for level in {r.level for r in rows}:
+        mine = [k for k, r in enumerate(rows) if r.level == level and min(r.unit_a, r.unit_b) >= 0]
+        if not mine:
+            continue
+        gaps = dead_ends
+        if gaps is not None and level != border_level and len(gaps):
+            mapping = lifted[level]
+            gaps = gaps.copy()
+            for column in unit_columns:
+                if column in gaps:
+                    gaps[column] = gaps[column].astype(str).map(mapping).fillna("")
+        pairs = [(unit_ids[rows[k].unit_a], unit_ids[rows[k].unit_b]) for k in mine]
+        n, minutes = gap_backlog(
+            gaps,
+            pairs,
+            unit_columns=unit_columns,
+            benefit_column=benefit_column,
+            status_column=status_column,
+        )
+        count[mine], benefit[mine] = n, minutes
+    return count, benefit
+
+
 def _places(
     places: gpd.GeoDataFrame | None,
     crs: pyproj.CRS,
     node_xy: np.ndarray,
-    units_m: gpd.GeoDataFrame,
     settings: IntegrationSettings,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest road node (within the access buffer), unit and population of each place."""
-    empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, float))
+    """Nearest road node (within the access buffer; -1 beyond), population and metric
+    position of every place with a population."""
+    empty = (np.empty(0, np.int64), np.empty(0, float), np.empty((0, 2), float))
     if places is None or len(places) == 0 or "population" not in places.columns:
         return empty
     pop = pd.to_numeric(places["population"], errors="coerce").to_numpy(float)
     keep = np.isfinite(pop) & (pop > 0)
-    if not keep.any() or len(node_xy) == 0:
+    if not keep.any():
         return empty
     pts = places[keep].to_crs(crs).geometry
-    unit = assign_units(pts, units_m)
-    dist, node = cKDTree(node_xy).query(
-        np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]),
-        distance_upper_bound=settings.access_buffer_m,
-    )
+    xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+    dist, node = cKDTree(node_xy).query(xy, distance_upper_bound=settings.access_buffer_m)
     node = np.where(np.isfinite(dist), node, -1).astype(np.int64)
-    return node, unit, pop[keep]
+    return node, pop[keep], xy
 
 
 def _measure_row(
     row: _Row,
     units_m: gpd.GeoDataFrame,
-    borders: pd.DataFrame,
-    crossings: pd.DataFrame,
+    data: _Level,
     settings: IntegrationSettings,
     slot: Mapping[int, int],
     matrix: Mapping[str, np.ndarray],
@@ -765,7 +882,6 @@ def _measure_row(
     grid: ReachGrid,
     reach: Mapping[str, list[np.ndarray]],
     place_t: Mapping[str, list[np.ndarray]],
-    place_unit: np.ndarray,
     place_pop: np.ndarray,
     band_s: float,
 ) -> dict[str, Any]:
@@ -783,6 +899,7 @@ def _measure_row(
         ),
         "kind": row.kind,
         "name": row.name,
+        "admin_level": row.level,
         "unit_a_id": unit_field(row.unit_a, "unit_id"),
         "unit_a": unit_field(row.unit_a, "name"),
         "unit_b_id": unit_field(row.unit_b, "unit_id"),
@@ -792,8 +909,8 @@ def _measure_row(
     }
     # 1. border permeability
     if row.border >= 0:
-        border = borders.iloc[row.border]
-        mine = crossings[crossings["border"] == row.border]
+        border = data.borders.iloc[row.border]
+        mine = data.crossings[data.crossings["border"] == row.border]
         km = float(border["border_km"])
         counts = mine["road_class"].value_counts()
         weighted = float(
@@ -840,6 +957,8 @@ def _measure_row(
             road_km = (matrix["dist"][sa, sb] + matrix["dist"][sb, sa]) / 2000.0
             if not np.isfinite(road_s):
                 row.reasons.append("centres not connected by road (in both directions)")
+            if not np.isfinite(mm_s):
+                row.reasons.append("centres not connected by road + rail (in both directions)")
             travel.update(
                 straight_km=straight_km,
                 road_min=float(road_s) / 60.0,
@@ -858,9 +977,9 @@ def _measure_row(
         ):
             if src_centre >= 0 and dst_unit >= 0:
                 reached = reach[mode][slot[src_centre]]
-                rec[f"reach_{mode}_{suffix}"] = grid.share(reached, dst_unit)
+                rec[f"reach_{mode}_{suffix}"] = grid.share(reached, data.cell_unit == dst_unit)
                 rec[f"pop_reach_{mode}_{suffix}"] = population_share(
-                    place_t[mode][slot[src_centre]], band_s, place_unit, place_pop, dst_unit
+                    place_t[mode][slot[src_centre]], band_s, data.place_unit, place_pop, dst_unit
                 )
             else:
                 rec[f"reach_{mode}_{suffix}"] = nan

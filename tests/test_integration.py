@@ -369,11 +369,14 @@ def test_reach_grid_by_hand():
     units = gpd.GeoDataFrame(geometry=[square(0, 0, 2, 1), square(2, 0, 3, 1)], crs=UTM)
     nodes = np.array([[X0 + 500, Y0 + 500], [X0 + 1500, Y0 + 500]])  # no node near cell 3
     grid = ReachGrid.build(units, nodes, cell_m=1000, snap_m=400)
-    assert grid.cell_unit.tolist() == [0, 0, 1]
+    cell_unit = assign_units(grid.cells(UTM), units)
+    assert cell_unit.tolist() == [0, 0, 1]
     assert grid.cell_node.tolist() == [0, 1, -1]
     reached = grid.reached(np.array([10.0, 100.0], dtype=np.float32), 60.0)
     assert reached.tolist() == [True, False, False]
-    assert grid.share(reached, 0) == 0.5 and grid.share(reached, 1) == 0.0
+    assert grid.share(reached, cell_unit == 0) == 0.5
+    assert grid.share(reached, cell_unit == 1) == 0.0
+    assert math.isnan(grid.share(reached, cell_unit == 2))
     assert jaccard(np.array([1, 1, 0], bool), np.array([0, 1, 1], bool)) == pytest.approx(1 / 3)
 
 
@@ -601,3 +604,61 @@ def test_outputs_sorted_bilingual_and_excel_friendly(tmp_path, full, gappy):
     assert back.geometry.iloc[0].geom_type == "LineString"
     xl = pd.read_excel(tmp_path / "c.xlsx")
     assert "一体化指数(0-100) / Integration index (0-100)" in xl.columns
+
+
+def test_named_corridor_is_measured_at_the_coarsest_level_separating_its_ends():
+    """Cities W (x 0–10 km) and E (10–20 km) at level 5, each split into two districts at
+    level 6: the corridor 甲中心 (in W1) – 乙北 (in E1) runs between the cities."""
+    _, edges, road, mm, places, origins = make_world()
+    boxes = {
+        "W": (0, 0, 10, 10),
+        "E": (10, 0, 20, 10),
+        "W1": (0, 0, 5, 10),
+        "W2": (5, 0, 10, 10),
+        "E1": (10, 0, 15, 10),
+        "E2": (15, 0, 20, 10),
+    }
+    centres = [((x0 + x1) / 2, (y0 + y1) / 2) for x0, y0, x1, y1 in boxes.values()]
+    lon, lat = to_wgs([c[0] for c in centres], [c[1] for c in centres])
+    units = gpd.GeoDataFrame(
+        {
+            "unit_id": [f"r{k}" for k in range(6)],
+            "name": list(boxes),
+            "admin_level": [5, 5, 6, 6, 6, 6],
+            "centre_lon": lon,
+            "centre_lat": lat,
+        },
+        geometry=[square(*b) for b in boxes.values()],
+        crs=UTM,
+    ).to_crs("EPSG:4326")
+    dead = pd.DataFrame(  # level-6 ids: W2 | E1 lies on the city border, W1 | W2 does not
+        {
+            "unit_id": ["r3", "r2"],
+            "other_unit_id": ["r4", "r3"],
+            "minutes_saved_mean": [4.0, 6.0],
+            "status": ["待核实", "待核实"],
+        }
+    )
+    table = corridor_table(
+        units,
+        edges,
+        road,
+        mm,
+        settings=SETTINGS,
+        origins=origins,
+        places=places,
+        corridors=[{"from": "甲中心", "to": "乙北"}],
+        dead_ends=dead,
+    )
+    pairs = table[table["kind"] == "neighbours"]
+    assert sorted(pairs["name"]) == ["E1–E2", "W1–W2", "W2–E1"]
+    assert (pairs["admin_level"] == 6).all()
+    c = table[table["kind"] == "corridor"].iloc[0]
+    assert c["name"] == "甲中心–乙北" and c["admin_level"] == 5
+    assert (c["unit_a"], c["unit_b"]) == ("W", "E")
+    assert c["crossings"] == 10 and c["border_km"] == pytest.approx(10.0, rel=1e-6)
+    assert c["open_gaps"] == 1 and c["open_gap_benefit_min"] == 4.0
+    w2e1 = pairs[pairs["name"] == "W2–E1"].iloc[0]
+    assert w2e1["open_gaps"] == 1 and w2e1["crossings"] == 10
+    w = pairs[pairs["name"] == "W1–W2"].iloc[0]
+    assert w["open_gaps"] == 1 and w["open_gap_benefit_min"] == 6.0
