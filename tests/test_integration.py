@@ -10,6 +10,7 @@ all (3 × 300 s).
 
 from __future__ import annotations
 
+import json
 import math
 
 import geopandas as gpd
@@ -662,3 +663,62 @@ def test_named_corridor_is_measured_at_the_coarsest_level_separating_its_ends():
     assert w2e1["open_gaps"] == 1 and w2e1["crossings"] == 10
     w = pairs[pairs["name"] == "W1–W2"].iloc[0]
     assert w["open_gaps"] == 1 and w["open_gap_benefit_min"] == 6.0
+
+
+# ---------------------------------------------------------------------------------------
+# the demo region, through the pipeline
+
+
+@pytest.fixture(scope="module")
+def demo_corridors(tmp_path_factory):
+    """Run the pipeline on the demo study up to the corridor table (once per module)."""
+    from tests.test_pipeline import snakemake, workflow_copy
+
+    workdir = workflow_copy(tmp_path_factory.mktemp("integration_demo"))
+    target = "data/demo/integration/corridors.gpkg"
+    result = snakemake(workdir, "--cores", "2", target)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
+    truth = json.loads((workdir / "data/demo/demo/truth.json").read_text(encoding="utf-8"))
+    return workdir, gpd.read_file(workdir / target, layer="corridors"), truth
+
+
+def _pair_row(table, names):
+    rows = table[
+        (table["kind"] == "neighbours")
+        & table.apply(lambda r: {r["unit_a"], r["unit_b"]} == set(names), axis=1)
+    ]
+    assert len(rows) == 1, f"no single neighbour row for {names}: {table['name'].tolist()}"
+    return rows.iloc[0]
+
+
+@pytest.mark.pipeline
+def test_demo_index_orders_the_better_pair_above_the_worse(demo_corridors):
+    _, table, truth = demo_corridors
+    better = _pair_row(table, truth["corridors"]["better_connected"])
+    worse = _pair_row(table, truth["corridors"]["worse_connected"])
+    assert better["index"] > worse["index"]
+    assert better["rank"] < worse["rank"]
+    assert better["weighted_crossings_per_10km"] > worse["weighted_crossings_per_10km"]
+
+
+@pytest.mark.pipeline
+def test_demo_border_penalty_of_the_gappy_pair_is_above_one(demo_corridors):
+    _, table, truth = demo_corridors
+    worse = _pair_row(table, truth["corridors"]["worse_connected"])
+    better = _pair_row(table, truth["corridors"]["better_connected"])
+    assert worse["border_penalty"] > 1.1
+    assert worse["border_penalty"] > better["border_penalty"]
+    assert worse["open_gaps"] >= 1
+
+
+@pytest.mark.pipeline
+def test_demo_outputs_for_excel_and_the_named_corridor(demo_corridors):
+    workdir, table, _ = demo_corridors
+    base = workdir / "data/demo/integration"
+    assert (base / "corridors.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    xl = pd.read_excel(base / "corridors.xlsx")
+    assert len(xl) == len(table) and "摘要 / Summary" in xl.columns
+    named = table[table["kind"] == "corridor"]
+    assert named["name"].tolist() == ["东城–西城"]
+    assert np.isfinite(named["road_min"].iloc[0])
+    assert table["index"].dropna().is_monotonic_decreasing
