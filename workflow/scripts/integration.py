@@ -5,7 +5,6 @@ Inside Snakemake it reads ``snakemake.input`` / ``params``; standalone::
     python workflow/scripts/integration.py --study demo
 """
 
-from __future__ import annotations
 
 import argparse
 import logging
