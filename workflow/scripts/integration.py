@@ -5,7 +5,6 @@ Inside Snakemake it reads ``snakemake.input`` / ``params``; standalone::
     python workflow/scripts/integration.py --study demo
 """
 
-
 import argparse
 import logging
 from pathlib import Path
