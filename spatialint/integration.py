@@ -42,7 +42,7 @@ from spatialint.corridor_border import (
     shared_borders,
 )
 from spatialint.corridor_penalty import border_penalty, sample_unit_nodes
-from spatialint.corridor_reach import ReachGrid, jaccard, population_share
+from spatialint.corridor_reach import ReachGrid, RoadSnap, jaccard, population_share
 from spatialint.corridor_routes import arc_lengths, redundant_routes, with_weights
 from spatialint.errors import ConfigError, DataError
 from spatialint.fileio import atomic_path
@@ -540,7 +540,7 @@ def corridor_table(
     _check_columns(
         units, ("unit_id", "name", "admin_level", "centre_lon", "centre_lat"), "admin_units"
     )
-    _check_columns(edges, ("u", "v", "osmid", "highway", "length_m"), "road_edges")
+    _check_columns(edges, ("u", "v", "osmid", "highway", "length_m", "travel_time_s"), "road_edges")
     unit_levels = pd.to_numeric(units["admin_level"], errors="coerce")
     if not (unit_levels == settings.border_level).any():
         raise DataError(
@@ -584,9 +584,13 @@ def corridor_table(
     levels = sorted({settings.border_level} | {r.level for r in corridor_rows})
     in_levels = np.isin(unit_level, levels)
     grid = ReachGrid.build(
-        units_m[in_levels], node_xy, cell_m=settings.reach_cell_m, snap_m=settings.access_buffer_m
+        units_m[in_levels],
+        edges_m,
+        edge_u,
+        cell_m=settings.reach_cell_m,
+        snap_m=settings.access_buffer_m,
     )
-    place_node, place_pop, place_xy = _places(places, crs, node_xy, settings)
+    place_snap, place_pop, place_xy = _places(places, crs, edges_m, edge_u, settings)
     place_points = gpd.GeoSeries(shapely.points(place_xy), crs=crs)
 
     def to_global(found: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -644,9 +648,7 @@ def corridor_table(
             times = travel_times(graph, chunk)[:, :n_road]
             for row_t in times:
                 reach[mode].append(grid.reached(row_t, band_s))
-                place_t[mode].append(
-                    np.where(place_node >= 0, row_t[np.maximum(place_node, 0)], np.nan)
-                )
+                place_t[mode].append(place_snap.times(row_t))
             centre_t[mode].append(times[:, centres])
         centre_t["dist"].append(travel_times(distance_graph, chunk)[:, centres])
     matrix = {k: (np.vstack(v) if v else np.empty((0, 0), np.float32)) for k, v in centre_t.items()}
@@ -852,23 +854,28 @@ def _backlog(
 def _places(
     places: gpd.GeoDataFrame | None,
     crs: pyproj.CRS,
-    node_xy: np.ndarray,
+    edges_m: gpd.GeoDataFrame,
+    edge_u: np.ndarray,
     settings: IntegrationSettings,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest road node (within the access buffer; -1 beyond), population and metric
-    position of every place with a population."""
-    empty = (np.empty(0, np.int64), np.empty(0, float), np.empty((0, 2), float))
-    if places is None or len(places) == 0 or "population" not in places.columns:
-        return empty
-    pop = pd.to_numeric(places["population"], errors="coerce").to_numpy(float)
-    keep = np.isfinite(pop) & (pop > 0)
-    if not keep.any():
-        return empty
-    pts = places[keep].to_crs(crs).geometry
-    xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
-    dist, node = cKDTree(node_xy).query(xy, distance_upper_bound=settings.access_buffer_m)
-    node = np.where(np.isfinite(dist), node, -1).astype(np.int64)
-    return node, pop[keep], xy
+) -> tuple[RoadSnap, np.ndarray, np.ndarray]:
+    """Places with a population: their road snap (as the reach cells), population and
+    metric position."""
+    pop = np.empty(0, float)
+    xy = np.empty((0, 2), float)
+    if places is not None and len(places) and "population" in places.columns:
+        pop = pd.to_numeric(places["population"], errors="coerce").to_numpy(float)
+        keep = np.isfinite(pop) & (pop > 0)
+        pts = places[keep].to_crs(crs).geometry
+        xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+        pop = pop[keep]
+    snap = RoadSnap.build(
+        shapely.points(xy) if len(xy) else np.empty(0, dtype=object),
+        edges_m.geometry.values,
+        edge_u,
+        edges_m["travel_time_s"].to_numpy(float),
+        max_distance_m=settings.access_buffer_m,
+    )
+    return snap, pop, xy
 
 
 def _measure_row(

@@ -28,7 +28,7 @@ from spatialint.corridor_border import (
     shared_borders,
 )
 from spatialint.corridor_penalty import border_penalty
-from spatialint.corridor_reach import ReachGrid, jaccard
+from spatialint.corridor_reach import ReachGrid, RoadSnap, jaccard
 from spatialint.corridor_routes import arc_lengths, redundant_routes
 from spatialint.errors import ConfigError, DataError
 from spatialint.graph import CSRGraph
@@ -366,18 +366,33 @@ def test_reach_shares_population_and_overlap(full):
     assert p["overlap_road"] == pytest.approx(len(a & b) / len(a | b))
 
 
-def test_reach_grid_by_hand():
+def test_reach_grid_and_road_snap_by_hand():
     units = gpd.GeoDataFrame(geometry=[square(0, 0, 2, 1), square(2, 0, 3, 1)], crs=UTM)
-    nodes = np.array([[X0 + 500, Y0 + 500], [X0 + 1500, Y0 + 500]])  # no node near cell 3
-    grid = ReachGrid.build(units, nodes, cell_m=1000, snap_m=400)
+    edges = gpd.GeoDataFrame(  # one one-way road from (0.5, 0.5) to (1.5, 0.5) km, 100 s
+        {"travel_time_s": [100.0]},
+        geometry=[shapely.LineString([(X0 + 500, Y0 + 500), (X0 + 1500, Y0 + 500)])],
+        crs=UTM,
+    )
+    grid = ReachGrid.build(units, edges, np.array([0]), cell_m=1000, snap_m=400)
     cell_unit = assign_units(grid.cells(UTM), units)
     assert cell_unit.tolist() == [0, 0, 1]
-    assert grid.cell_node.tolist() == [0, 1, -1]
-    reached = grid.reached(np.array([10.0, 100.0], dtype=np.float32), 60.0)
+    # cell 0 sits at the road's start, cell 1 at its end (start + 100 s), cell 2 is 1 km away
+    assert grid.snap.times(np.array([10.0])).tolist()[:2] == [10.0, 110.0]
+    assert math.isnan(grid.snap.times(np.array([10.0]))[2])
+    reached = grid.reached(np.array([10.0], dtype=np.float32), 60.0)
     assert reached.tolist() == [True, False, False]
     assert grid.share(reached, cell_unit == 0) == 0.5
     assert grid.share(reached, cell_unit == 1) == 0.0
     assert math.isnan(grid.share(reached, cell_unit == 2))
+    # a point 100 m beside the middle of the road: start + half the road's time
+    mid = RoadSnap.build(
+        np.array([shapely.Point(X0 + 1000, Y0 + 600)]),
+        edges.geometry.values,
+        np.array([0]),
+        np.array([100.0]),
+        max_distance_m=400,
+    )
+    assert mid.times(np.array([10.0])).tolist() == [60.0]
     assert jaccard(np.array([1, 1, 0], bool), np.array([0, 1, 1], bool)) == pytest.approx(1 / 3)
 
 
