@@ -10,21 +10,18 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def sample_unit_nodes(
-    node_unit: np.ndarray, unit_ids: Sequence[str], units: Sequence[int], *, count: int, seed: int
-) -> dict[int, np.ndarray]:
-    """A seeded random sample of up to ``count`` node positions inside each unit.
+def pair_rng(seed: int, id_a: str, id_b: str) -> np.random.Generator:
+    """A generator seeded by ``seed`` and the two unit ids (in either order), so a pair's
+    sample does not change when other units are added or reordered."""
+    key = "|".join(sorted((str(id_a), str(id_b))))
+    return np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))])
 
-    The generator of a unit is seeded with ``(seed, crc32(unit_id))``, so a unit's sample does
-    not change when other units are added or reordered.
-    """
-    out: dict[int, np.ndarray] = {}
-    for unit in sorted(set(units)):
-        nodes = np.flatnonzero(node_unit == unit)
-        rng = np.random.default_rng([seed, zlib.crc32(str(unit_ids[unit]).encode("utf-8"))])
-        take = min(count, len(nodes))
-        out[unit] = np.sort(rng.choice(nodes, size=take, replace=False)) if take else nodes
-    return out
+
+def sample_nodes(candidates: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """Up to ``count`` of ``candidates`` drawn without replacement, sorted."""
+    candidates = np.asarray(candidates, dtype=np.int64)
+    take = min(int(count), len(candidates))
+    return np.sort(rng.choice(candidates, size=take, replace=False)) if take else candidates[:0]
 
 
 def border_penalty(

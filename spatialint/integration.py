@@ -41,7 +41,7 @@ from spatialint.corridor_border import (
     longest_uncrossed_m,
     shared_borders,
 )
-from spatialint.corridor_penalty import border_penalty, sample_unit_nodes
+from spatialint.corridor_penalty import border_penalty, pair_rng, sample_nodes
 from spatialint.corridor_reach import ReachGrid, RoadSnap, jaccard, population_share
 from spatialint.corridor_routes import arc_lengths, redundant_routes, with_weights
 from spatialint.errors import ConfigError, DataError
@@ -52,6 +52,7 @@ from spatialint.routing import travel_times
 
 logger = logging.getLogger(__name__)
 
+KM = 1000.0
 CENTRE_CHUNK = 16
 """Centres routed per Dijkstra batch (bounds memory to 16 × n_nodes float32 per graph)."""
 
@@ -85,8 +86,9 @@ class IntegrationSettings:
     access_buffer_m: float = 500.0
     snap_max_m: float = 2000.0
     penalty_seed: int = 42
-    penalty_sources_per_unit: int = 12
-    penalty_targets_per_unit: int = 150
+    penalty_zone_km: float = 10.0
+    penalty_sources_per_side: int = 30
+    penalty_targets_per_side: int = 200
     penalty_bands_km: Sequence[float] = (0.5, 1, 2, 4, 8, 16, 32, 64, 128)
     penalty_min_pairs_per_band: int = 10
     redundancy_max_time_ratio: float = 1.2
@@ -133,8 +135,9 @@ class IntegrationSettings:
             access_buffer_m=float(study["access"]["access_buffer_m"]),
             snap_max_m=float(study["access"]["snap_max_m"]),
             penalty_seed=int(penalty["seed"]),
-            penalty_sources_per_unit=int(penalty["sources_per_unit"]),
-            penalty_targets_per_unit=int(penalty["targets_per_unit"]),
+            penalty_zone_km=float(penalty["zone_km"]),
+            penalty_sources_per_side=int(penalty["sources_per_side"]),
+            penalty_targets_per_side=int(penalty["targets_per_side"]),
             penalty_bands_km=tuple(bands),
             penalty_min_pairs_per_band=int(penalty["min_pairs_per_band"]),
             redundancy_max_time_ratio=float(redundancy["max_time_ratio"]),
@@ -653,59 +656,52 @@ def corridor_table(
         centre_t["dist"].append(travel_times(distance_graph, chunk)[:, centres])
     matrix = {k: (np.vstack(v) if v else np.empty((0, 0), np.float32)) for k, v in centre_t.items()}
 
-    # border penalty samples: one Dijkstra per sampled source, shared by every pair ------------
-    pair_units = sorted(
-        {
-            u
-            for r in rows
-            if r.unit_a >= 0 and r.unit_b >= 0 and r.unit_a != r.unit_b
-            for u in (r.unit_a, r.unit_b)
-        }
-    )
-    sources: dict[int, np.ndarray] = {}
-    targets: dict[int, np.ndarray] = {}
-    for level in levels:
-        mine = [u for u in pair_units if unit_level[u] == level]
-        node_unit = level_data[level].node_unit
-        sources |= sample_unit_nodes(
-            node_unit,
-            unit_ids,
-            mine,
-            count=settings.penalty_sources_per_unit,
-            seed=settings.penalty_seed,
-        )
-        targets |= sample_unit_nodes(
-            node_unit,
-            unit_ids,
-            mine,
-            count=settings.penalty_targets_per_unit,
-            seed=settings.penalty_seed + 1,
-        )
-    empty = np.empty(0, np.int64)
-    all_sources = np.concatenate([sources[u] for u in pair_units] or [empty]).astype(np.int64)
-    all_targets = np.concatenate([targets[u] for u in pair_units] or [empty]).astype(np.int64)
-    logger.info(
-        "border penalty: %d sampled sources, %d targets in %d units",
-        len(all_sources),
-        len(all_targets),
-        len(pair_units),
-    )
-    sample_t = _dijkstra_rows(road_graph, all_sources, all_targets)
-    src_at, tgt_at = {}, {}
-    s0 = t0 = 0
-    for u in pair_units:
-        src_at[u] = slice(s0, s0 + len(sources[u]))
-        tgt_at[u] = slice(t0, t0 + len(targets[u]))
-        s0 += len(sources[u])
-        t0 += len(targets[u])
+    # border penalty: seeded samples of the border zone of each pair ------------------------
 
-    def pairs_of(su: int, tu: int) -> tuple[np.ndarray, np.ndarray]:
-        t = sample_t[src_at[su], tgt_at[tu]].astype(float)
-        s_xy, t_xy = node_xy[sources[su]], node_xy[targets[tu]]
-        d = np.hypot(s_xy[:, None, 0] - t_xy[None, :, 0], s_xy[:, None, 1] - t_xy[None, :, 1])
-        same = sources[su][:, None] == targets[tu][None, :]
-        t = np.where(same, np.nan, t)
-        return t.ravel(), d.ravel() / 1000.0
+    def penalty_of(row: _Row, data: _Level) -> tuple[float, int, int]:
+        ids = (unit_ids[row.unit_a], unit_ids[row.unit_b])
+        rng = pair_rng(settings.penalty_seed, *ids)
+        sides = []
+        for unit in (row.unit_a, row.unit_b):
+            nodes = np.flatnonzero(data.node_unit == unit)
+            if row.border >= 0:
+                line = data.borders["border"].iat[row.border]
+                near = shapely.dwithin(
+                    node_points.values[nodes], line, settings.penalty_zone_km * KM
+                )
+                nodes = nodes[near]
+            sides.append(
+                (
+                    sample_nodes(nodes, settings.penalty_sources_per_side, rng),
+                    sample_nodes(nodes, settings.penalty_targets_per_side, rng),
+                )
+            )
+        (src_a, tgt_a), (src_b, tgt_b) = sides
+        targets = np.concatenate([tgt_a, tgt_b])
+        times = _dijkstra_rows(road_graph, np.concatenate([src_a, src_b]), targets).astype(float)
+        n_sa, n_ta = len(src_a), len(tgt_a)
+
+        def pairs(rows: slice, cols: slice, src: np.ndarray, tgt: np.ndarray):
+            t = times[rows, cols]
+            d = np.hypot(
+                node_xy[src][:, None, 0] - node_xy[tgt][None, :, 0],
+                node_xy[src][:, None, 1] - node_xy[tgt][None, :, 1],
+            )
+            t = np.where(src[:, None] == tgt[None, :], np.nan, t)
+            return t.ravel(), d.ravel() / KM
+
+        ra, rb = slice(0, n_sa), slice(n_sa, None)
+        ca, cb = slice(0, n_ta), slice(n_ta, None)
+        cross = [pairs(ra, cb, src_a, tgt_b), pairs(rb, ca, src_b, tgt_a)]
+        inside = [pairs(ra, ca, src_a, tgt_a), pairs(rb, cb, src_b, tgt_b)]
+        return border_penalty(
+            np.concatenate([c[0] for c in cross]),
+            np.concatenate([c[1] for c in cross]),
+            np.concatenate([i[0] for i in inside]),
+            np.concatenate([i[1] for i in inside]),
+            bands_km=settings.penalty_bands_km,
+            min_pairs=settings.penalty_min_pairs_per_band,
+        )
 
     # measures per row -----------------------------------------------------------------------
     records = []
@@ -726,18 +722,7 @@ def corridor_table(
             band_s,
         )
         if row.unit_a >= 0 and row.unit_b >= 0 and row.unit_a != row.unit_b:
-            ca, da = pairs_of(row.unit_a, row.unit_b)
-            cb, db = pairs_of(row.unit_b, row.unit_a)
-            ia, ja = pairs_of(row.unit_a, row.unit_a)
-            ib, jb = pairs_of(row.unit_b, row.unit_b)
-            penalty, n_c, n_i = border_penalty(
-                np.concatenate([ca, cb]),
-                np.concatenate([da, db]),
-                np.concatenate([ia, ib]),
-                np.concatenate([ja, jb]),
-                bands_km=settings.penalty_bands_km,
-                min_pairs=settings.penalty_min_pairs_per_band,
-            )
+            penalty, n_c, n_i = penalty_of(row, data)
             if not np.isfinite(penalty):
                 row.reasons.append(
                     "too few sampled node pairs per distance band for the border penalty"

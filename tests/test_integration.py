@@ -159,8 +159,8 @@ SETTINGS = IntegrationSettings(
     reach_band_min=20.0,
     reach_cell_m=1000.0,
     access_buffer_m=600.0,
-    penalty_sources_per_unit=100,
-    penalty_targets_per_unit=100,
+    penalty_sources_per_side=100,
+    penalty_targets_per_side=100,
     penalty_bands_km=(0.5, 1, 2, 4, 8, 16, 32),
     penalty_min_pairs_per_band=5,
     language="en",
@@ -737,3 +737,18 @@ def test_demo_outputs_for_excel_and_the_named_corridor(demo_corridors):
     assert named["name"].tolist() == ["东城–西城"]
     assert np.isfinite(named["road_min"].iloc[0])
     assert table["index"].dropna().is_monotonic_decreasing
+
+
+def test_border_penalty_samples_the_border_zone():
+    """Within 1 km of the border (grid columns 9 and 10) the two remaining crossings of the
+    gappy world force long detours; over whole 10 km units the detour is diluted."""
+    from dataclasses import replace
+
+    units, edges, road, mm, places, origins = make_world(crossing_rows=(4, 8))
+    narrow = corridor_table(units, edges, road, mm, settings=replace(SETTINGS, penalty_zone_km=1.0))
+    wide = corridor_table(units, edges, road, mm, settings=SETTINGS)
+    assert pair(narrow)["border_penalty"] > pair(wide)["border_penalty"] + 0.3
+    # 10 zone nodes per side, all sampled: 2 × 10 × 10 cross pairs, and 2 × (10 × 10 − 10)
+    # inside pairs (a node is never paired with itself)
+    assert pair(narrow)["penalty_pairs_cross"] == 200
+    assert pair(narrow)["penalty_pairs_inside"] == 180
