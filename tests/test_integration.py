@@ -752,3 +752,62 @@ def test_border_penalty_samples_the_border_zone():
     # inside pairs (a node is never paired with itself)
     assert pair(narrow)["penalty_pairs_cross"] == 200
     assert pair(narrow)["penalty_pairs_inside"] == 180
+
+
+# ---------------------------------------------------------------------------------------
+# a real extract: Andorra's parishes
+
+
+@pytest.mark.realdata
+def test_andorra_parishes_from_the_real_extract(andorra_pbf, tmp_path):
+    """The real road network of Andorra (OSM ~2013): Andorra la Vella and Escaldes-Engordany
+    form one continuous town, so their border is the most permeable and the pair ranks first;
+    every neighbouring pair is connected by road."""
+    from spatialint.admin import units_from_osm
+    from spatialint.config import load_study
+    from spatialint.extract import clip_extract
+    from spatialint.geo import NearestNodes
+    from spatialint.roads import build_road_network
+
+    study = load_study("andorra")
+    extract = tmp_path / "extract.osm.pbf"
+    clip_extract(andorra_pbf, extract, area={"buffer_km": 5}, levels=[7])
+    admin = units_from_osm(extract, levels=[7])
+    network = study["network"]
+    roads = build_road_network(
+        extract,
+        admin.units,
+        highway_classes=network["highway_classes"],
+        speeds_kph=network["speeds_kph"],
+        maxspeed_zones_kph=network["maxspeed_zones_kph"],
+    )
+    graph = roads.graph
+    wanted = [o["name"] for o in study["access"]["origins"]]
+    places = admin.places[admin.places["name"].isin(wanted)].drop_duplicates("name")
+    pos, _ = NearestNodes(graph.x, graph.y).query(places.geometry.x, places.geometry.y)
+    origins = gpd.GeoDataFrame(
+        {"origin_id": places["name"], "name": places["name"], "node_id": graph.node_ids[pos]},
+        geometry=places.geometry.values,
+        crs="EPSG:4326",
+    )
+    table = corridor_table(
+        admin.units,
+        roads.edges,
+        graph,
+        graph,
+        settings=IntegrationSettings.from_study(study),
+        origins=origins,
+        corridors=study["integration"]["corridors"],
+        places=admin.places,
+    )
+    pairs = table[table["kind"] == "neighbours"]
+    assert len(pairs) >= 5
+    top = pairs.iloc[0]
+    assert {top["unit_a"], top["unit_b"]} == {"Andorra la Vella", "Escaldes-Engordany"}
+    assert top["crossings_per_10km"] == pairs["crossings_per_10km"].max()
+    assert pairs["road_min"].notna().all() and (pairs["detour_index"] >= 1).all()
+    named = table[table["kind"] == "corridor"]
+    assert len(named) == 3 and named["road_min"].between(1, 60).all()
+    write_corridors(
+        table, gpkg=tmp_path / "c.gpkg", csv=tmp_path / "c.csv", xlsx=tmp_path / "c.xlsx"
+    )
