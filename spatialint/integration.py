@@ -10,13 +10,20 @@ corridor of ``integration.corridors`` (two origins by name) :func:`corridor_tabl
    detour index (shortest network distance / straight-line distance);
 3. **reach** — share of B's area (and population) inside A's 1-hour circle and back, by road
    and road+rail, and the overlap (Jaccard) of the two 1-hour circles;
-4. **border penalty** — median travel time of sampled node pairs that cross the border over
-   that of pairs that stay inside one unit, at matched straight-line distance bands;
+4. **border penalty** — median travel time per straight-line km of sampled node pairs in the
+   border zone that cross the border, over that of pairs that stay inside one unit, at matched
+   straight-line distance bands;
 5. **redundancy** — materially different routes within +20 % of the fastest;
 6. **integration index** — a weighted mean of the normalised measures, 0–100, and the pair's
    backlog of open 断头路 from the gaps stage.
 
+A named corridor is measured between the units of its two origins at the coarsest admin level
+that separates them (长沙–株洲 between the cities, not between two districts).
+
 Rows that cannot be measured carry NaN and say why in ``reason``; nothing fails silently.
+The submodules hold the pieces: :mod:`spatialint.corridor_border` (shared borders, crossings),
+:mod:`spatialint.corridor_reach` (cells tied to roads), :mod:`spatialint.corridor_penalty`
+and :mod:`spatialint.corridor_routes` (arc lengths, alternative routes).
 """
 
 from __future__ import annotations
