@@ -3,8 +3,6 @@
 Standalone: python workflow/scripts/multimodal_network.py <study> (under data/<study>).
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from types import SimpleNamespace

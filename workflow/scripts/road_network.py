@@ -3,8 +3,6 @@
 Standalone: python workflow/scripts/road_network.py <study> (reads and writes under data/<study>).
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from types import SimpleNamespace
