@@ -811,3 +811,14 @@ def test_andorra_parishes_from_the_real_extract(andorra_pbf, tmp_path):
     write_corridors(
         table, gpkg=tmp_path / "c.gpkg", csv=tmp_path / "c.csv", xlsx=tmp_path / "c.xlsx"
     )
+
+
+def test_a_single_unit_gives_an_empty_table_that_still_writes(tmp_path):
+    units, edges, road, mm, _, _ = make_world()
+    one = units[units["unit_id"] == "r9"].assign(admin_level=6)
+    table = corridor_table(one, edges, road, mm, settings=SETTINGS)
+    assert len(table) == 0 and list(table.columns) == [*COLUMN_LABELS, "geometry"]
+    write_corridors(
+        table, gpkg=tmp_path / "c.gpkg", csv=tmp_path / "c.csv", xlsx=tmp_path / "c.xlsx"
+    )
+    assert len(gpd.read_file(tmp_path / "c.gpkg", layer="corridors")) == 0
