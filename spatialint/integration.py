@@ -245,6 +245,12 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
 }
 """Output column → (中文, English) header, for the XLSX and the report."""
 
+KIND_LABELS: dict[str, tuple[str, str]] = {
+    "neighbours": ("相邻单元", "neighbouring units"),
+    "corridor": ("指定走廊", "named corridor"),
+}
+"""Values of the ``kind`` column → (中文, English)."""
+
 
 # --------------------------------------------------------------------------------------------
 # the integration index
