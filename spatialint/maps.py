@@ -53,6 +53,8 @@ MAP_SIZE_WARN_MB = 5.0
 """A map above this size loads slowly on office PCs: a warning suggests coarser settings."""
 HEX_STEP_MIN = 15.0
 """Class width (minutes) of the hexagon accessibility surface."""
+DATE_SCAN_MAX_MB = 50.0
+"""A PBF without a header date is scanned for its newest edit only below this size."""
 GAP_RADIUS_PX = (5.0, 18.0)
 """Smallest and largest 断头路 circle radius in pixels (radius ∝ √minutes saved)."""
 
@@ -230,10 +232,11 @@ def read_layers(paths: Mapping[str, str | os.PathLike[str]]) -> StudyLayers:
 
 
 def osm_data_date(pbf: str | os.PathLike[str]) -> str | None:
-    """The OSM data date of a PBF from its header (replication timestamp), or ``None``.
+    """The OSM data date (``YYYY-MM-DD``) of a PBF, or ``None`` when it cannot be told.
 
-    Geofabrik and planet extracts carry ``osmosis_replication_timestamp``; files written by
-    osmium keep it when filtering. Reading the header does not scan the file.
+    Geofabrik and planet extracts carry ``osmosis_replication_timestamp`` in the header, which
+    is read without scanning the file. Without it, files below :data:`DATE_SCAN_MAX_MB` are
+    scanned for their newest object timestamp (the data cannot be older than its last edit).
     """
     import osmium
 
@@ -246,10 +249,18 @@ def osm_data_date(pbf: str | os.PathLike[str]) -> str | None:
         for key in ("osmosis_replication_timestamp", "timestamp"):
             value = header.get(key, "")
             if value:
-                return value[:10] if len(value) >= 10 and value[4] == "-" else value
+                return value[:10]
     finally:
         reader.close()
-    return None
+    if path.stat().st_size > DATE_SCAN_MAX_MB * 1e6:
+        logger.warning("%s has no timestamp in its header; the map shows the date as unknown", path)
+        return None
+    newest = None
+    for obj in osmium.FileProcessor(str(path)):
+        stamp = obj.timestamp
+        if stamp is not None and stamp.year > 1970 and (newest is None or stamp > newest):
+            newest = stamp
+    return newest.strftime("%Y-%m-%d") if newest is not None else None
 
 
 def map_options(study: Mapping[str, Any], *, data_date: str | None = None) -> dict[str, Any]:

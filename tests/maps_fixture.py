@@ -79,7 +79,9 @@ def make_layers(*, with_rail: bool = True) -> StudyLayers:
         )
     else:
         rail = gpd.GeoDataFrame({"service": []}, geometry=[], crs=CRS)
-        stations = gpd.GeoDataFrame({"node_id": [], "name": [], "services": []}, geometry=[], crs=CRS)
+        stations = gpd.GeoDataFrame(
+            {"node_id": [], "name": [], "services": []}, geometry=[], crs=CRS
+        )
     origins = gpd.GeoDataFrame(
         {"origin_id": ["o1", "o2"], "name": ["西城中心", "东城中心"], "kind": ["place", "place"]},
         geometry=[Point(112.9, 28.2), Point(113.1, 28.2)],
