@@ -163,9 +163,13 @@ def load_study(
 
 
 def load_studies(
-    config: Mapping[str, Any], *, study_dir: Path = STUDY_DIR, schema_path: Path = SCHEMA_PATH
+    config: Mapping[str, Any], *, schema_path: Path = SCHEMA_PATH
 ) -> dict[str, dict[str, Any]]:
-    """Validate the workflow config and load every study it selects, in order."""
+    """Validate the workflow config and load every study it selects, in order.
+
+    Studies are read from ``config["study_dir"]`` (default ``workflow/config/studies``,
+    relative to the working directory).
+    """
     schema = load_schema(schema_path)
     config = dict(config)
     if isinstance(config.get("studies"), str):  # --config studies=demo
@@ -175,4 +179,5 @@ def load_studies(
     duplicates = sorted({s for s in studies if studies.count(s) > 1})
     if duplicates:
         raise ConfigError(f"Study {duplicates[0]!r} is listed twice in 'studies'; list each once.")
+    study_dir = Path(top["study_dir"])
     return {name: load_study(name, study_dir=study_dir, schema=schema) for name in studies}

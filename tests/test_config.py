@@ -57,16 +57,16 @@ def test_wrong_enum_value(tmp_path: Path) -> None:
 
 def test_unknown_study_lists_known_ones() -> None:
     with pytest.raises(ConfigError, match=r"Unknown study 'atlantis'.*Known studies: .*demo"):
-        load_studies({"studies": ["atlantis"]})
+        load_studies({"studies": ["atlantis"], "study_dir": str(STUDY_DIR)})
 
 
 def test_duplicate_study_is_rejected() -> None:
     with pytest.raises(ConfigError, match="listed twice"):
-        load_studies({"studies": ["demo", "demo"]})
+        load_studies({"studies": ["demo", "demo"], "study_dir": str(STUDY_DIR)})
 
 
 def test_single_study_string_is_accepted() -> None:
-    assert list(load_studies({"studies": "demo"})) == ["demo"]
+    assert list(load_studies({"studies": "demo", "study_dir": str(STUDY_DIR)})) == ["demo"]
 
 
 def test_broken_yaml_is_reported(tmp_path: Path) -> None:

@@ -1,15 +1,14 @@
 # Shared set-up: load and validate every selected study before any rule runs.
 import sys
 
-from snakemake.exceptions import WorkflowError
-
 from spatialint.config import load_studies
 from spatialint.errors import ConfigError
 
 try:
     STUDIES = load_studies(config)
 except ConfigError as err:
-    raise WorkflowError(str(err)) from None
+    # One paragraph for the user, no traceback: the message names the file, key and value.
+    sys.exit(f"spatialint: {err}")
 
 
 wildcard_constraints:
