@@ -16,10 +16,10 @@ from pathlib import Path
 import matplotlib.image
 import numpy as np
 import pytest
-from maps_fixture import make_layers
 
 from spatialint.maps import write_map
 from spatialint.report import write_report
+from tests.maps_fixture import make_layers
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,6 @@ import numpy as np
 import osmium
 import pyproj
 import pytest
-from maps_fixture import make_layers, write_inputs
 
 from spatialint.config import REPO_ROOT
 from spatialint.errors import ConfigError, DataError
@@ -24,6 +23,7 @@ from spatialint.maps import (
     write_map,
 )
 from spatialint.offline_assets import leaflet_version
+from tests.maps_fixture import make_layers, write_inputs
 
 GEOD = pyproj.Geod(ellps="WGS84")
 

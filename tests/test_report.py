@@ -12,7 +12,6 @@ import numpy as np
 import openpyxl
 import pyogrio
 import pytest
-from maps_fixture import make_layers, write_inputs
 
 from spatialint.config import REPO_ROOT
 from spatialint.errors import DataError
@@ -23,6 +22,7 @@ from spatialint.report import (
     study_summary,
     write_report,
 )
+from tests.maps_fixture import make_layers, write_inputs
 
 
 @pytest.fixture(scope="module")
