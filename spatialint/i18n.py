@@ -6,9 +6,14 @@ Table headers in the XLSX workbook carry both (``中文 / English``) so one file
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from spatialint.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 LANGUAGES = ("zh", "en")
 
@@ -56,12 +61,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "attribution": ("© OpenStreetMap 贡献者", "© OpenStreetMap contributors"),
     "basemap_offline": ("底图无法加载（离线），仅显示专题图层", "Basemap unavailable (offline)"),
     "review_status": ("审核状态", "Review status"),
-    "status_open": ("待审核", "open"),
-    "status_confirmed": ("已确认", "confirmed"),
-    "status_rejected": ("已排除", "rejected"),
-    "status_planned": ("已规划", "planned"),
+    "status_open": ("待核实", "to verify"),
+    "status_confirmed": ("确认", "confirmed"),
+    "status_rejected": ("误报", "false positive"),
+    "status_planned": ("在建/已规划", "under construction / planned"),
+    "status_opened": ("已打通", "opened"),
     "status_other": ("其他", "other"),
     "size_by_benefit": ("圆大小 = 节省时间", "Circle size = minutes saved"),
+    "no_index": ("无指数（见说明）", "no index (see note)"),
     "index_low": ("低", "low"),
     "index_high": ("高", "high"),
     "minor_roads_hidden": (
@@ -80,7 +87,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "gap_m": ("断口距离（米）", "gap (m)"),
     "detour_m": ("绕行距离（米）", "detour (m)"),
     "detour_min": ("绕行时间（分钟）", "detour (min)"),
-    "minutes_saved": ("节省时间（分钟）", "minutes saved"),
+    "minutes_saved": ("受益出行平均节省（分钟）", "minutes saved per improved trip"),
+    "minutes_saved_per_trip": ("每次出行平均节省（分钟）", "minutes saved per sampled trip"),
+    "rank": ("效益排名", "benefit rank"),
+    "detour_km": ("绕行距离（公里）", "detour (km)"),
+    "planned_class": ("规划道路等级", "planned road class"),
+    "found": ("本次检出", "detected in this run"),
     "benefit": ("效益", "benefit"),
     "planned_link": ("已有规划连接", "planned link"),
     "comment": ("备注", "comment"),
@@ -136,6 +148,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "generated": ("生成时间", "generated"),
     "files": ("成果文件", "Result files"),
     "sheet_admin_units": ("行政区", "admin_units"),
+    # fallbacks for stage columns, until the stage's own COLUMN_LABELS are importable
+    "status": ("审核状态", "review status"),
+    "unit_name": ("所在行政区", "unit"),
+    "other_unit_name": ("对侧行政区", "other unit"),
+    "other_name": ("对侧道路名称", "other-side road name"),
+    "planned": ("有规划/在建连接", "planned link"),
+    "minutes_saved_mean": ("受益出行平均节省（分钟）", "minutes saved per improved trip"),
+    "index": ("一体化指数", "integration index"),
+    "road_min": ("道路通行时间（分钟）", "road travel time (min)"),
+    "multimodal_min": ("公路+铁路通行时间（分钟）", "road + rail travel time (min)"),
+    "crossing_id": ("编号", "stretch id"),
+    "unit_a_name": ("行政区甲", "unit A"),
+    "unit_b_name": ("行政区乙", "unit B"),
+    "length_km": ("长度（公里）", "length (km)"),
 }
 
 
@@ -183,3 +209,39 @@ def column_bilingual(column: str, *, extra: Mapping[str, tuple[str, str]] | None
     else:
         return column
     return f"{zh} / {en}" if zh != en else en
+
+
+TABLE_STAGES: dict[str, str] = {
+    "dead_ends": "spatialint.gaps",
+    "class_drops": "spatialint.gaps",
+    "missing_crossings": "spatialint.gaps",
+    "corridors": "spatialint.integration",
+}
+"""The stage module whose ``COLUMN_LABELS`` ({column: (中文, English)}) labels each table; per
+table, because one column name can mean different things (``name`` of a road, of a corridor)."""
+
+
+def _normalise_labels(raw: Any) -> dict[str, tuple[str, str]]:
+    """A stage's COLUMN_LABELS as {column: (zh, en)}; accepts (zh, en) pairs or {zh:, en:}."""
+    out: dict[str, tuple[str, str]] = {}
+    if not isinstance(raw, Mapping):
+        return out
+    for column, value in raw.items():
+        if isinstance(value, Mapping) and "zh" in value and "en" in value:
+            out[str(column)] = (str(value["zh"]), str(value["en"]))
+        elif isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2:
+            out[str(column)] = (str(value[0]), str(value[1]))
+    return out
+
+
+def stage_column_labels(table: str) -> dict[str, tuple[str, str]]:
+    """The COLUMN_LABELS of the stage that writes ``table`` (empty when it has none yet)."""
+    module_name = TABLE_STAGES.get(table)
+    if module_name is None:
+        return {}
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        logger.debug("%s not importable: its columns keep the default labels", module_name)
+        return {}
+    return _normalise_labels(getattr(module, "COLUMN_LABELS", {}))

@@ -41,7 +41,7 @@ from spatialint.errors import ConfigError, DataError
 from spatialint.fileio import atomic_path
 from spatialint.gcj02 import gcj02_geometries
 from spatialint.geo import WGS84, utm_crs_for
-from spatialint.i18n import check_language, label
+from spatialint.i18n import check_language, column_label, label, stage_column_labels
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ HEX_COLOURS = ("#1a9850", "#66bd63", "#a6d96a", "#d9ef8b", "#fee08b", "#fdae61",
 HEX_UNREACHED_COLOUR = "#bdbdbd"
 STATUS_COLOURS: dict[str, str] = {
     "open": "#f39c12",
+    "opened": "#1a9850",
     "confirmed": "#c0392b",
     "planned": "#2471a3",
     "rejected": "#7f8c8d",
@@ -99,6 +100,10 @@ STATUS_SYNONYMS: dict[str, str] = {
     "rejected": "rejected", "false_positive": "rejected", "not_a_gap": "rejected",
     "dismissed": "rejected", "no": "rejected", "已排除": "rejected", "排除": "rejected",
     "否": "rejected",
+    # the gaps stage's review vocabulary (spatialint.review.STATUSES)
+    "待核实": "open", "to verify": "open", "误报": "rejected",
+    "false positive": "rejected", "在建": "planned", "under construction": "planned",
+    "已打通": "opened", "opened": "opened",
 }  # fmt: skip
 CORRIDOR_RAMP = ("#d73027", "#fc8d59", "#fee08b", "#91cf60", "#1a9850")
 """Colour ramp of the integration index, 0 (red, poorly integrated) → 100 (green)."""
@@ -115,23 +120,41 @@ AMAP_TILES = (
     "&x={x}&y={y}&z={z}"
 )
 
-# Columns the map reads, by layer (the README stage contract). Alternatives are accepted for the
-# few fields whose final name the producing stage may still choose; the first present wins.
+# Columns the map reads, by layer (the README stage contract and the stages' COLUMN_LABELS).
 DEAD_END_FIELDS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
-    # (label key, candidate columns, required)
+    # (label key, candidate columns (first present wins), required)
+    ("rank", ("rank",), False),
     ("gap_id", ("gap_id",), True),
-    ("road_a", ("road_name", "name_a", "road_a", "from_name", "name"), False),
-    ("road_b", ("other_road_name", "name_b", "road_b", "to_name", "other_name"), False),
-    ("unit_a", ("unit_name", "unit_a", "from_unit"), False),
-    ("unit_b", ("other_unit_name", "unit_b", "to_unit"), False),
+    ("review_status", ("status", "review_status"), True),
+    ("road_a", ("name", "road_name"), False),
+    ("road_b", ("other_name", "other_road_name"), False),
+    ("unit_a", ("unit_name",), False),
+    ("unit_b", ("other_unit_name",), False),
     ("gap_m", ("gap_m",), True),
-    ("detour_m", ("detour_m",), False),
     ("detour_min", ("detour_min",), False),
-    ("minutes_saved", ("minutes_saved", "saved_min", "time_saved_min"), True),
-    ("planned_link", ("planned_link", "planned"), True),
-    ("review_status", ("review_status", "status"), True),
-    ("comment", ("comment", "review_comment"), False),
+    ("detour_km", ("detour_km",), False),
+    ("minutes_saved", ("minutes_saved_mean", "minutes_saved"), True),
+    ("minutes_saved_per_trip", ("minutes_saved_per_trip",), False),
+    ("planned_link", ("planned", "planned_link"), True),
+    ("planned_class", ("planned_class",), False),
+    ("found", ("found",), False),
+    ("comment", ("comment",), False),
 )
+BENEFIT_COLUMNS = ("minutes_saved_per_trip", "minutes_saved_mean", "minutes_saved")
+"""Column that sizes the 断头路 circles: the gaps stage's ranking key, first present wins."""
+CORRIDOR_INDEX_COLUMNS = ("integration_index", "index")
+"""The corridor's integration index (0–100); the integration stage writes ``index``."""
+CORRIDOR_FIELDS = (
+    "name", "kind", "unit_a", "unit_b", "origin_a", "origin_b", "index", "integration_index",
+    "index_basis", "road_min", "multimodal_min", "straight_km", "crossings", "border_km",
+    "longest_uncrossed_km", "overlap_road", "border_penalty", "open_gaps", "reason", "summary",
+)  # fmt: skip
+"""Corridor columns shown in the popup (all columns stay in the tables)."""
+CLASS_DROP_FIELDS = (
+    "gap_id", "status", "unit_high", "unit_low", "class_high", "class_low", "name_high",
+    "name_low", "comment",
+)  # fmt: skip
+MISSING_CROSSING_FIELDS = ("crossing_id", "unit_a_name", "unit_b_name", "length_km")
 
 
 @dataclass(frozen=True)
@@ -181,7 +204,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "dead_ends": ("gap_id",),
     "class_drops": (),
     "missing_crossings": (),
-    "corridors": ("integration_index",),
+    "corridors": (),
 }
 
 
@@ -228,6 +251,7 @@ def read_layers(paths: Mapping[str, str | os.PathLike[str]]) -> StudyLayers:
         frame = _read_one(Path(paths[key]), layer, what)
         check_columns(frame, REQUIRED_COLUMNS[name], what=what)
         frames[name] = frame
+    corridor_index_column(frames["corridors"])
     return StudyLayers(**frames)
 
 
@@ -365,6 +389,30 @@ def corridor_colour(index: float) -> str:
 def pick_column(frame: pd.DataFrame, candidates: Sequence[str]) -> str | None:
     """The first of ``candidates`` that is a column of ``frame``."""
     return next((c for c in candidates if c in frame.columns), None)
+
+
+def corridor_index_column(corridors: pd.DataFrame) -> str:
+    """The corridors' integration-index column; a :class:`DataError` when there is none."""
+    found = pick_column(corridors, CORRIDOR_INDEX_COLUMNS)
+    if found is None:
+        raise DataError(
+            "corridors.gpkg layer corridors has no integration index column (one of "
+            f"{', '.join(CORRIDOR_INDEX_COLUMNS)}; it has {', '.join(map(str, corridors.columns))})"
+            "; rerun the integration stage."
+        )
+    return found
+
+
+def benefit_column(dead_ends: pd.DataFrame) -> str:
+    """The 断头路 benefit column (ranking key); a :class:`DataError` when there is none."""
+    found = pick_column(dead_ends, BENEFIT_COLUMNS)
+    if found is None:
+        raise DataError(
+            "gaps.gpkg layer dead_ends has no time-saving column (one of "
+            f"{', '.join(BENEFIT_COLUMNS)}; it has {', '.join(map(str, dead_ends.columns))}); "
+            "rerun the gaps stage."
+        )
+    return found
 
 
 def hex_minutes_column(frame: pd.DataFrame, mode: str) -> str | None:
@@ -514,9 +562,16 @@ def _geojson(
         if present
         else None
     )
-    return folium.GeoJson(
-        data, name=name, style_function=lambda _feature, s=style: s, tooltip=tooltip, embed=True
+    has_points = any(
+        f["geometry"] and f["geometry"]["type"] in ("Point", "MultiPoint") for f in data["features"]
     )
+    marker = folium.CircleMarker(radius=style.get("radius", 6)) if has_points else None
+    if has_points:
+        style = {k: v for k, v in style.items() if k != "dashArray"}
+    return folium.GeoJson(
+        data, name=name, style_function=lambda _feature, s=style: s, tooltip=tooltip,
+        marker=marker, embed=True,
+    )  # fmt: skip
 
 
 def _popup_table(rows: Sequence[tuple[str, str]], link: tuple[str, str] | None = None) -> str:
@@ -813,10 +868,13 @@ def build_map(
 
     # corridors by integration index
     if not layers.corridors.empty:
+        index_column = corridor_index_column(layers.corridors)
         corridors = prep(layers.corridors)
+        values = pd.to_numeric(corridors[index_column], errors="coerce")
+        corridors = corridors.assign(_index=values).sort_values("_index", na_position="first")
         group = folium.FeatureGroup(name=label("corridors", lang), show=True)
         for _, row in corridors.iterrows():
-            colour = corridor_colour(float(row["integration_index"]))
+            colour = corridor_colour(row["_index"])
             one = gpd.GeoDataFrame([row], geometry=[row.geometry], crs=WGS84)
             geo = folium.GeoJson(
                 _feature_collection(one, []),
@@ -826,7 +884,7 @@ def build_map(
                     "opacity": 0.85,
                 },
             )
-            _Popup(_popup_table(_corridor_rows(row, lang))).add_to(geo)
+            _Popup(_popup_table(_field_rows(row, CORRIDOR_FIELDS, lang))).add_to(geo)
             geo.add_to(group)
         group.add_to(m)
         ramp = ", ".join(CORRIDOR_RAMP)
@@ -835,26 +893,34 @@ def build_map(
             f'background:linear-gradient(to right, {ramp})"></span>'
             f"{html.escape(label('corridors', lang))} 0–100</div>"
         )
+        if values.isna().any():
+            legend.append(_legend_line(corridor_colour(np.nan), label("no_index", lang), width=4))
 
     # gaps: class drops, missing crossings, dead ends (on top)
-    for key, colour in (("class_drops", "#8e44ad"), ("missing_crossings", "#d35400")):
+    for key, colour, wanted in (
+        ("class_drops", "#8e44ad", CLASS_DROP_FIELDS),
+        ("missing_crossings", "#d35400", MISSING_CROSSING_FIELDS),
+    ):
         frame: gpd.GeoDataFrame = getattr(layers, key)
-        if frame.empty:
-            continue
         shown = prep(frame)
-        props = [c for c in shown.columns if c != shown.geometry.name][:8]
+        if shown.empty:
+            continue
+        stage_labels = stage_column_labels(key)
+        props = [c for c in wanted if c in shown.columns] or [
+            c for c in shown.columns if c != shown.geometry.name
+        ][:8]
         group = folium.FeatureGroup(name=label(key, lang), show=True)
         _geojson(
             _feature_collection(shown, props),
             name=key,
             style={"color": colour, "weight": 5, "opacity": 0.8, "dashArray": "2 6",
                    "fillColor": colour, "fillOpacity": 0.4, "radius": 6},
-            tooltip_fields=[(p, label(p, lang) if p in _LABEL_KEYS else p) for p in props],
+            tooltip_fields=[(p, column_label(p, lang, extra=stage_labels)) for p in props],
         ).add_to(group)  # fmt: skip
         group.add_to(m)
         legend.append(_legend_line(colour, label(key, lang), dash=True, width=4))
 
-    _add_dead_ends(m, layers.dead_ends, points=points, lang=lang, legend=legend)
+    _add_dead_ends(m, layers.dead_ends, prep=prep, points=points, lang=lang, legend=legend)
 
     folium.LayerControl(collapsed=False).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
@@ -871,12 +937,6 @@ def build_map(
     return m
 
 
-_LABEL_KEYS = {
-    "gap_id", "name", "highway", "ref", "gap_m", "minutes_saved", "unit_a", "unit_b",
-    "review_status", "comment", "length_m",
-}  # fmt: skip
-
-
 def _origin_names(layers: StudyLayers) -> dict[Any, str]:
     names = dict(zip(layers.origins["origin_id"], layers.origins["name"].astype(str), strict=True))
     if "origin_name" in layers.isochrones.columns:
@@ -887,18 +947,13 @@ def _origin_names(layers: StudyLayers) -> dict[Any, str]:
     return names
 
 
-def _corridor_rows(row: pd.Series, lang: str) -> list[tuple[str, str]]:
-    skip = {"geometry"}
-    rows = []
-    for column, value in row.items():
-        if column in skip:
-            continue
-        key = str(column)
-        rows.append((label(key, lang) if key in _CORRIDOR_KEYS else key, _fmt(value)))
-    return rows
-
-
-_CORRIDOR_KEYS = {"corridor", "name", "from", "to", "integration_index", "summary"}
+def _field_rows(row: pd.Series, fields: Sequence[str], lang: str) -> list[tuple[str, str]]:
+    """(label, text) of the wanted columns present in ``row``; all columns when none is."""
+    stage_labels = stage_column_labels("corridors")
+    columns = [c for c in fields if c in row.index] or [
+        c for c in row.index if not str(c).startswith("_") and c != "geometry"
+    ]
+    return [(column_label(str(c), lang, extra=stage_labels), _fmt(row[c])) for c in columns]
 
 
 def _add_hexagons(
@@ -948,9 +1003,11 @@ def _add_hexagons(
 
 
 def _add_dead_ends(
-    m: folium.Map, dead_ends: gpd.GeoDataFrame, *, points: Any, lang: str, legend: list[str]
-) -> None:
-    """断头路 as circles coloured by review status, sized by minutes saved, with a popup."""
+    m: folium.Map, dead_ends: gpd.GeoDataFrame, *, prep: Any, points: Any, lang: str,
+    legend: list[str],
+) -> None:  # fmt: skip
+    """断头路 as circles coloured by review status, sized by benefit, with a popup; the gap
+    itself (dead end → facing road) as a short dashed line beneath."""
     if dead_ends.empty:
         return
     columns: dict[str, str | None] = {}
@@ -962,14 +1019,34 @@ def _add_dead_ends(
                 f"{', '.join(candidates)}; it has {', '.join(map(str, dead_ends.columns))}); "
                 "rerun the gaps stage."
             )
-    saved = pd.to_numeric(dead_ends[columns["minutes_saved"]], errors="coerce").fillna(0.0)
-    top = float(saved.max()) if saved.max() > 0 else 1.0
-    small, large = GAP_RADIUS_PX
-    radius = small + (large - small) * np.sqrt(saved.clip(lower=0) / top)
-    lon_wgs, lat_wgs, lon, lat = points(dead_ends)
+    benefit = pd.to_numeric(dead_ends[benefit_column(dead_ends)], errors="coerce").fillna(0.0)
+    located = (dead_ends.geometry.notna() & ~dead_ends.geometry.is_empty).to_numpy()
+    if not located.all():
+        # reviewed gaps no longer found in the data keep their row in the tables, not on the map
+        logger.info("%d 断头路 without geometry are listed in the tables only", (~located).sum())
+    dead_ends, benefit = dead_ends[located], benefit[located]
+    if dead_ends.empty:
+        return
     group = folium.FeatureGroup(name=label("dead_ends", lang), show=True)
+    kinds = shapely.get_type_id(np.asarray(dead_ends.geometry.array, dtype=object))
+    lines = dead_ends[np.isin(kinds, (1, 5))]
+    if not lines.empty:
+        _geojson(
+            _feature_collection(prep(lines), []),
+            name="gap lines",
+            style={"color": "#c0392b", "weight": 3, "opacity": 0.9, "dashArray": "3 4"},
+        ).add_to(group)
+    top = float(benefit.max()) if benefit.max() > 0 else 1.0
+    small, large = GAP_RADIUS_PX
+    radius = small + (large - small) * np.sqrt(benefit.clip(lower=0) / top)
+    lon_wgs, lat_wgs, lon, lat = points(dead_ends)
+    if "lon" in dead_ends.columns and "lat" in dead_ends.columns:  # the dead end itself
+        lon_col = pd.to_numeric(dead_ends["lon"], errors="coerce").to_numpy(dtype=float)
+        lat_col = pd.to_numeric(dead_ends["lat"], errors="coerce").to_numpy(dtype=float)
+        lon_wgs = np.where(np.isfinite(lon_col), lon_col, lon_wgs)
+        lat_wgs = np.where(np.isfinite(lat_col), lat_col, lat_wgs)
     seen: dict[str, str] = {}
-    order = np.argsort(-saved.to_numpy())  # big circles first, small ones stay clickable on top
+    order = np.argsort(-benefit.to_numpy(), kind="stable")  # small circles drawn last, on top
     for i in order:
         row = dead_ends.iloc[i]
         status_value = row[columns["review_status"]]
@@ -984,15 +1061,20 @@ def _add_dead_ends(
             if column is None:
                 continue
             value = row[column]
-            text = _yes_no(value, lang) if field == "planned_link" else _fmt(value)
-            if field == "review_status":
+            if field in ("planned_link", "found"):
+                text = _yes_no(value, lang)
+            elif field == "review_status":
                 text = shown_status
+            else:
+                text = _fmt(value)
             rows.append((label(field, lang), text))
-        popup = _popup_table(rows, link=(osm_link(lon_wgs[i], lat_wgs[i]), label("osm_link", lang)))
+        link = (osm_link(lon_wgs[i], lat_wgs[i]), label("osm_link", lang))
+        popup = _popup_table(rows, link=link)
+        saved = _fmt(row[columns["minutes_saved"]])
         marker = folium.CircleMarker(
             [lat[i], lon[i]], radius=float(radius.iloc[i]), color="#222222", weight=1,
             fill=True, fill_color=colour, fill_opacity=0.85,
-            tooltip=f"{_fmt(row[columns['gap_id']])}: {saved.iloc[i]:.1f} {label('minutes', lang)}",
+            tooltip=f"{_fmt(row[columns['gap_id']])}: {saved} {label('minutes', lang)}",
         )  # fmt: skip
         _Popup(popup).add_to(marker)
         marker.add_to(group)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import importlib
 import io
 import logging
 import os
@@ -38,18 +37,19 @@ import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from spatialint.errors import DataError  # noqa: E402
 from spatialint.fileio import atomic_path  # noqa: E402
 from spatialint.geo import CGCS2000, WGS84, utm_crs_for  # noqa: E402
-from spatialint.i18n import LABELS, check_language, label  # noqa: E402
+from spatialint.i18n import LABELS, check_language, label, stage_column_labels  # noqa: E402
 from spatialint.maps import (  # noqa: E402
     BAND_COLOURS,
-    DEAD_END_FIELDS,
+    CORRIDOR_FIELDS,
     ROAD_STYLE,
     STATUS_COLOURS,
     StudyLayers,
     band_label,
+    benefit_column,
     corridor_colour,
+    corridor_index_column,
     osm_link,
     pick_column,
     road_group,
@@ -92,32 +92,6 @@ CJK_FONT_HINTS = (
 
 
 # --------------------------------------------------------------------------- labels
-
-
-def _normalise_labels(raw: Any) -> dict[str, tuple[str, str]]:
-    """A stage's COLUMN_LABELS as {column: (zh, en)}; accepts (zh, en) pairs or {zh:, en:}."""
-    out: dict[str, tuple[str, str]] = {}
-    if not isinstance(raw, Mapping):
-        return out
-    for column, value in raw.items():
-        if isinstance(value, Mapping) and "zh" in value and "en" in value:
-            out[str(column)] = (str(value["zh"]), str(value["en"]))
-        elif isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2:
-            out[str(column)] = (str(value[0]), str(value[1]))
-    return out
-
-
-def stage_column_labels() -> dict[str, tuple[str, str]]:
-    """COLUMN_LABELS exported by the gaps and integration modules (when they exist)."""
-    merged: dict[str, tuple[str, str]] = {}
-    for module_name in ("spatialint.gaps", "spatialint.integration"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            logger.info("%s not importable: its columns get the report's own labels", module_name)
-            continue
-        merged.update(_normalise_labels(getattr(module, "COLUMN_LABELS", {})))
-    return merged
 
 
 def _pair(column: str, extra: Mapping[str, tuple[str, str]]) -> tuple[str, str] | None:
@@ -163,30 +137,42 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _saved_column(dead_ends: pd.DataFrame) -> str:
-    for key, candidates, _ in DEAD_END_FIELDS:
-        if key == "minutes_saved":
-            found = pick_column(dead_ends, candidates)
-            if found is None:
-                raise DataError(
-                    "gaps.gpkg layer dead_ends has no minutes-saved column (one of "
-                    f"{', '.join(candidates)}); rerun the gaps stage."
-                )
-            return found
-    raise AssertionError("DEAD_END_FIELDS lacks minutes_saved")  # pragma: no cover
-
-
 def gaps_by_benefit(dead_ends: gpd.GeoDataFrame) -> pd.DataFrame:
-    """All 断头路, largest time saving first, with lon/lat and the geometry dropped."""
+    """All 断头路, best first (by ``rank`` when the gaps stage ranked them, else by benefit),
+    with lon/lat of the dead end and the geometry dropped."""
     if dead_ends.empty:
         return _plain(dead_ends)
-    saved = _saved_column(dead_ends)
-    points = shapely.point_on_surface(np.asarray(dead_ends.geometry.array, dtype=object))
-    table = _plain(dead_ends).assign(
-        lon=np.round(shapely.get_x(points), 6), lat=np.round(shapely.get_y(points), 6)
-    )
-    order = pd.to_numeric(table[saved], errors="coerce").fillna(-np.inf)
-    return table.loc[order.sort_values(ascending=False, kind="stable").index].reset_index(drop=True)
+    saved = benefit_column(dead_ends)
+    table = _plain(dead_ends)
+    if not {"lon", "lat"} <= set(table.columns):
+        geoms = np.asarray(dead_ends.geometry.array, dtype=object)
+        located = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        start = np.full(len(geoms), None, dtype=object)
+        start[located] = shapely.get_point(geoms[located], 0)
+        points = np.where(shapely.get_type_id(geoms) == 0, geoms, start)
+        table = table.assign(
+            lon=np.round(shapely.get_x(points), 6), lat=np.round(shapely.get_y(points), 6)
+        )
+    if "rank" in table.columns:
+        key = pd.to_numeric(table["rank"], errors="coerce").fillna(np.inf)
+        order = key.sort_values(kind="stable").index
+    else:
+        key = pd.to_numeric(table[saved], errors="coerce").fillna(-np.inf)
+        order = key.sort_values(ascending=False, kind="stable").index
+    return table.loc[order].reset_index(drop=True)
+
+
+TOP_GAP_COLUMNS = (
+    "rank", "gap_id", "status", "unit_name", "name", "other_unit_name", "other_name", "gap_m",
+    "detour_min", "minutes_saved_mean", "minutes_saved_per_trip", "planned", "comment", "lon",
+    "lat",
+)  # fmt: skip
+"""Columns of the report's top-断头路 table (the workbook keeps every column)."""
+
+
+def _subset(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    keep = [c for c in columns if c in table.columns]
+    return table[keep] if len(keep) >= 3 else table
 
 
 def coverage_table(isochrones: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -311,14 +297,16 @@ def overview_figure(layers: StudyLayers, *, language: str, title: str) -> bytes:
                 )
     if not layers.corridors.empty:
         corridors = layers.corridors.to_crs(crs)
-        colours = [corridor_colour(v) for v in corridors["integration_index"]]
+        index = pd.to_numeric(corridors[corridor_index_column(corridors)], errors="coerce")
+        colours = [corridor_colour(v) for v in index]
         corridors.plot(ax=ax, color=colours, linewidth=4, alpha=0.9)
     if not layers.dead_ends.empty:
-        saved = pd.to_numeric(layers.dead_ends[_saved_column(layers.dead_ends)], errors="coerce")
+        located = layers.dead_ends[layers.dead_ends.geometry.notna()]
+        saved = pd.to_numeric(located[benefit_column(located)], errors="coerce")
         saved = saved.fillna(0).clip(lower=0)
-        status_column = pick_column(layers.dead_ends, ("review_status", "status"))
-        statuses = layers.dead_ends[status_column] if status_column else pd.Series("", saved.index)
-        pts = layers.dead_ends.to_crs(crs).geometry.representative_point()
+        status_column = pick_column(located, ("status", "review_status"))
+        statuses = located[status_column] if status_column else pd.Series("", saved.index)
+        pts = located.to_crs(crs).geometry.representative_point()
         ax.scatter(
             pts.x, pts.y, s=20 + 200 * np.sqrt(saved / max(saved.max(), 1e-9)),
             c=[STATUS_COLOURS[status_key(s)] for s in statuses], edgecolors="#222",
@@ -374,9 +362,12 @@ def corridor_figure(corridors: gpd.GeoDataFrame, *, language: str) -> bytes | No
     """Horizontal bars of the integration index per corridor."""
     if corridors.empty:
         return None
-    name_column = pick_column(corridors, ("corridor", "name", "corridor_name", "corridor_id"))
+    name_column = pick_column(corridors, ("name", "corridor", "corridor_name", "corridor_id"))
     names = corridors[name_column].astype(str) if name_column else corridors.index.astype(str)
-    values = pd.to_numeric(corridors["integration_index"], errors="coerce")
+    values = pd.to_numeric(corridors[corridor_index_column(corridors)], errors="coerce")
+    corridors, values = corridors[values.notna()], values[values.notna()]
+    if corridors.empty:
+        return None
     fig, ax = plt.subplots(figsize=(8, 0.8 + 0.4 * len(corridors)))
     ax.barh(names, values, color=[corridor_colour(v) for v in values], edgecolor="#333")
     ax.set_xlim(0, 100)
@@ -456,7 +447,6 @@ def build_report_html(
     data_date: str | None,
     synthetic: bool,
     top_n: int,
-    extra_labels: Mapping[str, tuple[str, str]],
     figures: Mapping[str, bytes | None],
     links: Mapping[str, str],
 ) -> str:
@@ -508,7 +498,12 @@ def build_report_html(
         parts.append(_img(figures["overview"], label("fig_overview", lang)))
     parts.append(f"<h2>{html.escape(label('corridor_table', lang))}</h2>")
     parts.append(
-        _html_table(_plain(layers.corridors), language=lang, extra=extra_labels, max_rows=200)
+        _html_table(
+            _subset(_plain(layers.corridors), CORRIDOR_FIELDS),
+            language=lang,
+            extra=stage_column_labels("corridors"),
+            max_rows=200,
+        )
     )
     if figures.get("corridors"):
         parts.append(_img(figures["corridors"], label("fig_corridors", lang)))
@@ -516,9 +511,16 @@ def build_report_html(
         f"<h2>{html.escape(label('top_gaps', lang))} (top {min(top_n, len(gaps))} / {len(gaps)})"
         "</h2>"
     )
-    parts.append(_html_table(gaps, language=lang, extra=extra_labels, max_rows=top_n))
+    parts.append(
+        _html_table(
+            _subset(gaps, TOP_GAP_COLUMNS),
+            language=lang,
+            extra=stage_column_labels("dead_ends"),
+            max_rows=top_n,
+        )
+    )
     parts.append(f"<h2>{html.escape(label('coverage', lang))}</h2>")
-    parts.append(_html_table(coverage, language=lang, extra=extra_labels, max_rows=1000))
+    parts.append(_html_table(coverage, language=lang, extra={}, max_rows=1000))
     if figures.get("coverage"):
         parts.append(_img(figures["coverage"], label("fig_coverage", lang)))
     parts.append("</body></html>")
@@ -550,7 +552,7 @@ def write_workbook(
     tables: Mapping[str, pd.DataFrame],
     path: str | os.PathLike[str],
     *,
-    extra_labels: Mapping[str, tuple[str, str]],
+    stage_labels: Mapping[str, Mapping[str, tuple[str, str]]] | None = None,
 ) -> Path:
     """Write one sheet per table with ``中文 / English`` headers, atomically."""
     from openpyxl.styles import Font
@@ -561,7 +563,8 @@ def write_workbook(
         for key, table in tables.items():
             zh, en = SHEETS[key]
             sheet = f"{zh} {en}"[:31]
-            headed = table.rename(columns={c: header(str(c), extra_labels) for c in table})
+            extra = (stage_labels or {}).get(key) or stage_column_labels(key)
+            headed = table.rename(columns={c: header(str(c), extra) for c in table})
             headed.to_excel(writer, sheet_name=sheet, index=False)
             ws = writer.sheets[sheet]
             ws.freeze_panes = "A2"
@@ -617,7 +620,6 @@ def write_report(
 ) -> dict[str, Path]:
     """Write report.html, report.xlsx and spatialint.gpkg; return their paths by kind."""
     lang = check_language(language)
-    extra = stage_column_labels()
     fig_lang, font = _figure_language(lang)
     style = {"font.family": [font, "DejaVu Sans"]} if font else {}
     with plt.rc_context(style):
@@ -634,9 +636,9 @@ def write_report(
     links["spatialint.gpkg"] = _relative(Path(gpkg_path), html_target.parent)
     page = build_report_html(
         layers, title=title, language=lang, data_date=data_date, synthetic=synthetic,
-        top_n=top_n, extra_labels=extra, figures=figures, links=links,
+        top_n=top_n, figures=figures, links=links,
     )  # fmt: skip
-    write_workbook(workbook_tables(layers), xlsx_path, extra_labels=extra)
+    write_workbook(workbook_tables(layers), xlsx_path)
     write_geopackage(layers, gpkg_path, cgcs2000=cgcs2000)
     with atomic_path(html_target) as tmp:
         tmp.write_text(page, encoding="utf-8")

@@ -117,41 +117,83 @@ def make_layers(*, with_rail: bool = True) -> StudyLayers:
         geometry=polys,
         crs=CRS,
     )
+    # columns as the gaps stage writes them (spatialint.gaps.DEAD_END_COLUMNS); G004 is a
+    # reviewed gap no longer found in the data: kept in the tables without geometry
     dead_ends = gpd.GeoDataFrame(
         {
-            "gap_id": ["G001", "G002", "G003"],
-            "road_name": ["东环路", "建设路", ""],
-            "other_road_name": ["西环路", "建设西路", "无名路"],
-            "gap_m": [180.0, 420.0, 650.0],
-            "detour_m": [8200.0, 3100.0, 900.0],
-            "minutes_saved": [14.5, 5.2, 0.8],
-            "planned_link": [True, False, False],
-            "review_status": ["confirmed", "open", "rejected"],
-            "comment": ["纳入2026年计划", "", "河流阻隔"],
+            "rank": [1.0, 2.0, 3.0, np.nan],
+            "gap_id": ["G001", "G002", "G003", "G004"],
+            "status": ["确认", "待核实", "误报", "在建"],
+            "comment": ["纳入2026年计划", "", "河流阻隔", "已开工"],
+            "found": [True, True, True, False],
+            "unit_name": ["东县", "东县", "东县", "西县"],
+            "other_unit_name": ["西县", "西县", "西县", "东县"],
+            "name": ["东环路", "建设路", "", "旧路"],
+            "other_name": ["西环路", "建设西路", "无名路", "新路"],
+            "gap_m": [180.0, 420.0, 650.0, 300.0],
+            "detour_min": [12.5, 6.1, 1.2, np.nan],
+            "detour_km": [8.2, 3.1, 0.9, np.nan],
+            "planned": [True, False, False, True],
+            "minutes_saved_mean": [14.5, 5.2, 0.8, np.nan],
+            "minutes_saved_per_trip": [3.1, 1.2, 0.05, np.nan],
+            "lon": [113.0005, 113.0008, 113.0012, np.nan],
+            "lat": [28.15, 28.22, 28.27, np.nan],
         },
-        geometry=[Point(113.0005, 28.15), Point(113.0008, 28.22), Point(112.9995, 28.27)],
+        geometry=[
+            LineString([(113.0005, 28.15), (112.9985, 28.15)]),
+            LineString([(113.0008, 28.22), (112.9968, 28.22)]),
+            LineString([(113.0012, 28.27), (112.9948, 28.27)]),
+            None,
+        ],
         crs=CRS,
     )
     class_drops = gpd.GeoDataFrame(
-        {"name": ["建设路"], "highway_from": ["primary"], "highway_to": ["residential"]},
-        geometry=[LineString([(113.0, 28.18), (113.01, 28.18)])],
+        {
+            "gap_id": ["C001"],
+            "status": ["待核实"],
+            "unit_high": ["西县"],
+            "unit_low": ["东县"],
+            "class_high": ["primary"],
+            "class_low": ["residential"],
+            "name_high": ["建设路"],
+            "name_low": ["建设路"],
+        },
+        geometry=[Point(113.01, 28.18)],
         crs=CRS,
     )
     missing = gpd.GeoDataFrame(
-        {"name": ["边界北段"], "length_m": [9000.0]},
+        {
+            "crossing_id": ["M001"],
+            "unit_a_name": ["东县"],
+            "unit_b_name": ["西县"],
+            "length_km": [4.4],
+        },
         geometry=[LineString([(113.0, 28.26), (113.0, 28.3)])],
         crs=CRS,
     )
+    # columns as the integration stage writes them (spatialint.integration.COLUMN_LABELS)
     corridors = gpd.GeoDataFrame(
         {
-            "corridor": ["东城–西城"],
-            "from": ["西城中心"],
-            "to": ["东城中心"],
-            "integration_index": [62.0],
-            "road_minutes": [24.0],
-            "summary": ["道路连通良好，缺少城际铁路"],
+            "rank": [1.0, np.nan],
+            "corridor_id": ["K1", "K2"],
+            "kind": ["corridor", "neighbours"],
+            "name": ["东城–西城", "东县–西县"],
+            "unit_a": ["西县", "西县"],
+            "unit_b": ["东县", "东县"],
+            "origin_a": ["西城中心", None],
+            "origin_b": ["东城中心", None],
+            "index": [62.0, np.nan],
+            "road_min": [24.0, np.nan],
+            "multimodal_min": [30.0, np.nan],
+            "crossings": [5, 5],
+            "border_km": [22.2, 22.2],
+            "reason": ["", "no origin in a unit"],
+            "summary": ["道路连通良好，缺少城际铁路", ""],
         },
-        geometry=[LineString([(112.9, 28.2), (113.1, 28.2)])],
+        geometry=[
+            LineString([(112.9, 28.2), (113.1, 28.2)]),
+            LineString([(112.9, 28.25), (113.1, 28.25)]),
+        ],
         crs=CRS,
     )
     return StudyLayers(

@@ -79,9 +79,11 @@ def test_map_has_every_layer_offline_and_labelled(layers):
 def test_dead_end_popup_answers_a_reviewer(layers):
     html = page(layers)
     popup = html[html.index("G001") - 200 : html.index("G001") + 3000]
-    assert all(
-        text in popup for text in ["东环路", "西环路", "180", "8,200", "14.5", "是", "已确认"]
-    )
+    for text in ["东环路", "西环路", "东县", "180", "12.5", "8.2", "14.5", "3.1", "是", "确认",
+                 "纳入2026年计划"]:  # fmt: skip
+        assert text in popup, text
+    # a reviewed gap no longer in the data has no place on the map (it stays in the tables)
+    assert "G004" not in html
     # link to openstreetmap.org at the WGS-84 position
     assert "https://www.openstreetmap.org/?mlat=28.150000&amp;mlon=113.000500" in html
     # sized by benefit: G001 (14.5 min) larger than G003 (0.8 min)
@@ -140,12 +142,19 @@ def test_display_roads_dedupes_directed_edges_and_drops_minor_classes(layers):
 
 
 def test_missing_columns_and_layers_are_named(tmp_path, layers):
-    broken = replace(layers, dead_ends=layers.dead_ends.drop(columns="minutes_saved"))
+    benefit = ["minutes_saved_mean", "minutes_saved_per_trip"]
+    broken = replace(layers, dead_ends=layers.dead_ends.drop(columns=benefit))
     with pytest.raises(DataError, match="minutes_saved"):
         page(broken)
+    broken = replace(layers, corridors=layers.corridors.drop(columns="index"))
+    with pytest.raises(DataError, match="integration index"):
+        page(broken)
+    # the README's name for the index works as well as the integration stage's
+    renamed = layers.corridors.rename(columns={"index": "integration_index"})
+    assert "东城–西城" in page(replace(layers, corridors=renamed))
     paths = write_inputs(layers, tmp_path)
     read = read_layers(paths)
-    assert len(read.dead_ends) == 3 and len(read.hexagons) == len(layers.hexagons)
+    assert len(read.dead_ends) == 4 and len(read.hexagons) == len(layers.hexagons)
     layers.units.drop(columns="name").to_file(paths["units"], layer="admin_units")
     with pytest.raises(DataError, match="name"):
         read_layers(paths)

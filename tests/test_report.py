@@ -12,13 +12,14 @@ import numpy as np
 import openpyxl
 import pyogrio
 import pytest
+import shapely
 
 from spatialint.config import REPO_ROOT
 from spatialint.errors import DataError
+from spatialint.i18n import stage_column_labels
 from spatialint.report import (
     coverage_table,
     gaps_by_benefit,
-    stage_column_labels,
     study_summary,
     write_report,
 )
@@ -52,7 +53,7 @@ def test_report_page_for_the_review_meeting(outputs):
     # study area, corridor table, top gaps (2 of 3, by benefit), coverage per origin and band
     assert "研究范围" in html and "东县" in html
     assert "走廊一体化" in html and "东城–西城" in html and "62.0" in html
-    assert "(top 2 / 3)" in html
+    assert "(top 2 / 4)" in html
     assert html.index("G001") < html.index("G002") and "G003" not in html
     assert "mlat=28.150000&amp;mlon=113.000500" in html
     assert html.count("1小时圈") >= 4 and "公路+铁路" in html
@@ -71,9 +72,13 @@ def test_workbook_has_one_sheet_per_table_with_bilingual_headers(outputs, layers
         "缺失通道 missing_crossings", "等时圈覆盖 coverage", "行政区 admin_units", "中心点 origins",
     ]  # fmt: skip
     gaps = list(book["断头路 dead_ends"].iter_rows(values_only=True))
-    assert gaps[0][0] == "断头路编号 / gap id"
-    assert "节省时间（分钟） / minutes saved" in gaps[0]
-    assert [row[0] for row in gaps[1:]] == ["G001", "G002", "G003"]  # all, by benefit
+    assert gaps[0][:3] == (
+        "效益排名 / benefit rank",
+        "断头路编号 / gap id",
+        "审核状态 / review status",
+    )
+    assert "受益出行平均节省（分钟） / minutes saved per improved trip" in gaps[0]
+    assert [row[1] for row in gaps[1:]] == ["G001", "G002", "G003", "G004"]  # all, by rank
     coverage = list(book["等时圈覆盖 coverage"].iter_rows(values_only=True))
     assert "时间圈（分钟） / band (min)" in coverage[0] and len(coverage) == 1 + 12
 
@@ -88,11 +93,20 @@ def test_geopackage_holds_every_layer_full_resolution_and_cgcs2000(outputs, laye
     assert roads.crs.to_epsg() == 4326 and len(roads) == len(layers.roads)  # incl. residential
     cgcs = gpd.read_file(outputs["gpkg_path"], layer="dead_ends_cgcs2000")
     assert cgcs.crs.to_epsg() == 4490
-    np.testing.assert_allclose(cgcs.geometry.x, layers.dead_ends.geometry.x, atol=1e-6)
+    assert cgcs.geometry.isna().sum() == 1  # the gap no longer found keeps its row
+    np.testing.assert_allclose(
+        shapely.get_coordinates(cgcs.geometry.values),
+        shapely.get_coordinates(layers.dead_ends.geometry.values),
+        atol=1e-6,
+    )
 
 
 def test_tables(layers):
-    assert list(gaps_by_benefit(layers.dead_ends)["gap_id"]) == ["G001", "G002", "G003"]
+    ordered = gaps_by_benefit(layers.dead_ends)
+    assert list(ordered["gap_id"]) == ["G001", "G002", "G003", "G004"]
+    unranked = gaps_by_benefit(layers.dead_ends.drop(columns=["rank", "lon", "lat"]).iloc[::-1])
+    assert list(unranked["gap_id"]) == ["G001", "G002", "G003", "G004"]  # by benefit
+    assert unranked["lon"].iloc[0] == pytest.approx(113.0005)  # the dead end, line start
     coverage = coverage_table(layers.isochrones)
     assert len(coverage) == 12 and "geometry" not in coverage
     summary = dict(study_summary(layers).itertuples(index=False))
@@ -100,15 +114,18 @@ def test_tables(layers):
     assert summary["total_area"] == pytest.approx(19.6 * 22.2 * 2, rel=0.05)
     assert summary["road_km"] == pytest.approx(36.0 + 17.8 + 4.5)  # two-way streets once
     with pytest.raises(DataError, match="minutes"):
-        gaps_by_benefit(layers.dead_ends.drop(columns="minutes_saved"))
+        gaps_by_benefit(
+            layers.dead_ends.drop(columns=["minutes_saved_mean", "minutes_saved_per_trip"])
+        )
 
 
 def test_stage_labels_are_used_when_a_stage_exports_them(monkeypatch):
     module = type(sys)("spatialint.gaps")
     module.COLUMN_LABELS = {"gap_m": ("断口", "gap"), "x": {"zh": "甲", "en": "x-axis"}}
     monkeypatch.setitem(sys.modules, "spatialint.gaps", module)
-    labels = stage_column_labels()
+    labels = stage_column_labels("dead_ends")
     assert labels["gap_m"] == ("断口", "gap") and labels["x"] == ("甲", "x-axis")
+    assert stage_column_labels("coverage") == {}
 
 
 def test_english_report_and_no_rail(tmp_path):
