@@ -3,10 +3,12 @@
 
 rule admin_units:
     input:
+        unpack(lambda w: admin_inputs(STUDIES[w.study])),
         pbf="data/{study}/osm/extract.osm.pbf",
     output:
         units="data/{study}/network/admin_units.gpkg",
         places="data/{study}/network/places.parquet",
+        report="data/{study}/network/admin_report.txt",
     log:
         "logs/{study}/admin_units.log",
     benchmark:
@@ -50,6 +52,7 @@ rule rail_network:
     input:
         pbf="data/{study}/osm/extract.osm.pbf",
         units="data/{study}/network/admin_units.gpkg",
+        road_nodes="data/{study}/network/road_nodes.parquet",
     output:
         edges="data/{study}/network/rail_edges.parquet",
         stations="data/{study}/network/rail_stations.parquet",

@@ -1,11 +1,6 @@
 # Retrieve: OSM data for each study, as one filtered PBF extract.
-
-
-def source_inputs(wildcards):
-    """The demo study depends on its generated PBF; real studies download inside the rule."""
-    if STUDIES[wildcards.study]["source"]["kind"] == "demo":
-        return {"demo_pbf": f"data/{wildcards.study}/demo/demo.osm.pbf"}
-    return {}
+from spatialint.admin import admin_inputs
+from spatialint.sources import retrieve_inputs
 
 
 rule generate_demo:
@@ -29,7 +24,7 @@ rule generate_demo:
 
 rule retrieve_osm:
     input:
-        unpack(source_inputs),
+        unpack(lambda w: retrieve_inputs(STUDIES[w.study], name=w.study)),
     output:
         pbf="data/{study}/osm/extract.osm.pbf",
     log:

@@ -1,0 +1,216 @@
+"""Admin units and places from the real extracts (after the retrieve stage), and from files."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from spatialint.admin import (
+    UNIT_COLUMNS,
+    build_admin,
+    parse_population,
+    units_from_file,
+    units_from_osm,
+    write_outputs,
+)
+from spatialint.errors import ConfigError, DataError
+from spatialint.extract import clip_extract
+
+ANDORRA_PARISHES = {
+    "Andorra la Vella",
+    "Encamp",
+    "Escaldes-Engordany",
+    "La Massana",
+    "Ordino",
+    "Sant Julià de Lòria",
+}
+
+
+@pytest.fixture(scope="module")
+def andorra_extract(andorra_pbf: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The retrieve stage's output for the andorra study (whole file, levels [7])."""
+    out = tmp_path_factory.mktemp("andorra") / "extract.osm.pbf"
+    clip_extract(andorra_pbf, out, area={"buffer_km": 5}, levels=[7])
+    return out
+
+
+@pytest.fixture(scope="module")
+def monaco_extract(monaco_pbf: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("monaco") / "extract.osm.pbf"
+    clip_extract(monaco_pbf, out, area={"buffer_km": 2}, levels=[8, 10])
+    return out
+
+
+@pytest.mark.realdata
+def test_andorra_parishes(andorra_extract: Path) -> None:
+    result = units_from_osm(andorra_extract, levels=[7])
+    units = result.units
+    assert list(units.columns) == [*UNIT_COLUMNS, "geometry"]
+    assert set(units["name"]) == ANDORRA_PARISHES
+    assert set(units["unit_id"]) == {
+        f"r{i}" for i in (2804753, 2804755, 2804756, 2804757, 2804758, 2804759)
+    }
+    assert (units["admin_level"] == 7).all() and units["parent_id"].isna().all()
+    assert (units.geom_type == "MultiPolygon").all() and units.crs.to_epsg() == 4326
+    # every parish has its admin_centre node; the seat of Andorra la Vella is the town node
+    assert (units["centre_source"] == "admin_centre").all()
+    alv = units.set_index("name").loc["Andorra la Vella"]
+    assert (round(alv["centre_lon"], 4), round(alv["centre_lat"], 4)) == (1.5212, 42.5069)
+    assert shapely.Point(alv["centre_lon"], alv["centre_lat"]).within(alv["geometry"])
+    # parishes tile the country without overlaps: pairwise overlap area is ~0
+    utm = units.to_crs(32631)
+    assert 350 < utm.area.sum() / 1e6 < 420  # OSM's six parishes; Canillo (~120 km²) missing
+    overlap = gpd.overlay(utm, utm, how="intersection", keep_geom_type=True)
+    overlap = overlap[overlap["unit_id_1"] != overlap["unit_id_2"]]
+    assert overlap.area.sum() < 1e3
+    # Canillo and the cross-border comarcas/arrondissements are reported, not dropped
+    reported = {u.name: u.reason for u in result.incomplete}
+    assert "2 of 7 member ways missing" in reported["Canillo"]
+    assert {"Alt Urgell", "Cerdanya", "Foix", "Pallars Sobirà", "Prades"} <= set(reported)
+    assert "Canillo" in result.report() and "NOT BUILT (6)" in result.report()
+
+
+@pytest.mark.realdata
+def test_andorra_places(andorra_extract: Path) -> None:
+    places = units_from_osm(andorra_extract, levels=[7]).places
+    assert list(places.columns) == ["node_id", "name", "name_en", "place", "population", "geometry"]
+    assert len(places) == 68
+    assert places["population"].dtype == "float64" and places["node_id"].dtype == "int64"
+    alv = places.set_index("name").loc["Andorra la Vella"]
+    assert alv["place"] == "town" and alv["population"] == 24678
+    assert places.set_index("name").loc["Andorra", "population"] == 83888
+    assert places["population"].isna().sum() == 66
+    for origin in ("Andorra la Vella", "Encamp", "Sant Julià de Lòria", "La Massana"):
+        assert origin in set(places["name"])  # the andorra study's origins resolve
+
+
+@pytest.mark.realdata
+def test_monaco_units_parents_and_report(monaco_extract: Path) -> None:
+    result = units_from_osm(monaco_extract, levels=[8, 10])
+    units = result.units.set_index("unit_id")
+    assert units.loc["r2220322", "name"] == "Monaco"
+    assert units.loc["r2220322", "name_en"] == "Monaco"
+    assert pd.isna(units.loc["r2220322", "parent_id"])
+    wards = units[units["admin_level"] == 10]
+    assert set(wards["name"]) == {"La Condamine", "Monaco-Ville"}
+    assert set(wards["parent_id"]) == {"r2220322"}
+    reasons = {u.name: u.reason for u in result.incomplete}
+    assert set(reasons) == {
+        "Beausoleil",
+        "Cap-d'Ail",
+        "La Turbie",
+        "Roquebrune-Cap-Martin",
+        "Fontvieille",
+    }
+    assert "rings do not close" in reasons["Fontvieille"]
+    assert "member ways missing" in reasons["Beausoleil"]
+    names = set(result.places["name"])
+    assert {"Monaco", "Monte-Carlo", "Fontvieille"} <= names
+
+
+@pytest.mark.realdata
+def test_outputs_round_trip(monaco_extract: Path, tmp_path: Path) -> None:
+    result = units_from_osm(monaco_extract, levels=[8, 10])
+    paths = {
+        "units_path": tmp_path / "network" / "admin_units.gpkg",
+        "places_path": tmp_path / "network" / "places.parquet",
+        "report_path": tmp_path / "network" / "admin_report.txt",
+    }
+    write_outputs(result, **paths)
+    units = gpd.read_file(paths["units_path"], layer="admin_units")
+    assert list(units.columns) == [*UNIT_COLUMNS, "geometry"]
+    assert units.crs.to_epsg() == 4326 and (units.geom_type == "MultiPolygon").all()
+    assert units["admin_level"].dtype == "int64"
+    places = gpd.read_parquet(paths["places_path"])
+    assert places.crs.to_epsg() == 4326 and len(places) == len(result.places)
+    assert math.isnan(places.set_index("name").loc["Fontvieille", "population"])
+    assert "Beausoleil" in paths["report_path"].read_text(encoding="utf-8")
+    assert sorted(p.name for p in paths["units_path"].parent.iterdir()) == [
+        "admin_report.txt",
+        "admin_units.gpkg",
+        "places.parquet",
+    ]
+
+
+@pytest.mark.realdata
+def test_no_buildable_unit_is_an_error(andorra_extract: Path) -> None:
+    study = {"admin": {"levels": [7, 8], "border_level": 7}}
+    assert len(build_admin(study, pbf=andorra_extract).units) == 6
+    study = {"admin": {"levels": [4], "border_level": 4}}
+    with pytest.raises(DataError, match=r"No admin unit at admin_level \[4\].*admin.levels"):
+        build_admin(study, pbf=andorra_extract)
+
+
+def test_corrupt_or_missing_extract(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="run the retrieve_osm step first"):
+        units_from_osm(tmp_path / "extract.osm.pbf", levels=[6])
+    broken = tmp_path / "extract.osm.pbf"
+    broken.write_bytes(b"\x00\x00\x00\x0dgarbage" * 100)
+    with pytest.raises(DataError, match=r"extract.osm.pbf is truncated or corrupt"):
+        units_from_osm(broken, levels=[6])
+
+
+def _two_level_file(path: Path, *, crs: str | None) -> None:
+    city = shapely.box(112.0, 27.0, 113.0, 28.0)
+    frame = gpd.GeoDataFrame(
+        {
+            "NAME": ["市", "西区", "东区"],
+            "admin_level": [5, 6, 6],
+        },
+        geometry=[city, shapely.box(112.0, 27.0, 112.5, 28.0), shapely.box(112.5, 27.0, 113, 28)],
+        crs="EPSG:4490",
+    )
+    frame = frame.set_crs(None, allow_override=True) if crs is None else frame.to_crs(crs)
+    frame.to_file(path)
+
+
+def test_units_from_file_with_parents(tmp_path: Path) -> None:
+    path = tmp_path / "units.gpkg"
+    _two_level_file(path, crs="EPSG:3857")
+    units = units_from_file(path, name_column="NAME", default_level=6, levels=[5, 6]).units
+    assert set(units["unit_id"]) == {"f1", "f2", "f3"}
+    by_name = units.set_index("name")
+    assert by_name.loc["西区", "parent_id"] == by_name.loc["市", "unit_id"]
+    assert by_name.loc["东区", "parent_id"] == by_name.loc["市", "unit_id"]
+    assert by_name.loc["西区", "centre_source"] == "representative_point"
+    assert units.crs.to_epsg() == 4326
+    assert abs(by_name.loc["西区", "geometry"].bounds[0] - 112.0) < 1e-6
+
+
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
+@pytest.mark.filterwarnings("ignore:Column names longer than 10")
+@pytest.mark.filterwarnings("ignore:Normalized/laundered field name")
+def test_units_file_errors(tmp_path: Path) -> None:
+    path = tmp_path / "units.shp"
+    _two_level_file(path, crs=None)
+    with pytest.raises(ConfigError, match="has no coordinate reference system"):
+        units_from_file(path, name_column="NAME", default_level=6, levels=[6])
+    good = tmp_path / "units.gpkg"
+    _two_level_file(good, crs="EPSG:4490")
+    with pytest.raises(ConfigError, match=r"no column 'name'.*columns are: NAME, admin_level"):
+        units_from_file(good, name_column="name", default_level=6, levels=[6])
+    with pytest.raises(ConfigError, match="does not exist"):
+        units_from_file(tmp_path / "nope.gpkg", name_column="name", default_level=6, levels=[6])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("24678", 24678.0),
+        ("1,234", 1234.0),
+        ("1.234", 1234.0),
+        ("2.5", 2.5),
+        ("12 000", 12000.0),
+        ("about 5000", math.nan),
+        (None, math.nan),
+        ("", math.nan),
+    ],
+)
+def test_parse_population(text: str | None, expected: float) -> None:
+    value = parse_population(text)
+    assert (math.isnan(value) and math.isnan(expected)) or value == expected

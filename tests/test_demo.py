@@ -1,0 +1,505 @@
+"""The synthetic demo region: a real PBF whose planted cases hold when read back independently.
+
+Everything here reads the written PBF with pyosmium and rebuilds what it needs (a road graph with
+the schema's default speeds, admin areas) without using the generator's internals, so the tests
+check the file, not the generator's intentions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import osmium
+import pytest
+import scipy.sparse as sp
+import shapely
+import shapely.ops
+from scipy.sparse.csgraph import connected_components, dijkstra
+
+from spatialint.config import load_schema
+from spatialint.demo import DemoTruth, write_demo
+from spatialint.errors import ConfigError, DataError
+
+SCHEMA = load_schema()["$defs"]["study"]["properties"]["network"]["properties"]
+DRIVABLE = set(SCHEMA["highway_classes"]["default"])
+SPEEDS_KPH = SCHEMA["speeds_kph"]["default"]
+HSR_KPH = SCHEMA["rail_speeds_kph"]["properties"]["highspeed"]["default"]
+HSR_BOARDING_MIN = SCHEMA["boarding_penalty_min"]["properties"]["highspeed"]["default"]
+ACCESS_MIN = SCHEMA["station_access_min"]["default"]
+EARTH_M = 6_371_008.8
+
+
+def haversine_m(lon1, lat1, lon2, lat2):
+    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
+    a = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_M * np.arcsin(np.sqrt(a))
+
+
+class OsmData:
+    """The PBF's nodes, ways and relations as plain Python objects."""
+
+    def __init__(self, path: Path):
+        self.nodes: dict[int, tuple[float, float]] = {}
+        self.node_tags: dict[int, dict[str, str]] = {}
+        self.ways: dict[int, tuple[list[int], dict[str, str]]] = {}
+        self.relations: dict[int, tuple[list[tuple[str, int, str]], dict[str, str]]] = {}
+        self.order: list[tuple[str, int]] = []
+        for obj in osmium.FileProcessor(str(path)):
+            tags = dict(obj.tags)
+            if obj.is_node():
+                self.nodes[obj.id] = (obj.location.lon, obj.location.lat)
+                if tags:
+                    self.node_tags[obj.id] = tags
+                self.order.append(("n", obj.id))
+            elif obj.is_way():
+                self.ways[obj.id] = ([n.ref for n in obj.nodes], tags)
+                self.order.append(("w", obj.id))
+            else:
+                members = [(m.type, m.ref, m.role) for m in obj.members]
+                self.relations[obj.id] = (members, tags)
+                self.order.append(("r", obj.id))
+
+    def line(self, way_id: int) -> shapely.LineString:
+        return shapely.LineString([self.nodes[n] for n in self.ways[way_id][0]])
+
+
+class RoadGraph:
+    """Directed road graph straight from the PBF ways, weights = seconds at default speeds."""
+
+    def __init__(self, osm: OsmData):
+        src, dst, sec, length, undirected = [], [], [], [], []
+        for nodes, tags in osm.ways.values():
+            hw = tags.get("highway")
+            if hw not in DRIVABLE:
+                continue
+            speed = float(tags["maxspeed"]) if "maxspeed" in tags else SPEEDS_KPH[hw]
+            oneway = tags.get("oneway") == "yes"
+            for a, b in zip(nodes[:-1], nodes[1:], strict=True):
+                (x1, y1), (x2, y2) = osm.nodes[a], osm.nodes[b]
+                d = float(haversine_m(x1, y1, x2, y2))
+                src.append(a), dst.append(b), sec.append(d / (speed / 3.6))
+                if not oneway:
+                    src.append(b), dst.append(a), sec.append(d / (speed / 3.6))
+                undirected.append((a, b))
+                length.append(d)
+        ids = np.unique(np.array(src + dst))
+        self.ids = ids
+        self.pos = {int(n): k for k, n in enumerate(ids)}
+        s_pos = np.searchsorted(ids, src)
+        d_pos = np.searchsorted(ids, dst)
+        n = len(ids)
+        m = sp.coo_matrix((sec, (s_pos, d_pos)), shape=(n, n)).tocsr()
+        m.sum_duplicates()
+        self.matrix = m
+        ua = np.searchsorted(ids, [a for a, _ in undirected])
+        ub = np.searchsorted(ids, [b for _, b in undirected])
+        lm = sp.coo_matrix((length, (ua, ub)), shape=(n, n)).tocsr()
+        self.length = lm.maximum(lm.T)
+        neigh: dict[int, set[int]] = defaultdict(set)
+        for a, b in undirected:
+            neigh[a].add(b)
+            neigh[b].add(a)
+        self.neighbours = neigh
+        self.lon = np.array([osm.nodes[int(i)][0] for i in ids])
+        self.lat = np.array([osm.nodes[int(i)][1] for i in ids])
+
+    def degree(self, node: int) -> int:
+        return len(self.neighbours.get(node, ()))
+
+    def nearest(self, lon: float, lat: float) -> int:
+        return int(self.ids[np.argmin(haversine_m(self.lon, self.lat, lon, lat))])
+
+    def seconds(self, a: int, b: int) -> float:
+        """Fastest drive a -> b respecting one-way streets."""
+        return float(dijkstra(self.matrix, indices=self.pos[a])[self.pos[b]])
+
+    def metres(self, a: int, b: int) -> float:
+        """Shortest path length a <-> b in metres, ignoring one-way restrictions."""
+        return float(dijkstra(self.length, indices=self.pos[a])[self.pos[b]])
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    truth = write_demo(out / "demo.osm.pbf", out / "truth.json", seed=42, scale=1.0)
+    return out, truth
+
+
+@pytest.fixture(scope="module")
+def osm(demo):
+    return OsmData(demo[0] / "demo.osm.pbf")
+
+
+@pytest.fixture(scope="module")
+def roads(osm):
+    return RoadGraph(osm)
+
+
+@pytest.fixture(scope="module")
+def units(osm, demo):
+    """Unit polygons assembled from the relations' outer rings (shapely polygonize)."""
+    polys = {}
+    for rid, (members, _tags) in osm.relations.items():
+        lines = [osm.line(ref) for typ, ref, role in members if typ == "w" and role == "outer"]
+        merged = shapely.line_merge(shapely.union_all(lines))
+        polys[rid] = shapely.union_all(shapely.polygonize(shapely.get_parts(merged)).geoms)
+    return polys
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_truth_file_matches_returned_truth_and_keys(demo):
+    out, truth = demo
+    data = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+    assert data == truth.to_dict()
+    assert DemoTruth.load(out / "truth.json") == truth
+    assert data["synthetic"] is True
+    assert set(data) == {
+        "synthetic",
+        "seed",
+        "scale",
+        "n_road_nodes",
+        "bbox",
+        "units",
+        "places",
+        "stations",
+        "border_dead_ends",
+        "class_drops",
+        "decoys",
+        "longest_detour_case",
+        "corridors",
+        "expected",
+    }
+    keys = {
+        "case_id",
+        "node_id",
+        "way_id",
+        "lon",
+        "lat",
+        "unit_relation_id",
+        "other_unit_relation_id",
+        "other_node_id",
+        "other_way_id",
+        "gap_m",
+        "planned_way_id",
+    }
+    assert all(set(d) == keys for d in data["border_dead_ends"])
+    assert data["expected"] == {"hsr_origin_station": "东城站", "far_place": "西城"}
+    assert 15_000 <= data["n_road_nodes"] <= 40_000
+
+
+def test_pbf_is_sorted_and_tagged_like_osm(osm, demo):
+    _, truth = demo
+    kinds = [k for k, _ in osm.order]
+    assert kinds == sorted(kinds, key="nwr".index)
+    for kind in "nwr":
+        ids = [i for k, i in osm.order if k == kind]
+        assert ids == sorted(ids)
+    highways = defaultdict(int)
+    for nodes, tags in osm.ways.values():
+        if "highway" in tags:
+            highways[tags["highway"]] += 1
+            assert len(nodes) >= 2
+    for cls in (
+        "motorway",
+        "motorway_link",
+        "primary",
+        "secondary",
+        "tertiary",
+        "unclassified",
+        "residential",
+        "construction",
+    ):
+        assert highways[cls] > 0, cls
+    motorways = [t for _, t in osm.ways.values() if t.get("highway") == "motorway"]
+    assert len(motorways) == 2 and all(
+        t["oneway"] == "yes" and t["ref"].startswith("G") for t in motorways
+    )
+    assert any("maxspeed" in t for _, t in osm.ways.values() if "highway" in t)
+    hsr = [t for _, t in osm.ways.values() if t.get("highspeed") == "yes"]
+    assert hsr and all(
+        t["railway"] == "rail" and t["maxspeed"] == "350" and t["usage"] == "main" for t in hsr
+    )
+    assert any(t.get("usage") == "branch" for _, t in osm.ways.values())
+    assert any(t.get("railway") == "subway" for _, t in osm.ways.values())
+    rivers = [i for i, (_, t) in osm.ways.items() if t.get("waterway") == "river"]
+    assert len(rivers) == 1
+    names = {t.get("name"): t for t in osm.node_tags.values()}
+    for station in ("东城站", "西城站"):
+        assert names[station]["railway"] == "station"
+        assert names[station]["public_transport"] == "station"
+    assert names["东城"]["place"] == "city" and names["西城"]["place"] == "city"
+    assert names["东城"]["name:en"] == "East City"
+    assert all("population" in t for t in osm.node_tags.values() if "place" in t)
+    for place in truth.places:
+        lon, lat = osm.nodes[place["node_id"]]
+        assert (lon, lat) == (place["lon"], place["lat"])
+        assert osm.node_tags[place["node_id"]]["name"] == place["name"]
+
+
+def test_admin_units_tile_the_region(osm, units, demo):
+    _, truth = demo
+    rels = {rid: tags for rid, (_, tags) in osm.relations.items()}
+    assert {t["name"] for t in rels.values()} == {
+        "东城市",
+        "西城市",
+        "东城区",
+        "河东区",
+        "东山县",
+        "西城区",
+        "西湖县",
+    }
+    for rid, tags in rels.items():
+        assert tags["type"] == "boundary" and tags["boundary"] == "administrative"
+        assert tags["note"] == "synthetic spatialint demo"
+        assert "name:en" in tags
+        members = osm.relations[rid][0]
+        centres = [ref for typ, ref, role in members if role == "admin_centre"]
+        assert len(centres) == 1 and "place" in osm.node_tags[centres[0]]
+        poly = units[rid]
+        assert poly.is_valid and isinstance(poly, shapely.Polygon)
+        assert poly.contains(shapely.Point(osm.nodes[centres[0]]))
+    region = shapely.box(*truth.bbox)
+    for level in ("5", "6"):
+        polys = [units[r] for r, t in rels.items() if t["admin_level"] == level]
+        total = sum(p.area for p in polys)
+        assert total == pytest.approx(region.area, rel=1e-9)
+        assert shapely.union_all(polys).area == pytest.approx(region.area, rel=1e-9)
+    for unit in truth.units:  # each county lies inside its prefecture
+        if unit["parent_relation_id"]:
+            child, parent = units[unit["relation_id"]], units[unit["parent_relation_id"]]
+            assert child.difference(parent).area < 1e-9
+    # neighbours share their border ways, as in OSM
+    way_users = defaultdict(set)
+    for rid, (members, tags) in osm.relations.items():
+        if tags["admin_level"] == "6":
+            for typ, ref, _ in members:
+                if typ == "w":
+                    way_users[ref].add(rid)
+    assert sum(len(u) == 2 for u in way_users.values()) >= 5
+
+
+def test_admin_areas_assemble_with_osmium(demo):
+    out, _ = demo
+    areas = {}
+    for obj in osmium.FileProcessor(str(out / "demo.osm.pbf")).with_areas():
+        if obj.is_area() and obj.tags.get("boundary") == "administrative":
+            areas[obj.tags["name"]] = obj.num_rings()
+    assert len(areas) == 7
+    assert all(rings == (1, 0) for rings in areas.values())
+
+
+def dist_m(osm, node, geom):
+    """Metres from a node to the nearest point of a geometry (in degrees)."""
+    lon, lat = osm.nodes[node]
+    p = shapely.ops.nearest_points(shapely.Point(lon, lat), geom)[1]
+    return float(haversine_m(lon, lat, p.x, p.y))
+
+
+def _unit_of(units, osm, lon, lat, level="6"):
+    pt = shapely.Point(lon, lat)
+    hits = [
+        r for r, p in units.items() if osm.relations[r][1]["admin_level"] == level and p.covers(pt)
+    ]
+    assert len(hits) == 1
+    return hits[0]
+
+
+def _border_lines(units, osm):
+    return shapely.union_all(
+        [p.boundary for r, p in units.items() if osm.relations[r][1]["admin_level"] == "6"]
+    )
+
+
+def test_planted_dead_ends_are_real(osm, roads, units, demo):
+    _, truth = demo
+    edge = shapely.box(*truth.bbox).boundary
+    inner_borders = _border_lines(units, osm).difference(edge.buffer(1e-6))
+    assert len(truth.border_dead_ends) >= 5
+    planned = [d for d in truth.border_dead_ends if d["planned_way_id"] is not None]
+    assert len(planned) == 1
+    for case in truth.border_dead_ends:
+        a, b = case["node_id"], case["other_node_id"]
+        assert roads.degree(a) == 1, case["case_id"]
+        assert a in osm.ways[case["way_id"]][0] and b in osm.ways[case["other_way_id"]][0]
+        pa, pb = shapely.Point(osm.nodes[a]), shapely.Point(osm.nodes[b])
+        d_border = dist_m(osm, a, inner_borders)
+        assert 100 <= d_border <= 400, (case["case_id"], d_border)
+        gap = float(haversine_m(*osm.nodes[a], *osm.nodes[b]))
+        assert gap == pytest.approx(case["gap_m"], rel=5e-3)
+        assert 150 <= gap <= 800
+        assert _unit_of(units, osm, *osm.nodes[a]) == case["unit_relation_id"]
+        assert _unit_of(units, osm, *osm.nodes[b]) == case["other_unit_relation_id"]
+        assert pa.distance(pb) > 0 and b not in roads.neighbours[a]
+        # b is the nearest road node of the other unit's road
+        assert osm.ways[case["other_way_id"]][1].get("highway") in DRIVABLE
+        # not connected across: the network path is far longer than the gap
+        assert roads.metres(a, b) > 10 * gap, case["case_id"]
+    (case,) = planned
+    nodes, tags = osm.ways[case["planned_way_id"]]
+    assert tags["highway"] == "construction" and tags["construction"] in DRIVABLE
+    assert nodes[0] == case["node_id"] and nodes[-1] == case["other_node_id"]
+
+
+def test_detours_differ_and_longest_is_by_far(roads, demo):
+    _, truth = demo
+    detour = {
+        c["case_id"]: roads.metres(c["node_id"], c["other_node_id"]) for c in truth.border_dead_ends
+    }
+    ranked = sorted(detour.values(), reverse=True)
+    assert max(detour, key=detour.get) == truth.longest_detour_case
+    assert ranked[0] > 1.5 * ranked[1]
+    assert all(x > 1.1 * y for x, y in zip(ranked[:-1], ranked[1:], strict=False)), detour
+
+
+def test_class_drops_at_borders(osm, units, demo):
+    _, truth = demo
+    rank = ["motorway", "trunk", "primary", "secondary", "tertiary", "unclassified"]
+    borders = _border_lines(units, osm)
+    assert len(truth.class_drops) >= 2
+    for drop in truth.class_drops:
+        node = drop["border_node_id"]
+        before, after = (osm.ways[w] for w in drop["way_ids"])
+        assert node in before[0] and node in after[0]
+        assert before[1]["highway"] == drop["class_before"]
+        assert after[1]["highway"] == drop["class_after"]
+        assert rank.index(drop["class_after"]) - rank.index(drop["class_before"]) >= 2
+        lon, lat = osm.nodes[node]
+        near = shapely.ops.nearest_points(shapely.Point(lon, lat), borders)[1]
+        assert haversine_m(lon, lat, near.x, near.y) < 300
+
+
+def test_decoys(osm, roads, units, demo):
+    _, truth = demo
+    kinds = {d["kind"]: d for d in truth.decoys}
+    assert set(kinds) == {"far_from_border", "interior_cul_de_sac", "study_edge", "river_bank"}
+    edge = shapely.box(*truth.bbox).boundary
+    inner = _border_lines(units, osm).difference(edge.buffer(1e-6))
+    river = next(osm.line(w) for w, (_, t) in osm.ways.items() if t.get("waterway") == "river")
+
+    for d in truth.decoys:
+        assert roads.degree(d["node_id"]) == 1, d
+        assert (d["lon"], d["lat"]) == osm.nodes[d["node_id"]]
+    assert dist_m(osm, kinds["far_from_border"]["node_id"], inner) > 3000
+    assert dist_m(osm, kinds["interior_cul_de_sac"]["node_id"], inner) > 3000
+    assert dist_m(osm, kinds["study_edge"]["node_id"], edge) < 400
+    assert dist_m(osm, kinds["study_edge"]["node_id"], inner) > 3000
+    bank = kinds["river_bank"]["node_id"]
+    assert dist_m(osm, bank, river) < 300
+    # no road node on the far bank within 1 km
+    lon, lat = osm.nodes[bank]
+    near = haversine_m(roads.lon, roads.lat, lon, lat) < 1000
+    side = np.sign(roads.lon - shapely.ops.nearest_points(shapely.Point(lon, lat), river)[1].x)
+    assert np.all(
+        side[near] == np.sign(lon - shapely.ops.nearest_points(shapely.Point(lon, lat), river)[1].x)
+    )
+
+
+def test_roads_cross_the_river_only_on_bridges(osm):
+    river = next(osm.line(w) for w, (_, t) in osm.ways.items() if t.get("waterway") == "river")
+    crossing = [
+        w for w, (_, t) in osm.ways.items() if "highway" in t and osm.line(w).intersects(river)
+    ]
+    assert len(crossing) >= 3
+    assert all(osm.ways[w][1].get("bridge") == "yes" for w in crossing)
+
+
+def test_network_is_one_component(roads):
+    n, labels = connected_components(roads.matrix, directed=False)
+    sizes = np.bincount(labels)
+    assert sizes.max() == len(roads.ids), f"{n} components, sizes {sorted(sizes)[-5:]}"
+
+
+def test_corridor_pairs_differ_in_border_crossings(osm, units, demo):
+    _, truth = demo
+    by_name = {osm.relations[r][1]["name"]: p for r, p in units.items()}
+
+    def crossings(a, b):
+        shared = by_name[a].boundary.intersection(by_name[b].boundary)
+        return sum(
+            1
+            for w, (_, t) in osm.ways.items()
+            if t.get("highway") in DRIVABLE and osm.line(w).intersects(shared)
+        )
+
+    good = crossings(*truth.corridors["better_connected"])
+    bad = crossings(*truth.corridors["worse_connected"])
+    assert good >= 6 and bad <= 3 and good >= 3 * bad
+
+
+def test_hsr_brings_the_far_city_within_three_hours(osm, roads, demo):
+    _, truth = demo
+    by_name = {t["name"]: n for n, t in osm.node_tags.items() if "name" in t}
+    origin = by_name[truth.expected["hsr_origin_station"]]
+    far = by_name[truth.expected["far_place"]]
+    o_road = roads.nearest(*osm.nodes[origin])
+    far_road = roads.nearest(*osm.nodes[far])
+    road_h = roads.seconds(o_road, far_road) / 3600
+    assert road_h >= 3.5, road_h
+    # HSR: origin station -> 西城站 along the highspeed ways
+    west = by_name["西城站"]
+    chain = []
+    for nodes, tags in osm.ways.values():
+        if tags.get("highspeed") == "yes" and origin in nodes and west in nodes:
+            chain = nodes[nodes.index(west) : nodes.index(origin) + 1]
+    assert chain, "the HSR way must run between 西城站 and 东城站"
+    pts = np.array([osm.nodes[n] for n in chain])
+    hsr_m = float(haversine_m(pts[:-1, 0], pts[:-1, 1], pts[1:, 0], pts[1:, 1]).sum())
+    west_road = roads.nearest(*osm.nodes[west])
+    multi_s = (
+        (ACCESS_MIN + HSR_BOARDING_MIN) * 60
+        + hsr_m / (HSR_KPH / 3.6)
+        + ACCESS_MIN * 60
+        + roads.seconds(west_road, far_road)
+    )
+    assert multi_s / 3600 <= 2.5, multi_s / 3600
+    assert road_h - multi_s / 3600 > 1.5
+
+
+def test_same_seed_gives_identical_bytes(tmp_path, demo):
+    out, _ = demo
+    write_demo(tmp_path / "a.osm.pbf", tmp_path / "a.json", seed=42, scale=1.0)
+    digest = hashlib.sha256((tmp_path / "a.osm.pbf").read_bytes()).hexdigest()
+    assert digest == hashlib.sha256((out / "demo.osm.pbf").read_bytes()).hexdigest()
+    other = write_demo(tmp_path / "b.osm.pbf", tmp_path / "b.json", seed=7, scale=1.0)
+    assert (tmp_path / "b.osm.pbf").read_bytes() != (tmp_path / "a.osm.pbf").read_bytes()
+    assert other.seed == 7 and other.longest_detour_case == "G1"
+
+
+def test_scale_grows_node_count(tmp_path, demo):
+    _, base = demo
+    small = write_demo(tmp_path / "s.osm.pbf", tmp_path / "s.json", scale=0.5)
+    big = write_demo(tmp_path / "b.osm.pbf", tmp_path / "b.json", scale=3.0)
+    assert small.n_road_nodes < base.n_road_nodes < big.n_road_nodes
+    ratio = big.n_road_nodes / base.n_road_nodes
+    assert 1.8 < ratio < 4.5, ratio
+    assert len(big.border_dead_ends) == len(base.border_dead_ends)
+
+
+@pytest.mark.parametrize("scale", [0, -1, float("nan"), "big", 1e9])
+def test_bad_scale_is_a_config_error(tmp_path, scale):
+    with pytest.raises(ConfigError, match="scale"):
+        write_demo(tmp_path / "x.osm.pbf", tmp_path / "x.json", scale=scale)
+    assert not (tmp_path / "x.osm.pbf").exists()
+
+
+def test_bad_seed_and_name_are_config_errors(tmp_path):
+    with pytest.raises(ConfigError, match="seed"):
+        write_demo(tmp_path / "x.osm.pbf", tmp_path / "x.json", seed=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"\.osm\.pbf"):
+        write_demo(tmp_path / "x.osm", tmp_path / "x.json")
+
+
+def test_unwritable_output_is_a_data_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(DataError, match="writable"):
+        write_demo(blocker / "demo.osm.pbf", blocker / "truth.json")

@@ -1,0 +1,224 @@
+"""Clip + filter of real OSM extracts with pyosmium, and the errors a planner sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import pytest
+import shapely
+
+from spatialint.errors import ConfigError, DataError
+from spatialint.extract import (
+    clip_extract,
+    points_in,
+    wanted_node_tags,
+    wanted_relation_tags,
+    wanted_way_tags,
+)
+
+pytestmark = pytest.mark.realdata
+
+
+@dataclass
+class Content:
+    nodes: dict[int, tuple[float, float]] = field(default_factory=dict)
+    tagged_nodes: dict[int, dict[str, str]] = field(default_factory=dict)
+    ways: dict[int, tuple[list[int], dict[str, str]]] = field(default_factory=dict)
+    relations: dict[int, dict[str, str]] = field(default_factory=dict)
+    relation_ways: set[int] = field(default_factory=set)
+
+
+def read(path: Path) -> Content:
+    content = Content()
+    for obj in osmium.FileProcessor(str(path)):
+        if obj.is_node():
+            content.nodes[obj.id] = (obj.location.lon, obj.location.lat)
+            if len(obj.tags):
+                content.tagged_nodes[obj.id] = dict(obj.tags)
+        elif obj.is_way():
+            content.ways[obj.id] = ([n.ref for n in obj.nodes], dict(obj.tags))
+        else:
+            content.relations[obj.id] = dict(obj.tags)
+            content.relation_ways |= {m.ref for m in obj.members if m.type == "w"}
+    return content
+
+
+def assert_complete_and_filtered(content: Content, levels: list[int]) -> None:
+    """Every way is complete and either wanted or a member of a kept relation."""
+    for way_id, (refs, tags) in content.ways.items():
+        assert set(refs) <= set(content.nodes), f"way {way_id} is not complete"
+        assert wanted_way_tags(tags) or way_id in content.relation_ways, way_id
+    for tags in content.relations.values():
+        assert wanted_relation_tags(tags, levels)
+    assert any(wanted_way_tags(tags) for _, tags in content.ways.values())
+
+
+def test_whole_extract_keeps_every_wanted_object(andorra_pbf: Path, tmp_path: Path) -> None:
+    out = tmp_path / "extract.osm.pbf"
+    stats = clip_extract(andorra_pbf, out, area={"buffer_km": 5}, levels=[7])
+    source, content = read(andorra_pbf), read(out)
+    assert_complete_and_filtered(content, [7])
+    wanted_ways = {w for w, (_, tags) in source.ways.items() if wanted_way_tags(tags)}
+    assert wanted_ways <= set(content.ways)
+    # buildings and other unwanted ways are gone, except boundary members
+    assert not any(tags.get("building") for _, tags in content.ways.values())
+    places = {n for n, t in source.tagged_nodes.items() if wanted_node_tags(t)}
+    assert places <= set(content.tagged_nodes)
+    assert {
+        r
+        for r, t in source.relations.items()
+        if t.get("admin_level") == "7" and t.get("boundary") == "administrative"
+    } <= set(content.relations)
+    assert 2805971 not in content.relations  # boundary=administrative_fraction
+    assert "8" not in {t.get("admin_level") for t in content.relations.values()}
+    assert stats.ways == len(content.ways) and stats.nodes == len(content.nodes)
+    assert len(content.nodes) < len(source.nodes)
+
+
+def test_clip_to_admin_unit_by_name(andorra_pbf: Path, tmp_path: Path) -> None:
+    out = tmp_path / "extract.osm.pbf"
+    area = {"admin_units": [{"name": "Andorra la Vella", "admin_level": 7}], "buffer_km": 0.5}
+    stats = clip_extract(andorra_pbf, out, area=area, levels=[7])
+    content = read(out)
+    assert_complete_and_filtered(content, [7])
+    # the parish is ~30 km² in OSM; the 0.5 km buffer adds ~10 km²
+    assert 30 < stats.area_km2 < 45
+    whole = read(andorra_pbf)
+    roads = {w for w, (_, t) in content.ways.items() if "highway" in t}
+    all_roads = {w for w, (_, t) in whole.ways.items() if "highway" in t}
+    assert 0 < len(roads) < len(all_roads) / 2
+    # every kept road has at least one node near Andorra la Vella (42.51 N, 1.52 E)
+    for way_id in roads:
+        xy = np.array([content.nodes[n] for n in content.ways[way_id][0]])
+        assert (np.abs(xy[:, 0] - 1.52) < 0.06).any() and (np.abs(xy[:, 1] - 42.5) < 0.05).any()
+    # the parish relation is kept with all its members, and its neighbours touching the area
+    assert 2804753 in content.relations
+    assert any(
+        t.get("place") == "town" and t.get("name") == "Andorra la Vella"
+        for t in content.tagged_nodes.values()
+    )
+
+
+def test_clip_to_bbox_and_polygon_file_agree(monaco_pbf: Path, tmp_path: Path) -> None:
+    bbox = [7.405, 43.72, 7.425, 43.735]
+    by_bbox = tmp_path / "bbox.osm.pbf"
+    clip_extract(monaco_pbf, by_bbox, area={"bbox": bbox, "buffer_km": 0}, levels=[8])
+    # the same box saved in Web Mercator: read with its CRS and reprojected
+    frame = gpd.GeoDataFrame(geometry=[shapely.box(*bbox)], crs="EPSG:4326").to_crs(3857)
+    frame.to_file(tmp_path / "area.geojson", driver="GeoJSON")
+    by_file = tmp_path / "file.osm.pbf"
+    clip_extract(
+        monaco_pbf,
+        by_file,
+        area={"polygon_file": "area.geojson", "buffer_km": 0},
+        levels=[8],
+        base_dir=tmp_path,
+    )
+    a, b = read(by_bbox), read(by_file)
+    assert set(a.ways) == set(b.ways) and len(a.ways) > 50
+    assert_complete_and_filtered(a, [8])
+    # a station of the Monaco railway is in the box
+    assert any(t.get("railway") == "station" for t in a.tagged_nodes.values())
+
+
+def test_buffer_grows_the_clip(monaco_pbf: Path, tmp_path: Path) -> None:
+    area = {"bbox": [7.415, 43.725, 7.42, 43.73]}
+    small = clip_extract(
+        monaco_pbf, tmp_path / "a.osm.pbf", area={**area, "buffer_km": 0}, levels=[8]
+    )
+    large = clip_extract(
+        monaco_pbf, tmp_path / "b.osm.pbf", area={**area, "buffer_km": 1}, levels=[8]
+    )
+    assert large.area_km2 > small.area_km2 + 3
+    assert large.ways > small.ways
+
+
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
+def test_polygon_file_without_crs_is_an_error(monaco_pbf: Path, tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame(geometry=[shapely.box(7.4, 43.7, 7.45, 43.75)])  # no CRS
+    frame.to_file(tmp_path / "area.shp")
+    with pytest.raises(ConfigError, match=r"area.shp has no coordinate reference system"):
+        clip_extract(
+            monaco_pbf,
+            tmp_path / "x.osm.pbf",
+            area={"polygon_file": str(tmp_path / "area.shp")},
+            levels=[8],
+        )
+
+
+def test_unknown_unit_lists_similar_names(andorra_pbf: Path, tmp_path: Path) -> None:
+    area = {"admin_units": [{"name": "Andora la Vela", "admin_level": 7}]}
+    with pytest.raises(
+        ConfigError,
+        match=r"no boundary relation named 'Andora la Vela'.*"
+        r"similar names: 'Andorra la Vella'",
+    ):
+        clip_extract(andorra_pbf, tmp_path / "x.osm.pbf", area=area, levels=[7])
+    with pytest.raises(ConfigError, match=r"relation 1 is not a boundary=administrative"):
+        clip_extract(
+            andorra_pbf,
+            tmp_path / "x.osm.pbf",
+            area={"admin_units": [{"relation_id": 1}]},
+            levels=[7],
+        )
+    assert not (tmp_path / "x.osm.pbf").exists()
+
+
+def test_incomplete_area_unit_is_an_error(andorra_pbf: Path, tmp_path: Path) -> None:
+    # Canillo's boundary reaches beyond the Andorra extract (2 of 7 ways missing)
+    area = {"admin_units": [{"name": "Canillo", "admin_level": 7}]}
+    with pytest.raises(DataError, match=r"Canillo .* is incomplete .* 2 of 7 member ways"):
+        clip_extract(andorra_pbf, tmp_path / "x.osm.pbf", area=area, levels=[7])
+
+
+def test_empty_clip_is_an_error(monaco_pbf: Path, tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"left no roads, railways or places"):
+        clip_extract(
+            monaco_pbf,
+            tmp_path / "x.osm.pbf",
+            area={"bbox": [112.9, 28.1, 113.1, 28.3], "buffer_km": 1},
+            levels=[8],
+        )
+    assert not (tmp_path / "x.osm.pbf").exists()
+
+
+def test_bad_area_config(monaco_pbf: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\[west, south, east, north\]"):
+        clip_extract(
+            monaco_pbf, tmp_path / "x.osm.pbf", area={"bbox": [7.45, 43.7, 7.4, 43.75]}, levels=[8]
+        )
+    with pytest.raises(ConfigError, match=r"only one of admin_units, polygon_file, bbox"):
+        clip_extract(
+            monaco_pbf,
+            tmp_path / "x.osm.pbf",
+            area={"bbox": [7.4, 43.7, 7.45, 43.75], "polygon_file": "a.geojson"},
+            levels=[8],
+        )
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_corrupt_pbf_names_the_file(monaco_pbf: Path, tmp_path: Path, damage: str) -> None:
+    data = monaco_pbf.read_bytes()
+    broken = tmp_path / f"{damage}.osm.pbf"
+    broken.write_bytes(
+        data[: len(data) // 2] if damage == "truncated" else b"not a pbf at all " * 300
+    )
+    with pytest.raises(DataError, match=rf"{broken.name} is truncated or corrupt.*delete it"):
+        clip_extract(broken, tmp_path / "x.osm.pbf", area={}, levels=[8])
+    assert not (tmp_path / "x.osm.pbf").exists()
+
+
+def test_missing_source_file(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="does not exist"):
+        clip_extract(tmp_path / "nope.osm.pbf", tmp_path / "x.osm.pbf", area={}, levels=[8])
+
+
+def test_points_in_is_vectorised_and_inclusive() -> None:
+    square = shapely.box(0, 0, 1, 1)
+    xy = np.array([[0.5, 0.5], [1.0, 0.5], [2, 2], [-0.1, 0.5]], dtype=np.float32)
+    assert points_in(square, xy).tolist() == [True, True, False, False]
+    assert points_in(None, xy).all()

@@ -1,0 +1,137 @@
+"""Multimodal graph: road nodes first, rail nodes after, dwell/boarding/transfer/access arcs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spatialint.graph import CSRGraph
+from spatialint.multimodal import build_multimodal_graph
+from spatialint.rail import empty_rail_edges, empty_stations
+from spatialint.routing import travel_times
+from tests.test_rail import BOARDING, build_real
+
+ACCESS_MIN = 5.0
+DWELL_MIN = 2.0
+TRANSFER_MIN = 10.0
+SETTINGS = {
+    "boarding_penalty_min": BOARDING,
+    "dwell_min": DWELL_MIN,
+    "transfer_penalty_min": TRANSFER_MIN,
+    "station_access_min": ACCESS_MIN,
+}
+pytest_plugins = ["tests.test_rail"]
+
+
+@pytest.fixture(scope="module")
+def multimodal(corridor_road, corridor_rail) -> CSRGraph:
+    return build_multimodal_graph(
+        corridor_road.graph, corridor_rail.edges, corridor_rail.stations, **SETTINGS
+    )
+
+
+def time_between(graph: CSRGraph, a: int, b: int) -> float:
+    src, dst = graph.index_of(np.array([a, b]))
+    return float(travel_times(graph, np.array([src]))[0, dst])
+
+
+def link_time(rail, service: str, u: int, v: int) -> float:
+    edges = rail.edges
+    row = edges[(edges["service"] == service) & (edges["u"] == u) & (edges["v"] == v)]
+    assert len(row) == 1
+    return float(row["travel_time_s"].iloc[0])
+
+
+def test_road_nodes_first_and_unchanged(multimodal, corridor_road):
+    road = corridor_road.graph
+    n = road.n_nodes
+    np.testing.assert_array_equal(multimodal.node_ids[:n], road.node_ids)
+    np.testing.assert_array_equal(multimodal.node_ids[:n], corridor_road.nodes["node_id"])
+    assert (multimodal.node_ids[n:] < 0).all()
+    # 7 track nodes (HSR A, B', C; conventional C, D; metro end, M') + 6 station × service stops
+    assert multimodal.n_nodes - n == 13
+    road_block = multimodal.matrix[:n, :n]
+    assert (road_block != road.matrix).nnz == 0
+
+
+def test_rail_trip_with_dwell(multimodal, corridor_rail):
+    # A (road node 11) to C (road node 15): board HSR at A, ride through B (dwell), alight at C
+    expected = (
+        (ACCESS_MIN + BOARDING["highspeed"]) * 60
+        + link_time(corridor_rail, "highspeed", 1001, 1003)
+        + DWELL_MIN * 60
+        + link_time(corridor_rail, "highspeed", 1003, 1005)
+        + ACCESS_MIN * 60
+    )
+    assert time_between(multimodal, 11, 15) == pytest.approx(expected)
+    # the same in reverse
+    assert time_between(multimodal, 15, 11) == pytest.approx(expected)
+
+
+def test_rail_trip_with_transfer(multimodal, corridor_rail, corridor_road):
+    # A to D: HSR A→C, transfer at C, conventional C→D
+    expected = (
+        (ACCESS_MIN + BOARDING["highspeed"]) * 60
+        + link_time(corridor_rail, "highspeed", 1001, 1003)
+        + DWELL_MIN * 60
+        + link_time(corridor_rail, "highspeed", 1003, 1005)
+        + TRANSFER_MIN * 60
+        + link_time(corridor_rail, "conventional", 1005, 1021)
+        + ACCESS_MIN * 60
+    )
+    assert time_between(multimodal, 11, 16) == pytest.approx(expected)
+    road_only = time_between(corridor_road.graph, 11, 16)
+    assert road_only > expected  # the slow road loses to the train
+
+
+def test_boarding_penalty_only_on_boarding_arcs(multimodal, corridor_road):
+    n = corridor_road.graph.n_nodes
+    coo = multimodal.matrix.tocoo()
+    board = (coo.row < n) & (coo.col >= n)
+    alight = (coo.row >= n) & (coo.col < n)
+    allowed = {(ACCESS_MIN + p) * 60 for p in BOARDING.values()}
+    assert set(np.round(coo.data[board], 6)) <= allowed
+    assert board.sum() == 6 and alight.sum() == 6
+    np.testing.assert_allclose(coo.data[alight], ACCESS_MIN * 60)
+    assert (coo.data > 0).all()
+
+
+def test_short_trip_stays_on_road(multimodal, corridor_road):
+    # neighbouring road nodes: the multimodal graph gives the road time
+    assert time_between(multimodal, 2, 3) == pytest.approx(time_between(corridor_road.graph, 2, 3))
+
+
+def test_no_rail_gives_road_graph(corridor_road):
+    graph = build_multimodal_graph(
+        corridor_road.graph, empty_rail_edges(), empty_stations(), **SETTINGS
+    )
+    np.testing.assert_array_equal(graph.node_ids, corridor_road.graph.node_ids)
+    assert (graph.matrix != corridor_road.graph.matrix).nnz == 0
+
+
+def test_saved_graph_roundtrip(multimodal, tmp_path: Path):
+    multimodal.save(tmp_path / "g.npz")
+    loaded = CSRGraph.load(tmp_path / "g.npz")
+    np.testing.assert_array_equal(loaded.node_ids, multimodal.node_ids)
+    assert (loaded.matrix != multimodal.matrix).nnz == 0
+
+
+@pytest.mark.realdata
+def test_monaco_multimodal(monaco_pbf: Path):
+    road, rail = build_real(monaco_pbf)
+    graph = build_multimodal_graph(road.graph, rail.edges, rail.stations, **SETTINGS)
+    n = road.graph.n_nodes
+    # 3 track nodes (the station and both ends of the line) + 1 departure node
+    assert graph.n_nodes == n + 4
+    station_road = int(rail.stations["road_node_id"].iloc[0])
+    times = travel_times(graph, graph.index_of(np.array([station_road])))[0]
+    # both ends of the line in the tunnels are reached by train from the station
+    reached_rail = np.isfinite(times[n:])
+    assert reached_rail.all()
+    board = (ACCESS_MIN + BOARDING["conventional"]) * 60
+    assert np.nanmin(times[n:]) == pytest.approx(board)
+    np.testing.assert_allclose(
+        times[:n], travel_times(road.graph, graph.index_of(np.array([station_road])))[0]
+    )

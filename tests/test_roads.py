@@ -1,0 +1,383 @@
+"""Road network: PBF → simplified, directed, timed road graph (spatialint.roads)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import osmnx as ox
+import pandas as pd
+import pytest
+import shapely
+
+from spatialint.config import load_schema
+from spatialint.errors import DataError
+from spatialint.graph import CSRGraph
+from spatialint.osm_ways import write_osm
+from spatialint.roads import (
+    SIMPLIFY_DIFFER,
+    build_road_network,
+    load_units,
+    parse_maxspeed,
+    read_road_ways,
+    road_arcs,
+    simplify_road_arcs,
+    to_multidigraph,
+    unsimplified_gdfs,
+    write_road_network,
+)
+
+NETWORK_SCHEMA = load_schema()["$defs"]["study"]["properties"]["network"]["properties"]
+CLASSES = NETWORK_SCHEMA["highway_classes"]["default"]
+SPEEDS = NETWORK_SCHEMA["speeds_kph"]["default"]
+ZONES = NETWORK_SCHEMA["maxspeed_zones_kph"]["default"]
+SPLIT_LON = 113.0135
+
+
+def settings() -> dict:
+    return {"highway_classes": CLASSES, "speeds_kph": SPEEDS, "maxspeed_zones_kph": ZONES}
+
+
+def halves(west: float, south: float, east: float, north: float, split: float) -> gpd.GeoDataFrame:
+    """Two admin units: the west and east part of a box."""
+    return gpd.GeoDataFrame(
+        {"unit_id": ["r1", "r2"], "name": ["West", "East"], "admin_level": [6, 6]},
+        geometry=[
+            shapely.MultiPolygon([shapely.box(west, south, split, north)]),
+            shapely.MultiPolygon([shapely.box(split, south, east, north)]),
+        ],
+        crs="EPSG:4326",
+    )
+
+
+def pbf_units(pbf: Path) -> gpd.GeoDataFrame:
+    """Two units splitting the extract's road bbox in half (west / east)."""
+    ways = read_road_ways(pbf)
+    lon, lat = ways.lon[np.isfinite(ways.lon)], ways.lat[np.isfinite(ways.lat)]
+    return halves(
+        lon.min() - 0.01,
+        lat.min() - 0.01,
+        lon.max() + 0.01,
+        lat.max() + 0.01,
+        (lon.min() + lon.max()) / 2,
+    )
+
+
+# A small town near 113°E 28°N (spacing 0.005° ≈ 500 m), built to exercise every rule.
+NODES = {
+    1: (113.000, 28.000),
+    2: (113.005, 28.000),
+    3: (113.010, 28.000),
+    4: (113.015, 28.000),
+    5: (113.020, 28.000),
+    6: (113.025, 28.000),
+    7: (113.010, 28.005),
+    8: (113.005, 28.005),
+    10: (113.025, 28.005),
+    11: (113.020, 28.005),
+    12: (112.995, 28.000),
+    20: (113.100, 28.100),
+    21: (113.105, 28.100),
+    22: (113.110, 28.100),
+    30: (113.030, 28.000),
+    31: (113.033, 28.002),
+    32: (113.033, 27.998),
+    40: (113.015, 27.990),
+    41: (113.000, 27.995),
+    42: (113.005, 27.995),
+}
+WAYS = [
+    (101, [1, 2, 3, 4], {"highway": "primary", "name": "Main", "maxspeed": "60"}),
+    (102, [4, 5, 6], {"highway": "residential"}),
+    (103, [3, 7, 8, 2], {"highway": "secondary", "oneway": "yes", "maxspeed": "30 mph"}),
+    (105, [6, 10, 11], {"highway": "tertiary", "oneway": "-1", "maxspeed": "60;80"}),
+    (106, [11, 5], {"highway": "residential", "maxspeed": "signals"}),
+    (107, [1, 12], {"highway": "motorway"}),
+    (108, [20, 21, 22], {"highway": "residential"}),
+    (
+        109,
+        [30, 31, 32, 30],
+        {"highway": "primary", "junction": "roundabout", "maxspeed": "CN:urban"},
+    ),
+    (110, [6, 30], {"highway": "unclassified"}),
+    (111, [4, 40], {"highway": "construction", "construction": "primary", "name": "New"}),
+    (112, [1, 41], {"highway": "footway"}),
+    (113, [2, 42], {"highway": "residential", "access": "private"}),
+]
+
+
+@pytest.fixture(scope="module")
+def town_pbf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("town") / "town.osm.pbf"
+    return write_osm(
+        path,
+        nodes=[(i, lon, lat, {}) for i, (lon, lat) in NODES.items()],
+        ways=WAYS,
+    )
+
+
+@pytest.fixture(scope="module")
+def town(town_pbf: Path):
+    return build_road_network(town_pbf, halves(112.9, 27.9, 113.2, 28.2, SPLIT_LON), **settings())
+
+
+@pytest.fixture(scope="module")
+def andorra(andorra_pbf: Path):
+    return build_road_network(andorra_pbf, pbf_units(andorra_pbf), **settings())
+
+
+@pytest.fixture(scope="module")
+def monaco(monaco_pbf: Path):
+    return build_road_network(monaco_pbf, pbf_units(monaco_pbf), **settings())
+
+
+def assert_graph_matches_edges(graph: CSRGraph, nodes: pd.DataFrame, edges: pd.DataFrame) -> None:
+    """The CSR graph has nodes in table order and, per (u, v), the minimum travel time."""
+    np.testing.assert_array_equal(graph.node_ids, nodes["node_id"].to_numpy())
+    expected = edges[edges["u"] != edges["v"]].groupby(["u", "v"])["travel_time_s"].min()
+    coo = graph.matrix.tocoo()
+    got = pd.Series(
+        coo.data,
+        index=pd.MultiIndex.from_arrays([graph.node_ids[coo.row], graph.node_ids[coo.col]]),
+    ).sort_index()
+    assert len(got) == len(expected)
+    np.testing.assert_allclose(got.to_numpy(), expected.sort_index().to_numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(got.index.to_numpy(), expected.sort_index().index.to_numpy())
+
+
+# ---------------------------------------------------------------------------------- maxspeed
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("50", 50.0),
+        ("50 km/h", 50.0),
+        ("30 mph", 30 * 1.609344),
+        ("30mph", 30 * 1.609344),
+        ("60;80", 70.0),
+        ("90;30;90;30;90;30", 60.0),
+        ("CN:urban", 50.0),
+        ("FR:rural", 80.0),
+        ("DE:zone30", 30.0),
+        ("DE:zone:30", 30.0),
+        ("walk", 5.0),
+        ("none", math.nan),
+        ("signals", math.nan),
+        ("XX:urban", math.nan),
+        ("0", math.nan),
+        (None, math.nan),
+    ],
+)
+def test_parse_maxspeed(value, expected):
+    got = parse_maxspeed(value, zones_kph=ZONES)
+    if math.isnan(expected):
+        assert math.isnan(got)
+    else:
+        assert got == pytest.approx(expected)
+
+
+# ------------------------------------------------------------------------------ small town
+
+
+def test_town_oneway_rules(town):
+    edges = town.edges
+    by_way = {w: g for w, g in edges.groupby("osmid")}
+    # way 103 oneway=yes 3→7→8→2: one edge in way direction only
+    w103 = by_way[103]
+    assert list(zip(w103["u"], w103["v"], strict=True)) == [(3, 2)]
+    assert w103["oneway"].all()
+    # way 105 oneway=-1 drawn 6→10→11: traffic only 11→6
+    w105 = by_way[105]
+    assert list(zip(w105["u"], w105["v"], strict=True)) == [(11, 6)]
+    # roundabout is oneway in drawing order (30→31→32→30), a self-loop edge at 30
+    w109 = by_way[109]
+    assert list(zip(w109["u"], w109["v"], strict=True)) == [(30, 30)]
+    assert w109["oneway"].all()
+    # two-way streets have both directions
+    assert set(zip(by_way[101]["u"], by_way[101]["v"], strict=True)) >= {
+        (1, 2),
+        (2, 1),
+        (3, 4),
+        (4, 3),
+    }
+    assert not by_way[101]["oneway"].any()
+
+
+def test_town_excludes_non_drivable_and_closed_ways(town):
+    assert not {107, 112, 113}.intersection(town.edges["osmid"])
+    assert not {12, 41, 42}.intersection(town.nodes["node_id"])
+
+
+def test_town_speeds_and_travel_times(town):
+    speed = town.edges.groupby("osmid")["speed_kph"].first()
+    assert speed[101] == 60
+    assert speed[102] == SPEEDS["residential"]
+    assert speed[103] == pytest.approx(30 * 1.609344)
+    assert speed[105] == 70  # "60;80": mean, as osmnx
+    assert speed[106] == SPEEDS["residential"]  # "signals": class default
+    assert speed[109] == ZONES["CN:urban"]
+    assert speed[110] == SPEEDS["unclassified"]
+    edges = town.edges
+    assert (edges["travel_time_s"] > 0).all()
+    np.testing.assert_allclose(
+        edges["travel_time_s"], edges["length_m"] / edges["speed_kph"] * 3.6, rtol=1e-12
+    )
+    # residential 4→5→6 (5 is a junction with way 106): 0.005° of longitude at 28°N
+    street = edges[(edges["u"] == 4) & (edges["v"] == 5)].iloc[0]
+    expected_m = 0.005 * math.pi / 180 * 6_371_009 * math.cos(math.radians(28))
+    assert street["length_m"] == pytest.approx(expected_m, rel=1e-4)
+    # the oneway 3→7→8→2 keeps its shape through the merged nodes 7 and 8
+    oneway = edges[edges["osmid"] == 103].iloc[0]
+    assert list(oneway.geometry.coords) == [NODES[3], NODES[7], NODES[8], NODES[2]]
+
+
+def test_town_scc_report(town):
+    report = town.report
+    # dropped: motorway stub 12 (no way back) and the island 20-21-22
+    assert report["nodes_dropped"] == 4
+    assert report["arcs_dropped"] == 1 + 4
+    assert report["dropped_per_unit"] == {"r1": 1, "r2": 3}
+    assert report["components"] == 3  # the town, the motorway stub 12, the two-way island
+    assert report["nodes"] == len(town.nodes)
+
+
+def test_town_units_and_street_count(town):
+    nodes = town.nodes.set_index("node_id")
+    assert (nodes.loc[nodes["x"] < SPLIT_LON, "unit_id"] == "r1").all()
+    assert (nodes.loc[nodes["x"] > SPLIT_LON, "unit_id"] == "r2").all()
+    mid_x = shapely.get_x(
+        shapely.line_interpolate_point(town.edges.geometry.array, 0.5, normalized=True)
+    )
+    assert ((mid_x < SPLIT_LON) == (town.edges["unit_id"] == "r1")).all()
+    graph = to_multidigraph(town.nodes, town.edges)
+    counts = ox.stats.count_streets_per_node(graph)
+    assert {n: counts[n] for n in nodes.index} == nodes["street_count"].to_dict()
+
+
+def test_town_planned_ways(town):
+    planned = town.planned
+    assert list(planned.columns) == ["osmid", "highway", "planned_class", "name", "ref", "geometry"]
+    assert planned.iloc[0][["osmid", "highway", "planned_class", "name"]].tolist() == [
+        111,
+        "construction",
+        "primary",
+        "New",
+    ]
+    assert planned.crs == "EPSG:4326"
+
+
+def test_town_graph_equals_edges(town):
+    assert_graph_matches_edges(town.graph, town.nodes, town.edges)
+
+
+def test_outputs_roundtrip(town, tmp_path: Path):
+    paths = {
+        k: tmp_path / f"{k}.{ext}"
+        for k, ext in [
+            ("nodes", "parquet"),
+            ("edges", "parquet"),
+            ("planned", "parquet"),
+            ("graph", "npz"),
+        ]
+    }
+    write_road_network(town, **paths)
+    nodes = gpd.read_parquet(paths["nodes"])
+    edges = gpd.read_parquet(paths["edges"])
+    assert list(nodes.columns) == ["node_id", "x", "y", "unit_id", "street_count", "geometry"]
+    assert list(edges.columns) == [
+        "u", "v", "key", "osmid", "highway", "name", "ref", "oneway", "length_m", "speed_kph",
+        "travel_time_s", "unit_id", "geometry",
+    ]  # fmt: skip
+    assert nodes.crs == edges.crs == "EPSG:4326"
+    assert edges["u"].dtype == np.int64 and edges["oneway"].dtype == bool
+    graph = CSRGraph.load(paths["graph"])
+    assert_graph_matches_edges(graph, nodes, edges)
+
+
+# ------------------------------------------------------------------------------ bad input
+
+
+def test_no_drivable_roads(tmp_path: Path):
+    pbf = write_osm(
+        tmp_path / "paths.osm.pbf",
+        nodes=[(1, 113.0, 28.0, {}), (2, 113.01, 28.0, {})],
+        ways=[(1, [1, 2], {"highway": "footway"})],
+    )
+    with pytest.raises(DataError, match="no drivable road"):
+        build_road_network(pbf, halves(112.9, 27.9, 113.2, 28.2, SPLIT_LON), **settings())
+
+
+def test_corrupt_pbf(tmp_path: Path, town_pbf: Path):
+    bad = tmp_path / "bad.osm.pbf"
+    bad.write_bytes(town_pbf.read_bytes()[:40] + b"\x00garbage" * 50)
+    with pytest.raises(DataError, match="not a readable OSM file"):
+        build_road_network(bad, halves(112.9, 27.9, 113.2, 28.2, SPLIT_LON), **settings())
+
+
+def test_missing_pbf(tmp_path: Path):
+    with pytest.raises(DataError, match="does not exist"):
+        read_road_ways(tmp_path / "none.osm.pbf")
+
+
+def test_units_without_border_level(tmp_path: Path):
+    path = tmp_path / "units.gpkg"
+    halves(112.9, 27.9, 113.2, 28.2, SPLIT_LON).assign(admin_level=5).to_file(
+        path, layer="admin_units"
+    )
+    with pytest.raises(DataError, match="no admin units at admin_level 6.*levels present: \\[5\\]"):
+        load_units(path, level=6)
+    assert len(load_units(path, level=5)) == 2
+
+
+# ------------------------------------------------------------------------------ real extracts
+
+
+@pytest.mark.realdata
+def test_andorra_counts_and_graph(andorra):
+    nodes, edges = andorra.nodes, andorra.edges
+    # 1,041 drivable ways, 15,917 way nodes; simplified to ~1,250 junction/dead-end nodes
+    assert 1_000 < len(nodes) < 1_600
+    assert 2_000 < len(edges) < 3_200
+    assert 600 < edges["length_m"].sum() / 1000 < 900  # km, both directions counted
+    assert (edges["travel_time_s"] > 0).all()
+    assert edges["unit_id"].notna().all() and nodes["unit_id"].notna().all()
+    assert set(nodes["unit_id"]) == {"r1", "r2"}
+    assert edges["oneway"].sum() > 0 and not edges["oneway"].all()
+    # tagged maxspeeds are used (Andorra has 50/60/70/80/90 tags)
+    assert {50, 60, 70, 80, 90} <= set(edges["speed_kph"].round())
+    assert_graph_matches_edges(andorra.graph, nodes, edges)
+    report = andorra.report
+    assert report["nodes_dropped"] > 0 and report["components"] > 1
+    assert sum(report["dropped_per_unit"].values()) == report["nodes_dropped"]
+    assert report["nodes_before"] - report["nodes_dropped"] > len(nodes)
+
+
+@pytest.mark.realdata
+def test_monaco_counts(monaco):
+    nodes, edges = monaco.nodes, monaco.edges
+    assert 250 < len(nodes) < 450
+    assert 500 < len(edges) < 900
+    assert (edges["travel_time_s"] > 0).all()
+    assert_graph_matches_edges(monaco.graph, nodes, edges)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", ["andorra", "monaco"])
+def test_simplification_equals_osmnx(name, request):
+    """Our vectorised simplification gives exactly osmnx.simplify_graph's graph."""
+    pbf = request.getfixturevalue(f"{name}_pbf")
+    units = pbf_units(pbf)
+    arcs = road_arcs(read_road_ways(pbf), units, **settings())
+    nodes, edges = simplify_road_arcs(arcs, units)
+    gdf_nodes, gdf_edges = unsimplified_gdfs(arcs)
+    full = ox.convert.graph_from_gdfs(gdf_nodes, gdf_edges)
+    simple = ox.simplify_graph(full, edge_attrs_differ=list(SIMPLIFY_DIFFER))
+    assert set(simple.nodes) == set(nodes["node_id"])
+    theirs = sorted((u, v, round(d["length"], 6)) for u, v, d in simple.edges(data=True))
+    ours = sorted(zip(edges["u"], edges["v"], edges["length_m"].round(6), strict=True))
+    assert theirs == ours
+    counts = ox.stats.count_streets_per_node(simple)
+    assert [counts[n] for n in nodes["node_id"]] == nodes["street_count"].tolist()
