@@ -4,8 +4,6 @@ Standalone: ``python workflow/scripts/map.py <study>`` reads the study's stage o
 their default places under data/<study>/ and writes maps/<study>/index.html.
 """
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Mapping
 from pathlib import Path

@@ -4,8 +4,6 @@ Standalone: ``python workflow/scripts/report.py <study>`` reads data/<study>/ an
 maps/<study>/report.html, data/<study>/results/report.xlsx and spatialint.gpkg.
 """
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Mapping
 from pathlib import Path
