@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import openpyxl
+import osmium
 import pyogrio
 import pytest
 import shapely
@@ -142,14 +146,17 @@ def test_english_report_and_no_rail(tmp_path):
     assert "_cgcs2000" not in str(pyogrio.list_layers(paths["gpkg_path"]))
 
 
-def test_report_script_standalone(tmp_path, layers):
-    write_inputs(layers, tmp_path / "data" / "demo")
-    (tmp_path / "data" / "demo" / "osm").mkdir(parents=True)
-    import osmium
-
-    writer = osmium.SimpleWriter(str(tmp_path / "data" / "demo" / "osm" / "extract.osm.pbf"))
+def _tiny_pbf(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = osmium.SimpleWriter(str(path))
     writer.add_node(osmium.osm.mutable.Node(id=1, location=(112.9, 28.2), tags={}))
     writer.close()
+    return path
+
+
+def test_report_script_standalone(tmp_path, layers):
+    write_inputs(layers, tmp_path / "data" / "demo")
+    _tiny_pbf(tmp_path / "data" / "demo" / "osm" / "extract.osm.pbf")
     script = REPO_ROOT / "workflow" / "scripts" / "report.py"
     result = subprocess.run(
         [sys.executable, str(script), "demo"], cwd=tmp_path, capture_output=True, text=True,
@@ -159,3 +166,22 @@ def test_report_script_standalone(tmp_path, layers):
     assert (tmp_path / "maps" / "demo" / "report.html").exists()
     assert (tmp_path / "data" / "demo" / "results" / "report.xlsx").exists()
     assert (tmp_path / "data" / "demo" / "results" / "spatialint.gpkg").exists()
+
+
+@pytest.mark.pipeline
+def test_map_and_report_rules_run_in_snakemake(tmp_path, layers):
+    """The two rules, run by Snakemake itself on stage outputs written by hand."""
+    shutil.copy2(REPO_ROOT / "Snakefile", tmp_path / "Snakefile")
+    shutil.copytree(REPO_ROOT / "workflow", tmp_path / "workflow")
+    write_inputs(layers, tmp_path / "data" / "demo")
+    _tiny_pbf(tmp_path / "data" / "demo" / "osm" / "extract.osm.pbf")
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "snakemake"), "--cores", "1", "--allowed-rules",
+         "map", "report", "maps/demo/index.html", "maps/demo/report.html"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    html = (tmp_path / "maps" / "demo" / "index.html").read_text(encoding="utf-8")
+    assert "演示数据" in html and (tmp_path / "data/demo/results/spatialint.gpkg").exists()
+    assert "Wrote" in (tmp_path / "logs" / "demo" / "map.log").read_text(encoding="utf-8")
