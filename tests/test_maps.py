@@ -204,3 +204,56 @@ def test_write_map_and_script_standalone(tmp_path, layers):
     assert result.returncode == 0, result.stderr
     html = (tmp_path / "maps" / "demo" / "index.html").read_text(encoding="utf-8")
     assert "演示数据" in html  # demo.yaml says synthetic: true
+
+
+@pytest.mark.realdata
+def test_map_of_the_real_monaco_extract(monaco_pbf, tmp_path):
+    """Units, roads, the railway and its station of the real Monaco extract on the map."""
+    from spatialint.admin import units_from_osm
+    from spatialint.config import load_study
+    from spatialint.rail import build_rail_network
+    from spatialint.roads import build_road_network
+
+    study = load_study("monaco")
+    network = study["network"]
+    units = units_from_osm(monaco_pbf, levels=study["admin"]["levels"]).units
+    border_units = units[units["admin_level"] == study["admin"]["border_level"]]
+    roads = build_road_network(
+        monaco_pbf, border_units, highway_classes=network["highway_classes"],
+        speeds_kph=network["speeds_kph"], maxspeed_zones_kph=network["maxspeed_zones_kph"],
+    )  # fmt: skip
+    rail = build_rail_network(
+        monaco_pbf, road_nodes=roads.nodes, units=border_units,
+        rail_speeds_kph=network["rail_speeds_kph"],
+        highspeed_min_kph=network["highspeed_min_kph"],
+        intercity_name_patterns=network["intercity_name_patterns"],
+        station_line_max_m=network["station_line_max_m"],
+        station_merge_m=network["station_merge_m"],
+    )  # fmt: skip
+    empty = make_layers()
+    layers = replace(
+        empty,
+        units=units,
+        roads=roads.edges,
+        rail=rail.edges,
+        stations=rail.stations,
+        origins=empty.origins.iloc[:0],
+        isochrones=empty.isochrones.iloc[:0],
+        hexagons=empty.hexagons.iloc[:0],
+        dead_ends=empty.dead_ends.iloc[:0],
+        class_drops=empty.class_drops.iloc[:0],
+        missing_crossings=empty.missing_crossings.iloc[:0],
+        corridors=empty.corridors.iloc[:0],
+    )
+    path = write_map(
+        layers, tmp_path / "index.html", title=study["title"], language="en",
+        data_date=osm_data_date(monaco_pbf),
+    )  # fmt: skip
+    html = re.sub(
+        r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), path.read_text("utf-8")
+    )
+    assert path.stat().st_size < 5e6
+    assert "OSM data date: 2012-07-06" in html and "Monaco" in html
+    assert in_layer_control(html, "Stations") and len(rail.stations) >= 1
+    assert any(in_layer_control(html, name) for name in ("Conventional rail", "Intercity rail"))
+    assert in_layer_control(html, "Primary roads")
