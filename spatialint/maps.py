@@ -323,8 +323,7 @@ def display_frame(
         metric = out.geometry.to_crs(metric_crs)
         simple = metric.simplify(simplify_m, preserve_topology=True)
         out = out.set_geometry(simple.to_crs(WGS84))
-    geoms = out.geometry.values._data if hasattr(out.geometry.values, "_data") else None
-    geoms = np.asarray(out.geometry.array, dtype=object) if geoms is None else geoms
+    geoms = np.asarray(out.geometry.array, dtype=object)
     if gcj02:
         geoms = gcj02_geometries(geoms)
     out = out.set_geometry(gpd.GeoSeries(_round_coords(geoms), index=out.index, crs=WGS84))
