@@ -762,7 +762,6 @@ def corridor_table(
             rec["routes"] = result.routes if result.routes else np.nan
         else:
             rec["routes"] = np.nan
-        rec["reason"] = "; ".join(dict.fromkeys(row.reasons))
         records.append(rec)
 
     table = pd.DataFrame.from_records(records, columns=_RECORD_COLUMNS)
@@ -775,6 +774,7 @@ def corridor_table(
         benefit_column=gap_benefit_column,
         status_column=gap_status_column,
     )
+    table["reason"] = ["; ".join(dict.fromkeys(row.reasons)) for row in rows]
     table["index"], table["index_basis"] = (
         integration_index(
             table,
@@ -813,7 +813,11 @@ def _backlog(
     benefit_column: str,
     status_column: str,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Open gaps per row; gap unit ids (border level) are lifted to each row's level."""
+    """Open gaps per row; gap unit ids (border level) are lifted to each row's coarser level.
+
+    Rows at a finer level than ``border_level`` get NaN (and a reason): the gaps stage only
+    looks at borders of ``border_level``.
+    """
     unit_ids = units_m["unit_id"].astype(str).to_numpy()
     unit_level = units_m["admin_level"].to_numpy()
     base_idx = np.flatnonzero(unit_level == border_level)
@@ -822,7 +826,7 @@ def _backlog(
     )
     lifted: dict[int, dict[str, str]] = {}
     for level in {r.level for r in rows}:
-        if level == border_level:
+        if level >= border_level:
             continue
         idx = np.flatnonzero(unit_level == level)
         found = assign_units(inner, units_m.iloc[idx].reset_index(drop=True))
@@ -833,6 +837,13 @@ def _backlog(
     benefit = np.full(len(rows), np.nan)
     for level in {r.level for r in rows}:
         mine = [k for k, r in enumerate(rows) if r.level == level and min(r.unit_a, r.unit_b) >= 0]
+        if level > border_level:
+            for k in mine:
+                rows[k].reasons.append(
+                    f"gaps are only found on admin_level {border_level} borders: no backlog at "
+                    f"level {level}"
+                )
+            continue
         if not mine:
             continue
         gaps = dead_ends
