@@ -62,9 +62,12 @@ Truth file (``truth.json``; other stages' tests code against exactly these keys)
      "expected": {"hsr_origin_station": "东城站", "far_place": "西城"}}
 
 ``node_id`` of a dead end is the road's end node (degree 1 among drivable roads);
-``other_node_id`` is the nearest node of the other unit's road across the border, ``gap_m``
-the straight-line distance between the two.  ``parent_relation_id`` is null for the two
-prefecture-level units.
+``other_node_id`` is the nearest node of the other unit's roads across the border (the foot
+of the perpendicular on a frontage road running along the border; no other node of that side
+lies within 450 m of it, and a junction 500 m along the frontage road keeps a routable node
+close by after graph simplification), ``other_way_id`` that frontage road (the nearest way,
+by ≥ 50 m over any other), ``gap_m`` the geodesic distance between the two nodes.
+``parent_relation_id`` is null for the two prefecture-level units.
 """
 
 from __future__ import annotations
@@ -294,6 +297,7 @@ class _Region:
         self.h = np.zeros((self.nj, self.ni - 1), np.int16)
         self.v = np.zeros((self.nj - 1, self.ni), np.int16)
         self.force = np.zeros((self.nj, self.ni), bool)
+        self.thin = np.zeros((self.nj, self.ni), bool)
         self.styles: list[dict[str, str]] = [{}]
         self._style_code: dict[tuple[tuple[str, str], ...], int] = {}
         self.oneway_reverse: set[int] = set()
@@ -335,6 +339,16 @@ class _Region:
         self.h[ja : jb + 1, ia:ib] = code
         self.v[ja:jb, ia : ib + 1] = code
 
+    def thin_h(self, y: float, x0: float, x1: float) -> None:
+        """Keep no straight-through node on this stretch of row ``y`` (unless forced)."""
+        (ia, j), (ib, _) = self.ij(x0, y), self.ij(x1, y)
+        self.thin[j, ia : ib + 1] = True
+
+    def thin_v(self, x: float, y0: float, y1: float) -> None:
+        """Keep no straight-through node on this stretch of column ``x`` (unless forced)."""
+        (i, ja), (_, jb) = self.ij(x, y0), self.ij(x, y1)
+        self.thin[ja : jb + 1, i] = True
+
     def keep(self, x: float, y: float) -> None:
         i, j = self.ij(x, y)
         self.force[j, i] = True
@@ -365,8 +379,8 @@ class _Region:
         jj = np.arange(self.nj)[:, None]
         straight_h = (deg == 2) & (left > 0) & (left == right)
         straight_v = (deg == 2) & (down > 0) & (down == up)
-        drop = (straight_h & (ii % RURAL_NODE_EVERY != 0)) | (
-            straight_v & (jj % RURAL_NODE_EVERY != 0)
+        drop = (straight_h & ((ii % RURAL_NODE_EVERY != 0) | self.thin)) | (
+            straight_v & ((jj % RURAL_NODE_EVERY != 0) | self.thin)
         )
         kept = (deg > 0) & ~(drop & ~self.force)
         n = int(kept.sum())
@@ -624,15 +638,20 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
     for case in CASES:
         if case.border == "x":
             r.paint_h(case.along, case.a_zone_edge, case.a_end, spur)
-            # side B: a frontage road along the border fed by three lanes from its zone; the
-            # middle lane makes the node facing the dead end a junction, so it survives
-            # graph simplification
-            for dy in (-0.5, 0.0, 0.5):
+            # side B: a frontage road along the border, fed by lanes from its zone.  The node
+            # facing the dead end (the foot) is the frontage road's only node within 450 m of
+            # it, and a junction 500 m along keeps a routable node close by in a simplified
+            # graph; so nearest node, nearest way and nearest junction are all unambiguous.
+            for dy in (-0.5, 0.5, 0.8):
                 r.paint_h(case.along + dy, case.b_zone_edge, case.b_line, loop)
-            r.paint_v(case.b_line, case.along - 0.5, case.along + 0.5, loop)
+            r.paint_v(case.b_line, case.along - 0.5, case.along + 0.8, loop)
+            r.thin_v(case.b_line, case.along - 0.45, case.along + 0.45)
+            r.keep(case.b_line, case.along)
         else:
             r.paint_v(case.along, case.a_zone_edge, case.a_end, spur)
-            r.paint_v(case.along, case.b_line, -5.0, loop)  # lane from the ring road
+            r.paint_v(case.along + 0.5, case.b_line, -5.0, loop)  # lane from the ring road
+            r.thin_h(case.b_line, case.along - 0.45, case.along + 0.45)
+            r.keep(case.along, case.b_line)
     # ---------- decoys on the lattice
     r.paint_v(-95.0, 15.0, 17.0, unclassified)  # far from any border
     bank_end = _snap(float(river_x_km(20.0)) + 0.15) + LATTICE_STEP_KM
@@ -905,9 +924,12 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
     def gap_m(a: int, b: int) -> float:
         return round(float(geod.inv(*at(a), *at(b))[2]), 1)
 
-    def the_way(nid: int, **want: str) -> int:
+    def the_way(nid: int, *, through: bool = False, **want: str) -> int:
+        """The road way at node ``nid`` with tags ``want`` (``through``: passing through it)."""
         for wid in r.ways_with_node(nid):
-            tags = r.ways[wid - 1][2]
+            nodes, tags = r.ways[wid - 1][1], r.ways[wid - 1][2]
+            if through and nid in (nodes[0], nodes[-1]):
+                continue
             if all(tags.get(k) == v for k, v in want.items()) and "highway" in tags:
                 return wid
         raise AssertionError(f"no way with {want} at node {nid}")
@@ -942,7 +964,8 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
                 "unit_relation_id": rel[case.a_unit],
                 "other_unit_relation_id": rel[case.b_unit],
                 "other_node_id": b,
-                "other_way_id": the_way(b),
+                # the frontage road along the border, not the lane that ends at the node
+                "other_way_id": the_way(b, through=True),
                 "gap_m": gap_m(a, b),
                 "planned_way_id": planned,
             }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import subprocess
 import sys
@@ -307,6 +308,17 @@ def dist_m(osm, node, geom):
     return float(haversine_m(lon, lat, p.x, p.y))
 
 
+def _way_distance_m(osm, way_id, node):
+    """Metres from a node to a way, measured in a local equirectangular frame."""
+    lon0, lat0 = osm.nodes[node]
+    k = math.cos(math.radians(lat0))
+    line = shapely.LineString(
+        [((x - lon0) * k * 111_195.0, (y - lat0) * 111_195.0) for x, y in
+         (osm.nodes[n] for n in osm.ways[way_id][0])]
+    )  # fmt: skip
+    return float(line.distance(shapely.Point(0, 0)))
+
+
 def _unit_of(units, osm, lon, lat, level="6"):
     pt = shapely.Point(lon, lat)
     hits = [
@@ -346,8 +358,23 @@ def test_planted_dead_ends_are_real(osm, roads, units, demo):
         assert osm.ways[case["other_way_id"]][1].get("highway") in DRIVABLE
         # not connected across: the network path is far longer than the gap
         assert roads.metres(a, b) > 10 * gap, case["case_id"]
-        # the facing node is a junction, so it survives graph simplification
-        assert roads.degree(b) >= 3, case["case_id"]
+        # b is unambiguous: the other unit's nearest road node, on its nearest road way
+        other = case["other_unit_relation_id"]
+        near = haversine_m(roads.lon, roads.lat, *osm.nodes[a]) < 1500
+        cand = [
+            int(n) for n in roads.ids[near] if _unit_of(units, osm, *osm.nodes[int(n)]) == other
+        ]
+        d = sorted((float(haversine_m(*osm.nodes[n], *osm.nodes[a])), n) for n in cand)
+        assert d[0][1] == b and d[1][0] - d[0][0] > 50, (case["case_id"], d[:2])
+        way_d = sorted(
+            (_way_distance_m(osm, w, a), w)
+            for w, (nodes, t) in osm.ways.items()
+            if t.get("highway") in DRIVABLE and set(nodes) & set(cand)
+        )
+        assert way_d[0][1] == case["other_way_id"], case["case_id"]
+        assert way_d[1][0] - way_d[0][0] > 50, (case["case_id"], way_d[:2])
+        # a junction stays within 500 m of b for routing on a simplified graph
+        assert any(roads.degree(n) >= 3 and dist < gap + 500 for dist, n in d), case["case_id"]
     (case,) = planned
     nodes, tags = osm.ways[case["planned_way_id"]]
     assert tags["highway"] == "construction" and tags["construction"] in DRIVABLE
