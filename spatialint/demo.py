@@ -37,8 +37,9 @@ Layout (x east, y north, km from 113.5°E 27.9°N; the region is x ∈ [-110, 11
 rural meshes (spacing 5 km / √scale, at least 1 km) and the number (20 × scale) and size
 (half-width 0.5 km × scale^0.4, at most 2.5 km) of villages, so road nodes grow roughly
 linearly: ≈28k at ``scale=1``, ≈90k at 4, ≈200k at 8.5, ≈500k at 21.5 (generation ≈0.4 s and
-≈4 s, peak memory ≈130 MB and ≈210 MB; ``benchmarks/demo_scale.py``).  The planted cases and
-the timing claim hold at every scale.
+≈4 s, peak memory ≈130 MB and ≈210 MB; ``benchmarks/demo_scale.py``).  From ≈50 on villages
+fill the rural zones and growth levels off near 1M road nodes.  The planted cases and the
+timing claim hold at every scale.
 
 Truth file (``truth.json``; other stages' tests code against exactly these keys)
 -------------------------------------------------------------------------------
@@ -100,7 +101,7 @@ LATTICE_STEP_KM = 0.1
 JITTER_M = 15.0
 RURAL_NODE_EVERY = 3  # keep every 3rd straight-through lattice node on rural lines (300 m)
 MAX_WAY_NODES = 1900  # OSM API limit is 2000 nodes per way
-MAX_SCALE = 200.0
+MAX_SCALE = 100.0  # villages saturate the rural zones from ~50 on (~0.9-1.0M road nodes)
 
 # --- scale-dependent pattern ---------------------------------------------------------------
 CITY_HALF_KM = 3.0  # at scale 1; grows with sqrt(scale)
