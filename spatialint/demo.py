@@ -471,12 +471,12 @@ class _Case:
 
     case_id: str
     border: str  # "x" (vertical border at `at`) or "y" (horizontal)
-    at: float  # border coordinate
+    at: float  # border coordinate (for reading; the border itself comes from the units)
     along: float  # position of the gap along the border
     a_zone_edge: float  # where side A's spur leaves its zone
     a_end: float  # spur end (coordinate across the border line)
-    b_zone_edge: float
-    b_line: float  # side B's road parallel to the border
+    b_zone_edge: float  # where side B's lanes leave their zone (G6: B is the existing road)
+    b_line: float  # side B's frontage road parallel to the border
     a_unit: str
     b_unit: str
     planned: bool = False
@@ -1066,14 +1066,6 @@ def _write_pbf(path: Path, region: _Region, bbox: list[float]) -> None:
             writer.add_relation(mutable.Relation(id=rid, members=members, tags=tags))
     finally:
         writer.close()
-
-
-def build_demo(*, seed: int = 42, scale: float = 1.0) -> tuple[Any, dict[str, Any]]:
-    """Generate the region in memory (no files); returns the internal region and truth dict.
-
-    Mostly for tests and benchmarks; :func:`write_demo` is the public entry point.
-    """
-    return _build(seed, scale)
 
 
 def write_demo(
