@@ -36,8 +36,8 @@ Layout (x east, y north, km from 113.5°E 27.9°N; the region is x ∈ [-110, 11
 ``scale`` grows the same pattern: the city grids (half-size 3 km × √scale, at most 9 km), the
 rural meshes (spacing 5 km / √scale, at least 1 km) and the number (20 × scale) and size
 (half-width 0.5 km × scale^0.4, at most 2.5 km) of villages, so road nodes grow roughly
-linearly: ≈28k at ``scale=1``, ≈90k at 4, ≈200k at 8.5, ≈500k at 21.5 (generation ≈0.4 s and
-≈4 s, peak memory ≈130 MB and ≈210 MB; ``benchmarks/demo_scale.py``).  From ≈50 on villages
+linearly: ≈28k at ``scale=1``, ≈90k at 4, ≈208k at 8.5, ≈518k at 22 (generation ≈0.4–0.8 s and
+≈4–11 s, peak memory ≈130 MB and ≈210 MB; ``benchmarks/demo_scale.py``).  From ≈50 on villages
 fill the rural zones and growth levels off near 1M road nodes.  The planted cases and the
 timing claim hold at every scale.
 
@@ -113,7 +113,7 @@ VILLAGE_HALF_KM = 0.5  # at scale 1; grows with scale ** 0.4
 VILLAGE_HALF_MAX_KM = 2.5
 
 #: Approximate scale needed for a number of road nodes (measured, see benchmarks/demo_scale.py).
-SCALE_FOR_NODES = {200_000: 8.5, 500_000: 21.5}
+SCALE_FOR_NODES = {200_000: 8.5, 500_000: 22.0}
 
 NOTE = "synthetic spatialint demo"
 
