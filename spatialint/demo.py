@@ -457,8 +457,13 @@ class _Region:
     def coords(self) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate(self.node_x), np.concatenate(self.node_y)
 
-    def ways_with_node(self, node: int) -> list[int]:
-        return [wid for wid, nodes, _ in self.ways if node in nodes]
+    def ways_with_nodes(self, wanted: set[int]) -> dict[int, list[int]]:
+        """Ids of the ways through each wanted node, in ascending way id (one pass)."""
+        found: dict[int, list[int]] = {n: [] for n in wanted}
+        for wid, nodes, _ in self.ways:
+            for n in wanted.intersection(nodes):
+                found[n].append(wid)
+        return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -925,9 +930,18 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
     def gap_m(a: int, b: int) -> float:
         return round(float(geod.inv(*at(a), *at(b))[2]), 1)
 
+    def case_xy(case: _Case) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(x, y) of the dead end and of its partner node across the border."""
+        if case.border == "x":
+            return (case.a_end, case.along), (case.b_line, case.along)
+        return (case.along, case.a_end), (case.along, case.b_line)
+
+    wanted = [xy for case in CASES for xy in case_xy(case)] + [(-54.9, 37.0), (44.9, 37.0)]
+    ways_at = r.ways_with_nodes({lat_node(*xy) for xy in wanted})  # before the planned way
+
     def the_way(nid: int, *, through: bool = False, **want: str) -> int:
         """The road way at node ``nid`` with tags ``want`` (``through``: passing through it)."""
-        for wid in r.ways_with_node(nid):
+        for wid in ways_at[nid]:
             nodes, tags = r.ways[wid - 1][1], r.ways[wid - 1][2]
             if through and nid in (nodes[0], nodes[-1]):
                 continue
@@ -937,12 +951,7 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
 
     dead_ends: list[dict[str, Any]] = []
     for case in CASES:
-        if case.border == "x":
-            a = lat_node(case.a_end, case.along)
-            b = lat_node(case.b_line, case.along)
-        else:
-            a = lat_node(case.along, case.a_end)
-            b = lat_node(case.along, case.b_line)
+        a, b = (lat_node(*xy) for xy in case_xy(case))
         planned = None
         if case.planned:
             planned = r.add_way(
