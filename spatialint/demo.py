@@ -1034,8 +1034,10 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
 
 
 def _validate(pbf_path: Path, seed: Any, scale: Any) -> float:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ConfigError(f"demo seed must be an integer, got {seed!r}; set source.seed")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(
+            f"demo seed must be a non-negative integer, got {seed!r}; set source.seed"
+        )
     try:
         value = float(scale)
     except (TypeError, ValueError):
@@ -1121,10 +1123,11 @@ def write_demo(
         seed=int(seed), scale=scale_value, n_road_nodes=len(road_nodes), **truth_fields
     )
     try:
-        with atomic_path(pbf_path) as tmp:
-            _write_pbf(tmp, region, truth.bbox)
-        with atomic_path(truth_path) as tmp:
-            tmp.write_text(
+        # both files are finished before either is moved into place: never a PBF without
+        # its truth (or the truth of another run)
+        with atomic_path(pbf_path) as tmp_pbf, atomic_path(truth_path) as tmp_truth:
+            _write_pbf(tmp_pbf, region, truth.bbox)
+            tmp_truth.write_text(
                 json.dumps(truth.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
             )
     except OSError as err:

@@ -542,6 +542,8 @@ def test_bad_scale_is_a_config_error(tmp_path, scale):
 def test_bad_seed_and_name_are_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="seed"):
         write_demo(tmp_path / "x.osm.pbf", tmp_path / "x.json", seed=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="non-negative"):
+        write_demo(tmp_path / "x.osm.pbf", tmp_path / "x.json", seed=-1)
     with pytest.raises(ConfigError, match=r"\.osm\.pbf"):
         write_demo(tmp_path / "x.osm", tmp_path / "x.json")
 
@@ -551,6 +553,11 @@ def test_unwritable_output_is_a_data_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(DataError, match="writable"):
         write_demo(blocker / "demo.osm.pbf", blocker / "truth.json")
+    # an unwritable truth file leaves no PBF behind either
+    with pytest.raises(DataError, match="writable"):
+        write_demo(tmp_path / "demo.osm.pbf", blocker / "truth.json")
+    assert not (tmp_path / "demo.osm.pbf").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
 def test_planted_cases_hold_at_a_larger_scale(tmp_path):
