@@ -42,7 +42,6 @@ from spatialint.geo import CGCS2000, WGS84, utm_crs_for  # noqa: E402
 from spatialint.i18n import LABELS, check_language, label, stage_column_labels  # noqa: E402
 from spatialint.maps import (  # noqa: E402
     BAND_COLOURS,
-    CORRIDOR_FIELDS,
     ROAD_STYLE,
     STATUS_COLOURS,
     StudyLayers,
@@ -51,6 +50,7 @@ from spatialint.maps import (  # noqa: E402
     corridor_colour,
     corridor_index_column,
     osm_link,
+    outer_rings,
     pick_column,
     road_group,
     status_key,
@@ -162,6 +162,11 @@ def gaps_by_benefit(dead_ends: gpd.GeoDataFrame) -> pd.DataFrame:
     return table.loc[order].reset_index(drop=True)
 
 
+REPORT_CORRIDOR_COLUMNS = (
+    "rank", "name", "kind", "index", "integration_index", "road_min", "multimodal_min",
+    "crossings", "border_km", "open_gaps",
+)  # fmt: skip
+"""Columns of the report's corridor table; each corridor's summary follows as text."""
 TOP_GAP_COLUMNS = (
     "rank", "gap_id", "status", "unit_name", "name", "other_unit_name", "other_name", "gap_m",
     "detour_min", "minutes_saved_mean", "minutes_saved_per_trip", "planned", "comment", "lon",
@@ -292,9 +297,11 @@ def overview_figure(layers: StudyLayers, *, language: str, title: str) -> bytes:
         for i, band in enumerate(bands):
             part = road[road["band_min"] == band]
             if not part.empty:
-                part.to_crs(crs).boundary.plot(
-                    ax=ax, color=BAND_COLOURS[i % len(BAND_COLOURS)], linewidth=1.2
-                )
+                colour = BAND_COLOURS[i % len(BAND_COLOURS)]
+                metric = part.to_crs(crs)
+                metric.plot(ax=ax, color=colour, alpha=0.12, linewidth=0)
+                rings = gpd.GeoSeries(outer_rings(metric.geometry.values), crs=crs)
+                rings.plot(ax=ax, color=colour, linewidth=1.2)
     if not layers.corridors.empty:
         corridors = layers.corridors.to_crs(crs)
         index = pd.to_numeric(corridors[corridor_index_column(corridors)], errors="coerce")
@@ -499,12 +506,13 @@ def build_report_html(
     parts.append(f"<h2>{html.escape(label('corridor_table', lang))}</h2>")
     parts.append(
         _html_table(
-            _subset(_plain(layers.corridors), CORRIDOR_FIELDS),
+            _subset(_plain(layers.corridors), REPORT_CORRIDOR_COLUMNS),
             language=lang,
             extra=stage_column_labels("corridors"),
             max_rows=200,
         )
     )
+    parts.append(_corridor_summaries(layers.corridors))
     if figures.get("corridors"):
         parts.append(_img(figures["corridors"], label("fig_corridors", lang)))
     parts.append(
@@ -525,6 +533,20 @@ def build_report_html(
         parts.append(_img(figures["coverage"], label("fig_coverage", lang)))
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _corridor_summaries(corridors: pd.DataFrame) -> str:
+    """Each corridor's one-line summary (the integration stage's ``summary``) as a list."""
+    if corridors.empty or "summary" not in corridors.columns:
+        return ""
+    name_column = pick_column(corridors, ("name", "corridor", "corridor_id"))
+    items = []
+    for _, row in corridors.iterrows():
+        summary = _display(row["summary"])
+        if summary:
+            name = _display(row[name_column]) if name_column else ""
+            items.append(f"<li><b>{html.escape(name)}</b>: {html.escape(summary)}</li>")
+    return f"<ul>{''.join(items)}</ul>" if items else ""
 
 
 def _img(png: bytes, alt: str) -> str:
