@@ -485,7 +485,9 @@ PAGE_CSS = """<style>
 .spatialint-title { top: 10px; left: 55px; max-width: 45%; }
 .spatialint-title h1 { font-size: 16px; margin: 0 0 2px 0; }
 .spatialint-synthetic { color: #b03a2e; font-weight: bold; }
-.spatialint-legend { bottom: 48px; left: 10px; max-height: 55%; overflow-y: auto; }
+.spatialint-legend { bottom: 48px; left: 10px; max-height: 55%; overflow-y: auto;
+  font-size: 11px; line-height: 1.3; }
+.spatialint-legend summary { cursor: pointer; }
 .spatialint-legend h2 { font-size: 13px; margin: 4px 0 2px 0; }
 .spatialint-legend .sw { display: inline-block; width: 18px; height: 10px; margin-right: 5px;
   vertical-align: middle; border: 1px solid #555; }
@@ -1141,7 +1143,8 @@ def _legend_panel(entries: Sequence[str], lang: str) -> str:
     body = "".join(entries)
     return (
         f'<div class="spatialint-panel spatialint-legend" id="spatialint-legend">'
-        f"<h2>{html.escape(label('legend', lang))}</h2>{body}</div>"
+        f"<details open><summary><b>{html.escape(label('legend', lang))}</b></summary>"
+        f"{body}</details></div>"
     )
 
 

@@ -191,6 +191,39 @@ def coverage_table(isochrones: gpd.GeoDataFrame) -> pd.DataFrame:
     return table.sort_values(["origin_id", "mode", "band_min"]).reset_index(drop=True)
 
 
+def coverage_matrix(coverage: pd.DataFrame, *, language: str, area_km2: float) -> pd.DataFrame:
+    """One row per origin and mode, one column per band: area (share of the study area) and
+    population reached, as display text."""
+    if coverage.empty:
+        return coverage
+    lang = check_language(language)
+    rows = []
+    keys = (
+        ["origin_id", "origin_name", "mode"] if "origin_name" in coverage else ["origin_id", "mode"]
+    )
+    for key, part in coverage.groupby(keys, sort=False):
+        values = dict(zip(keys, key, strict=True))
+        mode = values["mode"]
+        row = {
+            label("origin_name", lang): values.get("origin_name", values["origin_id"]),
+            label("mode", lang): label(f"mode_{mode}", lang)
+            if mode in ("road", "multimodal")
+            else mode,
+        }
+        for band, band_rows in part.groupby("band_min", sort=True):
+            area = pd.to_numeric(band_rows["area_km2"], errors="coerce").sum()
+            text = f"{area:,.0f} km²"
+            if area_km2 > 0:
+                text += f" ({100 * area / area_km2:.0f} %)"
+            if "population" in band_rows:
+                population = pd.to_numeric(band_rows["population"], errors="coerce")
+                if population.notna().any():
+                    text += f" · {population.sum():,.0f} {label('people', lang)}"
+            row[band_label(band, lang)] = text
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _road_km(roads: gpd.GeoDataFrame) -> float:
     """Road length in km, counting a two-way street once."""
     if roads.empty:
@@ -471,14 +504,8 @@ def build_report_html(
     unit_names = ", ".join(
         str(n) for n in (units["name_en"] if lang == "en" and "name_en" in units else units["name"])
     )
-    coverage = coverage_table(layers.isochrones)
-    if not coverage.empty:
-        coverage = coverage.assign(
-            mode=coverage["mode"].map(
-                lambda m: label(f"mode_{m}", lang) if m in ("road", "multimodal") else m
-            ),
-            band_min=coverage["band_min"].map(lambda b: band_label(b, lang)),
-        )
+    area_km2 = float(dict(summary.itertuples(index=False))["total_area"])
+    coverage = coverage_matrix(coverage_table(layers.isochrones), language=lang, area_km2=area_km2)
     gaps = gaps_by_benefit(layers.dead_ends)
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
@@ -529,6 +556,7 @@ def build_report_html(
     )
     parts.append(f"<h2>{html.escape(label('coverage', lang))}</h2>")
     parts.append(_html_table(coverage, language=lang, extra={}, max_rows=1000))
+    parts.append(f"<p class='meta'>{html.escape(label('coverage_note', lang))}</p>")
     if figures.get("coverage"):
         parts.append(_img(figures["coverage"], label("fig_coverage", lang)))
     parts.append("</body></html>")

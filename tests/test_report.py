@@ -24,6 +24,7 @@ from spatialint.i18n import stage_column_labels
 from spatialint.report import (
     coverage_table,
     gaps_by_benefit,
+    header,
     study_summary,
     write_report,
 )
@@ -60,7 +61,10 @@ def test_report_page_for_the_review_meeting(outputs):
     assert "(top 2 / 4)" in html
     assert html.index("G001") < html.index("G002") and "G003" not in html
     assert "mlat=28.150000&amp;mlon=113.000500" in html
-    assert html.count("1小时圈") >= 4 and "公路+铁路" in html
+    coverage = html[html.index("1/2/3小时圈覆盖") :]
+    assert "<th>1小时圈</th><th>2小时圈</th><th>3小时圈</th>" in coverage
+    assert coverage.count("<td>西城中心</td><td>公路+铁路</td>") == 1
+    assert re.search(r"<td>[\d,]+ km² \(\d+ %\) · 60,000 人</td>", coverage)
     # three embedded PNG figures, nothing loaded from elsewhere
     assert len(re.findall(r"src='data:image/png;base64,", html)) == 3
     assert not re.search(r"(src|href)=['\"]https?://(?!www\.openstreetmap\.org)", html)
@@ -76,12 +80,11 @@ def test_workbook_has_one_sheet_per_table_with_bilingual_headers(outputs, layers
         "缺失通道 missing_crossings", "等时圈覆盖 coverage", "行政区 admin_units", "中心点 origins",
     ]  # fmt: skip
     gaps = list(book["断头路 dead_ends"].iter_rows(values_only=True))
-    assert gaps[0][:3] == (
-        "效益排名 / benefit rank",
-        "断头路编号 / gap id",
-        "审核状态 / review status",
-    )
-    assert "受益出行平均节省（分钟） / minutes saved per improved trip" in gaps[0]
+    # headers: the gaps stage's COLUMN_LABELS where it defines them, else the report's own
+    labels = stage_column_labels("dead_ends")
+    expected = [header(c, labels) for c in ("rank", "gap_id", "status")]
+    assert list(gaps[0][:3]) == expected and all(" / " in h for h in expected)
+    assert header("minutes_saved_mean", labels) in gaps[0]
     assert [row[1] for row in gaps[1:]] == ["G001", "G002", "G003", "G004"]  # all, by rank
     coverage = list(book["等时圈覆盖 coverage"].iter_rows(values_only=True))
     assert "时间圈（分钟） / band (min)" in coverage[0] and len(coverage) == 1 + 12
