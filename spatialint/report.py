@@ -627,16 +627,24 @@ def write_workbook(
 
 
 def _gpkg_ready(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Columns GDAL can store: lists/arrays become text, mixed objects become text."""
+    """Columns GDAL stores with their type: booleans with gaps become nullable booleans,
+    numbers with gaps numbers, lists and other mixed objects text."""
     out = frame.copy()
     for column in out.columns:
         if column == out.geometry.name or out[column].dtype != object:
             continue
         values = out[column].map(_cell)
-        kinds = {type(v) for v in values if v is not None and not pd.isna(v)}
-        out[column] = (
-            values if kinds <= {str} else values.map(lambda v: None if v is None else str(v))
-        )
+        present = [v for v in values if v is not None and not pd.isna(v)]
+        if present and all(isinstance(v, bool | np.bool_) for v in present):
+            out[column] = values.astype("boolean")
+        elif present and all(
+            isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in present
+        ):
+            out[column] = pd.to_numeric(values, errors="coerce")
+        elif all(isinstance(v, str) for v in present):
+            out[column] = values
+        else:
+            out[column] = values.map(lambda v: None if v is None or pd.isna(v) else str(v))
     return out
 
 

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import openpyxl
 import osmium
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -26,6 +27,7 @@ from spatialint.report import (
     gaps_by_benefit,
     header,
     study_summary,
+    write_geopackage,
     write_report,
 )
 from tests.maps_fixture import make_layers, write_inputs
@@ -188,3 +190,17 @@ def test_map_and_report_rules_run_in_snakemake(tmp_path, layers):
     html = (tmp_path / "maps" / "demo" / "index.html").read_text(encoding="utf-8")
     assert "演示数据" in html and (tmp_path / "data/demo/results/spatialint.gpkg").exists()
     assert "Wrote" in (tmp_path / "logs" / "demo" / "map.log").read_text(encoding="utf-8")
+
+
+def test_geopackage_keeps_column_types_with_gaps(tmp_path, layers):
+    dead = layers.dead_ends.assign(
+        found=pd.Series([True, True, None, False], dtype=object),
+        way_id=pd.Series([11, None, 13, 14], dtype=object),
+        tags=[["a", "b"], None, ["c"], []],
+    )
+    write_geopackage(replace(layers, dead_ends=dead), tmp_path / "x.gpkg")
+    info = pyogrio.read_info(tmp_path / "x.gpkg", layer="dead_ends")
+    types = dict(zip(info["fields"], info["dtypes"], strict=True))
+    assert types["way_id"] == "float64" and types["tags"] == "object"
+    back = gpd.read_file(tmp_path / "x.gpkg", layer="dead_ends")
+    assert back["found"].tolist()[:2] == [1, 1] and back["tags"].iloc[0] == "a, b"
