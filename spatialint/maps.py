@@ -349,7 +349,9 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float | np.floating):
         if math.isnan(value):
             return ""
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
+        if abs(value) >= 100:
+            return f"{value:,.0f}"
+        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2g}"
     if isinstance(value, bool | np.bool_):
         return "✓" if value else "✗"
     if isinstance(value, list | tuple | np.ndarray):
