@@ -449,7 +449,9 @@ def _display(value: Any) -> str:
     if isinstance(value, float | np.floating):
         if np.isnan(value):
             return ""
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.1f}"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.2g}"
     if isinstance(value, bool | np.bool_):
         return "✓" if value else "—"
     try:
