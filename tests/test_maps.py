@@ -268,3 +268,14 @@ def test_road_classes_and_simplification_follow_the_config(layers):
     assert in_layer_control(everything, "其他道路") and "地图仅显示主要道路" not in everything
     coarse = page(layers, simplify_m=2000.0)
     assert len(coarse) < len(default)  # isochrone circles lose vertices
+
+
+def test_bad_config_ends_the_step_with_one_message(tmp_path, layers, capsys):
+    from spatialint.logs import run_step
+
+    target = tmp_path / "index.html"
+    with pytest.raises(SystemExit) as stop:
+        run_step(lambda: write_map(layers, target, title="t", basemap="tianditu"))
+    assert stop.value.code == 1 and not target.exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "maps.tianditu_token" in err[0] and "Traceback" not in err[0]
