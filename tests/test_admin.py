@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import subprocess
@@ -219,6 +220,69 @@ def test_units_file_errors(tmp_path: Path) -> None:
 def test_parse_population(text: str | None, expected: float) -> None:
     value = parse_population(text)
     assert (math.isnan(value) and math.isnan(expected)) or value == expected
+
+
+@pytest.fixture(scope="module")
+def demo_extract(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The demo region after the retrieve stage (whole extract, levels [5, 6])."""
+    demo_module = pytest.importorskip("spatialint.demo")
+    out = tmp_path_factory.mktemp("demo")
+    demo_module.write_demo(out / "demo.osm.pbf", out / "truth.json", seed=42, scale=1.0)
+    clip_extract(
+        out / "demo.osm.pbf", out / "extract.osm.pbf", area={"buffer_km": 5}, levels=[5, 6]
+    )
+    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+    return out / "extract.osm.pbf", truth
+
+
+def test_demo_units_match_truth(demo_extract: tuple[Path, dict]) -> None:
+    pbf, truth = demo_extract
+    result = build_admin({"admin": {"levels": [5, 6], "border_level": 6}}, pbf=pbf)
+    assert result.incomplete == []
+    units = result.units.set_index("unit_id")
+    expected = {
+        f"r{u['relation_id']}": (
+            u["name"],
+            u["name_en"],
+            u["admin_level"],
+            None if u["parent_relation_id"] is None else f"r{u['parent_relation_id']}",
+        )
+        for u in truth["units"]
+    }
+    got = {
+        uid: (
+            row["name"],
+            row["name_en"],
+            row["admin_level"],
+            None if pd.isna(row["parent_id"]) else row["parent_id"],
+        )
+        for uid, row in units.iterrows()
+    }
+    assert got == expected
+    # centres are the seats (admin_centre place nodes), inside their units
+    seats = {(round(p["lon"], 6), round(p["lat"], 6)) for p in truth["places"]}
+    for _, row in units.iterrows():
+        assert row["centre_source"] == "admin_centre"
+        assert (round(row["centre_lon"], 6), round(row["centre_lat"], 6)) in seats
+        assert row["geometry"].contains(shapely.Point(row["centre_lon"], row["centre_lat"]))
+    # the counties tile their cities
+    utm = result.units.to_crs(32649)
+    for city in ("r1", "r2"):
+        city_area = utm.loc[utm["unit_id"] == city].area.sum()
+        parts = utm.loc[utm["parent_id"] == city].area.sum()
+        assert abs(parts - city_area) / city_area < 1e-6
+
+
+def test_demo_places_match_truth(demo_extract: tuple[Path, dict]) -> None:
+    pbf, truth = demo_extract
+    places = units_from_osm(pbf, levels=[5, 6]).places.set_index("node_id")
+    assert set(places.index) == {p["node_id"] for p in truth["places"]}
+    for p in truth["places"]:
+        row = places.loc[p["node_id"]]
+        assert (row["name"], row["name_en"], row["place"]) == (p["name"], p["name_en"], p["place"])
+        assert abs(row.geometry.x - p["lon"]) < 1e-7 and abs(row.geometry.y - p["lat"]) < 1e-7
+    for name in ("东城", "西城"):  # the demo study's origins resolve
+        assert name in set(places["name"])
 
 
 def _workflow_copy(tmp: Path) -> Path:
