@@ -23,6 +23,7 @@ copied to the output with :class:`osmium.SimpleWriter`.
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -302,21 +303,29 @@ def bbox_polygon(bbox: Sequence[float]) -> BaseGeometry:
     return shapely.box(west, south, east, north)
 
 
+@functools.lru_cache(maxsize=64)
+def _utm_for_degree(lon: int, lat: int) -> Any:
+    return utm_crs_for(lon + 0.5, lat + 0.5)
+
+
+def _metric_crs(geom: BaseGeometry) -> Any:
+    """UTM zone of the centre of ``geom`` (looked up once per 1° cell: the lookup is slow)."""
+    centre = geom.centroid
+    return _utm_for_degree(int(np.floor(centre.x)), int(np.floor(centre.y)))
+
+
 def buffer_km(geom: BaseGeometry, km: float) -> BaseGeometry:
     """``geom`` buffered by ``km`` in the UTM zone of its centre, back in WGS-84."""
     if km <= 0:
         return geom
-    centre = geom.centroid
-    crs = utm_crs_for(centre.x, centre.y)
-    metric = gpd.GeoSeries([geom], crs=WGS84).to_crs(crs)
+    metric = gpd.GeoSeries([geom], crs=WGS84).to_crs(_metric_crs(geom))
     return metric.buffer(km * 1000.0).to_crs(WGS84).iloc[0]
 
 
 def area_km2(geom: BaseGeometry) -> float:
     """Area of a WGS-84 geometry in km² (UTM zone of its centre)."""
-    centre = geom.centroid
-    crs = utm_crs_for(centre.x, centre.y)
-    return float(gpd.GeoSeries([geom], crs=WGS84).to_crs(crs).area.iloc[0]) / 1e6
+    metric = gpd.GeoSeries([geom], crs=WGS84).to_crs(_metric_crs(geom))
+    return float(metric.area.iloc[0]) / 1e6
 
 
 def configured_area(area: Mapping[str, Any], *, base_dir: Path = REPO_ROOT) -> BaseGeometry | None:
