@@ -254,7 +254,10 @@ def assemble_relation(
         lines = [way_lines[w] for w in way_ids if way_lines[w].geom_type == "LineString"]
         if not lines:
             return shapely.Polygon()
-        polys, cuts, dangles, invalid = shapely.polygonize_full(lines)
+        # node first: ways that cross or overlap (a self-intersecting ring, common in OSM
+        # boundaries) then still close into faces instead of being left over as "cuts"
+        noded = shapely.get_parts(shapely.union_all(lines))
+        polys, _cuts, dangles, invalid = shapely.polygonize_full(noded)
         if not shapely.is_empty(dangles) or not shapely.is_empty(invalid):
             raise DataError(
                 f"The boundary {info.label()} in {source} has rings that do not close; fix it in "

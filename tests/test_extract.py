@@ -14,6 +14,8 @@ import shapely
 
 from spatialint.errors import ConfigError, DataError
 from spatialint.extract import (
+    RelationInfo,
+    assemble_relation,
     clip_extract,
     points_in,
     wanted_node_tags,
@@ -281,3 +283,20 @@ def test_demo_clip_to_one_city(demo: tuple[Path, dict], tmp_path: Path) -> None:
     assert min(lon for lon, _ in content.nodes.values()) >= west_edge - 1e-9
     # both cities' relations are kept: 东城市 touches the area along the border
     assert {1, 2} <= set(content.relations)
+
+
+def test_assemble_relation_nodes_crossing_ways_and_rejects_open_rings() -> None:
+    # a square split into two ways whose ends overlap by a segment: pyosmium would reject it
+    a = shapely.LineString([(0, 0), (1, 0), (1, 1), (0.5, 1)])
+    b = shapely.LineString([(0.6, 1), (0, 1), (0, 0)])  # overlaps a on (0.5..0.6, 1)
+    hole = shapely.LineString([(0.2, 0.2), (0.4, 0.2), (0.4, 0.4), (0.2, 0.4), (0.2, 0.2)])
+    info = RelationInfo(
+        id=9, tags={"name": "Test", "admin_level": "6"}, outer_ways=[1, 2], inner_ways=[3]
+    )
+    geom = assemble_relation(info, {1: a, 2: b, 3: hole}, source=Path("x.pbf"))
+    assert abs(geom.area - (1 - 0.04)) < 1e-9
+    open_info = RelationInfo(id=9, tags={"name": "Test", "admin_level": "6"}, outer_ways=[1])
+    with pytest.raises(DataError, match=r"Test \(admin_level 6, relation 9\).*do not close"):
+        assemble_relation(open_info, {1: a}, source=Path("x.pbf"))
+    with pytest.raises(DataError, match=r"incomplete in x.pbf: 1 of 3 member ways are missing"):
+        assemble_relation(info, {1: a, 3: hole}, source=Path("x.pbf"))
