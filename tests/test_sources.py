@@ -86,8 +86,11 @@ def test_download_verifies_md5_and_caches(server: str, tmp_path: Path, monaco_pb
 
 
 def test_md5_mismatch_keeps_nothing(server: str, tmp_path: Path) -> None:
+    before = _Handler.hits.get("/bad/monaco.osm.pbf.md5", 0)
     with pytest.raises(DownloadError, match=r"MD5 .* publishes 0{32}.*Run again"):
-        download(f"{server}/bad/monaco.osm.pbf", cache_dir=tmp_path, retries=0)
+        download(f"{server}/bad/monaco.osm.pbf", cache_dir=tmp_path, retries=1, backoff_s=0.01)
+    # a mismatch is retried once with a fresh checksum (Geofabrik renews *-latest daily)
+    assert _Handler.hits["/bad/monaco.osm.pbf.md5"] - before == 2
     assert _cache_is_empty(tmp_path)
 
 
