@@ -36,6 +36,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 from collections.abc import Mapping, Sequence
+from typing import Any
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -525,6 +526,12 @@ def population_within(
     tree = shapely.STRtree(pts)
     poly_idx, pt_idx = tree.query(np.asarray(polygons, dtype=object), predicate="intersects")
     return np.bincount(poly_idx, weights=values[pt_idx], minlength=n).astype(float)
+
+
+def population_inputs(study: Mapping[str, Any]) -> dict[str, str]:
+    """Snakemake inputs of the isochrones rule for a study: its population file, if any."""
+    path = study["access"].get("population_file")
+    return {"population": str(path)} if path else {}
 
 
 def load_population(path: str, *, column: str) -> gpd.GeoDataFrame:
