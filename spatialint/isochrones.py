@@ -36,9 +36,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 from collections.abc import Mapping, Sequence
-from typing import Any
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import contourpy
 import geopandas as gpd
