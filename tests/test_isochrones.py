@@ -186,6 +186,7 @@ def test_parallel_table_equals_serial(lake_net) -> None:
 
 def run_access(tmp: Path, studies: list[str]) -> Path:
     """Run snakemake up to the isochrones of ``studies`` in a copy of the workflow."""
+    tmp.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO_ROOT / "Snakefile", tmp / "Snakefile")
     shutil.copytree(REPO_ROOT / "workflow", tmp / "workflow")
     if (REPO_ROOT.parent / "shared").exists() and not (tmp.parent / "shared").exists():
