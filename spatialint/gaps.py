@@ -644,8 +644,10 @@ def find_dead_ends(
             "other_name": other["name"],
             "other_ref": other["ref"],
             "gap_m": cand["gap_m"].round(1),
-            "b_along_m": cand["b_along_m"],
-            "other_speed_mps": other["speed_mps"],
+            # where the link joins the facing road: between graph nodes u and v of its edge
+            "u_pos": cand["pu"].to_numpy(),
+            "v_pos": cand["pv"].to_numpy(),
+            "along_fraction": np.clip(cand["along_m"] / cand["elen"].clip(lower=1e-6), 0, 1),
             "detour_min": detour_s / 60.0,
             "detour_km": np.where(np.isfinite(detour_m), detour_m / 1000.0, np.nan),
             "across_water": np.where(waterways is None, pd.NA, cand["across_water"]),
@@ -686,8 +688,8 @@ def _empty_dead_ends() -> pd.DataFrame:
         columns=[
             "a_pos", "b_pos", "unit_id", "unit_name", "other_unit_id", "other_unit_name",
             "node_id", "way_id", "highway", "name", "ref", "other_node_id", "other_way_id",
-            "other_highway", "other_name", "other_ref", "gap_m", "b_along_m",
-            "other_speed_mps", "detour_min", "detour_km", "across_water", "planned",
+            "other_highway", "other_name", "other_ref", "gap_m", "u_pos", "v_pos",
+            "along_fraction", "detour_min", "detour_km", "across_water", "planned",
             "planned_way_id", "planned_class", "px", "py", "detour_ratio", "gap_id",
         ]
     )  # fmt: skip
