@@ -175,7 +175,9 @@ def gap_savings(
         _max_finite(np.add.outer(to_a[o], from_a[d]), np.add.outer(to_b[o], from_b[d])),
         _max_finite(np.add.outer(to_a[d], from_a[o]), np.add.outer(to_b[d], from_b[o])),
     )
-    limit_s = min(cutoff_s, bound)
+    # the trees are float32: allow for their rounding, or the trip whose old route runs through
+    # a or b (old == bound) could fall just outside the search and count as cut off
+    limit_s = min(cutoff_s, bound * (1 + 1e-5) + 1.0)
     forward = travel_times(graph, np.concatenate([o, d]), cutoff_s=limit_s).astype(np.float64)
     old = np.nan_to_num(forward, nan=cutoff_s)
 

@@ -641,7 +641,10 @@ def find_dead_ends(
     t_vu = np.where(t_vu > 0, t_vu, np.inf)
     ends = np.column_stack([u_pos, v_pos])
     to_u, to_v = _times_pairs(graph, a_pos, ends, cutoff_s=cutoff_s).T
-    detour_s = np.minimum(to_u + frac * t_uv, to_v + (1 - frac) * t_vu)
+    # p at an edge end costs nothing on the edge, even where the edge is one-way (0 × inf)
+    part_u = np.where(frac > 0, frac * t_uv, 0.0)
+    part_v = np.where(frac < 1, (1 - frac) * t_vu, 0.0)
+    detour_s = np.minimum(to_u + part_u, to_v + part_v)
     detour_s = np.where(detour_s <= cutoff_s, detour_s, np.nan)
     limit_m = cutoff_s * 40.0  # 144 km/h: no road route within the time cutoff is longer
     along = cand["along_m"].to_numpy()

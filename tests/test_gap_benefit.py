@@ -180,3 +180,20 @@ def test_link_to_the_middle_of_a_road_splits_its_edge():
     )
     np.testing.assert_allclose(saved, expected, atol=0.01)
     assert saved.max() > 0
+
+
+def test_trip_whose_old_route_passes_the_gap_end_is_not_cut_off():
+    """The search bound equals the old time of trips routed through a or b (here: trips from a
+    itself); float32 rounding of the trees must not push such a trip out of the search, where
+    it would count as cut off and "gain" the whole cutoff."""
+    east = np.arange(N * N).reshape(N, N)[:, 6:].ravel()
+    for seed in range(10):
+        graph, _ = grid(seed=seed)
+        a, b = 11 * N + 5, 11 * N + 6
+        saved = gap_savings(graph, a, b, 40.0, np.array([a]), east, cutoff_s=3 * 3600.0)
+        old = dijkstra(graph.matrix, indices=[a])[0]
+        m = graph.matrix.tolil()
+        m[a, b] = 40.0
+        m[b, a] = 40.0
+        new = dijkstra(m.tocsr(), indices=[a])[0]
+        np.testing.assert_allclose(saved[: len(east)], (old - new)[east], atol=0.01)
