@@ -614,7 +614,6 @@ def find_dead_ends(
     cand = cand.sort_values(["gap_m", "a", "edge"]).drop_duplicates("a").reset_index(drop=True)
     near_start = cand["along_m"] <= cand["elen"] / 2
     cand["b"] = np.where(near_start, cand["pu"], cand["pv"])
-    cand["b_along_m"] = np.where(near_start, cand["along_m"], cand["elen"] - cand["along_m"])
     # two dead ends facing each other are one gap
     lo = np.minimum(cand["a"], cand["b"])
     hi = np.maximum(cand["a"], cand["b"])
