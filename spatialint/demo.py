@@ -23,7 +23,8 @@ Layout (x east, y north, km from 113.5°E 27.9°N; the region is x ∈ [-110, 11
   (primary every 1 km, secondary every 500 m, residential between, some one-way), rural road
   meshes (``unclassified``) with village grids in ten rural zones, the intercity road S312
   (``secondary``; winding, ``maxspeed=40``, through the hills at both ends), northern and
-  southern rural roads, and the expressway G9901 (``motorway``, two ``oneway=yes``
+  southern rural roads, a north–south national road G9907 (``trunk``) through 河东区, and the
+  expressway G9901 (``motorway``, two ``oneway=yes``
   carriageways with ``motorway_link`` diamond interchanges) running north–south past 东城 only.
 - Rail: the high-speed line 东西高铁 (``railway=rail``, ``highspeed=yes``, ``maxspeed=350``,
   ``usage=main``) with stations 东城站 and 西城站; the intercity line 东西城际铁路
@@ -33,8 +34,11 @@ Layout (x east, y north, km from 113.5°E 27.9°N; the region is x ∈ [-110, 11
   1.5 h by road + HSR (≈154 km of HSR), so 西城 lies in 东城站's 3-hour circle only by rail.
 
 ``scale`` grows the same pattern: the city grids (half-size 3 km × √scale, at most 9 km), the
-rural meshes (spacing 5 km / √scale, at least 1 km) and the number and size of villages.
-``scale=1`` gives ≈25k road nodes; see :data:`SCALE_FOR_NODES` for benchmark sizes.
+rural meshes (spacing 5 km / √scale, at least 1 km) and the number (20 × scale) and size
+(half-width 0.5 km × scale^0.4, at most 2.5 km) of villages, so road nodes grow roughly
+linearly: ≈28k at ``scale=1``, ≈90k at 4, ≈200k at 8.5, ≈500k at 21.5 (generation ≈0.4 s and
+≈4 s, peak memory ≈130 MB and ≈210 MB; ``benchmarks/demo_scale.py``).  The planted cases and
+the timing claim hold at every scale.
 
 Truth file (``truth.json``; other stages' tests code against exactly these keys)
 -------------------------------------------------------------------------------
@@ -100,12 +104,12 @@ CITY_HALF_KM = 3.0  # at scale 1; grows with sqrt(scale)
 CITY_HALF_MAX_KM = 9.0
 MESH_SPACING_KM = 5.0  # at scale 1; shrinks with sqrt(scale)
 MESH_SPACING_MIN_KM = 1.0
-VILLAGES_PER_SCALE = 15
-VILLAGE_HALF_KM = 0.5  # at scale 1; grows with scale ** 0.25
-VILLAGE_HALF_MAX_KM = 2.0
+VILLAGES_PER_SCALE = 20
+VILLAGE_HALF_KM = 0.5  # at scale 1; grows with scale ** 0.4
+VILLAGE_HALF_MAX_KM = 2.5
 
 #: Approximate scale needed for a number of road nodes (measured, see benchmarks/demo_scale.py).
-SCALE_FOR_NODES = {200_000: 12.0, 500_000: 32.0}
+SCALE_FOR_NODES = {200_000: 8.5, 500_000: 21.5}
 
 NOTE = "synthetic spatialint demo"
 
@@ -114,6 +118,11 @@ X_B1, X_B2, X_B3 = -55.0, 0.0, 45.0  # 西城区|西湖县, 西城市|东城市,
 Y_B5 = -12.0  # 东城区|东山县
 CENTRE_W = (-80.0, 5.0)
 CENTRE_E = (75.0, 10.0)
+# Stations sit ~70 m from a road junction (forecourt blocks / town grids), on their lines.
+EAST_HSR = (74.75, -2.95)  # 东城站, beside 站前大道 (x=75) south of 东城
+WEST_HSR = (-79.75, -5.45)  # 西城站, beside the southern approach (x=-80) of 西城
+HEDONG_IC = (22.05, 2.15)  # 河东站, at the southern edge of 河东镇's grid
+XIHU_IC = (-13.95, 2.15)  # 西湖站, at the southern edge of 西湖镇's grid
 
 # Rural zones: (id, county, x0, x1, y0, y1); each holds a closed road mesh and villages.
 ZONES = (
@@ -262,6 +271,7 @@ def _polyline(
 
 
 def _snap(v: float) -> float:
+    """Nearest lattice coordinate (km)."""
     return round(v / LATTICE_STEP_KM) * LATTICE_STEP_KM
 
 
@@ -457,12 +467,13 @@ class _Case:
     planned: bool = False
 
 
+# All positions are whole lattice steps (100 m), so nothing depends on rounding halves.
 CASES = (
     # longest detour: far north, the only crossings of this border are S312 and the south road
     _Case("G1", "x", X_B2, 34.0, -3.0, -0.2, 3.0, 0.4, "WH", "HD"),
-    _Case("G2", "x", X_B2, -31.5, 3.0, 0.15, -3.0, -0.3, "HD", "WH"),
+    _Case("G2", "x", X_B2, -31.5, 3.0, 0.3, -3.0, -0.2, "HD", "WH"),
     _Case("G3", "x", X_B2, -10.0, -3.0, -0.2, 3.0, 0.3, "WH", "HD", planned=True),
-    _Case("G4", "x", X_B1, -25.0, -58.0, -55.25, -52.0, -54.7, "WC", "WH"),
+    _Case("G4", "x", X_B1, -25.0, -58.0, -55.3, -52.0, -54.8, "WC", "WH"),
     _Case("G5", "x", X_B3, 29.0, 42.0, 44.8, 48.0, 45.2, "HD", "EC"),
     _Case("G6", "y", Y_B5, 80.0, -15.0, -12.3, math.nan, -11.6, "DS", "EC"),
 )
@@ -474,7 +485,7 @@ def _scale_params(scale: float) -> dict[str, float]:
         "city_half": _snap(min(CITY_HALF_KM * root, CITY_HALF_MAX_KM)),
         "mesh": max(MESH_SPACING_MIN_KM, MESH_SPACING_KM / root),
         "villages": round(VILLAGES_PER_SCALE * scale),
-        "village_half": _snap(min(VILLAGE_HALF_KM * scale**0.25, VILLAGE_HALF_MAX_KM)),
+        "village_half": _snap(min(VILLAGE_HALF_KM * scale**0.4, VILLAGE_HALF_MAX_KM)),
     }
 
 
@@ -575,6 +586,10 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
         r.paint_v(x, -15.0, -5.0, link_s)
     r.paint_h(-11.6, 68.0, 85.0, tertiary)  # G6 side B, 400 m north of the border
     r.paint_h(-26.0, 48.0, 102.0, dongshan)
+    # station forecourts: small street blocks beside the access roads, so each station has a
+    # road junction within ~100 m (networks snap stations to junctions of a simplified graph)
+    r.paint_box(ex - 0.4, ex, -3.2, -2.8, residential)
+    r.paint_box(wx, wx + 0.4, -5.7, -5.3, residential)
     r.paint_h(30.0, 92.0, 102.0, link_s)
 
     # ---------- S312 straight middle section, the north and south roads (bridges below)
@@ -599,6 +614,9 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
         r.paint_v(x, -2.0, 8.0, connector)
     for x in (6.0, 30.0):
         r.paint_v(x, -1.0, 12.0, connector)
+    # national road through 河东区, north-south from edge to edge (it never helps east-west)
+    trunk = st(highway="trunk", ref="G9907", name="南北国道", **{"name:en": "Nanbei Highway"})
+    r.paint_v(30.0, -39.8, 39.8, trunk)
 
     # ---------- planted border gaps
     spur = st(highway="unclassified")
@@ -606,13 +624,15 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
     for case in CASES:
         if case.border == "x":
             r.paint_h(case.along, case.a_zone_edge, case.a_end, spur)
-            for dy in (-0.5, 0.5):
+            # side B: a frontage road along the border fed by three lanes from its zone; the
+            # middle lane makes the node facing the dead end a junction, so it survives
+            # graph simplification
+            for dy in (-0.5, 0.0, 0.5):
                 r.paint_h(case.along + dy, case.b_zone_edge, case.b_line, loop)
             r.paint_v(case.b_line, case.along - 0.5, case.along + 0.5, loop)
-            r.keep(case.b_line, case.along)
         else:
             r.paint_v(case.along, case.a_zone_edge, case.a_end, spur)
-            r.keep(case.along, case.b_line)
+            r.paint_v(case.along, case.b_line, -5.0, loop)  # lane from the ring road
     # ---------- decoys on the lattice
     r.paint_v(-95.0, 15.0, 17.0, unclassified)  # far from any border
     bank_end = _snap(float(river_x_km(20.0)) + 0.15) + LATTICE_STEP_KM
@@ -745,8 +765,8 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
         station_rows.append({"node_id": nid, "name": name, "name_en": name_en, "service": service})
         return nid
 
-    west_hsr = station(-79.6, -5.5, "西城站", "Xicheng Railway Station", "highspeed", train="yes")
-    east_hsr = station(74.7, -3.0, "东城站", "Dongcheng Railway Station", "highspeed", train="yes")
+    west_hsr = station(*WEST_HSR, "西城站", "Xicheng Railway Station", "highspeed", train="yes")
+    east_hsr = station(*EAST_HSR, "东城站", "Dongcheng Railway Station", "highspeed", train="yes")
     hsr_tags = {
         "railway": "rail",
         "highspeed": "yes",
@@ -760,17 +780,17 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
         "layer": "1",
     }
     for pts, ends in (
-        ([(-109.9, -6.0), (-79.6, -5.5)], (None, west_hsr)),
-        ([(-79.6, -5.5), (-30.0, -4.6), (20.0, -3.8), (74.7, -3.0)], (west_hsr, east_hsr)),
-        ([(74.7, -3.0), (109.9, -2.0)], (east_hsr, None)),
+        ([(-109.9, -6.0), WEST_HSR], (None, west_hsr)),
+        ([WEST_HSR, (-30.0, -4.6), (20.0, -3.8), EAST_HSR], (west_hsr, east_hsr)),
+        ([EAST_HSR, (109.9, -2.0)], (east_hsr, None)),
     ):
         x, y = _polyline(pts, step_km=1.0)
         inner = r.add_nodes(x[1:-1], y[1:-1])
         first = ends[0] if ends[0] else r.add_node(x[0], y[0])
         last = ends[1] if ends[1] else r.add_node(x[-1], y[-1])
         r.add_way([first, *inner, last], hsr_tags)
-    hedong = station(22.0, 1.8, "河东站", "Hedong Station", "intercity", train="yes")
-    xihu = station(-14.0, 1.5, "西湖站", "Xihu Station", "intercity", train="yes")
+    hedong = station(*HEDONG_IC, "河东站", "Hedong Station", "intercity", train="yes")
+    xihu = station(*XIHU_IC, "西湖站", "Xihu Station", "intercity", train="yes")
     ic_tags = {
         "railway": "rail",
         "usage": "branch",
@@ -783,8 +803,8 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
         "layer": "1",
     }
     for pts, (a, b) in (
-        ([(74.7, -3.0), (50.0, -1.0), (22.0, 1.8)], (east_hsr, hedong)),
-        ([(22.0, 1.8), (-14.0, 1.5)], (hedong, xihu)),
+        ([EAST_HSR, (50.0, -1.0), HEDONG_IC], (east_hsr, hedong)),
+        ([HEDONG_IC, XIHU_IC], (hedong, xihu)),
     ):
         x, y = _polyline(pts, step_km=1.0)
         r.add_way([a, *r.add_nodes(x[1:-1], y[1:-1]), b], ic_tags)
@@ -796,9 +816,9 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
         "name:en": "Metro Line 1",
     }
     m_stops = [
-        (74.9, -2.6, "站前广场", "Zhanqian Square"),
+        (74.85, -2.75, "站前广场", "Zhanqian Square"),
         (75.05, 10.05, "市中心", "City Centre"),
-        (75.05, ey + hc + 0.5, "北门", "Beimen"),
+        (75.05, ey + hc - 0.05, "北门", "Beimen"),
     ]
     m_ids = [station(x, y, n, e, "metro", subway="yes", station="subway") for x, y, n, e in m_stops]
     seq: list[int] = [m_ids[0]]
@@ -1050,7 +1070,8 @@ def write_demo(
     seed
         Random seed; the same seed and scale give a byte-identical PBF.
     scale
-        Size factor (> 0): 1 gives ≈25k road nodes; see :data:`SCALE_FOR_NODES`.
+        Size factor (> 0, at most :data:`MAX_SCALE`): 1 gives ≈28k road nodes; see
+        :data:`SCALE_FOR_NODES`.
 
     Returns
     -------

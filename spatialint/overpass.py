@@ -21,7 +21,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import osmium
 import osmnx as ox
 import requests
@@ -154,10 +153,10 @@ def _unit_area(refs: Sequence[Mapping[str, Any]], *, source_label: str) -> BaseG
     """Union of the admin units of ``refs``, assembled from an Overpass answer."""
     elements = _merge([_request(units_query(refs))])
     nodes = {i: (e["lon"], e["lat"]) for (t, i), e in elements.items() if t == "node"}
-    way_coords = {
-        i: np.asarray([nodes[n] for n in e["nodes"] if n in nodes], dtype=float)
+    way_lines = {
+        i: shapely.LineString([nodes[n] for n in e["nodes"] if n in nodes])
         for (t, i), e in elements.items()
-        if t == "way"
+        if t == "way" and sum(n in nodes for n in e["nodes"]) >= 2
     }
     relations = []
     for ref in refs:
@@ -185,7 +184,7 @@ def _unit_area(refs: Sequence[Mapping[str, Any]], *, source_label: str) -> BaseG
             if member["type"] == "way":
                 target = info.inner_ways if member.get("role") == "inner" else info.outer_ways
                 target.append(int(member["ref"]))
-        parts.append(assemble_relation(info, way_coords, source=Path(source_label)))
+        parts.append(assemble_relation(info, way_lines, source=Path(source_label)))
     return shapely.union_all(parts)
 
 

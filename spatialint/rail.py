@@ -42,7 +42,7 @@ import shapely
 from spatialint.fileio import atomic_path
 from spatialint.geo import WGS84, NearestNodes, to_metric, utm_crs_for
 from spatialint.osm_ways import WayTable, as_text, haversine_m, read_osm
-from spatialint.roads import assign_units, chain_geometries, parse_maxspeed, simplify_arcs
+from spatialint.roads import assign_units, chain_edges, parse_maxspeed, simplify_arcs
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,19 @@ def _is_rail_public_transport_station(tags: Mapping[str, str]) -> bool:
 
 def _is_station(tags: Mapping[str, str]) -> bool:
     return tags.get("railway") in STATION_RAILWAY or _is_rail_public_transport_station(tags)
+
+
+def station_points(pbf: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes of the railway station nodes of ``pbf`` (road anchors)."""
+    data = read_osm(
+        pbf,
+        filter_keys=["railway", "public_transport"],
+        way_test=lambda tags: False,
+        way_keys=(),
+        node_test=_is_station,
+        node_keys=(),
+    )
+    return data.nodes["lon"].to_numpy(), data.nodes["lat"].to_numpy()
 
 
 def classify_services(
@@ -327,28 +340,18 @@ def build_rail_network(
         n_nodes=len(vertices),
         force_endpoint=stop_station >= 0,
     )
-    n_chains = int(chains.chain.max()) + 1 if (chains.chain >= 0).any() else 0
-    in_chain = chains.chain >= 0
-    first = np.full(n_chains, -1, dtype=np.int64)
-    last = np.full(n_chains, -1, dtype=np.int64)
-    ranks = chains.rank[in_chain]
-    pos = np.flatnonzero(in_chain)
-    ch = chains.chain[in_chain]
-    first[ch[ranks == 0]] = pos[ranks == 0]
-    max_rank = np.zeros(n_chains, dtype=np.int64)
-    np.maximum.at(max_rank, ch, ranks)
-    last[ch[ranks == max_rank[ch]]] = pos[ranks == max_rank[ch]]
-    length = np.bincount(ch, weights=seg_len[arc_seg[in_chain]], minlength=n_chains)
     xy = np.column_stack([v_lon, v_lat])
-    geoms = chain_geometries(chains.chain, chains.rank, xy[arc_u], xy[arc_v], n_chains)
-    e_u, e_v = arc_u[first], arc_v[last]
+    collapsed = chain_edges(chains, arc_u, arc_v, seg_len[arc_seg], xy)
+    first = collapsed.first_arc
+    e_u, e_v = arc_u[first], arc_v[collapsed.last_arc]
     # keep one direction per link: u < v, loops in way direction
     keep = (v_node[e_u] < v_node[e_v]) | ((e_u == e_v) & forward[first])
-    e_u, e_v, e_first, length, geoms = e_u[keep], e_v[keep], first[keep], length[keep], geoms[keep]
+    e_u, e_v, e_first = e_u[keep], e_v[keep], first[keep]
+    length, geoms = collapsed.length_m[keep], collapsed.geometry[keep]
+    mid_lon, mid_lat = collapsed.mid_lon[keep], collapsed.mid_lat[keep]
     e_way = seg_way[arc_seg[e_first]]
     e_service = v_service[e_u]
     speed = np.array([float(rail_speeds_kph[s]) for s in e_service], dtype=float)
-    mid = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
     station_ids = stations["node_id"].to_numpy()
 
     def station_at(vertex: np.ndarray) -> pd.Series:
@@ -370,7 +373,7 @@ def build_rail_network(
             "travel_time_s": length / (speed / 3.6),
             "u_station": station_at(e_u),
             "v_station": station_at(e_v),
-            "unit_id": assign_units(shapely.get_x(mid), shapely.get_y(mid), units),
+            "unit_id": assign_units(mid_lon, mid_lat, units),
         },
         geometry=geoms,
         crs=WGS84,

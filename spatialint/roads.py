@@ -22,7 +22,9 @@ Steps (all vectorised over numpy arrays; no Python loop per node or edge):
    source/sink, not exactly two neighbours with 2 or 4 incident arcs) plus osmnx's
    ``edge_attrs_differ`` rule on ``highway``, ``name``, ``ref``, ``oneway`` and ``speed_kph``, so
    every simplified edge has one class, one name and one speed.  Its ``osmid`` is the way of the
-   edge's first segment.  Isolated rings without endpoints are dropped as osmnx does.  The
+   edge's first segment.  The road node nearest to each railway station and ``place=*`` node
+   is kept as an endpoint too (osmnx's ``node_attrs_include`` rule), so stations and centres
+   snap to the road beside them.  Isolated rings without endpoints are dropped as osmnx does.  The
    result is tested equal to ``osmnx.simplify_graph`` on the real extracts; it is our own
    vectorised implementation because osmnx's walks a networkx graph node by node
    (``benchmarks/road_network.py`` measures both).
@@ -56,7 +58,7 @@ from scipy.sparse.csgraph import connected_components
 
 from spatialint.errors import ConfigError, DataError
 from spatialint.fileio import atomic_path
-from spatialint.geo import WGS84
+from spatialint.geo import WGS84, NearestNodes
 from spatialint.graph import CSRGraph
 from spatialint.osm_ways import WayTable, as_text, haversine_m, read_osm
 
@@ -207,12 +209,25 @@ class Chains:
     endpoint: np.ndarray
 
 
-def _unique_count_per(node: np.ndarray, other: np.ndarray, n_nodes: int) -> np.ndarray:
-    """For each node, the number of distinct ``other`` values paired with it."""
-    if len(node) == 0:
-        return np.zeros(n_nodes, dtype=np.int64)
-    key = np.unique(node.astype(np.int64) * (int(other.max()) + 1) + other.astype(np.int64))
-    return np.bincount(key // (int(other.max()) + 1), minlength=n_nodes)
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values, by sorting (numpy 2.4's hash-based ``np.unique`` is ~100× slower
+    on millions of int64 keys)."""
+    ordered = np.sort(values)
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
+
+
+def factorize_sorted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct sorted values, index of each one's first occurrence, code of every value)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.ones(len(ordered), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    codes_sorted = np.cumsum(new) - 1
+    codes = np.empty(len(values), dtype=np.int64)
+    codes[order] = codes_sorted
+    return ordered[new], order[new], codes
 
 
 def simplify_arcs(
@@ -236,16 +251,28 @@ def simplify_arcs(
     """
     u = np.asarray(u, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
+    attr_class = np.asarray(attr_class, dtype=np.int64)
     m = len(u)
+    n = np.int64(max(n_nodes, 1))
     in_deg = np.bincount(v, minlength=n_nodes)
     out_deg = np.bincount(u, minlength=n_nodes)
     degree = in_deg + out_deg
-    neighbours = _unique_count_per(np.concatenate([u, v]), np.concatenate([v, u]), n_nodes)
-    in_nbrs = _unique_count_per(v, u, n_nodes)
-    out_nbrs = _unique_count_per(u, v, n_nodes)
-    classes = _unique_count_per(
-        np.concatenate([u, v]), np.concatenate([attr_class, attr_class]), n_nodes
-    )
+    # distinct directed pairs → distinct in-/out-neighbours; distinct undirected → neighbours
+    pairs = sorted_unique(u * n + v)
+    pu, pv = pairs // n, pairs % n
+    in_nbrs = np.bincount(pv, minlength=n_nodes)
+    out_nbrs = np.bincount(pu, minlength=n_nodes)
+    und = sorted_unique(np.minimum(pu, pv) * n + np.maximum(pu, pv))
+    lo, hi = und // n, und % n
+    neighbours = np.bincount(lo, minlength=n_nodes) + np.bincount(hi[hi != lo], minlength=n_nodes)
+    # more than one attribute class among a node's arcs
+    big = np.iinfo(np.int64).max
+    cls_min = np.full(n_nodes, big, dtype=np.int64)
+    cls_max = np.full(n_nodes, -1, dtype=np.int64)
+    for ends in (u, v):
+        np.minimum.at(cls_min, ends, attr_class)
+        np.maximum.at(cls_max, ends, attr_class)
+    classes_differ = (cls_max >= 0) & (cls_min != cls_max)
     self_loop = np.zeros(n_nodes, dtype=bool)
     self_loop[u[u == v]] = True
     endpoint = (
@@ -253,7 +280,7 @@ def simplify_arcs(
         | (in_deg == 0)
         | (out_deg == 0)
         | ~((neighbours == 2) & ((degree == 2) | (degree == 4)))
-        | (classes > 1)
+        | classes_differ
         | (in_nbrs != in_deg)
         | (out_nbrs != out_deg)
     )
@@ -295,31 +322,68 @@ def simplify_arcs(
     return Chains(chain=chain, rank=np.where(head >= 0, rank, -1), endpoint=endpoint)
 
 
-def chain_geometries(
-    chain: np.ndarray,
-    rank: np.ndarray,
-    tail_xy: np.ndarray,
-    head_xy: np.ndarray,
-    n_chains: int,
-) -> np.ndarray:
-    """LineString per chain from its arcs' tail points in rank order plus the last head point."""
-    keep = chain >= 0
-    idx = np.flatnonzero(keep)
-    order = idx[np.lexsort((rank[idx], chain[idx]))]
-    ch = chain[order]
+@dataclass(frozen=True)
+class ChainEdges:
+    """One simplified edge per chain: its first and last arc, length, shape and midpoint."""
+
+    first_arc: np.ndarray
+    last_arc: np.ndarray
+    length_m: np.ndarray
+    geometry: np.ndarray
+    mid_lon: np.ndarray
+    mid_lat: np.ndarray
+
+
+def chain_edges(
+    chains: Chains, u: np.ndarray, v: np.ndarray, length_m: np.ndarray, xy: np.ndarray
+) -> ChainEdges:
+    """Collapse each chain of arcs into one edge (all vectorised).
+
+    The shape is the arcs' tail points in rank order plus the last head point; the midpoint is
+    the point at half the chain's great-circle length (interpolated linearly within its arc).
+    """
+    idx = np.flatnonzero(chains.chain >= 0)
+    order = idx[np.lexsort((chains.rank[idx], chains.chain[idx]))]
+    ch = chains.chain[order]
+    n_chains = int(ch[-1]) + 1 if len(ch) else 0
     counts = np.bincount(ch, minlength=n_chains)
-    ordinal = ch  # chains are numbered 0..n_chains-1 and sorted, so a chain's ordinal is its id
-    pos = np.arange(len(order)) + ordinal
-    total = len(order) + n_chains
-    coords = np.empty((total, 2), dtype=np.float64)
-    point_chain = np.empty(total, dtype=np.int64)
-    coords[pos] = tail_xy[order]
-    point_chain[pos] = ch
-    last = np.cumsum(counts) - 1  # position in `order` of each chain's last arc
-    last_pos = last + np.arange(n_chains) + 1
-    coords[last_pos] = head_xy[order[last]]
-    point_chain[last_pos] = np.arange(n_chains)
-    return shapely.linestrings(coords, indices=point_chain)
+    ends = np.cumsum(counts)  # one past each chain's last arc, in `order`
+    starts = ends - counts
+    first_arc, last_arc = order[starts], order[ends - 1]
+    seg_len = length_m[order]
+    cum = np.cumsum(seg_len)
+    before = np.concatenate([[0.0], cum])[starts]
+    total = cum[ends - 1] - before if n_chains else np.zeros(0)
+    # midpoint: first arc whose cumulative length reaches half the chain
+    target = before + total / 2
+    at = np.minimum(np.searchsorted(cum, target, side="left"), ends - 1)
+    arc = order[at]
+    frac = np.where(
+        seg_len[at] > 0,
+        (target - (cum[at] - seg_len[at])) / np.where(seg_len[at] > 0, seg_len[at], 1),
+        0.0,
+    )
+    frac = np.clip(frac, 0.0, 1.0)
+    tail, head = xy[u[arc]], xy[v[arc]]
+    mid = tail + (head - tail) * frac[:, None]
+    # shapes: chain c's points go to positions starts[c] + c ... ends[c] + c
+    total_points = len(order) + n_chains
+    coords = np.empty((total_points, 2), dtype=np.float64)
+    pos = np.arange(len(order)) + ch
+    coords[pos] = xy[u[order]]
+    coords[ends - 1 + np.arange(n_chains) + 1] = xy[v[last_arc]]
+    offsets = np.concatenate([[0], ends + np.arange(1, n_chains + 1)])
+    geometry = shapely.from_ragged_array(
+        shapely.GeometryType.LINESTRING, coords, (offsets.astype(np.int64),)
+    )
+    return ChainEdges(
+        first_arc=first_arc,
+        last_arc=last_arc,
+        length_m=total,
+        geometry=geometry,
+        mid_lon=mid[:, 0],
+        mid_lat=mid[:, 1],
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -350,19 +414,38 @@ def load_units(path: str | Path, *, level: int) -> gpd.GeoDataFrame:
 
 
 def assign_units(lon: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
-    """``unit_id`` of the unit containing each point (first match on shared borders), else None."""
-    n = len(lon)
-    out = np.full(n, None, dtype=object)
-    if n == 0 or units.empty:
+    """``unit_id`` of the unit containing each point (first unit on shared borders), else None.
+
+    Points are sorted by longitude once; each unit tests only the points in its x-range and bbox
+    with ``shapely.intersects_xy`` on the prepared polygon — no point objects are created.
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    out = np.full(len(lon), None, dtype=object)
+    if len(lon) == 0 or units.empty:
         return out
-    points = shapely.points(np.asarray(lon, float), np.asarray(lat, float))
-    tree = shapely.STRtree(points)
-    poly_idx, point_idx = tree.query(units.geometry.to_numpy(), predicate="intersects")
-    order = np.lexsort((poly_idx, point_idx))
-    point_idx, poly_idx = point_idx[order], poly_idx[order]
-    first = np.ones(len(point_idx), dtype=bool)
-    first[1:] = point_idx[1:] != point_idx[:-1]
-    out[point_idx[first]] = units["unit_id"].to_numpy()[poly_idx[first]]
+    order = np.argsort(lon, kind="stable")
+    sorted_lon = lon[order]
+    found = np.zeros(len(lon), dtype=bool)
+    geoms = units.geometry.to_numpy()
+    ids = units["unit_id"].to_numpy()
+    for geom, unit_id, (west, south, east, north) in zip(
+        geoms, ids, shapely.bounds(geoms), strict=True
+    ):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        lo = np.searchsorted(sorted_lon, west, side="left")
+        hi = np.searchsorted(sorted_lon, east, side="right")
+        candidates = order[lo:hi]
+        candidates = candidates[
+            ~found[candidates] & (lat[candidates] >= south) & (lat[candidates] <= north)
+        ]
+        if len(candidates) == 0:
+            continue
+        shapely.prepare(geom)
+        inside = candidates[shapely.intersects_xy(geom, lon[candidates], lat[candidates])]
+        out[inside] = unit_id
+        found[inside] = True
     return out
 
 
@@ -508,9 +591,7 @@ def road_arcs(
     seg_way = way_of[a_idx]
     seg_len = haversine_m(drive.lon[a_idx], drive.lat[a_idx], drive.lon[b_idx], drive.lat[b_idx])
 
-    node_ids, first_pos, inverse = np.unique(
-        drive.node_ids[located], return_index=True, return_inverse=True
-    )
+    node_ids, first_pos, inverse = factorize_sorted(drive.node_ids[located])
     entry_node = np.full(len(drive.node_ids), -1, dtype=np.int64)
     entry_node[np.flatnonzero(located)] = inverse
     node_lon = drive.lon[located][first_pos]
@@ -579,7 +660,7 @@ def road_arcs(
 def unsimplified_gdfs(arcs: RoadArcs) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Node and edge GeoDataFrames of the unsimplified arcs, shaped for
     ``ox.convert.graph_from_gdfs`` (nodes indexed by osmid with x/y; edges by u, v, key)."""
-    used = np.unique(np.concatenate([arcs.u, arcs.v]))
+    used = sorted_unique(np.concatenate([arcs.u, arcs.v]))
     nodes = gpd.GeoDataFrame(
         {"x": arcs.lon[used], "y": arcs.lat[used]},
         geometry=shapely.points(arcs.lon[used], arcs.lat[used]),
@@ -607,32 +688,48 @@ def unsimplified_gdfs(arcs: RoadArcs) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFram
     return nodes, edges
 
 
+def anchor_nodes(arcs: RoadArcs, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Flags (per node of ``arcs``) the nearest graph node to each anchor point."""
+    flags = np.zeros(len(arcs.node_ids), dtype=bool)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    if len(lon) == 0 or len(arcs.u) == 0:
+        return flags
+    in_graph = sorted_unique(np.concatenate([arcs.u, arcs.v]))
+    near = NearestNodes(arcs.lon[in_graph], arcs.lat[in_graph])
+    pos, _ = near.query(lon, lat)
+    flags[in_graph[pos]] = True
+    return flags
+
+
 def simplify_road_arcs(
-    arcs: RoadArcs, units: gpd.GeoDataFrame
+    arcs: RoadArcs,
+    units: gpd.GeoDataFrame,
+    *,
+    anchor_lon: np.ndarray | None = None,
+    anchor_lat: np.ndarray | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Simplify the arcs (:func:`simplify_arcs`) into the ``road_nodes`` / ``road_edges`` tables."""
-    arc_u, arc_v, arc_way, arc_len = arcs.u, arcs.v, arcs.way, arcs.length_m
+    """Simplify the arcs (:func:`simplify_arcs`) into the ``road_nodes`` / ``road_edges`` tables.
+
+    The nearest node to each anchor point (stations, places) is kept as an endpoint — osmnx's
+    ``node_attrs_include`` rule — so those points snap to a node on the road beside them
+    rather than to a junction kilometres along it.
+    """
     n_all = len(arcs.node_ids)
     attr_class = arcs.ways["attr_class"].to_numpy()
-    chains = simplify_arcs(arc_u, arc_v, attr_class[arc_way], n_nodes=n_all)
-    n_chains = int(chains.chain.max()) + 1 if len(chains.chain) else 0
-    in_chain = chains.chain >= 0
-    ch = chains.chain[in_chain]
-    ranks = chains.rank[in_chain]
-    arc_pos = np.flatnonzero(in_chain)
-    first_arc = np.full(n_chains, -1, dtype=np.int64)
-    first_arc[ch[ranks == 0]] = arc_pos[ranks == 0]
-    max_rank = np.zeros(n_chains, dtype=np.int64)
-    np.maximum.at(max_rank, ch, ranks)
-    is_last = ranks == max_rank[ch]
-    last_arc = np.full(n_chains, -1, dtype=np.int64)
-    last_arc[ch[is_last]] = arc_pos[is_last]
-    edge_len = np.bincount(ch, weights=arc_len[in_chain], minlength=n_chains)
+    force = None
+    if anchor_lon is not None and anchor_lat is not None:
+        force = anchor_nodes(arcs, anchor_lon, anchor_lat)
+    chains = simplify_arcs(
+        arcs.u, arcs.v, attr_class[arcs.way], n_nodes=n_all, force_endpoint=force
+    )
     xy = np.column_stack([arcs.lon, arcs.lat])
-    geoms = chain_geometries(chains.chain, chains.rank, xy[arc_u], xy[arc_v], n_chains)
-    e_u = arc_u[first_arc]
-    e_v = arc_v[last_arc]
-    e_way = arc_way[first_arc]
+    collapsed = chain_edges(chains, arcs.u, arcs.v, arcs.length_m, xy)
+    del chains
+    e_u = arcs.u[collapsed.first_arc]
+    e_v = arcs.v[collapsed.last_arc]
+    e_way = arcs.way[collapsed.first_arc]
+    edge_len = collapsed.length_m
+    n_edges = len(e_u)
 
     # nodes: the endpoints used by an edge, in node-id order
     used = np.zeros(n_all, dtype=bool)
@@ -642,37 +739,36 @@ def simplify_road_arcs(
     position = np.full(n_all, -1, dtype=np.int64)
     position[kept] = np.arange(len(kept))
 
-    # keys: rank among parallel edges u→v, shortest first
+    # rows sorted by (u, v, length); key = rank among parallel edges u→v, shortest first
     order = np.lexsort((edge_len, e_v, e_u))
-    key = np.zeros(n_chains, dtype=np.int64)
-    if n_chains:
+    key = np.zeros(n_edges, dtype=np.int64)
+    if n_edges:
         su, sv = e_u[order], e_v[order]
-        new_group = np.ones(n_chains, dtype=bool)
+        new_group = np.ones(n_edges, dtype=bool)
         new_group[1:] = (su[1:] != su[:-1]) | (sv[1:] != sv[:-1])
-        group_start = np.maximum.accumulate(np.where(new_group, np.arange(n_chains), 0))
-        key[order] = np.arange(n_chains) - group_start
+        group_start = np.maximum.accumulate(np.where(new_group, np.arange(n_edges), 0))
+        key = np.arange(n_edges) - group_start
+    e_u, e_v, e_way, edge_len = e_u[order], e_v[order], e_way[order], edge_len[order]
     way = arcs.ways.iloc[e_way]
     e_speed = way["speed_kph"].to_numpy(dtype=float)
-    midpoints = shapely.line_interpolate_point(geoms, 0.5, normalized=True)
     edges = gpd.GeoDataFrame(
         {
             "u": arcs.node_ids[e_u],
             "v": arcs.node_ids[e_v],
             "key": key,
             "osmid": way["osmid"].to_numpy(dtype=np.int64),
-            "highway": way["highway"].to_numpy(dtype=object),
-            "name": way["name"].to_numpy(dtype=object),
-            "ref": way["ref"].to_numpy(dtype=object),
+            "highway": way["highway"].astype("str").to_numpy(),
+            "name": way["name"].astype("str").to_numpy(),
+            "ref": way["ref"].astype("str").to_numpy(),
             "oneway": way["oneway"].to_numpy(dtype=bool),
             "length_m": edge_len,
             "speed_kph": e_speed,
             "travel_time_s": edge_len / (e_speed / 3.6),
-            "unit_id": assign_units(shapely.get_x(midpoints), shapely.get_y(midpoints), units),
+            "unit_id": assign_units(collapsed.mid_lon[order], collapsed.mid_lat[order], units),
         },
-        geometry=geoms,
+        geometry=collapsed.geometry[order],
         crs=WGS84,
     )
-    edges = edges.sort_values(["u", "v", "key"], kind="stable").reset_index(drop=True)
     edges = as_text(edges, ["highway", "name", "ref", "unit_id"])
     nodes = gpd.GeoDataFrame(
         {
@@ -696,6 +792,8 @@ def build_road_network(
     speeds_kph: Mapping[str, float],
     maxspeed_zones_kph: Mapping[str, float],
     ways: WayTable | None = None,
+    anchor_lon: np.ndarray | None = None,
+    anchor_lat: np.ndarray | None = None,
 ) -> RoadNetwork:
     """Build the simplified road network of ``pbf`` (see the module docstring for each step).
 
@@ -709,6 +807,9 @@ def build_road_network(
         ``network.*`` settings of the study config.
     ways
         Already-read road ways (:func:`read_road_ways`); read from ``pbf`` when None.
+    anchor_lon, anchor_lat
+        Points (railway stations, places) whose nearest road node must survive simplification
+        (:func:`simplify_road_arcs`).
 
     Raises
     ------
@@ -725,7 +826,7 @@ def build_road_network(
         maxspeed_zones_kph=maxspeed_zones_kph,
         source=str(pbf),
     )
-    nodes, edges = simplify_road_arcs(arcs, units)
+    nodes, edges = simplify_road_arcs(arcs, units, anchor_lon=anchor_lon, anchor_lat=anchor_lat)
     graph = graph_from_tables(nodes, edges)
     report = dict(arcs.report)
     report.update(
@@ -753,10 +854,12 @@ def _street_count(u: np.ndarray, v: np.ndarray, key: np.ndarray, n: int) -> np.n
     """osmnx ``count_streets_per_node``: undirected (u, v, key) edges per node, self-loops once."""
     lo, hi = np.minimum(u, v), np.maximum(u, v)
     loop = lo == hi
-    und = np.unique(np.column_stack([lo[~loop], hi[~loop], key[~loop]]), axis=0)
-    counts = np.bincount(und[:, 0], minlength=n) + np.bincount(und[:, 1], minlength=n)
-    loops = np.unique(lo[loop])
-    counts[loops] += 2
+    n64 = np.int64(max(n, 1))
+    k64 = np.int64(int(key.max()) + 1 if len(key) else 1)
+    und = sorted_unique((lo[~loop] * n64 + hi[~loop]) * k64 + key[~loop])
+    pair = und // k64
+    counts = np.bincount(pair // n64, minlength=n) + np.bincount(pair % n64, minlength=n)
+    counts[sorted_unique(lo[loop])] += 2
     return counts.astype(np.int64)
 
 

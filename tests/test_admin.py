@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+import yaml
 
 from spatialint.admin import (
     UNIT_COLUMNS,
@@ -20,6 +24,7 @@ from spatialint.admin import (
 )
 from spatialint.errors import ConfigError, DataError
 from spatialint.extract import clip_extract
+from tests.conftest import REPO_ROOT
 
 ANDORRA_PARISHES = {
     "Andorra la Vella",
@@ -214,3 +219,57 @@ def test_units_file_errors(tmp_path: Path) -> None:
 def test_parse_population(text: str | None, expected: float) -> None:
     value = parse_population(text)
     assert (math.isnan(value) and math.isnan(expected)) or value == expected
+
+
+def _workflow_copy(tmp: Path) -> Path:
+    shutil.copy2(REPO_ROOT / "Snakefile", tmp / "Snakefile")
+    shutil.copytree(REPO_ROOT / "workflow", tmp / "workflow")
+    return tmp
+
+
+def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "snakemake"), "--cores", "1", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.pipeline
+@pytest.mark.realdata
+def test_rules_retrieve_and_admin_units(andorra_pbf: Path, tmp_path: Path) -> None:
+    """The two rules through Snakemake, on the andorra study with the PBF given by file:// URL."""
+    workdir = _workflow_copy(tmp_path)
+    study = yaml.safe_load((REPO_ROOT / "workflow/config/studies/andorra.yaml").read_text())
+    study["source"]["url"] = andorra_pbf.as_uri()
+    (workdir / "workflow/config/studies/andorra.yaml").write_text(
+        yaml.safe_dump(study, allow_unicode=True), encoding="utf-8"
+    )
+    result = _snakemake(
+        workdir, "data/andorra/network/admin_units.gpkg", "--config", "studies=[andorra]"
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    network = workdir / "data/andorra/network"
+    units = gpd.read_file(network / "admin_units.gpkg", layer="admin_units")
+    assert set(units["name"]) == ANDORRA_PARISHES
+    assert len(gpd.read_parquet(network / "places.parquet")) == 68
+    assert "Canillo" in (network / "admin_report.txt").read_text(encoding="utf-8")
+    assert (workdir / "data/andorra/osm/extract.osm.pbf").stat().st_size > 100_000
+    assert "Canillo" in (workdir / "logs/andorra/admin_units.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.pipeline
+def test_rule_with_corrupt_source_fails_with_one_message(tmp_path: Path) -> None:
+    workdir = _workflow_copy(tmp_path)
+    (workdir / "broken.osm.pbf").write_bytes(b"\x00\x00\x00\x0dOSMHeader" + b"\xff" * 4000)
+    study = {"source": {"kind": "pbf", "url": "broken.osm.pbf"}, "admin": {"levels": [6]}}
+    (workdir / "workflow/config/studies/broken.yaml").write_text(yaml.safe_dump(study))
+    result = _snakemake(workdir, "data/broken/osm/extract.osm.pbf", "--config", "studies=[broken]")
+    assert result.returncode != 0
+    log = (workdir / "logs/broken/retrieve_osm.log").read_text(encoding="utf-8")
+    assert "broken.osm.pbf is truncated or corrupt" in log and "delete it" in log
+    assert "Traceback" not in log
+    assert not (workdir / "data/broken/osm/extract.osm.pbf").exists()

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -343,10 +346,22 @@ def test_planted_dead_ends_are_real(osm, roads, units, demo):
         assert osm.ways[case["other_way_id"]][1].get("highway") in DRIVABLE
         # not connected across: the network path is far longer than the gap
         assert roads.metres(a, b) > 10 * gap, case["case_id"]
+        # the facing node is a junction, so it survives graph simplification
+        assert roads.degree(b) >= 3, case["case_id"]
     (case,) = planned
     nodes, tags = osm.ways[case["planned_way_id"]]
     assert tags["highway"] == "construction" and tags["construction"] in DRIVABLE
     assert nodes[0] == case["node_id"] and nodes[-1] == case["other_node_id"]
+
+
+def test_only_planted_and_edge_dead_ends(osm, roads, demo):
+    """Every degree-1 road node is a planted case, a decoy, or a through road's end at the edge."""
+    _, truth = demo
+    known = {c["node_id"] for c in truth.border_dead_ends} | {d["node_id"] for d in truth.decoys}
+    edge = shapely.box(*truth.bbox).boundary
+    for node in (int(n) for n in roads.ids if roads.degree(int(n)) == 1):
+        if node not in known:
+            assert dist_m(osm, node, edge) < 400, osm.nodes[node]
 
 
 def test_detours_differ_and_longest_is_by_far(roads, demo):
@@ -503,3 +518,44 @@ def test_unwritable_output_is_a_data_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(DataError, match="writable"):
         write_demo(blocker / "demo.osm.pbf", blocker / "truth.json")
+
+
+def test_planted_cases_hold_at_a_larger_scale(tmp_path):
+    truth = write_demo(tmp_path / "s.osm.pbf", tmp_path / "s.json", scale=2.5)
+    osm = OsmData(tmp_path / "s.osm.pbf")
+    roads = RoadGraph(osm)
+    known = {c["node_id"] for c in truth.border_dead_ends} | {d["node_id"] for d in truth.decoys}
+    ends = {int(n) for n in roads.ids if roads.degree(int(n)) == 1}
+    assert known <= ends and len(ends - known) == 6  # expressway + trunk ends at the study edge
+    detour = {c["case_id"]: roads.metres(c["node_id"], c["other_node_id"])
+              for c in truth.border_dead_ends}  # fmt: skip
+    assert max(detour, key=detour.get) == truth.longest_detour_case
+    assert connected_components(roads.matrix, directed=False)[0] == 1
+
+
+def test_script_runs_standalone_and_reports_bad_scale_in_one_line(tmp_path):
+    script = Path(__file__).resolve().parent.parent / "workflow" / "scripts" / "generate_demo.py"
+    run = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "d.osm.pbf"), str(tmp_path / "t.json"),
+         "--scale", "0"],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(script.parents[2])},
+    )  # fmt: skip
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1 and "scale must be > 0" in errors[0]
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "d.osm.pbf").exists()
+
+
+def test_stations_are_next_to_a_road_junction(osm, roads, demo):
+    """Networks snap stations to junctions of a simplified graph: one must be close by."""
+    _, truth = demo
+    junction = np.array([roads.degree(int(n)) >= 3 for n in roads.ids])
+    for station in truth.stations:
+        lon, lat = osm.nodes[station["node_id"]]
+        d = haversine_m(roads.lon[junction], roads.lat[junction], lon, lat).min()
+        assert d < 150, (station["name"], d)
+        tags = osm.node_tags[station["node_id"]]
+        assert tags["railway"] == "station" and tags["name"] == station["name"]
+        on_line = [t for nodes, t in osm.ways.values() if station["node_id"] in nodes]
+        assert on_line and all("railway" in t for t in on_line)

@@ -38,3 +38,13 @@ def test_snakemake_lint_is_clean() -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "Lints for" not in output, output
+
+
+def test_snakemake_scripts_have_no_future_imports() -> None:
+    """Snakemake prepends a preamble to scripts, so a __future__ import there is a SyntaxError."""
+    offenders = [
+        path.name
+        for path in (REPO_ROOT / "workflow" / "scripts").glob("*.py")
+        if "from __future__" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import SimpleNamespace
 
+import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 
 from spatialint.graph import CSRGraph
 from spatialint.multimodal import build_multimodal_graph
@@ -135,3 +139,64 @@ def test_monaco_multimodal(monaco_pbf: Path):
     np.testing.assert_allclose(
         times[:n], travel_times(road.graph, graph.index_of(np.array([station_road])))[0]
     )
+
+
+def _script(name: str):
+    path = Path(__file__).resolve().parent.parent / "workflow" / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"script_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_scripts_write_the_network_files(corridor_pbf: Path, tmp_path: Path):
+    """The three rule scripts, run as Snakemake would call them, write readable outputs."""
+    from spatialint.config import load_study
+    from tests.test_rail import corridor_units
+
+    study = load_study("demo")
+    net = tmp_path / "network"
+    net.mkdir()
+    corridor_units().to_file(net / "admin_units.gpkg", layer="admin_units")
+    gpd.GeoDataFrame(
+        {"node_id": [9], "name": ["B镇"], "place": ["town"]},
+        geometry=[shapely.Point(113.2, 27.996)],
+        crs="EPSG:4326",
+    ).to_parquet(net / "places.parquet")
+    ns = SimpleNamespace
+    road = ns(
+        params=ns(study=study),
+        input=ns(pbf=corridor_pbf, units=net / "admin_units.gpkg", places=net / "places.parquet"),
+        output=ns(
+            nodes=net / "road_nodes.parquet",
+            edges=net / "road_edges.parquet",
+            planned=net / "planned_ways.parquet",
+            graph=net / "road_graph.npz",
+        ),
+    )
+    _script("road_network").main(road)
+    rail = ns(
+        params=ns(study=study),
+        input=ns(pbf=corridor_pbf, units=road.input.units, road_nodes=road.output.nodes),
+        output=ns(edges=net / "rail_edges.parquet", stations=net / "rail_stations.parquet"),
+    )
+    _script("rail_network").main(rail)
+    multi = ns(
+        params=ns(study=study),
+        input=ns(
+            road_nodes=road.output.nodes,
+            road_graph=road.output.graph,
+            rail_edges=rail.output.edges,
+            stations=rail.output.stations,
+        ),
+        output=ns(graph=net / "multimodal_graph.npz"),
+    )
+    _script("multimodal_network").main(multi)
+    nodes = gpd.read_parquet(road.output.nodes)
+    stations = gpd.read_parquet(rail.output.stations)
+    graph = CSRGraph.load(multi.output.graph)
+    np.testing.assert_array_equal(graph.node_ids[: len(nodes)], nodes["node_id"])
+    assert (graph.node_ids[len(nodes) :] < 0).all()
+    assert set(stations["road_node_id"]) <= set(nodes["node_id"])
+    # the anchored place keeps a road node right beside it on the corridor road (node 3 area)
+    assert ((nodes["x"] - 113.2).abs() < 1e-9).any()

@@ -18,6 +18,7 @@ from spatialint.graph import CSRGraph
 from spatialint.osm_ways import write_osm
 from spatialint.roads import (
     SIMPLIFY_DIFFER,
+    anchor_nodes,
     build_road_network,
     load_units,
     parse_maxspeed,
@@ -381,3 +382,42 @@ def test_simplification_equals_osmnx(name, request):
     assert theirs == ours
     counts = ox.stats.count_streets_per_node(simple)
     assert [counts[n] for n in nodes["node_id"]] == nodes["street_count"].tolist()
+
+
+def test_anchor_keeps_nearest_node(town_pbf: Path):
+    """A station beside node 7 (inside the oneway chain 3→7→8→2) keeps node 7 in the graph."""
+    net = build_road_network(
+        town_pbf,
+        halves(112.9, 27.9, 113.2, 28.2, SPLIT_LON),
+        **settings(),
+        anchor_lon=np.array([113.0101]),
+        anchor_lat=np.array([28.0052]),
+    )
+    assert 7 in set(net.nodes["node_id"])
+    w103 = net.edges[net.edges["osmid"] == 103]
+    assert list(zip(w103["u"], w103["v"], strict=True)) == [(3, 7), (7, 2)]
+    assert_graph_matches_edges(net.graph, net.nodes, net.edges)
+
+
+@pytest.mark.realdata
+def test_anchored_simplification_equals_osmnx(monaco_pbf: Path):
+    """Anchors behave as osmnx's node_attrs_include."""
+    units = pbf_units(monaco_pbf)
+    arcs = road_arcs(read_road_ways(monaco_pbf), units, **settings())
+    rng = np.random.default_rng(1)
+    lon = rng.uniform(arcs.lon.min(), arcs.lon.max(), 40)
+    lat = rng.uniform(arcs.lat.min(), arcs.lat.max(), 40)
+    nodes, edges = simplify_road_arcs(arcs, units, anchor_lon=lon, anchor_lat=lat)
+    gdf_nodes, gdf_edges = unsimplified_gdfs(arcs)
+    flags = anchor_nodes(arcs, lon, lat)
+    anchored = set(arcs.node_ids[flags])
+    gdf_nodes["anchor"] = np.where(gdf_nodes.index.isin(list(anchored)), 1.0, np.nan)
+    full = ox.convert.graph_from_gdfs(gdf_nodes, gdf_edges)
+    simple = ox.simplify_graph(
+        full, node_attrs_include=["anchor"], edge_attrs_differ=list(SIMPLIFY_DIFFER)
+    )
+    assert anchored <= set(nodes["node_id"])
+    assert set(simple.nodes) == set(nodes["node_id"])
+    theirs = sorted((u, v, round(d["length"], 6)) for u, v, d in simple.edges(data=True))
+    ours = sorted(zip(edges["u"], edges["v"], edges["length_m"].round(6), strict=True))
+    assert theirs == ours

@@ -1,12 +1,19 @@
 # Access: origins, travel times by mode, 1/2/3-hour isochrones and the hexagon surface.
 
 
+def population_input(wildcards):
+    """The study's population file when access.population_file is set, else nothing."""
+    path = STUDIES[wildcards.study]["access"].get("population_file")
+    return {"population": path} if path else {}
+
+
 rule origins:
     input:
         places="data/{study}/network/places.parquet",
         units="data/{study}/network/admin_units.gpkg",
         stations="data/{study}/network/rail_stations.parquet",
         road_graph="data/{study}/network/road_graph.npz",
+        road_edges="data/{study}/network/road_edges.parquet",
     output:
         origins="data/{study}/access/origins.gpkg",
     log:
@@ -47,13 +54,12 @@ rule travel_times:
 
 rule isochrones:
     input:
+        unpack(population_input),
         origins="data/{study}/access/origins.gpkg",
         road_edges="data/{study}/network/road_edges.parquet",
         road_graph="data/{study}/network/road_graph.npz",
-        multimodal_graph="data/{study}/network/multimodal_graph.npz",
         times_road="data/{study}/access/travel_times_road.npz",
         times_multimodal="data/{study}/access/travel_times_multimodal.npz",
-        units="data/{study}/network/admin_units.gpkg",
     output:
         isochrones="data/{study}/access/isochrones.gpkg",
     log:

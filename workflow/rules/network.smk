@@ -28,6 +28,7 @@ rule road_network:
     input:
         pbf="data/{study}/osm/extract.osm.pbf",
         units="data/{study}/network/admin_units.gpkg",
+        places="data/{study}/network/places.parquet",
     output:
         nodes="data/{study}/network/road_nodes.parquet",
         edges="data/{study}/network/road_edges.parquet",

@@ -3,14 +3,13 @@
 Standalone: python workflow/scripts/multimodal_network.py <study> (under data/<study>).
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from spatialint.config import load_study
 from spatialint.errors import DataError
@@ -22,7 +21,7 @@ from spatialint.multimodal import build_multimodal_graph
 def main(smk) -> None:
     network = smk.params.study["network"]
     road_graph = CSRGraph.load(smk.input.road_graph)
-    road_nodes = gpd.read_parquet(smk.input.road_nodes, columns=["node_id"])
+    road_nodes = pd.read_parquet(smk.input.road_nodes, columns=["node_id"])
     if not np.array_equal(road_nodes["node_id"].to_numpy(), road_graph.node_ids):
         raise DataError(
             f"{smk.input.road_graph} and {smk.input.road_nodes} list different nodes; they come "

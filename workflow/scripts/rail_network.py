@@ -3,13 +3,11 @@
 Standalone: python workflow/scripts/rail_network.py <study> (reads and writes under data/<study>).
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-import geopandas as gpd
+import pandas as pd
 
 from spatialint.config import load_study
 from spatialint.logs import run_step
@@ -22,7 +20,7 @@ def main(smk) -> None:
     network = study["network"]
     result = build_rail_network(
         smk.input.pbf,
-        road_nodes=gpd.read_parquet(smk.input.road_nodes, columns=["node_id", "x", "y"]),
+        road_nodes=pd.read_parquet(smk.input.road_nodes, columns=["node_id", "x", "y"]),
         units=load_units(smk.input.units, level=study["admin"]["border_level"]),
         rail_speeds_kph=network["rail_speeds_kph"],
         highspeed_min_kph=network["highspeed_min_kph"],

@@ -3,14 +3,16 @@
 Standalone: python workflow/scripts/road_network.py <study> (reads and writes under data/<study>).
 """
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import geopandas as gpd
+import numpy as np
+
 from spatialint.config import load_study
 from spatialint.logs import run_step
+from spatialint.rail import station_points
 from spatialint.roads import build_road_network, load_units, write_road_network
 
 
@@ -18,12 +20,17 @@ def main(smk) -> None:
     study = smk.params.study
     network = study["network"]
     units = load_units(smk.input.units, level=study["admin"]["border_level"])
+    # stations and places keep their nearest road node through simplification
+    station_lon, station_lat = station_points(smk.input.pbf)
+    places = gpd.read_parquet(smk.input.places, columns=["geometry"])
     result = build_road_network(
         smk.input.pbf,
         units,
         highway_classes=network["highway_classes"],
         speeds_kph=network["speeds_kph"],
         maxspeed_zones_kph=network["maxspeed_zones_kph"],
+        anchor_lon=np.concatenate([station_lon, places.geometry.x.to_numpy()]),
+        anchor_lat=np.concatenate([station_lat, places.geometry.y.to_numpy()]),
     )
     write_road_network(
         result,
