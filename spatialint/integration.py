@@ -496,12 +496,12 @@ def _corridor_rows(
 
 
 def _dijkstra_rows(
-    graph: CSRGraph, sources: np.ndarray, columns: np.ndarray | None = None
+    graph: CSRGraph, sources: np.ndarray, columns: np.ndarray | None = None, *, workers: int = 1
 ) -> np.ndarray:
     """Times from ``sources`` (chunked), keeping only ``columns`` when given."""
     out = []
     for start in range(0, len(sources), CENTRE_CHUNK):
-        times = travel_times(graph, sources[start : start + CENTRE_CHUNK])
+        times = travel_times(graph, sources[start : start + CENTRE_CHUNK], workers=workers)
         out.append(times if columns is None else times[:, columns])
     width = graph.n_nodes if columns is None else len(columns)
     return np.vstack(out) if out else np.empty((0, width), dtype=np.float32)
@@ -521,6 +521,7 @@ def corridor_table(
     gap_unit_columns: tuple[str, str] = GAP_UNIT_COLUMNS,
     gap_benefit_column: str = GAP_BENEFIT_COLUMN,
     gap_status_column: str = GAP_STATUS_COLUMN,
+    workers: int = 1,
 ) -> gpd.GeoDataFrame:
     """Every corridor measure for every neighbouring pair of units and every named corridor.
 
@@ -546,6 +547,8 @@ def corridor_table(
         ``gaps/gaps.gpkg`` layer ``dead_ends`` for the backlog of open 断头路 (its unit ids
         are at ``border_level``; for a corridor at a coarser level the gaps between units
         lying in its two units count).
+    workers
+        Processes for the Dijkstra batches (see :func:`spatialint.routing.travel_times`).
 
     Returns
     -------
@@ -661,12 +664,12 @@ def corridor_table(
     for start in range(0, len(centres), CENTRE_CHUNK):
         chunk = centres[start : start + CENTRE_CHUNK]
         for mode, graph in (("road", road_graph), ("mm", multimodal_graph)):
-            times = travel_times(graph, chunk)[:, :n_road]
+            times = travel_times(graph, chunk, workers=workers)[:, :n_road]
             for row_t in times:
                 reach[mode].append(grid.reached(row_t, band_s))
                 place_t[mode].append(place_snap.times(row_t))
             centre_t[mode].append(times[:, centres])
-        centre_t["dist"].append(travel_times(distance_graph, chunk)[:, centres])
+        centre_t["dist"].append(travel_times(distance_graph, chunk, workers=workers)[:, centres])
     matrix = {k: (np.vstack(v) if v else np.empty((0, 0), np.float32)) for k, v in centre_t.items()}
 
     # border penalty: seeded samples of the border zone of each pair ------------------------
@@ -691,7 +694,9 @@ def corridor_table(
             )
         (src_a, tgt_a), (src_b, tgt_b) = sides
         targets = np.concatenate([tgt_a, tgt_b])
-        times = _dijkstra_rows(road_graph, np.concatenate([src_a, src_b]), targets).astype(float)
+        times = _dijkstra_rows(
+            road_graph, np.concatenate([src_a, src_b]), targets, workers=workers
+        ).astype(float)
         n_sa, n_ta = len(src_a), len(tgt_a)
 
         def pairs(rows: slice, cols: slice, src: np.ndarray, tgt: np.ndarray):

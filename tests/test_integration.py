@@ -822,3 +822,23 @@ def test_a_single_unit_gives_an_empty_table_that_still_writes(tmp_path):
         table, gpkg=tmp_path / "c.gpkg", csv=tmp_path / "c.csv", xlsx=tmp_path / "c.xlsx"
     )
     assert len(gpd.read_file(tmp_path / "c.gpkg", layer="corridors")) == 0
+
+
+def test_script_names_a_missing_gaps_layer(tmp_path):
+    """The rule's script: a gaps.gpkg without the dead_ends layer is one clear DataError."""
+    import importlib.util
+
+    from tests.conftest import REPO_ROOT
+
+    spec = importlib.util.spec_from_file_location(
+        "integration_script", REPO_ROOT / "workflow" / "scripts" / "integration.py"
+    )
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    units, *_ = make_world()
+    gpkg = tmp_path / "gaps.gpkg"
+    units.to_file(gpkg, layer="class_drops")
+    with pytest.raises(DataError, match=r"no layer 'dead_ends'.*rebuild gaps"):
+        script._read_layer(str(gpkg), "dead_ends", "gaps")
+    with pytest.raises(DataError, match="does not exist; run the stage"):
+        script._read_layer(str(tmp_path / "none.gpkg"), "dead_ends", "gaps")
