@@ -395,28 +395,37 @@ def _length_graph(net: _Network, n_nodes: int) -> sp.csr_array:
 def _dijkstra_pairs(
     matrix: sp.csr_array, sources: np.ndarray, targets: np.ndarray, *, limit: float
 ) -> np.ndarray:
-    """Shortest distance sources[i] → targets[i] (inf when beyond ``limit``), chunked."""
-    out = np.full(len(sources), np.inf)
+    """Shortest distance sources[i] → targets[i, j] (inf beyond ``limit``), chunked.
+
+    ``targets`` is (m,) or (m, k); the result has its shape.
+    """
+    targets = np.asarray(targets)
+    out = np.full(targets.shape, np.inf)
     uniq, inverse = np.unique(sources, return_inverse=True)
     for start in range(0, len(uniq), DETOUR_CHUNK):  # chunks of sources, not nodes
         block = uniq[start : start + DETOUR_CHUNK]
         dist = np.atleast_2d(dijkstra(matrix, directed=True, indices=block, limit=limit))
         rows = np.flatnonzero((inverse >= start) & (inverse < start + len(block)))
-        out[rows] = dist[inverse[rows] - start, targets[rows]]
+        local = inverse[rows] - start
+        picked = dist[local[:, None], targets[rows].reshape(len(rows), -1)]
+        out[rows] = picked.reshape(out[rows].shape)
     return out
 
 
 def _times_pairs(
     graph: CSRGraph, sources: np.ndarray, targets: np.ndarray, *, cutoff_s: float
 ) -> np.ndarray:
-    """Fastest time sources[i] → targets[i] in seconds (NaN beyond ``cutoff_s``), chunked."""
-    out = np.full(len(sources), np.nan)
+    """Fastest time sources[i] → targets[i, j] in seconds (inf beyond ``cutoff_s``), chunked."""
+    targets = np.asarray(targets)
+    out = np.full(targets.shape, np.inf)
     uniq, inverse = np.unique(sources, return_inverse=True)
     for start in range(0, len(uniq), DETOUR_CHUNK):
         block = uniq[start : start + DETOUR_CHUNK]
-        times = travel_times(graph, block, cutoff_s=cutoff_s)
+        times = np.nan_to_num(travel_times(graph, block, cutoff_s=cutoff_s), nan=np.inf)
         rows = np.flatnonzero((inverse >= start) & (inverse < start + len(block)))
-        out[rows] = times[inverse[rows] - start, targets[rows]]
+        local = inverse[rows] - start
+        picked = times[local[:, None], targets[rows].reshape(len(rows), -1)]
+        out[rows] = picked.reshape(out[rows].shape)
     return out
 
 
@@ -573,8 +582,8 @@ def find_dead_ends(
     # along is measured on the metric geometry; rescale to the stored length
     geom_len = np.maximum(shapely.length(net.geoms[ej]), 1e-6)
     along_m = along / geom_len * elen
-    d_u = _dijkstra_pairs(length_graph, dead[di], pu, limit=limit)
-    d_v = _dijkstra_pairs(length_graph, dead[di], pv, limit=limit)
+    ends_uv = np.column_stack([pu, pv])
+    d_u, d_v = _dijkstra_pairs(length_graph, dead[di], ends_uv, limit=limit).T
     net_to_p = np.minimum(d_u + along_m, d_v + (elen - along_m))
     ratio = net_to_p / np.maximum(gap, 1.0)
     keep = ratio >= settings.min_detour_ratio
@@ -605,7 +614,6 @@ def find_dead_ends(
     cand = cand.sort_values(["gap_m", "a", "edge"]).drop_duplicates("a").reset_index(drop=True)
     near_start = cand["along_m"] <= cand["elen"] / 2
     cand["b"] = np.where(near_start, cand["pu"], cand["pv"])
-    cand["b_along_m"] = np.where(near_start, cand["along_m"], cand["elen"] - cand["along_m"])
     # two dead ends facing each other are one gap
     lo = np.minimum(cand["a"], cand["b"])
     hi = np.maximum(cand["a"], cand["b"])
@@ -622,8 +630,25 @@ def find_dead_ends(
     )
     a_pos, b_pos = cand["a"].to_numpy(), cand["b"].to_numpy()
     cutoff_s = settings.detour_cutoff_min * 60
-    detour_s = _times_pairs(graph, a_pos, b_pos, cutoff_s=cutoff_s)
-    detour_m = _dijkstra_pairs(length_graph, a_pos, b_pos, limit=cutoff_s * 40.0)
+    # the detour runs from the dead end to the point p where the link would join the facing
+    # road: over the edge's start u or end v, plus the part of the edge up to p
+    u_pos, v_pos = cand["pu"].to_numpy(), cand["pv"].to_numpy()
+    frac = np.clip(cand["along_m"].to_numpy() / cand["elen"].clip(lower=1e-6).to_numpy(), 0, 1)
+    t_uv = np.asarray(graph.matrix[u_pos, v_pos]).ravel()
+    t_vu = np.asarray(graph.matrix[v_pos, u_pos]).ravel()
+    t_uv = np.where(t_uv > 0, t_uv, np.inf)
+    t_vu = np.where(t_vu > 0, t_vu, np.inf)
+    ends = np.column_stack([u_pos, v_pos])
+    to_u, to_v = _times_pairs(graph, a_pos, ends, cutoff_s=cutoff_s).T
+    # p at an edge end costs nothing on the edge, even where the edge is one-way (0 × inf)
+    part_u = np.where(frac > 0, frac * t_uv, 0.0)
+    part_v = np.where(frac < 1, (1 - frac) * t_vu, 0.0)
+    detour_s = np.minimum(to_u + part_u, to_v + part_v)
+    detour_s = np.where(detour_s <= cutoff_s, detour_s, np.nan)
+    limit_m = cutoff_s * 40.0  # 144 km/h: no road route within the time cutoff is longer
+    along = cand["along_m"].to_numpy()
+    len_u, len_v = _dijkstra_pairs(length_graph, a_pos, ends, limit=limit_m).T
+    detour_m = np.minimum(len_u + along, len_v + (cand["elen"].to_numpy() - along))
     units = net.units
     out = pd.DataFrame(
         {
@@ -644,8 +669,10 @@ def find_dead_ends(
             "other_name": other["name"],
             "other_ref": other["ref"],
             "gap_m": cand["gap_m"].round(1),
-            "b_along_m": cand["b_along_m"],
-            "other_speed_mps": other["speed_mps"],
+            # where the link joins the facing road: between graph nodes u and v of its edge
+            "u_pos": cand["pu"].to_numpy(),
+            "v_pos": cand["pv"].to_numpy(),
+            "along_fraction": np.clip(cand["along_m"] / cand["elen"].clip(lower=1e-6), 0, 1),
             "detour_min": detour_s / 60.0,
             "detour_km": np.where(np.isfinite(detour_m), detour_m / 1000.0, np.nan),
             "across_water": np.where(waterways is None, pd.NA, cand["across_water"]),
@@ -686,8 +713,8 @@ def _empty_dead_ends() -> pd.DataFrame:
         columns=[
             "a_pos", "b_pos", "unit_id", "unit_name", "other_unit_id", "other_unit_name",
             "node_id", "way_id", "highway", "name", "ref", "other_node_id", "other_way_id",
-            "other_highway", "other_name", "other_ref", "gap_m", "b_along_m",
-            "other_speed_mps", "detour_min", "detour_km", "across_water", "planned",
+            "other_highway", "other_name", "other_ref", "gap_m", "u_pos", "v_pos",
+            "along_fraction", "detour_min", "detour_km", "across_water", "planned",
             "planned_way_id", "planned_class", "px", "py", "detour_ratio", "gap_id",
         ]
     )  # fmt: skip

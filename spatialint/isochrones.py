@@ -38,6 +38,7 @@ import multiprocessing
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import contourpy
 import geopandas as gpd
@@ -141,6 +142,8 @@ def prepare_edges(
         raise DataError(f"road edges lack column(s) {missing}; expected u, v, travel_time_s.")
     if edges.crs is None:
         raise DataError("road edges have no CRS; they must be in EPSG:4326.")
+    if not edges.crs.equals(WGS84):
+        edges = edges.to_crs(WGS84)
     crs = crs if crs is not None else utm_crs_for(graph.x, graph.y)
     try:
         u = graph.index_of(edges["u"].to_numpy(np.int64))
@@ -151,22 +154,25 @@ def prepare_edges(
     if not np.all(np.isfinite(time_s)) or (time_s < 0).any():
         raise DataError("road edges have missing or negative travel_time_s.")
     time_s = np.maximum(time_s, 1e-6)
-    lines = np.asarray(edges.to_crs(crs).geometry.array, dtype=object)
+    lines = np.asarray(edges.geometry.array, dtype=object).copy()
     nx_, ny_ = to_metric(graph.x, graph.y, crs)
     empty = shapely.is_empty(lines) | shapely.is_missing(lines)
     if empty.any():  # an edge without geometry is the straight line between its nodes
         idx = np.flatnonzero(empty)
         lines[idx] = shapely.linestrings(
             np.stack(
-                [
-                    np.column_stack([nx_[u[idx]], ny_[u[idx]]]),
-                    np.column_stack([nx_[v[idx]], ny_[v[idx]]]),
-                ],
+                [np.column_stack([graph.x[u[idx]], graph.y[u[idx]]]),
+                 np.column_stack([graph.x[v[idx]], graph.y[v[idx]]])],
                 axis=1,
             )
-        )
-    first = shapely.get_point(lines, 0)
-    fx, fy = shapely.get_x(first), shapely.get_y(first)
+        )  # fmt: skip
+    # project the coordinates in one call (what GeoSeries.to_crs does, minus its overhead)
+    coords, ix = shapely.get_coordinates(lines, return_index=True)
+    mx, my = to_metric(coords[:, 0], coords[:, 1], crs)
+    coords = np.column_stack([mx, my])
+    lines = shapely.set_coordinates(lines, coords)
+    first = coords[np.searchsorted(ix, np.arange(lines.size))]
+    fx, fy = first[:, 0], first[:, 1]
     backwards = np.hypot(fx - nx_[v], fy - ny_[v]) < np.hypot(fx - nx_[u], fy - ny_[u])
     if backwards.any():
         lines[backwards] = shapely.reverse(lines[backwards])
@@ -520,6 +526,12 @@ def population_within(
     tree = shapely.STRtree(pts)
     poly_idx, pt_idx = tree.query(np.asarray(polygons, dtype=object), predicate="intersects")
     return np.bincount(poly_idx, weights=values[pt_idx], minlength=n).astype(float)
+
+
+def population_inputs(study: Mapping[str, Any]) -> dict[str, str]:
+    """Snakemake inputs of the isochrones rule for a study: its population file, if any."""
+    path = study["access"].get("population_file")
+    return {"population": str(path)} if path else {}
 
 
 def load_population(path: str, *, column: str) -> gpd.GeoDataFrame:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -20,6 +26,7 @@ from spatialint.isochrones import (
 )
 from spatialint.routing import travel_times
 from tests.access_net import grid_network, lonlat, metric_point, node_at
+from tests.conftest import REPO_ROOT
 
 SPACING_M = 500.0
 
@@ -172,3 +179,82 @@ def test_parallel_table_equals_serial(lake_net) -> None:
     one = isochrone_table(builder, origins, {"road": times}, bands_min=[10, 20])
     two = isochrone_table(builder, origins, {"road": times}, bands_min=[10, 20], workers=2)
     assert one.geometry.geom_equals(two.geometry).all()
+
+
+# --- the pipeline on the demo and on the real extracts ------------------------------------------
+
+
+def run_access(tmp: Path, studies: list[str]) -> Path:
+    """Run snakemake up to the isochrones of ``studies`` in a copy of the workflow."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO_ROOT / "Snakefile", tmp / "Snakefile")
+    shutil.copytree(REPO_ROOT / "workflow", tmp / "workflow")
+    if (REPO_ROOT.parent / "shared").exists() and not (tmp.parent / "shared").exists():
+        (tmp.parent / "shared").symlink_to(REPO_ROOT.parent / "shared")
+    targets = [f"data/{s}/access/isochrones.gpkg" for s in studies]
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "snakemake"), "--cores", "2", *targets,
+         "--config", f"studies=[{','.join(studies)}]"],
+        cwd=tmp, capture_output=True, text=True, timeout=1200, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def demo_access(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return run_access(tmp_path_factory.mktemp("access") / "repo", ["demo"])
+
+
+@pytest.mark.pipeline
+def test_demo_hsr_three_hour_circle_reaches_the_far_city(demo_access: Path) -> None:
+    base = demo_access / "data" / "demo"
+    truth = json.loads((base / "demo" / "truth.json").read_text(encoding="utf-8"))
+    expected = truth["expected"]
+    far = next(p for p in truth["places"] if p["name"] == expected["far_place"])
+    far_point = shapely.Point(far["lon"], far["lat"])
+    origins = gpd.read_file(base / "access" / "origins.gpkg", layer="origins")
+    station = origins[
+        (origins["kind"] == "station") & (origins["matched"] == expected["hsr_origin_station"])
+    ]
+    assert len(station) == 1
+    iso = gpd.read_file(base / "access" / "isochrones.gpkg", layer="isochrones")
+    # every configured origin has every band in both modes
+    assert len(iso) == len(origins) * 2 * 3
+    assert set(iso["mode"]) == {"road", "multimodal"}
+    assert (iso["area_km2"] > 0).all()
+    three_h = iso[(iso["origin_id"] == station["origin_id"].iloc[0]) & (iso["band_min"] == 180)]
+    by_mode = three_h.set_index("mode").geometry
+    assert by_mode["multimodal"].contains(far_point)
+    assert not by_mode["road"].contains(far_point)
+    # bands nest
+    for _, group in iso.groupby(["origin_id", "mode"]):
+        areas = group.sort_values("band_min")["area_km2"].to_numpy()
+        assert np.all(np.diff(areas) >= 0)
+    hexes = gpd.read_file(base / "access" / "isochrones.gpkg", layer="hex_access")
+    assert hexes["h3"].is_unique and len(hexes) > 100
+    assert (hexes["minutes_multimodal"] <= hexes["minutes_road"] + 1e-6).all()
+    times = np.load(base / "access" / "travel_times_road.npz")
+    assert times["seconds"].dtype == np.float32
+    assert np.nanmax(times["seconds"]) <= 180 * 60
+
+
+@pytest.mark.pipeline
+@pytest.mark.realdata
+@pytest.mark.parametrize("study", ["andorra", "monaco"])
+def test_real_extracts_have_isochrones(
+    study: str, tmp_path: Path, andorra_pbf: Path, monaco_pbf: Path
+) -> None:
+    workdir = run_access(tmp_path / "repo", [study])
+    iso = gpd.read_file(workdir / "data" / study / "access" / "isochrones.gpkg", layer="isochrones")
+    origins = gpd.read_file(workdir / "data" / study / "access" / "origins.gpkg", layer="origins")
+    assert len(origins) >= 3
+    assert len(iso) == len(origins) * 2 * 3
+    assert (iso["area_km2"] > 0).all() and iso.geometry.is_valid.all()
+    for origin in origins.itertuples():
+        polys = iso[(iso["origin_id"] == origin.origin_id) & (iso["mode"] == "road")]
+        # the origin lies within its snap distance of each of its circles
+        gap_m = polys.to_crs(polys.estimate_utm_crs()).distance(
+            gpd.GeoSeries([origin.geometry], crs=4326).to_crs(polys.estimate_utm_crs()).iloc[0]
+        )
+        assert (gap_m <= origin.snap_m + 1).all()

@@ -1,10 +1,5 @@
 # Access: origins, travel times by mode, 1/2/3-hour isochrones and the hexagon surface.
-
-
-def population_input(wildcards):
-    """The study's population file when access.population_file is set, else nothing."""
-    path = STUDIES[wildcards.study]["access"].get("population_file")
-    return {"population": path} if path else {}
+from spatialint.isochrones import population_inputs
 
 
 rule origins:
@@ -54,7 +49,7 @@ rule travel_times:
 
 rule isochrones:
     input:
-        unpack(population_input),
+        unpack(lambda w: population_inputs(STUDIES[w.study])),
         origins="data/{study}/access/origins.gpkg",
         road_edges="data/{study}/network/road_edges.parquet",
         road_graph="data/{study}/network/road_graph.npz",

@@ -109,6 +109,9 @@ def run(inputs: Mapping[str, Any], outputs: Mapping[str, Any], study: Mapping[st
         None if review is None else review[review["gap_id"].str.startswith("C")],
         keep_columns=TEMPLATE_COLUMNS,
     )
+    for column in ("rank", "pairs_sampled", "pairs_improving", "way_id", "other_way_id",
+                   "node_id", "other_node_id", "planned_way_id"):  # fmt: skip
+        dead[column] = pd.array(dead[column], dtype="Int64")  # NA on gaps no longer found
     dead = order_columns(dead, DEAD_END_COLUMNS)
     drops = order_columns(drops, CLASS_DROP_COLUMNS)
     missing = order_columns(findings.missing_crossings, MISSING_CROSSING_COLUMNS)
