@@ -887,3 +887,18 @@ def test_a_corridor_below_the_border_level_has_no_gap_backlog():
     assert c["admin_level"] == 6 and (c["unit_a"], c["unit_b"]) == ("W1", "W2")
     assert c["crossings"] == 10  # every row crosses x = 5 km
     assert math.isnan(c["open_gaps"]) and "only found on admin_level 5" in c["reason"]
+
+
+def test_a_unit_without_centre_is_named_not_a_crash(tmp_path):
+    units, edges, road, mm, _, _ = make_world()
+    units.loc[units["unit_id"] == "r1", "centre_lon"] = np.nan
+    table = corridor_table(units, edges, road, mm, settings=SETTINGS)
+    p = pair(table)
+    assert p["crossings"] == 10 and math.isnan(p["road_min"]) and math.isnan(p["reach_road_ab"])
+    assert p["reach_road_ba"] == pytest.approx(0.35)  # B's centre still reaches into A
+    assert p["reason"] == "甲区 has no centre in admin_units"
+    assert "speed" not in p["index_basis"] and np.isfinite(p["index"])
+    assert p["geometry"] is None
+    write_corridors(
+        table, gpkg=tmp_path / "c.gpkg", csv=tmp_path / "c.csv", xlsx=tmp_path / "c.xlsx"
+    )
