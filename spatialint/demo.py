@@ -23,7 +23,8 @@ Layout (x east, y north, km from 113.5°E 27.9°N; the region is x ∈ [-110, 11
   (primary every 1 km, secondary every 500 m, residential between, some one-way), rural road
   meshes (``unclassified``) with village grids in ten rural zones, the intercity road S312
   (``secondary``; winding, ``maxspeed=40``, through the hills at both ends), northern and
-  southern rural roads, and the expressway G9901 (``motorway``, two ``oneway=yes``
+  southern rural roads, a north–south national road G9907 (``trunk``) through 河东区, and the
+  expressway G9901 (``motorway``, two ``oneway=yes``
   carriageways with ``motorway_link`` diamond interchanges) running north–south past 东城 only.
 - Rail: the high-speed line 东西高铁 (``railway=rail``, ``highspeed=yes``, ``maxspeed=350``,
   ``usage=main``) with stations 东城站 and 西城站; the intercity line 东西城际铁路
@@ -33,8 +34,12 @@ Layout (x east, y north, km from 113.5°E 27.9°N; the region is x ∈ [-110, 11
   1.5 h by road + HSR (≈154 km of HSR), so 西城 lies in 东城站's 3-hour circle only by rail.
 
 ``scale`` grows the same pattern: the city grids (half-size 3 km × √scale, at most 9 km), the
-rural meshes (spacing 5 km / √scale, at least 1 km) and the number and size of villages.
-``scale=1`` gives ≈25k road nodes; see :data:`SCALE_FOR_NODES` for benchmark sizes.
+rural meshes (spacing 5 km / √scale, at least 1 km) and the number (20 × scale) and size
+(half-width 0.5 km × scale^0.4, at most 2.5 km) of villages, so road nodes grow roughly
+linearly: ≈28k at ``scale=1``, ≈90k at 4, ≈208k at 8.5, ≈518k at 22 (generation ≈0.4–0.8 s and
+≈4–11 s, peak memory ≈130 MB and ≈210 MB; ``benchmarks/demo_scale.py``).  From ≈50 on villages
+fill the rural zones and growth levels off near 1M road nodes.  The planted cases and the
+timing claim hold at every scale.
 
 Truth file (``truth.json``; other stages' tests code against exactly these keys)
 -------------------------------------------------------------------------------
@@ -58,9 +63,12 @@ Truth file (``truth.json``; other stages' tests code against exactly these keys)
      "expected": {"hsr_origin_station": "东城站", "far_place": "西城"}}
 
 ``node_id`` of a dead end is the road's end node (degree 1 among drivable roads);
-``other_node_id`` is the nearest node of the other unit's road across the border, ``gap_m``
-the straight-line distance between the two.  ``parent_relation_id`` is null for the two
-prefecture-level units.
+``other_node_id`` is the nearest node of the other unit's roads across the border (the foot
+of the perpendicular on a frontage road running along the border; no other node of that side
+lies within 450 m of it, and a junction 500 m along the frontage road keeps a routable node
+close by after graph simplification), ``other_way_id`` that frontage road (the nearest way,
+by ≥ 50 m over any other), ``gap_m`` the geodesic distance between the two nodes.
+``parent_relation_id`` is null for the two prefecture-level units.
 """
 
 from __future__ import annotations
@@ -93,19 +101,19 @@ LATTICE_STEP_KM = 0.1
 JITTER_M = 15.0
 RURAL_NODE_EVERY = 3  # keep every 3rd straight-through lattice node on rural lines (300 m)
 MAX_WAY_NODES = 1900  # OSM API limit is 2000 nodes per way
-MAX_SCALE = 200.0
+MAX_SCALE = 100.0  # villages saturate the rural zones from ~50 on (~0.9-1.0M road nodes)
 
 # --- scale-dependent pattern ---------------------------------------------------------------
 CITY_HALF_KM = 3.0  # at scale 1; grows with sqrt(scale)
 CITY_HALF_MAX_KM = 9.0
 MESH_SPACING_KM = 5.0  # at scale 1; shrinks with sqrt(scale)
 MESH_SPACING_MIN_KM = 1.0
-VILLAGES_PER_SCALE = 15
-VILLAGE_HALF_KM = 0.5  # at scale 1; grows with scale ** 0.25
-VILLAGE_HALF_MAX_KM = 2.0
+VILLAGES_PER_SCALE = 20
+VILLAGE_HALF_KM = 0.5  # at scale 1; grows with scale ** 0.4
+VILLAGE_HALF_MAX_KM = 2.5
 
 #: Approximate scale needed for a number of road nodes (measured, see benchmarks/demo_scale.py).
-SCALE_FOR_NODES = {200_000: 12.0, 500_000: 32.0}
+SCALE_FOR_NODES = {200_000: 8.5, 500_000: 22.0}
 
 NOTE = "synthetic spatialint demo"
 
@@ -114,6 +122,11 @@ X_B1, X_B2, X_B3 = -55.0, 0.0, 45.0  # 西城区|西湖县, 西城市|东城市,
 Y_B5 = -12.0  # 东城区|东山县
 CENTRE_W = (-80.0, 5.0)
 CENTRE_E = (75.0, 10.0)
+# Stations sit ~70 m from a road junction (forecourt blocks / town grids), on their lines.
+EAST_HSR = (74.75, -2.95)  # 东城站, beside 站前大道 (x=75) south of 东城
+WEST_HSR = (-79.75, -5.45)  # 西城站, beside the southern approach (x=-80) of 西城
+HEDONG_IC = (22.05, 2.15)  # 河东站, at the southern edge of 河东镇's grid
+XIHU_IC = (-13.95, 2.15)  # 西湖站, at the southern edge of 西湖镇's grid
 
 # Rural zones: (id, county, x0, x1, y0, y1); each holds a closed road mesh and villages.
 ZONES = (
@@ -262,6 +275,7 @@ def _polyline(
 
 
 def _snap(v: float) -> float:
+    """Nearest lattice coordinate (km)."""
     return round(v / LATTICE_STEP_KM) * LATTICE_STEP_KM
 
 
@@ -284,6 +298,7 @@ class _Region:
         self.h = np.zeros((self.nj, self.ni - 1), np.int16)
         self.v = np.zeros((self.nj - 1, self.ni), np.int16)
         self.force = np.zeros((self.nj, self.ni), bool)
+        self.thin = np.zeros((self.nj, self.ni), bool)
         self.styles: list[dict[str, str]] = [{}]
         self._style_code: dict[tuple[tuple[str, str], ...], int] = {}
         self.oneway_reverse: set[int] = set()
@@ -325,6 +340,16 @@ class _Region:
         self.h[ja : jb + 1, ia:ib] = code
         self.v[ja:jb, ia : ib + 1] = code
 
+    def thin_h(self, y: float, x0: float, x1: float) -> None:
+        """Keep no straight-through node on this stretch of row ``y`` (unless forced)."""
+        (ia, j), (ib, _) = self.ij(x0, y), self.ij(x1, y)
+        self.thin[j, ia : ib + 1] = True
+
+    def thin_v(self, x: float, y0: float, y1: float) -> None:
+        """Keep no straight-through node on this stretch of column ``x`` (unless forced)."""
+        (i, ja), (_, jb) = self.ij(x, y0), self.ij(x, y1)
+        self.thin[ja : jb + 1, i] = True
+
     def keep(self, x: float, y: float) -> None:
         i, j = self.ij(x, y)
         self.force[j, i] = True
@@ -355,8 +380,8 @@ class _Region:
         jj = np.arange(self.nj)[:, None]
         straight_h = (deg == 2) & (left > 0) & (left == right)
         straight_v = (deg == 2) & (down > 0) & (down == up)
-        drop = (straight_h & (ii % RURAL_NODE_EVERY != 0)) | (
-            straight_v & (jj % RURAL_NODE_EVERY != 0)
+        drop = (straight_h & ((ii % RURAL_NODE_EVERY != 0) | self.thin)) | (
+            straight_v & ((jj % RURAL_NODE_EVERY != 0) | self.thin)
         )
         kept = (deg > 0) & ~(drop & ~self.force)
         n = int(kept.sum())
@@ -432,8 +457,13 @@ class _Region:
     def coords(self) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate(self.node_x), np.concatenate(self.node_y)
 
-    def ways_with_node(self, node: int) -> list[int]:
-        return [wid for wid, nodes, _ in self.ways if node in nodes]
+    def ways_with_nodes(self, wanted: set[int]) -> dict[int, list[int]]:
+        """Ids of the ways through each wanted node, in ascending way id (one pass)."""
+        found: dict[int, list[int]] = {n: [] for n in wanted}
+        for wid, nodes, _ in self.ways:
+            for n in wanted.intersection(nodes):
+                found[n].append(wid)
+        return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -446,23 +476,24 @@ class _Case:
 
     case_id: str
     border: str  # "x" (vertical border at `at`) or "y" (horizontal)
-    at: float  # border coordinate
+    at: float  # border coordinate (for reading; the border itself comes from the units)
     along: float  # position of the gap along the border
     a_zone_edge: float  # where side A's spur leaves its zone
     a_end: float  # spur end (coordinate across the border line)
-    b_zone_edge: float
-    b_line: float  # side B's road parallel to the border
+    b_zone_edge: float  # where side B's lanes leave their zone (G6: B is the existing road)
+    b_line: float  # side B's frontage road parallel to the border
     a_unit: str
     b_unit: str
     planned: bool = False
 
 
+# All positions are whole lattice steps (100 m), so nothing depends on rounding halves.
 CASES = (
     # longest detour: far north, the only crossings of this border are S312 and the south road
     _Case("G1", "x", X_B2, 34.0, -3.0, -0.2, 3.0, 0.4, "WH", "HD"),
-    _Case("G2", "x", X_B2, -31.5, 3.0, 0.15, -3.0, -0.3, "HD", "WH"),
+    _Case("G2", "x", X_B2, -31.5, 3.0, 0.3, -3.0, -0.2, "HD", "WH"),
     _Case("G3", "x", X_B2, -10.0, -3.0, -0.2, 3.0, 0.3, "WH", "HD", planned=True),
-    _Case("G4", "x", X_B1, -25.0, -58.0, -55.25, -52.0, -54.7, "WC", "WH"),
+    _Case("G4", "x", X_B1, -25.0, -58.0, -55.3, -52.0, -54.8, "WC", "WH"),
     _Case("G5", "x", X_B3, 29.0, 42.0, 44.8, 48.0, 45.2, "HD", "EC"),
     _Case("G6", "y", Y_B5, 80.0, -15.0, -12.3, math.nan, -11.6, "DS", "EC"),
 )
@@ -474,7 +505,7 @@ def _scale_params(scale: float) -> dict[str, float]:
         "city_half": _snap(min(CITY_HALF_KM * root, CITY_HALF_MAX_KM)),
         "mesh": max(MESH_SPACING_MIN_KM, MESH_SPACING_KM / root),
         "villages": round(VILLAGES_PER_SCALE * scale),
-        "village_half": _snap(min(VILLAGE_HALF_KM * scale**0.25, VILLAGE_HALF_MAX_KM)),
+        "village_half": _snap(min(VILLAGE_HALF_KM * scale**0.4, VILLAGE_HALF_MAX_KM)),
     }
 
 
@@ -575,6 +606,10 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
         r.paint_v(x, -15.0, -5.0, link_s)
     r.paint_h(-11.6, 68.0, 85.0, tertiary)  # G6 side B, 400 m north of the border
     r.paint_h(-26.0, 48.0, 102.0, dongshan)
+    # station forecourts: small street blocks beside the access roads, so each station has a
+    # road junction within ~100 m (networks snap stations to junctions of a simplified graph)
+    r.paint_box(ex - 0.4, ex, -3.2, -2.8, residential)
+    r.paint_box(wx, wx + 0.4, -5.7, -5.3, residential)
     r.paint_h(30.0, 92.0, 102.0, link_s)
 
     # ---------- S312 straight middle section, the north and south roads (bridges below)
@@ -599,6 +634,9 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
         r.paint_v(x, -2.0, 8.0, connector)
     for x in (6.0, 30.0):
         r.paint_v(x, -1.0, 12.0, connector)
+    # national road through 河东区, north-south from edge to edge (it never helps east-west)
+    trunk = st(highway="trunk", ref="G9907", name="南北国道", **{"name:en": "Nanbei Highway"})
+    r.paint_v(30.0, -39.8, 39.8, trunk)
 
     # ---------- planted border gaps
     spur = st(highway="unclassified")
@@ -606,12 +644,19 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
     for case in CASES:
         if case.border == "x":
             r.paint_h(case.along, case.a_zone_edge, case.a_end, spur)
-            for dy in (-0.5, 0.5):
+            # side B: a frontage road along the border, fed by lanes from its zone.  The node
+            # facing the dead end (the foot) is the frontage road's only node within 450 m of
+            # it, and a junction 500 m along keeps a routable node close by in a simplified
+            # graph; so nearest node, nearest way and nearest junction are all unambiguous.
+            for dy in (-0.5, 0.5, 0.8):
                 r.paint_h(case.along + dy, case.b_zone_edge, case.b_line, loop)
-            r.paint_v(case.b_line, case.along - 0.5, case.along + 0.5, loop)
+            r.paint_v(case.b_line, case.along - 0.5, case.along + 0.8, loop)
+            r.thin_v(case.b_line, case.along - 0.45, case.along + 0.45)
             r.keep(case.b_line, case.along)
         else:
             r.paint_v(case.along, case.a_zone_edge, case.a_end, spur)
+            r.paint_v(case.along + 0.5, case.b_line, -5.0, loop)  # lane from the ring road
+            r.thin_h(case.b_line, case.along - 0.45, case.along + 0.45)
             r.keep(case.along, case.b_line)
     # ---------- decoys on the lattice
     r.paint_v(-95.0, 15.0, 17.0, unclassified)  # far from any border
@@ -745,8 +790,8 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
         station_rows.append({"node_id": nid, "name": name, "name_en": name_en, "service": service})
         return nid
 
-    west_hsr = station(-79.6, -5.5, "西城站", "Xicheng Railway Station", "highspeed", train="yes")
-    east_hsr = station(74.7, -3.0, "东城站", "Dongcheng Railway Station", "highspeed", train="yes")
+    west_hsr = station(*WEST_HSR, "西城站", "Xicheng Railway Station", "highspeed", train="yes")
+    east_hsr = station(*EAST_HSR, "东城站", "Dongcheng Railway Station", "highspeed", train="yes")
     hsr_tags = {
         "railway": "rail",
         "highspeed": "yes",
@@ -760,17 +805,17 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
         "layer": "1",
     }
     for pts, ends in (
-        ([(-109.9, -6.0), (-79.6, -5.5)], (None, west_hsr)),
-        ([(-79.6, -5.5), (-30.0, -4.6), (20.0, -3.8), (74.7, -3.0)], (west_hsr, east_hsr)),
-        ([(74.7, -3.0), (109.9, -2.0)], (east_hsr, None)),
+        ([(-109.9, -6.0), WEST_HSR], (None, west_hsr)),
+        ([WEST_HSR, (-30.0, -4.6), (20.0, -3.8), EAST_HSR], (west_hsr, east_hsr)),
+        ([EAST_HSR, (109.9, -2.0)], (east_hsr, None)),
     ):
         x, y = _polyline(pts, step_km=1.0)
         inner = r.add_nodes(x[1:-1], y[1:-1])
         first = ends[0] if ends[0] else r.add_node(x[0], y[0])
         last = ends[1] if ends[1] else r.add_node(x[-1], y[-1])
         r.add_way([first, *inner, last], hsr_tags)
-    hedong = station(22.0, 1.8, "河东站", "Hedong Station", "intercity", train="yes")
-    xihu = station(-14.0, 1.5, "西湖站", "Xihu Station", "intercity", train="yes")
+    hedong = station(*HEDONG_IC, "河东站", "Hedong Station", "intercity", train="yes")
+    xihu = station(*XIHU_IC, "西湖站", "Xihu Station", "intercity", train="yes")
     ic_tags = {
         "railway": "rail",
         "usage": "branch",
@@ -783,8 +828,8 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
         "layer": "1",
     }
     for pts, (a, b) in (
-        ([(74.7, -3.0), (50.0, -1.0), (22.0, 1.8)], (east_hsr, hedong)),
-        ([(22.0, 1.8), (-14.0, 1.5)], (hedong, xihu)),
+        ([EAST_HSR, (50.0, -1.0), HEDONG_IC], (east_hsr, hedong)),
+        ([HEDONG_IC, XIHU_IC], (hedong, xihu)),
     ):
         x, y = _polyline(pts, step_km=1.0)
         r.add_way([a, *r.add_nodes(x[1:-1], y[1:-1]), b], ic_tags)
@@ -796,9 +841,9 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
         "name:en": "Metro Line 1",
     }
     m_stops = [
-        (74.9, -2.6, "站前广场", "Zhanqian Square"),
+        (74.85, -2.75, "站前广场", "Zhanqian Square"),
         (75.05, 10.05, "市中心", "City Centre"),
-        (75.05, ey + hc + 0.5, "北门", "Beimen"),
+        (75.05, ey + hc - 0.05, "北门", "Beimen"),
     ]
     m_ids = [station(x, y, n, e, "metro", subway="yes", station="subway") for x, y, n, e in m_stops]
     seq: list[int] = [m_ids[0]]
@@ -885,21 +930,28 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
     def gap_m(a: int, b: int) -> float:
         return round(float(geod.inv(*at(a), *at(b))[2]), 1)
 
-    def the_way(nid: int, **want: str) -> int:
-        for wid in r.ways_with_node(nid):
-            tags = r.ways[wid - 1][2]
+    def case_xy(case: _Case) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(x, y) of the dead end and of its partner node across the border."""
+        if case.border == "x":
+            return (case.a_end, case.along), (case.b_line, case.along)
+        return (case.along, case.a_end), (case.along, case.b_line)
+
+    wanted = [xy for case in CASES for xy in case_xy(case)] + [(-54.9, 37.0), (44.9, 37.0)]
+    ways_at = r.ways_with_nodes({lat_node(*xy) for xy in wanted})  # before the planned way
+
+    def the_way(nid: int, *, through: bool = False, **want: str) -> int:
+        """The road way at node ``nid`` with tags ``want`` (``through``: passing through it)."""
+        for wid in ways_at[nid]:
+            nodes, tags = r.ways[wid - 1][1], r.ways[wid - 1][2]
+            if through and nid in (nodes[0], nodes[-1]):
+                continue
             if all(tags.get(k) == v for k, v in want.items()) and "highway" in tags:
                 return wid
         raise AssertionError(f"no way with {want} at node {nid}")
 
     dead_ends: list[dict[str, Any]] = []
     for case in CASES:
-        if case.border == "x":
-            a = lat_node(case.a_end, case.along)
-            b = lat_node(case.b_line, case.along)
-        else:
-            a = lat_node(case.along, case.a_end)
-            b = lat_node(case.along, case.b_line)
+        a, b = (lat_node(*xy) for xy in case_xy(case))
         planned = None
         if case.planned:
             planned = r.add_way(
@@ -922,7 +974,8 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
                 "unit_relation_id": rel[case.a_unit],
                 "other_unit_relation_id": rel[case.b_unit],
                 "other_node_id": b,
-                "other_way_id": the_way(b),
+                # the frontage road along the border, not the lane that ends at the node
+                "other_way_id": the_way(b, through=True),
                 "gap_m": gap_m(a, b),
                 "planned_way_id": planned,
             }
@@ -981,8 +1034,10 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
 
 
 def _validate(pbf_path: Path, seed: Any, scale: Any) -> float:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ConfigError(f"demo seed must be an integer, got {seed!r}; set source.seed")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(
+            f"demo seed must be a non-negative integer, got {seed!r}; set source.seed"
+        )
     try:
         value = float(scale)
     except (TypeError, ValueError):
@@ -1024,14 +1079,6 @@ def _write_pbf(path: Path, region: _Region, bbox: list[float]) -> None:
         writer.close()
 
 
-def build_demo(*, seed: int = 42, scale: float = 1.0) -> tuple[Any, dict[str, Any]]:
-    """Generate the region in memory (no files); returns the internal region and truth dict.
-
-    Mostly for tests and benchmarks; :func:`write_demo` is the public entry point.
-    """
-    return _build(seed, scale)
-
-
 def write_demo(
     pbf_path: str | os.PathLike[str],
     truth_path: str | os.PathLike[str],
@@ -1050,7 +1097,8 @@ def write_demo(
     seed
         Random seed; the same seed and scale give a byte-identical PBF.
     scale
-        Size factor (> 0): 1 gives ≈25k road nodes; see :data:`SCALE_FOR_NODES`.
+        Size factor (> 0, at most :data:`MAX_SCALE`): 1 gives ≈28k road nodes; see
+        :data:`SCALE_FOR_NODES`.
 
     Returns
     -------
@@ -1075,10 +1123,11 @@ def write_demo(
         seed=int(seed), scale=scale_value, n_road_nodes=len(road_nodes), **truth_fields
     )
     try:
-        with atomic_path(pbf_path) as tmp:
-            _write_pbf(tmp, region, truth.bbox)
-        with atomic_path(truth_path) as tmp:
-            tmp.write_text(
+        # both files are finished before either is moved into place: never a PBF without
+        # its truth (or the truth of another run)
+        with atomic_path(pbf_path) as tmp_pbf, atomic_path(truth_path) as tmp_truth:
+            _write_pbf(tmp_pbf, region, truth.bbox)
+            tmp_truth.write_text(
                 json.dumps(truth.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
             )
     except OSError as err:

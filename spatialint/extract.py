@@ -13,16 +13,23 @@ What is kept (:func:`wanted_way_tags`, :func:`wanted_node_tags`, :func:`wanted_r
 A way is in the area when any of its nodes is; a boundary relation when its bounding box meets
 the area (so the units *containing* a small area are kept for the parent look-up too).
 
-The file is streamed four times, never loaded whole: (1) relations, (2) nodes and ways with
-pyosmium's node-location index (C++; only tagged nodes reach Python), with each candidate way's
-coordinates kept as float32 numpy arrays and tested against the area in vectorised shapely 2
-calls, (3) :class:`osmium.IdTracker` adds the nodes of the kept ways, (4) the kept ids are
-copied to the output with :class:`osmium.SimpleWriter`.
+The file is streamed four times, never loaded whole: (1) relations only; (2) nodes and ways
+with pyosmium's node-location index (C++; only tagged nodes reach Python), each candidate way's
+geometry built as WKB by pyosmium's C++ factory and decoded in chunks to float32 numpy arrays,
+then tested against the area in vectorised shapely 2 calls; (3) :class:`osmium.IdTracker` adds
+the nodes of the kept ways; (4) ``osmium.apply`` copies the kept ids to the output through an id
+filter and a ``WriteHandler`` (C++ end to end).
+
+Memory: the location index (~16 bytes per node of the source), 8 bytes per node reference of
+the wanted ways, and the IdTracker's bitsets, whose size is bounded by the largest id (up to
+~1.5 GB for node ids of 1.2e10 when the kept nodes are spread over the whole id range, as they
+are in a province extract) — independent of how many objects are kept.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -59,6 +66,7 @@ RAIL_WAY_VALUES = frozenset(
 RAIL_NODE_VALUES = frozenset({"station", "halt"})
 WATERWAY_VALUES = frozenset({"river", "canal"})
 CENTRE_ROLES = ("admin_centre", "label")
+CHUNK_WAYS = 50_000
 
 
 def wanted_way_tags(tags: Any) -> bool:
@@ -131,16 +139,11 @@ class ClipStats:
     """Counts and timing of one clip."""
 
     source: Path
-    objects_read: int = 0
     nodes: int = 0
     ways: int = 0
     relations: int = 0
     seconds: float = 0.0
     area_km2: float | None = None
-
-    @property
-    def objects_per_s(self) -> float:
-        return self.objects_read / self.seconds if self.seconds > 0 else float("nan")
 
 
 def _osm_error(path: Path, err: Exception) -> DataError:
@@ -230,16 +233,16 @@ def resolve_units(
 
 
 def assemble_relation(
-    info: RelationInfo, way_coords: Mapping[int, np.ndarray], *, source: Path
+    info: RelationInfo, way_lines: Mapping[int, BaseGeometry], *, source: Path
 ) -> BaseGeometry:
-    """(Multi)polygon of a boundary relation from its member ways' coordinates.
+    """(Multi)polygon of a boundary relation from its member ways' LineStrings.
 
     Raises
     ------
     DataError
         Member ways are missing from the file or the rings do not close.
     """
-    missing = [w for w in info.member_ways if w not in way_coords]
+    missing = [w for w in info.member_ways if w not in way_lines]
     if missing:
         raise DataError(
             f"The boundary {info.label()} is incomplete in {source}: {len(missing)} of "
@@ -248,10 +251,13 @@ def assemble_relation(
         )
 
     def rings(way_ids: list[int]) -> BaseGeometry:
-        lines = [shapely.linestrings(way_coords[w]) for w in way_ids if len(way_coords[w]) >= 2]
+        lines = [way_lines[w] for w in way_ids if way_lines[w].geom_type == "LineString"]
         if not lines:
             return shapely.Polygon()
-        polys, cuts, dangles, invalid = shapely.polygonize_full(lines)
+        # node first: ways that cross or overlap (a self-intersecting ring, common in OSM
+        # boundaries) then still close into faces instead of being left over as "cuts"
+        noded = shapely.get_parts(shapely.union_all(lines))
+        polys, _cuts, dangles, invalid = shapely.polygonize_full(noded)
         if not shapely.is_empty(dangles) or not shapely.is_empty(invalid):
             raise DataError(
                 f"The boundary {info.label()} in {source} has rings that do not close; fix it in "
@@ -301,21 +307,29 @@ def bbox_polygon(bbox: Sequence[float]) -> BaseGeometry:
     return shapely.box(west, south, east, north)
 
 
+@functools.lru_cache(maxsize=64)
+def _utm_for_degree(lon: int, lat: int) -> Any:
+    return utm_crs_for(lon + 0.5, lat + 0.5)
+
+
+def _metric_crs(geom: BaseGeometry) -> Any:
+    """UTM zone of the centre of ``geom`` (looked up once per 1° cell: the lookup is slow)."""
+    centre = geom.centroid
+    return _utm_for_degree(int(np.floor(centre.x)), int(np.floor(centre.y)))
+
+
 def buffer_km(geom: BaseGeometry, km: float) -> BaseGeometry:
     """``geom`` buffered by ``km`` in the UTM zone of its centre, back in WGS-84."""
     if km <= 0:
         return geom
-    centre = geom.centroid
-    crs = utm_crs_for(centre.x, centre.y)
-    metric = gpd.GeoSeries([geom], crs=WGS84).to_crs(crs)
+    metric = gpd.GeoSeries([geom], crs=WGS84).to_crs(_metric_crs(geom))
     return metric.buffer(km * 1000.0).to_crs(WGS84).iloc[0]
 
 
 def area_km2(geom: BaseGeometry) -> float:
     """Area of a WGS-84 geometry in km² (UTM zone of its centre)."""
-    centre = geom.centroid
-    crs = utm_crs_for(centre.x, centre.y)
-    return float(gpd.GeoSeries([geom], crs=WGS84).to_crs(crs).area.iloc[0]) / 1e6
+    metric = gpd.GeoSeries([geom], crs=WGS84).to_crs(_metric_crs(geom))
+    return float(metric.area.iloc[0]) / 1e6
 
 
 def configured_area(area: Mapping[str, Any], *, base_dir: Path = REPO_ROOT) -> BaseGeometry | None:
@@ -336,33 +350,63 @@ def _check_single_area_kind(area: Mapping[str, Any]) -> None:
         )
 
 
-class _WayCoords:
-    """Node coordinates of many ways, as one float32 array plus offsets (bounded memory)."""
+class _WayGeometries:
+    """Node coordinates of many ways as one float32 array plus per-way offsets.
+
+    Ways arrive as WKB from pyosmium's C++ geometry factory; every :data:`CHUNK_WAYS` ways they
+    are decoded in one vectorised shapely call and kept as float32 (8 bytes per node
+    reference), so memory grows with the number of wanted node references, not with Python
+    objects.
+    """
 
     def __init__(self) -> None:
         self.ids: list[int] = []
-        self._chunks: list[np.ndarray] = []
-        self._sizes: list[int] = []
+        self._pending: list[bytes] = []
+        self._xy: list[np.ndarray] = []
+        self._sizes: list[np.ndarray] = []
 
-    def add(self, way_id: int, coords: list[tuple[float, float]]) -> None:
+    def add(self, way_id: int, wkb: bytes) -> None:
         self.ids.append(way_id)
-        self._chunks.append(np.asarray(coords, dtype=np.float32).reshape(-1, 2))
-        self._sizes.append(len(coords))
+        self._pending.append(wkb)
+        if len(self._pending) >= CHUNK_WAYS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        geoms = shapely.from_wkb(self._pending)
+        xy, index = shapely.get_coordinates(geoms, return_index=True)
+        self._xy.append(xy.astype(np.float32))
+        self._sizes.append(np.bincount(index, minlength=len(geoms)))
+        self._pending = []
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(way ids, xy of all nodes, start offset of each way)."""
+        self._flush()
         ids = np.asarray(self.ids, dtype=np.int64)
-        xy = np.concatenate(self._chunks) if self._chunks else np.empty((0, 2), np.float32)
-        sizes = np.asarray(self._sizes, dtype=np.int64)
+        xy = np.concatenate(self._xy) if self._xy else np.empty((0, 2), np.float32)
+        sizes = np.concatenate(self._sizes) if self._sizes else np.empty(0, np.int64)
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]) if len(sizes) else sizes
         return ids, xy, starts
 
 
-def _way_xy(way: Any) -> list[tuple[float, float]]:
+def _way_wkb(factory: osmium.geom.WKBFactory, way: Any) -> bytes | None:
+    """WKB of a way with all its nodes; only the located nodes when some are missing."""
     try:
-        return [(n.lon, n.lat) for n in way.nodes]
-    except osmium.InvalidLocationError:  # node missing from the extract: keep the rest
-        return [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
+        return bytes.fromhex(factory.create_linestring(way, use_nodes=osmium.geom.ALL))
+    except (osmium.InvalidLocationError, RuntimeError):
+        xy = [(n.lon, n.lat) for n in way.nodes if n.location.valid()]
+    if not xy:
+        return None
+    geom = shapely.LineString(xy) if len(xy) >= 2 else shapely.Point(xy[0])
+    return shapely.to_wkb(geom)
+
+
+def _has_location(storage: Any, node_id: int) -> bool:
+    try:
+        return bool(storage.get(node_id).valid())
+    except KeyError:
+        return False
 
 
 def points_in(geom: BaseGeometry | None, xy: np.ndarray) -> np.ndarray:
@@ -420,7 +464,6 @@ def clip_extract(
     stats = ClipStats(source=source)
 
     relations = read_relations(source)
-    stats.objects_read += len(relations)
     unit_ids = resolve_units(area.get("admin_units") or [], relations, source=source)
     candidates = {
         r.id: r
@@ -429,11 +472,13 @@ def clip_extract(
     }
     member_ways = {w for r in candidates.values() for w in r.member_ways}
 
-    # Pass 2: nodes (C++ location index; only tagged nodes reach Python) and ways.
-    ways = _WayCoords()
-    member_coords: dict[int, np.ndarray] = {}
+    # Pass 2: nodes (C++ location index; only tagged nodes reach Python) and ways, whose
+    # geometry pyosmium's C++ factory builds as WKB.
+    ways = _WayGeometries()
+    member_lines: dict[int, BaseGeometry] = {}
     node_ids: list[int] = []
     node_xy: list[tuple[float, float]] = []
+    factory = osmium.geom.WKBFactory()
     node_filter = osmium.filter.KeyFilter("place", "railway").enable_for(osmium.osm.NODE)
     try:
         processor = (
@@ -447,21 +492,23 @@ def clip_extract(
                     node_ids.append(obj.id)
                     node_xy.append((obj.location.lon, obj.location.lat))
                 continue
-            stats.objects_read += 1
             is_member = obj.id in member_ways
-            if not (is_member or wanted_way_tags(obj.tags)):
+            is_wanted = wanted_way_tags(obj.tags)
+            if not (is_member or is_wanted):
                 continue
-            xy = _way_xy(obj)
+            wkb = _way_wkb(factory, obj)
+            if wkb is None:
+                continue
             if is_member:
-                member_coords[obj.id] = np.asarray(xy, dtype=float).reshape(-1, 2)
-            if wanted_way_tags(obj.tags):
-                ways.add(obj.id, xy)
+                member_lines[obj.id] = shapely.from_wkb(wkb)
+            if is_wanted:
+                ways.add(obj.id, wkb)
     except RuntimeError as err:
         raise _osm_error(source, err) from err
 
     geom = configured_area(area, base_dir=base_dir)
     if unit_ids:
-        parts = [assemble_relation(relations[r], member_coords, source=source) for r in unit_ids]
+        parts = [assemble_relation(relations[r], member_lines, source=source) for r in unit_ids]
         geom = shapely.union_all(parts)
         logger.info("study area: %s", "; ".join(relations[r].label() for r in unit_ids))
     if geom is not None:
@@ -480,15 +527,15 @@ def clip_extract(
     keep_node = points_in(geom, np.asarray(node_xy, dtype=float).reshape(-1, 2))
     kept_relations = []
     for rel in candidates.values():
-        coords = [member_coords[w] for w in rel.member_ways if w in member_coords]
-        if not coords:
+        lines = [member_lines[w] for w in rel.member_ways if w in member_lines]
+        if not lines:
             continue
-        xy = np.concatenate(coords)
-        if rel.is_admin:
-            box = shapely.box(*xy.min(axis=0), *xy.max(axis=0))
+        if rel.is_admin:  # kept when its bounding box meets the area
+            bounds = shapely.bounds(lines)
+            box = shapely.box(*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0))
             hit = geom is None or shapely.intersects(geom, box)
         else:
-            hit = bool(points_in(geom, xy).any())
+            hit = geom is None or bool(shapely.intersects(geom, lines).any())
         if hit:
             kept_relations.append(rel)
     stats.seconds = time.perf_counter() - started
@@ -504,35 +551,38 @@ def clip_extract(
     tracker = osmium.IdTracker()
     for way_id in way_ids[keep_way]:
         tracker.add_way(int(way_id))
+    locations = processor.node_location_storage
     for rel in kept_relations:
         tracker.add_relation(rel.id)
         for way_id in rel.member_ways:
-            tracker.add_way(way_id)
+            if way_id in member_lines:  # only ways in the file, so the counts are exact
+                tracker.add_way(way_id)
         for node_id in rel.centre_nodes:
-            tracker.add_node(node_id)
+            if _has_location(locations, node_id):
+                tracker.add_node(node_id)
     for node_id in np.asarray(node_ids, dtype=np.int64)[keep_node]:
         tracker.add_node(int(node_id))
-    counts = {"n": 0, "w": 0, "r": 0}
     try:
         tracker.complete_backward_references(str(source), relation_depth=0)
-        with atomic_path(target) as tmp, osmium.SimpleWriter(str(tmp)) as writer:
-            for obj in osmium.FileProcessor(str(source)).with_filter(tracker.id_filter()):
-                writer.add(obj)
-                counts[obj.type_str()] += 1
+        with atomic_path(target) as tmp:
+            writer = osmium.WriteHandler(str(tmp))
+            try:  # filter and writer are C++: no kept object passes through Python
+                osmium.apply(str(source), tracker.id_filter(), writer)
+            finally:
+                writer.close()
     except RuntimeError as err:
         raise _osm_error(source, err) from err
-    stats.nodes, stats.ways, stats.relations = counts["n"], counts["w"], counts["r"]
+    stats.nodes = len(tracker.node_ids())
+    stats.ways = len(tracker.way_ids())
+    stats.relations = len(tracker.relation_ids())
     stats.seconds = time.perf_counter() - started
     logger.info(
-        "clipped %s: read %d ways/relations, kept %d nodes, %d ways, %d relations in %.1f s "
-        "(%.0f ways+relations/s) -> %s",
+        "clipped %s: kept %d nodes, %d ways, %d relations in %.1f s -> %s",
         source,
-        stats.objects_read,
         stats.nodes,
         stats.ways,
         stats.relations,
         stats.seconds,
-        stats.objects_per_s,
         target,
     )
     return stats

@@ -21,7 +21,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import osmium
 import osmnx as ox
 import requests
@@ -85,12 +84,24 @@ def _alternation(values: Sequence[str]) -> str:
     return "^(" + "|".join(values) + ")$"
 
 
-def features_query(poly: str, *, levels: Sequence[int]) -> str:
-    """Overpass QL for every object family of the extract inside ``poly`` ("lat lon ...")."""
+def features_query(
+    poly: str, *, levels: Sequence[int], centre: tuple[float, float] | None = None
+) -> str:
+    """Overpass QL for every object family of the extract inside ``poly`` ("lat lon ...").
+
+    With ``centre`` (lon, lat) the admin units *containing* that point are added too (their
+    boundaries may lie wholly outside a small area, but the admin stage needs them as parents).
+    """
     p = f'(poly:"{poly}")'
     level_re = _alternation([str(v) for v in sorted(set(levels))])
+    containing = ""
+    if centre is not None:
+        containing = (
+            f"is_in({centre[1]:.6f},{centre[0]:.6f})->.containing;"
+            f'rel(pivot.containing)["boundary"="administrative"]["admin_level"~"{level_re}"];'
+        )
     return (
-        f"{_overpass._make_overpass_settings()};("
+        f"{_overpass._make_overpass_settings()};({containing}"
         f'way["highway"]{p};'
         f'way["railway"~"{_alternation(sorted(RAIL_WAY_VALUES))}"]{p};'
         f'way["waterway"~"{_alternation(sorted(WATERWAY_VALUES))}"]{p};'
@@ -154,10 +165,10 @@ def _unit_area(refs: Sequence[Mapping[str, Any]], *, source_label: str) -> BaseG
     """Union of the admin units of ``refs``, assembled from an Overpass answer."""
     elements = _merge([_request(units_query(refs))])
     nodes = {i: (e["lon"], e["lat"]) for (t, i), e in elements.items() if t == "node"}
-    way_coords = {
-        i: np.asarray([nodes[n] for n in e["nodes"] if n in nodes], dtype=float)
+    way_lines = {
+        i: shapely.LineString([nodes[n] for n in e["nodes"] if n in nodes])
         for (t, i), e in elements.items()
-        if t == "way"
+        if t == "way" and sum(n in nodes for n in e["nodes"]) >= 2
     }
     relations = []
     for ref in refs:
@@ -185,7 +196,7 @@ def _unit_area(refs: Sequence[Mapping[str, Any]], *, source_label: str) -> BaseG
             if member["type"] == "way":
                 target = info.inner_ways if member.get("role") == "inner" else info.outer_ways
                 target.append(int(member["ref"]))
-        parts.append(assemble_relation(info, way_coords, source=Path(source_label)))
+        parts.append(assemble_relation(info, way_lines, source=Path(source_label)))
     return shapely.union_all(parts)
 
 
@@ -271,7 +282,13 @@ def fetch_extract(
         geom = buffer_km(geom, float(area.get("buffer_km", 0)))
         coord_strs = _overpass._make_overpass_polygon_coord_strs(geom)
         logger.info("querying %s in %d request(s)", ox.settings.overpass_url, len(coord_strs))
-        elements = _merge([_request(features_query(p, levels=levels)) for p in coord_strs])
+        point = geom.representative_point()
+        elements = _merge(
+            [
+                _request(features_query(p, levels=levels, centre=(point.x, point.y)))
+                for p in coord_strs
+            ]
+        )
     if not any(t in {"way", "node"} and "tags" in e for (t, _), e in elements.items()):
         raise DataError(
             f"The Overpass API returned no roads, railways or places for the study area "

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+import yaml
 
 from spatialint.admin import (
     UNIT_COLUMNS,
@@ -20,6 +25,7 @@ from spatialint.admin import (
 )
 from spatialint.errors import ConfigError, DataError
 from spatialint.extract import clip_extract
+from tests.conftest import REPO_ROOT
 
 ANDORRA_PARISHES = {
     "Andorra la Vella",
@@ -97,18 +103,17 @@ def test_monaco_units_parents_and_report(monaco_extract: Path) -> None:
     assert units.loc["r2220322", "name_en"] == "Monaco"
     assert pd.isna(units.loc["r2220322", "parent_id"])
     wards = units[units["admin_level"] == 10]
-    assert set(wards["name"]) == {"La Condamine", "Monaco-Ville"}
+    assert set(wards["name"]) == {"La Condamine", "Monaco-Ville", "Fontvieille"}
     assert set(wards["parent_id"]) == {"r2220322"}
+    # Fontvieille's boundary crosses itself: pyosmium rejects it, noding its ways repairs it
+    # (0.33 km², the ward's official area) and the report says so
+    fontvieille = result.units[result.units["name"] == "Fontvieille"].to_crs(32632)
+    assert 0.32 < fontvieille.area.iloc[0] / 1e6 < 0.34
+    assert [u.name for u in result.repaired] == ["Fontvieille"]
+    assert "REPAIRED (1)" in result.report() and "intersects itself" in result.report()
     reasons = {u.name: u.reason for u in result.incomplete}
-    assert set(reasons) == {
-        "Beausoleil",
-        "Cap-d'Ail",
-        "La Turbie",
-        "Roquebrune-Cap-Martin",
-        "Fontvieille",
-    }
-    assert "rings do not close" in reasons["Fontvieille"]
-    assert "member ways missing" in reasons["Beausoleil"]
+    assert set(reasons) == {"Beausoleil", "Cap-d'Ail", "La Turbie", "Roquebrune-Cap-Martin"}
+    assert "3 of 4 member ways missing" in reasons["Beausoleil"]
     names = set(result.places["name"])
     assert {"Monaco", "Monte-Carlo", "Fontvieille"} <= names
 
@@ -129,6 +134,7 @@ def test_outputs_round_trip(monaco_extract: Path, tmp_path: Path) -> None:
     places = gpd.read_parquet(paths["places_path"])
     assert places.crs.to_epsg() == 4326 and len(places) == len(result.places)
     assert math.isnan(places.set_index("name").loc["Fontvieille", "population"])
+    assert len(units) == 4
     assert "Beausoleil" in paths["report_path"].read_text(encoding="utf-8")
     assert sorted(p.name for p in paths["units_path"].parent.iterdir()) == [
         "admin_report.txt",
@@ -214,3 +220,133 @@ def test_units_file_errors(tmp_path: Path) -> None:
 def test_parse_population(text: str | None, expected: float) -> None:
     value = parse_population(text)
     assert (math.isnan(value) and math.isnan(expected)) or value == expected
+
+
+@pytest.fixture(scope="module")
+def demo_extract(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The demo region after the retrieve stage (whole extract, levels [5, 6])."""
+    demo_module = pytest.importorskip("spatialint.demo")
+    out = tmp_path_factory.mktemp("demo")
+    demo_module.write_demo(out / "demo.osm.pbf", out / "truth.json", seed=42, scale=1.0)
+    clip_extract(
+        out / "demo.osm.pbf", out / "extract.osm.pbf", area={"buffer_km": 5}, levels=[5, 6]
+    )
+    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+    return out / "extract.osm.pbf", truth
+
+
+def test_demo_units_match_truth(demo_extract: tuple[Path, dict]) -> None:
+    pbf, truth = demo_extract
+    result = build_admin({"admin": {"levels": [5, 6], "border_level": 6}}, pbf=pbf)
+    assert result.incomplete == []
+    units = result.units.set_index("unit_id")
+    expected = {
+        f"r{u['relation_id']}": (
+            u["name"],
+            u["name_en"],
+            u["admin_level"],
+            None if u["parent_relation_id"] is None else f"r{u['parent_relation_id']}",
+        )
+        for u in truth["units"]
+    }
+    got = {
+        uid: (
+            row["name"],
+            row["name_en"],
+            row["admin_level"],
+            None if pd.isna(row["parent_id"]) else row["parent_id"],
+        )
+        for uid, row in units.iterrows()
+    }
+    assert got == expected
+    # centres are the seats (admin_centre place nodes), inside their units
+    seats = {(round(p["lon"], 6), round(p["lat"], 6)) for p in truth["places"]}
+    for _, row in units.iterrows():
+        assert row["centre_source"] == "admin_centre"
+        assert (round(row["centre_lon"], 6), round(row["centre_lat"], 6)) in seats
+        assert row["geometry"].contains(shapely.Point(row["centre_lon"], row["centre_lat"]))
+    # the counties tile their cities
+    utm = result.units.to_crs(32649)
+    for city in ("r1", "r2"):
+        city_area = utm.loc[utm["unit_id"] == city].area.sum()
+        parts = utm.loc[utm["parent_id"] == city].area.sum()
+        assert abs(parts - city_area) / city_area < 1e-6
+
+
+def test_demo_places_match_truth(demo_extract: tuple[Path, dict]) -> None:
+    pbf, truth = demo_extract
+    places = units_from_osm(pbf, levels=[5, 6]).places.set_index("node_id")
+    assert set(places.index) == {p["node_id"] for p in truth["places"]}
+    for p in truth["places"]:
+        row = places.loc[p["node_id"]]
+        assert (row["name"], row["name_en"], row["place"]) == (p["name"], p["name_en"], p["place"])
+        assert abs(row.geometry.x - p["lon"]) < 1e-7 and abs(row.geometry.y - p["lat"]) < 1e-7
+    for name in ("东城", "西城"):  # the demo study's origins resolve
+        assert name in set(places["name"])
+
+
+def _workflow_copy(tmp: Path) -> Path:
+    shutil.copy2(REPO_ROOT / "Snakefile", tmp / "Snakefile")
+    shutil.copytree(REPO_ROOT / "workflow", tmp / "workflow")
+    return tmp
+
+
+def _snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "snakemake"), "--cores", "1", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.pipeline
+@pytest.mark.realdata
+def test_rules_retrieve_and_admin_units(andorra_pbf: Path, tmp_path: Path) -> None:
+    """The two rules through Snakemake, on the andorra study with the PBF given by file:// URL."""
+    workdir = _workflow_copy(tmp_path)
+    study = yaml.safe_load((REPO_ROOT / "workflow/config/studies/andorra.yaml").read_text())
+    study["source"]["url"] = andorra_pbf.as_uri()
+    (workdir / "workflow/config/studies/andorra.yaml").write_text(
+        yaml.safe_dump(study, allow_unicode=True), encoding="utf-8"
+    )
+    result = _snakemake(
+        workdir, "data/andorra/network/admin_units.gpkg", "--config", "studies=[andorra]"
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    network = workdir / "data/andorra/network"
+    units = gpd.read_file(network / "admin_units.gpkg", layer="admin_units")
+    assert set(units["name"]) == ANDORRA_PARISHES
+    assert len(gpd.read_parquet(network / "places.parquet")) == 68
+    assert "Canillo" in (network / "admin_report.txt").read_text(encoding="utf-8")
+    assert (workdir / "data/andorra/osm/extract.osm.pbf").stat().st_size > 100_000
+    assert "Canillo" in (workdir / "logs/andorra/admin_units.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.pipeline
+def test_rule_with_corrupt_source_fails_with_one_message(tmp_path: Path) -> None:
+    workdir = _workflow_copy(tmp_path)
+    (workdir / "broken.osm.pbf").write_bytes(b"\x00\x00\x00\x0dOSMHeader" + b"\xff" * 4000)
+    study = {"source": {"kind": "pbf", "url": "broken.osm.pbf"}, "admin": {"levels": [6]}}
+    (workdir / "workflow/config/studies/broken.yaml").write_text(yaml.safe_dump(study))
+    result = _snakemake(workdir, "data/broken/osm/extract.osm.pbf", "--config", "studies=[broken]")
+    assert result.returncode != 0
+    log = (workdir / "logs/broken/retrieve_osm.log").read_text(encoding="utf-8")
+    assert "broken.osm.pbf is truncated or corrupt" in log and "delete it" in log
+    assert "Traceback" not in log
+    assert not (workdir / "data/broken/osm/extract.osm.pbf").exists()
+
+
+@pytest.mark.realdata
+def test_build_admin_from_file_keeps_osm_places(monaco_extract: Path, tmp_path: Path) -> None:
+    path = tmp_path / "units.gpkg"
+    _two_level_file(path, crs="EPSG:4490")
+    study = {
+        "admin": {"levels": [5, 6], "border_level": 6, "file": "units.gpkg", "name_column": "NAME"}
+    }
+    result = build_admin(study, pbf=monaco_extract, base_dir=tmp_path)
+    assert set(result.units["name"]) == {"市", "西区", "东区"}
+    assert "Monte-Carlo" in set(result.places["name"])
+    assert result.report().startswith(f"Admin units built from admin.file {path}")

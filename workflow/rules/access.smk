@@ -1,4 +1,5 @@
 # Access: origins, travel times by mode, 1/2/3-hour isochrones and the hexagon surface.
+from spatialint.isochrones import population_inputs
 
 
 rule origins:
@@ -7,6 +8,7 @@ rule origins:
         units="data/{study}/network/admin_units.gpkg",
         stations="data/{study}/network/rail_stations.parquet",
         road_graph="data/{study}/network/road_graph.npz",
+        road_edges="data/{study}/network/road_edges.parquet",
     output:
         origins="data/{study}/access/origins.gpkg",
     log:
@@ -47,13 +49,12 @@ rule travel_times:
 
 rule isochrones:
     input:
+        unpack(lambda w: population_inputs(STUDIES[w.study])),
         origins="data/{study}/access/origins.gpkg",
         road_edges="data/{study}/network/road_edges.parquet",
         road_graph="data/{study}/network/road_graph.npz",
-        multimodal_graph="data/{study}/network/multimodal_graph.npz",
         times_road="data/{study}/access/travel_times_road.npz",
         times_multimodal="data/{study}/access/travel_times_multimodal.npz",
-        units="data/{study}/network/admin_units.gpkg",
     output:
         isochrones="data/{study}/access/isochrones.gpkg",
     log:

@@ -1,16 +1,12 @@
 # Gaps: cross-border dead ends (断头路), class drops, missing crossings, ranked by benefit,
-# joined with the planners' review file.
-
-
-def review_file(wildcards):
-    """The study's review file: the configured path, else data/{study}/review/gaps_review.csv."""
-    return STUDIES[wildcards.study]["gaps"].get(
-        "review_file", f"data/{wildcards.study}/review/gaps_review.csv"
-    )
+# joined with the planners' review file (an input only when it exists; never written by a run).
+from spatialint.review import optional_stage_inputs
 
 
 rule gaps:
     input:
+        unpack(lambda wildcards: optional_stage_inputs(STUDIES[wildcards.study])),
+        pbf="data/{study}/osm/extract.osm.pbf",
         road_nodes="data/{study}/network/road_nodes.parquet",
         road_edges="data/{study}/network/road_edges.parquet",
         planned="data/{study}/network/planned_ways.parquet",
@@ -19,17 +15,18 @@ rule gaps:
     output:
         gpkg="data/{study}/gaps/gaps.gpkg",
         csv="data/{study}/gaps/gaps.csv",
+        xlsx="data/{study}/gaps/gaps.xlsx",
+        template="data/{study}/gaps/gaps_review_template.csv",
     log:
         "logs/{study}/gaps.log",
     benchmark:
         "benchmarks/results/{study}/gaps.tsv"
     conda:
         "../envs/spatialint.yaml"
-    threads: 2
+    threads: 1
     resources:
-        mem_mb=8000,
+        mem_mb=4000,
     params:
         study=study_config,
-        review=review_file,
     script:
         "../scripts/gaps.py"

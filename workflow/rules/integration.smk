@@ -4,15 +4,16 @@
 rule integration:
     input:
         units="data/{study}/network/admin_units.gpkg",
+        places="data/{study}/network/places.parquet",
         origins="data/{study}/access/origins.gpkg",
         road_edges="data/{study}/network/road_edges.parquet",
         road_graph="data/{study}/network/road_graph.npz",
         multimodal_graph="data/{study}/network/multimodal_graph.npz",
-        isochrones="data/{study}/access/isochrones.gpkg",
         gaps="data/{study}/gaps/gaps.gpkg",
     output:
         gpkg="data/{study}/integration/corridors.gpkg",
         csv="data/{study}/integration/corridors.csv",
+        xlsx="data/{study}/integration/corridors.xlsx",
     log:
         "logs/{study}/integration.log",
     benchmark:
@@ -21,7 +22,7 @@ rule integration:
         "../envs/spatialint.yaml"
     threads: 2
     resources:
-        mem_mb=8000,
+        mem_mb=4000,
     params:
         study=study_config,
     script:

@@ -3,6 +3,7 @@
 
 rule map:
     input:
+        pbf="data/{study}/osm/extract.osm.pbf",
         units="data/{study}/network/admin_units.gpkg",
         road_edges="data/{study}/network/road_edges.parquet",
         rail_edges="data/{study}/network/rail_edges.parquet",
@@ -30,6 +31,7 @@ rule map:
 
 rule report:
     input:
+        pbf="data/{study}/osm/extract.osm.pbf",
         units="data/{study}/network/admin_units.gpkg",
         road_edges="data/{study}/network/road_edges.parquet",
         rail_edges="data/{study}/network/rail_edges.parquet",

@@ -31,7 +31,6 @@ rule retrieve_osm:
         "logs/{study}/retrieve_osm.log",
     benchmark:
         "benchmarks/results/{study}/retrieve_osm.tsv"
-    retries: 2
     conda:
         "../envs/spatialint.yaml"
     threads: 1

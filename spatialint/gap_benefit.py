@@ -1,0 +1,278 @@
+"""Benefit of closing each gap: travel time saved on sampled trips across it, and the ranking.
+
+For a gap between dead end ``a`` and the facing road's node ``b`` (see :mod:`spatialint.gaps`),
+origins ``O`` and destinations ``D`` are sampled among the road nodes within ``radius_m`` of
+the gap, on the dead end's side and on the other side. Trips run both ways (O → D and D → O).
+
+Closing the gap adds a two-way link of time ``L`` (the straight-line gap at the configured speed
+of the link's class, plus the stretch from the nearest point of the facing road to ``b`` at that
+road's speed). No full recomputation is needed: with four shortest-path trees per gap (from and
+to ``a`` and ``b``; "to" uses :func:`spatialint.routing.travel_times` with ``reverse=True``)::
+
+    new(o, d) = min(old(o, d), t(o→a) + L + t(b→d), t(o→b) + L + t(a→d))
+
+``old(o, d)`` comes from one multi-source Dijkstra from the sampled nodes. Searches stop at
+``cutoff_min``; an old time beyond it counts as ``cutoff_min`` (so savings are conservative) and
+a new route through a beyond the cutoff does not count.
+
+Measures per gap: ``minutes_saved_mean`` (mean over improving trips), ``pairs_improving``,
+``minutes_saved_per_trip`` (mean over all sampled trips, the ranking key: it weighs how much
+and how many trips gain) and ``rank`` (1 = largest benefit).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+from spatialint.errors import DataError
+from spatialint.geo import to_metric, utm_crs_for
+from spatialint.graph import CSRGraph
+from spatialint.routing import travel_times
+
+logger = logging.getLogger(__name__)
+
+#: A trip counts as improved when the new link saves at least this many seconds (below this
+#: the difference is rounding in the float32 travel times).
+MIN_SAVING_S = 1.0
+KPH_TO_MPS = 1000.0 / 3600.0
+
+
+@dataclass(frozen=True)
+class BenefitSettings:
+    """The benefit part of the ``gaps`` config section."""
+
+    radius_m: float
+    samples_per_side: int
+    cutoff_min: float
+    seed: int
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any]) -> BenefitSettings:
+        """Build from a validated, default-filled ``gaps`` config section."""
+        return cls(
+            radius_m=float(section["benefit_radius_m"]),
+            samples_per_side=int(section["benefit_samples_per_side"]),
+            cutoff_min=float(section["benefit_cutoff_min"]),
+            seed=int(section["benefit_seed"]),
+        )
+
+
+def link_times(dead_ends: pd.DataFrame, *, speeds_kph: Mapping[str, float]) -> pd.DataFrame:
+    """Class and travel time (seconds) of the link that would close each gap.
+
+    The link takes the planned way's class when a planned way bridges the gap, else the class of
+    the dead-end road it extends; its speed is ``network.speeds_kph`` of that class.
+
+    Raises
+    ------
+    DataError
+        When the link class has no speed in ``network.speeds_kph``.
+    """
+    planned_class = dead_ends["planned_class"].fillna("").astype(str)
+    link_class = np.where(planned_class != "", planned_class, dead_ends["highway"].astype(str))
+    missing = sorted({c for c in link_class if c not in speeds_kph})
+    if missing:
+        raise DataError(
+            f"No speed for road class(es) {', '.join(missing)} in network.speeds_kph; add them "
+            "to the study config so the time of a new link can be estimated."
+        )
+    speed_mps = np.array([speeds_kph[c] for c in link_class], dtype=float) * KPH_TO_MPS
+    seconds = dead_ends["gap_m"].to_numpy(float) / np.maximum(speed_mps, 0.1)
+    return pd.DataFrame({"link_class": link_class, "link_time_s": seconds}, index=dead_ends.index)
+
+
+def split_edge(graph: CSRGraph, u: int, v: int, fraction: float) -> tuple[CSRGraph, int]:
+    """The graph with a new node on the arc(s) between u and v, ``fraction`` of the way from u.
+
+    The new node (the point of the facing road where a link would join it) gets the arcs
+    u → p → v and v → p → u that exist as u → v / v → u, with their times split in proportion.
+    No existing travel time changes. Returns the new graph and the new node's position (n).
+    """
+    n = graph.n_nodes
+    m = graph.matrix
+    t_uv, t_vu = float(m[u, v]), float(m[v, u])
+    src, dst, w = [], [], []
+    if t_uv > 0:
+        src += [u, n]
+        dst += [n, v]
+        w += [fraction * t_uv, (1 - fraction) * t_uv]
+    if t_vu > 0:
+        src += [v, n]
+        dst += [n, u]
+        w += [(1 - fraction) * t_vu, fraction * t_vu]
+    coo = m.tocoo()
+    matrix = sp.csr_array(
+        (
+            np.concatenate([coo.data, np.maximum(w, 1e-6)]),
+            (np.concatenate([coo.row, src]), np.concatenate([coo.col, dst])),
+        ),
+        shape=(n + 1, n + 1),
+    )
+    matrix.sort_indices()
+    x = np.append(graph.x, graph.x[u] + fraction * (graph.x[v] - graph.x[u]))
+    y = np.append(graph.y, graph.y[u] + fraction * (graph.y[v] - graph.y[u]))
+    ids = np.append(graph.node_ids, -1)
+    return CSRGraph(node_ids=ids, x=x, y=y, matrix=matrix), n
+
+
+def _sample(candidates: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    candidates = np.sort(candidates)
+    if len(candidates) <= k:
+        return candidates
+    return np.sort(rng.choice(candidates, size=k, replace=False))
+
+
+def gap_savings(
+    graph: CSRGraph,
+    a: int,
+    b: int,
+    link_s: float,
+    origins: np.ndarray,
+    destinations: np.ndarray,
+    *,
+    cutoff_s: float,
+) -> np.ndarray:
+    """Seconds saved on every sampled trip (O → D, then D → O) if a two-way link a–b is built.
+
+    Parameters
+    ----------
+    graph
+        The road graph (seconds).
+    a, b
+        Node positions of the two ends of the gap.
+    link_s
+        Travel time on the new link, seconds.
+    origins, destinations
+        Node positions sampled on the two sides.
+    cutoff_s
+        Search limit; old times beyond it count as ``cutoff_s``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Savings (≥ 0) of the ``2 × |O| × |D|`` trips, O → D first.
+    """
+    o, d = np.asarray(origins, np.int64), np.asarray(destinations, np.int64)
+    if len(o) == 0 or len(d) == 0:
+        return np.zeros(0)
+    ends = np.array([a, b])
+    from_ends = travel_times(graph, ends, cutoff_s=cutoff_s).astype(np.float64)
+    to_ends = travel_times(graph, ends, cutoff_s=cutoff_s, reverse=True).astype(np.float64)
+    from_a, from_b = np.nan_to_num(from_ends, nan=np.inf)
+    to_a, to_b = np.nan_to_num(to_ends, nan=np.inf)
+    # every old trip is at most its route through a or b on today's network, so the searches
+    # for the old times can stop at the largest such bound (exact, and far cheaper than the
+    # cutoff for the usual gap whose detour is short)
+    bound = max(
+        _max_finite(np.add.outer(to_a[o], from_a[d]), np.add.outer(to_b[o], from_b[d])),
+        _max_finite(np.add.outer(to_a[d], from_a[o]), np.add.outer(to_b[d], from_b[o])),
+    )
+    # the trees are float32: allow for their rounding, or the trip whose old route runs through
+    # a or b (old == bound) could fall just outside the search and count as cut off
+    limit_s = min(cutoff_s, bound * (1 + 1e-5) + 1.0)
+    forward = travel_times(graph, np.concatenate([o, d]), cutoff_s=limit_s).astype(np.float64)
+    old = np.nan_to_num(forward, nan=cutoff_s)
+
+    def saved(src: np.ndarray, dst: np.ndarray, old_rows: np.ndarray) -> np.ndarray:
+        old_sd = old_rows[:, dst]
+        via_ab = to_a[src][:, None] + link_s + from_b[dst][None, :]
+        via_ba = to_b[src][:, None] + link_s + from_a[dst][None, :]
+        new = np.minimum(old_sd, np.minimum(via_ab, via_ba))
+        return np.clip(old_sd - new, 0.0, None).ravel()
+
+    return np.concatenate([saved(o, d, old[: len(o)]), saved(d, o, old[len(o) :])])
+
+
+def _max_finite(via_a: np.ndarray, via_b: np.ndarray) -> float:
+    """Largest finite entry of the element-wise minimum of two bound matrices (inf if none)."""
+    both = np.minimum(via_a, via_b)
+    finite = both[np.isfinite(both)]
+    return float(finite.max()) if finite.size else np.inf
+
+
+def rank_gaps(
+    dead_ends: pd.DataFrame,
+    graph: CSRGraph,
+    node_unit: np.ndarray,
+    *,
+    speeds_kph: Mapping[str, float],
+    settings: BenefitSettings,
+) -> pd.DataFrame:
+    """Add link class/time, trip savings and the benefit rank to the detected dead ends.
+
+    Parameters
+    ----------
+    dead_ends
+        The ``dead_ends`` layer of :func:`spatialint.gaps.detect_gaps` (with ``a_pos``,
+        ``b_pos``, ``unit_id``, ``other_unit_id``, ``gap_id``).
+    graph
+        The road graph in seconds.
+    node_unit
+        Unit id (border level) of every graph node, "" outside all units.
+    speeds_kph
+        ``network.speeds_kph`` of the study.
+    settings
+        Sampling radius, samples per side, search cutoff and seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``link_class``, ``link_time_min``, ``pairs_sampled``, ``pairs_improving``,
+        ``minutes_saved_mean``, ``minutes_saved_per_trip`` and ``rank``, sorted by rank.
+    """
+    out = dead_ends.copy()
+    if out.empty:
+        for column in ("link_class", "link_time_min", "pairs_sampled", "pairs_improving",
+                       "minutes_saved_mean", "minutes_saved_per_trip", "rank"):  # fmt: skip
+            out[column] = pd.Series(dtype=float)
+        return out
+    links = link_times(out, speeds_kph=speeds_kph)
+    crs = utm_crs_for(graph.x, graph.y)
+    x, y = to_metric(graph.x, graph.y, crs)
+    xy = np.column_stack([x, y])
+    tree = cKDTree(xy)
+    node_unit = np.asarray(node_unit)
+    cutoff_s = settings.cutoff_min * 60.0
+    sampled, improving, mean_saved, per_trip = [], [], [], []
+    for row, link_s in zip(out.itertuples(index=False), links["link_time_s"], strict=True):
+        # one iteration per gap (tens to hundreds), each a handful of Dijkstra searches
+        a, b = int(row.a_pos), int(row.b_pos)
+        near = np.asarray(tree.query_ball_point((xy[a] + xy[b]) / 2, settings.radius_m), np.int64)
+        rng = np.random.default_rng([settings.seed, int(row.gap_id[1:], 16)])
+        o = _sample(near[node_unit[near] == row.unit_id], settings.samples_per_side, rng)
+        d = _sample(near[node_unit[near] == row.other_unit_id], settings.samples_per_side, rng)
+        routed = graph
+        fraction = float(getattr(row, "along_fraction", 0.0))
+        if 0.0 < fraction < 1.0:  # the link joins the facing road between two graph nodes
+            routed, b = split_edge(graph, int(row.u_pos), int(row.v_pos), fraction)
+        saving = gap_savings(routed, a, b, float(link_s), o, d, cutoff_s=cutoff_s)
+        better = saving >= MIN_SAVING_S
+        sampled.append(len(saving))
+        improving.append(int(better.sum()))
+        mean_saved.append(saving[better].mean() / 60.0 if better.any() else 0.0)
+        per_trip.append(saving.mean() / 60.0 if len(saving) else 0.0)
+    out["link_class"] = links["link_class"]
+    out["link_time_min"] = (links["link_time_s"] / 60.0).round(2)
+    out["pairs_sampled"] = sampled
+    out["pairs_improving"] = improving
+    out["minutes_saved_mean"] = np.round(mean_saved, 2)
+    out["minutes_saved_per_trip"] = np.round(per_trip, 3)
+    out = out.sort_values(
+        ["minutes_saved_per_trip", "minutes_saved_mean", "gap_m", "gap_id"],
+        ascending=[False, False, True, True],
+    )
+    out["rank"] = np.arange(1, len(out) + 1)
+    logger.info(
+        "ranked %d gap(s); best saves %.1f min per sampled trip",
+        len(out),
+        float(out["minutes_saved_per_trip"].iloc[0]),
+    )
+    return out.reset_index(drop=True)

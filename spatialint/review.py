@@ -1,0 +1,293 @@
+"""The planners' review of detected gaps: stable gap ids, the review file, the template.
+
+A detected gap (断头路) gets an id derived only from its OpenStreetMap ids, so the same gap has the
+same id in every run and planners can record decisions against it. The decisions live in a CSV
+file that *planners* own (``data/{study}/review/gaps_review.csv`` by default): one row per gap
+with ``gap_id``, ``status`` and ``comment`` (further columns are allowed and ignored).
+
+A run never writes to that file. It reads it, rejects it with one :class:`DataError` when it is
+malformed, and joins the decisions onto the detected gaps: gaps not in the file are ``待核实``
+(to verify); gaps in the file that are no longer detected are kept, marked ``found = False``.
+The run then writes a *template* (all gaps with their current statuses, UTF-8 with BOM so Excel
+shows Chinese correctly) that a planner edits and copies over the review file.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from spatialint.errors import DataError
+from spatialint.fileio import atomic_path
+
+logger = logging.getLogger(__name__)
+
+#: Review statuses, in the order a gap usually moves through them, with their English names.
+STATUSES: dict[str, str] = {
+    "待核实": "to verify",
+    "确认": "confirmed",
+    "误报": "false positive",
+    "在建": "under construction",
+    "已打通": "opened",
+}
+#: Status of a gap no planner has reviewed yet.
+DEFAULT_STATUS = "待核实"
+#: English spellings accepted in the file (normalised to the Chinese status).
+_ENGLISH_STATUS = {english: chinese for chinese, english in STATUSES.items()}
+#: Columns the review file must have; each may also be headed by its Chinese name.
+REQUIRED_COLUMNS: dict[str, str] = {"gap_id": "编号", "status": "状态", "comment": "备注"}
+#: A gap id: a kind letter (G = dead end) and 10 hex digits. The letter keeps Excel from reading
+#: an id such as 1234e56789 as a number.
+GAP_ID_PATTERN = re.compile(r"^[A-Z][0-9a-f]{10}$")
+#: Encodings tried in order: UTF-8 (with or without BOM), then GB18030, what Excel on a Chinese
+#: Windows writes for "CSV (逗号分隔)".
+_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def stable_gap_id(node_ids: Iterable[int], way_ids: Iterable[int], *, kind: str = "G") -> str:
+    """An id for a gap that depends only on its OSM node and way ids (order-free).
+
+    Parameters
+    ----------
+    node_ids, way_ids
+        The OSM ids of the gap's end nodes and of the ways they belong to.
+    kind
+        One upper-case letter naming the kind of finding (``G`` dead end, ``C`` class drop).
+
+    Returns
+    -------
+    str
+        ``kind`` followed by the first 10 hex digits of the SHA-1 of the sorted ids, e.g.
+        ``G3f9a0c21be``; identical across runs and machines.
+    """
+    nodes = ",".join(str(int(n)) for n in sorted(int(n) for n in node_ids))
+    ways = ",".join(str(int(w)) for w in sorted(int(w) for w in way_ids))
+    digest = hashlib.sha1(f"n:{nodes}|w:{ways}".encode()).hexdigest()
+    return f"{kind}{digest[:10]}"
+
+
+def _allowed_text() -> str:
+    return ", ".join(f"{zh} ({en})" for zh, en in STATUSES.items())
+
+
+def _decode(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in _ENCODINGS:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding != _ENCODINGS[0]:
+            logger.info("review file %s read as %s (not UTF-8)", path, encoding)
+        return text
+    raise DataError(
+        f"Review file {path} is neither UTF-8 nor GB18030 text; save it from Excel as "
+        "'CSV UTF-8 (逗号分隔)'."
+    )
+
+
+def read_review(path: str | Path) -> pd.DataFrame:
+    """Read and check the planners' review file.
+
+    Parameters
+    ----------
+    path
+        The CSV file (UTF-8 with or without BOM, or GB18030 as Chinese Excel saves it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``gap_id``, ``status`` (normalised to the Chinese status), ``comment`` and any
+        further columns of the file, plus ``review_row`` (the row number Excel shows).
+
+    Raises
+    ------
+    DataError
+        When a required column is missing, a row has more cells than the header, a gap id is
+        empty, malformed or repeated, or a status is not one of :data:`STATUSES`; the message
+        names the file, the row as Excel numbers it and the allowed values.
+    """
+    path = Path(path)
+    rows = list(csv.reader(io.StringIO(_decode(path), newline="")))
+    if not rows:
+        raise DataError(
+            f"Review file {path} is empty; it needs a header row with "
+            f"{', '.join(REQUIRED_COLUMNS)} (copy gaps_review_template.csv as a start)."
+        )
+    header = [cell.strip() for cell in rows[0]]
+    aliases = {zh: key for key, zh in REQUIRED_COLUMNS.items()}
+    header = [aliases.get(cell, cell) for cell in header]
+    missing = [key for key in REQUIRED_COLUMNS if key not in header]
+    if missing and len(header) == 1 and any(sep in header[0] for sep in ";\t"):
+        raise DataError(
+            f"Review file {path} is not comma-separated (row 1 is {rows[0][0]!r}); save it from "
+            "Excel as 'CSV UTF-8 (逗号分隔)' (comma-separated)."
+        )
+    if missing:
+        raise DataError(
+            f"Review file {path} has no column {', '.join(repr(m) for m in missing)} in its "
+            f"header (row 1); it needs the columns gap_id, status, comment "
+            f"(or 编号, 状态, 备注). Found: {', '.join(header) or '(nothing)'}."
+        )
+    duplicated = sorted({c for c in header if c and header.count(c) > 1})
+    if duplicated:
+        raise DataError(
+            f"Review file {path}: column {duplicated[0]!r} appears twice in the header (row 1)."
+        )
+    records: list[dict[str, str | int]] = []
+    seen: dict[str, int] = {}
+    for index, cells in enumerate(rows[1:]):
+        excel_row = index + 2
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines Excel leaves at the end
+        if len(cells) > len(header):
+            raise DataError(
+                f"Review file {path}, row {excel_row}: {len(cells)} cells but the header has "
+                f"{len(header)}; a comment containing a comma must be quoted (Excel does this "
+                "when it saves CSV)."
+            )
+        record: dict[str, str | int] = dict.fromkeys(header, "")
+        record.update({h: c.strip() for h, c in zip(header, cells, strict=False)})
+        gap_id = str(record["gap_id"])
+        if not GAP_ID_PATTERN.match(gap_id):
+            raise DataError(
+                f"Review file {path}, row {excel_row}: gap_id {gap_id!r} is not a gap id "
+                "(a letter and 10 hex digits, e.g. G3f9a0c21be, as in gaps.csv)."
+            )
+        if gap_id in seen:
+            raise DataError(
+                f"Review file {path}, row {excel_row}: gap_id {gap_id} already appears in row "
+                f"{seen[gap_id]}; keep one row per gap."
+            )
+        seen[gap_id] = excel_row
+        status = str(record["status"])
+        status = _ENGLISH_STATUS.get(status.lower(), status)
+        if status not in STATUSES:
+            raise DataError(
+                f"Review file {path}, row {excel_row}: status {record['status']!r} of gap "
+                f"{gap_id} is not allowed; use one of {_allowed_text()}."
+            )
+        record["status"] = status
+        record["review_row"] = excel_row
+        records.append(record)
+    columns = [*REQUIRED_COLUMNS, *(h for h in header if h not in REQUIRED_COLUMNS and h)]
+    frame = pd.DataFrame.from_records(records, columns=[*columns, "review_row"])
+    logger.info("review file %s: %d reviewed gaps", path, len(frame))
+    return frame
+
+
+def join_review(
+    gaps: pd.DataFrame,
+    review: pd.DataFrame | None,
+    *,
+    keep_columns: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Join the planners' decisions onto the detected gaps, keeping gaps no longer detected.
+
+    Parameters
+    ----------
+    gaps
+        Detected gaps with a ``gap_id`` column (a GeoDataFrame stays one).
+    review
+        The output of :func:`read_review`, or ``None`` when there is no review file yet.
+    keep_columns
+        Columns of ``gaps`` that may be filled from same-named review-file columns for gaps no
+        longer detected (e.g. names and coordinates copied from the template).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gaps`` with ``status``, ``comment`` and ``found`` (True) columns, followed by one row
+        (``found`` False, no geometry) per reviewed gap that was not detected in this run.
+    """
+    out = gaps.copy()
+    if review is None or review.empty:
+        out["status"] = DEFAULT_STATUS
+        out["comment"] = ""
+        out["found"] = True
+        return out
+    decisions = review.set_index("gap_id")
+    out["status"] = out["gap_id"].map(decisions["status"]).fillna(DEFAULT_STATUS)
+    out["comment"] = out["gap_id"].map(decisions["comment"]).fillna("")
+    out["found"] = True
+    lost = review[~review["gap_id"].isin(out["gap_id"])]
+    if not lost.empty:
+        logger.warning(
+            "%d reviewed gap(s) no longer detected, kept as not found: %s",
+            len(lost),
+            ", ".join(lost["gap_id"].head(10)),
+        )
+        extra = pd.DataFrame(
+            {"gap_id": lost["gap_id"], "status": lost["status"], "comment": lost["comment"]}
+        )
+        for column in keep_columns:
+            if column in lost.columns and column in out.columns:
+                extra[column] = _restore_type(lost[column], out[column])
+        extra["found"] = False
+        out = pd.concat([out, extra.reset_index(drop=True)], ignore_index=True)
+        if hasattr(gaps, "geometry"):
+            import geopandas as gpd
+
+            out = gpd.GeoDataFrame(out, geometry=gaps.geometry.name, crs=gaps.crs)
+    return out
+
+
+def _restore_type(values: pd.Series, like: pd.Series) -> pd.Series:
+    """Review-file text converted back to the dtype of the output column it came from."""
+    values = values.replace("", pd.NA)
+    if pd.api.types.is_bool_dtype(like):
+        return values.map({"True": True, "False": False, "true": True, "false": False})
+    if pd.api.types.is_numeric_dtype(like):
+        return pd.to_numeric(values, errors="coerce")
+    return values
+
+
+def write_template(path: str | Path, joined: pd.DataFrame, *, columns: Sequence[str]) -> None:
+    """Write the ready-to-edit review template (UTF-8 with BOM, atomically).
+
+    Parameters
+    ----------
+    path
+        Where to write, e.g. ``data/{study}/gaps/gaps_review_template.csv`` (never the review
+        file itself).
+    joined
+        The output of :func:`join_review`.
+    columns
+        Context columns to include after ``gap_id, status, comment`` so planners see what each
+        gap is (names, units, gap length, coordinates).
+    """
+    head = list(REQUIRED_COLUMNS)
+    rest = [c for c in columns if c in joined.columns and c not in head]
+    table = pd.DataFrame(joined[[*head, *rest]])
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+
+
+def review_path(study: Mapping[str, Any]) -> Path:
+    """The study's review file: ``gaps.review_file`` with ``{study}`` replaced by its name."""
+    return Path(str(study["gaps"]["review_file"]).format(study=study["name"]))
+
+
+def optional_stage_inputs(study: Mapping[str, Any]) -> dict[str, str]:
+    """Inputs of the gaps stage that exist only sometimes, for Snakemake's ``unpack``.
+
+    The review file is an input only when it exists, so editing it reruns the gaps stage and
+    everything after it, while a missing file is no error and is never created by a run. The
+    waterway layer is an input when ``gaps.waterways_file`` is set.
+    """
+    inputs: dict[str, str] = {}
+    review = review_path(study)
+    if review.exists():
+        inputs["review"] = str(review)
+    waterways = study["gaps"].get("waterways_file")
+    if waterways:
+        inputs["waterways"] = str(waterways)
+    return inputs

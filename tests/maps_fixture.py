@@ -1,0 +1,242 @@
+"""A small hand-made study (two counties near 112.9°E 28.2°N, in China so GCJ-02 applies)
+with every layer the map and the report read, built inline with an explicit CRS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+from shapely.geometry import LineString, Point, Polygon, box
+
+from spatialint.maps import StudyLayers
+
+CRS = "EPSG:4326"
+UTM = "EPSG:32649"
+
+
+def _buffer_m(point: Point, metres: float) -> Polygon:
+    return gpd.GeoSeries([point], crs=CRS).to_crs(UTM).buffer(metres).to_crs(CRS).iloc[0]
+
+
+def make_layers(*, with_rail: bool = True) -> StudyLayers:
+    units = gpd.GeoDataFrame(
+        {
+            "unit_id": ["r1", "r2", "r3"],
+            "name": ["东县", "西县", "双城市"],
+            "name_en": ["East County", "West County", "Twin City"],
+            "admin_level": [6, 6, 5],
+            "parent_id": ["r3", "r3", None],
+            "centre_lon": [113.1, 112.9, 113.0],
+            "centre_lat": [28.2, 28.2, 28.2],
+        },
+        geometry=[
+            box(113.0, 28.1, 113.2, 28.3),
+            box(112.8, 28.1, 113.0, 28.3),
+            box(112.8, 28.1, 113.2, 28.3),
+        ],
+        crs=CRS,
+    )
+    motorway = LineString([(112.82, 28.2), (112.95, 28.21), (113.18, 28.2)])
+    primary = LineString([(112.9, 28.12), (112.9, 28.28)])
+    residential = LineString([(113.1, 28.15), (113.12, 28.16), (113.14, 28.15)])
+    roads = gpd.GeoDataFrame(
+        {
+            "u": [1, 2, 3, 4, 5],
+            "v": [2, 1, 4, 3, 6],
+            "key": [0, 0, 0, 0, 0],
+            "osmid": [10, 10, 11, 11, 12],
+            "highway": ["motorway", "motorway", "primary", "primary", "residential"],
+            "name": ["京港澳高速", "京港澳高速", "人民路", "人民路", "小巷"],
+            "ref": ["G4", "G4", None, None, None],
+            "length_m": [36000.0, 36000.0, 17800.0, 17800.0, 4500.0],
+            "travel_time_s": [1300.0, 1300.0, 1070.0, 1070.0, 650.0],
+        },
+        geometry=[
+            motorway,
+            LineString(motorway.coords[::-1]),
+            primary,
+            LineString(primary.coords[::-1]),
+            residential,
+        ],
+        crs=CRS,
+    )
+    if with_rail:
+        rail = gpd.GeoDataFrame(
+            {"service": ["highspeed", "conventional"], "name": ["京广高铁", "京广铁路"]},
+            geometry=[
+                LineString([(112.8, 28.25), (113.2, 28.26)]),
+                LineString([(112.8, 28.14), (113.2, 28.13)]),
+            ],
+            crs=CRS,
+        )
+        stations = gpd.GeoDataFrame(
+            {"node_id": [-1, -2], "name": ["西站", "东站"], "services": ["highspeed", "highspeed"]},
+            geometry=[Point(112.9, 28.252), Point(113.1, 28.257)],
+            crs=CRS,
+        )
+    else:
+        rail = gpd.GeoDataFrame({"service": []}, geometry=[], crs=CRS)
+        stations = gpd.GeoDataFrame(
+            {"node_id": [], "name": [], "services": []}, geometry=[], crs=CRS
+        )
+    origins = gpd.GeoDataFrame(
+        {"origin_id": ["o1", "o2"], "name": ["西城中心", "东城中心"], "kind": ["place", "place"]},
+        geometry=[Point(112.9, 28.2), Point(113.1, 28.2)],
+        crs=CRS,
+    )
+    rows = []
+    for origin in origins.itertuples():
+        for mode, factor in (("road", 1.0), ("multimodal", 1.3)):
+            for band in (60, 120, 180):
+                geom = _buffer_m(origin.geometry, band * 60 * factor)
+                rows.append(
+                    {
+                        "origin_id": origin.origin_id,
+                        "origin_name": origin.name,
+                        "mode": mode,
+                        "band_min": band,
+                        "area_km2": round(geom.area * 1e4, 1),
+                        "population": 1000 * band,
+                        "geometry": geom,
+                    }
+                )
+    isochrones = gpd.GeoDataFrame(rows, crs=CRS)
+    cells = sorted(h3.geo_to_cells(box(112.8, 28.1, 113.2, 28.3).__geo_interface__, 7))
+    polys = [Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
+    centres = np.array([h3.cell_to_latlng(c) for c in cells])
+    dist_km = np.hypot((centres[:, 1] - 112.9) * 98, (centres[:, 0] - 28.2) * 111)
+    hexagons = gpd.GeoDataFrame(
+        {
+            "h3": cells,
+            "minutes_road": dist_km * 6.0,
+            "minutes_multimodal": dist_km * 4.0,
+        },
+        geometry=polys,
+        crs=CRS,
+    )
+    # columns as the gaps stage writes them (spatialint.gaps.DEAD_END_COLUMNS); G004 is a
+    # reviewed gap no longer found in the data: kept in the tables without geometry
+    dead_ends = gpd.GeoDataFrame(
+        {
+            "rank": [1.0, 2.0, 3.0, np.nan],
+            "gap_id": ["G001", "G002", "G003", "G004"],
+            "status": ["确认", "待核实", "误报", "在建"],
+            "comment": ["纳入2026年计划", "", "河流阻隔", "已开工"],
+            "found": [True, True, True, False],
+            "unit_name": ["东县", "东县", "东县", "西县"],
+            "other_unit_name": ["西县", "西县", "西县", "东县"],
+            "name": ["东环路", "建设路", "", "旧路"],
+            "other_name": ["西环路", "建设西路", "无名路", "新路"],
+            "gap_m": [180.0, 420.0, 650.0, 300.0],
+            "detour_min": [12.5, 6.1, 1.2, np.nan],
+            "detour_km": [8.2, 3.1, 0.9, np.nan],
+            "planned": [True, False, False, True],
+            "minutes_saved_mean": [14.5, 5.2, 0.8, np.nan],
+            "minutes_saved_per_trip": [3.1, 1.2, 0.05, np.nan],
+            "lon": [113.0005, 113.0008, 113.0012, np.nan],
+            "lat": [28.15, 28.22, 28.27, np.nan],
+        },
+        geometry=[
+            LineString([(113.0005, 28.15), (112.9985, 28.15)]),
+            LineString([(113.0008, 28.22), (112.9968, 28.22)]),
+            LineString([(113.0012, 28.27), (112.9948, 28.27)]),
+            None,
+        ],
+        crs=CRS,
+    )
+    class_drops = gpd.GeoDataFrame(
+        {
+            "gap_id": ["C001"],
+            "status": ["待核实"],
+            "unit_high": ["西县"],
+            "unit_low": ["东县"],
+            "class_high": ["primary"],
+            "class_low": ["residential"],
+            "name_high": ["建设路"],
+            "name_low": ["建设路"],
+        },
+        geometry=[Point(113.01, 28.18)],
+        crs=CRS,
+    )
+    missing = gpd.GeoDataFrame(
+        {
+            "crossing_id": ["M001"],
+            "unit_a_name": ["东县"],
+            "unit_b_name": ["西县"],
+            "length_km": [4.4],
+        },
+        geometry=[LineString([(113.0, 28.26), (113.0, 28.3)])],
+        crs=CRS,
+    )
+    # columns as the integration stage writes them (spatialint.integration.COLUMN_LABELS)
+    corridors = gpd.GeoDataFrame(
+        {
+            "rank": [1.0, np.nan],
+            "corridor_id": ["K1", "K2"],
+            "kind": ["corridor", "neighbours"],
+            "name": ["东城–西城", "东县–西县"],
+            "unit_a": ["西县", "西县"],
+            "unit_b": ["东县", "东县"],
+            "origin_a": ["西城中心", None],
+            "origin_b": ["东城中心", None],
+            "index": [62.0, np.nan],
+            "road_min": [24.0, np.nan],
+            "multimodal_min": [30.0, np.nan],
+            "crossings": [5, 5],
+            "border_km": [22.2, 22.2],
+            "reason": ["", "no origin in a unit"],
+            "summary": ["道路连通良好，缺少城际铁路", ""],
+        },
+        geometry=[
+            LineString([(112.9, 28.2), (113.1, 28.2)]),
+            LineString([(112.9, 28.25), (113.1, 28.25)]),
+        ],
+        crs=CRS,
+    )
+    return StudyLayers(
+        units=units,
+        roads=roads,
+        rail=rail,
+        stations=stations,
+        origins=origins,
+        isochrones=isochrones,
+        hexagons=hexagons,
+        dead_ends=dead_ends,
+        class_drops=class_drops,
+        missing_crossings=missing,
+        corridors=corridors,
+    )
+
+
+def write_inputs(layers: StudyLayers, folder: Path) -> dict[str, Path]:
+    """Write the layers as the stages do (README contract); return the rule-style input paths."""
+    paths = {
+        "units": folder / "network" / "admin_units.gpkg",
+        "road_edges": folder / "network" / "road_edges.parquet",
+        "rail_edges": folder / "network" / "rail_edges.parquet",
+        "stations": folder / "network" / "rail_stations.parquet",
+        "origins": folder / "access" / "origins.gpkg",
+        "isochrones": folder / "access" / "isochrones.gpkg",
+        "gaps": folder / "gaps" / "gaps.gpkg",
+        "corridors": folder / "integration" / "corridors.gpkg",
+    }
+    for path in paths.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    layers.units.to_file(paths["units"], layer="admin_units")
+    layers.roads.to_parquet(paths["road_edges"])
+    layers.rail.to_parquet(paths["rail_edges"])
+    layers.stations.to_parquet(paths["stations"])
+    layers.origins.to_file(paths["origins"])
+    layers.isochrones.to_file(paths["isochrones"], layer="isochrones")
+    layers.hexagons.to_file(paths["isochrones"], layer="hex_access")
+    for name in ("dead_ends", "class_drops", "missing_crossings"):
+        getattr(layers, name).to_file(paths["gaps"], layer=name)
+    layers.corridors.to_file(paths["corridors"], layer="corridors")
+    return paths
+
+
+def frame_count(frame: pd.DataFrame) -> int:
+    return len(frame)

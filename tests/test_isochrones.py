@@ -1,0 +1,260 @@
+"""Isochrones: reached and partly reached edges, holes kept (lake, unbridged river), bands."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from spatialint.errors import ConfigError, DataError
+from spatialint.isochrones import (
+    IsochroneBuilder,
+    check_bands,
+    cut_lines,
+    isochrone_table,
+    population_within,
+    prepare_edges,
+    reached_lines,
+)
+from spatialint.routing import travel_times
+from tests.access_net import grid_network, lonlat, metric_point, node_at
+from tests.conftest import REPO_ROOT
+
+SPACING_M = 500.0
+
+
+def lake(c: int, r: int) -> bool:
+    """Nodes within 2.2 km of (6 km, 5 km) are under water."""
+    return bool(np.hypot(c * SPACING_M - 6000, r * SPACING_M - 5000) < 2200)
+
+
+@pytest.fixture(scope="module")
+def lake_net():
+    nodes, edges, graph = grid_network(25, 21, drop_node=lake)
+    return nodes, edges, graph, prepare_edges(edges, graph)
+
+
+@pytest.mark.parametrize("method", ["vector", "grid"])
+def test_lake_stays_a_hole_not_a_hull(lake_net, method: str) -> None:
+    nodes, _, graph, edges = lake_net
+    times = travel_times(graph, [node_at(nodes, 0, 10)])[0]
+    builder = IsochroneBuilder(edges, buffer_m=300, method=method, grid_cell_m=60)
+    (poly,) = builder.polygons(times, [np.nanmax(times) + 1])
+    assert poly.geom_type == "MultiPolygon" and poly.is_valid
+    lake_centre = metric_point(6000, 5000, edges.crs)
+    assert not poly.contains(lake_centre)
+    assert poly.convex_hull.contains(lake_centre)  # a hull would have swallowed the lake
+    holes = [shapely.Polygon(r) for p in poly.geoms for r in p.interiors]
+    assert len(holes) == 1 and holes[0].contains(lake_centre)
+    # the hole is the lake minus the buffer: radius ~ 2.2 km - 0.5 km spacing - 0.3 km buffer
+    assert 4e6 < holes[0].area < 15e6
+    assert poly.contains(metric_point(3000, 5000, edges.crs))
+
+
+@pytest.mark.parametrize("method", ["vector", "grid"])
+def test_river_without_bridge_leaves_a_gap(method: str) -> None:
+    # A river between columns 10 and 11; the only bridge is in the top row.
+    def no_bridge(c0, r0, c1, r1):
+        return c0 == 10 and c1 == 11 and r0 != 16
+
+    nodes, edges_gdf, graph = grid_network(22, 17, drop_edge=no_bridge)
+    edges = prepare_edges(edges_gdf, graph)
+    times = travel_times(graph, [node_at(nodes, 0, 0)])[0]
+    builder = IsochroneBuilder(edges, buffer_m=200, method=method, grid_cell_m=40)
+    (poly,) = builder.polygons(times, [np.nanmax(times) + 1])
+    river = metric_point(10.5 * SPACING_M, 4 * SPACING_M, edges.crs)
+    assert not poly.contains(river)
+    assert poly.contains(metric_point(10 * SPACING_M, 4 * SPACING_M, edges.crs))
+    assert poly.contains(metric_point(11 * SPACING_M, 4 * SPACING_M, edges.crs))
+    assert poly.convex_hull.contains(river)
+
+
+def test_vector_and_grid_agree(lake_net) -> None:
+    nodes, _, graph, edges = lake_net
+    times = travel_times(graph, [node_at(nodes, 2, 3)])[0]
+    bands = [400.0, 900.0, 1500.0]
+    vec = IsochroneBuilder(edges, buffer_m=300, method="vector").polygons(times, bands)
+    grid = IsochroneBuilder(edges, buffer_m=300, method="grid", grid_cell_m=60).polygons(
+        times, bands
+    )
+    for v, g in zip(vec, grid, strict=True):
+        assert v.symmetric_difference(g).area / v.area < 0.01
+        # boundaries within one grid cell (the grid rounds the notches between two buffers)
+        assert v.boundary.hausdorff_distance(g.boundary) < 60
+    areas = [p.area for p in vec]
+    assert areas == sorted(areas)  # bands nest
+
+
+def test_partly_reached_edge_is_cut_at_its_time_fraction() -> None:
+    # A straight road of 3 edges, 500 m / 50 s each; band 125 s reaches 2.5 edges.
+    nodes, edges_gdf, graph = grid_network(4, 1, speed_kph=36.0)
+    edges = prepare_edges(edges_gdf, graph)
+    times = travel_times(graph, [node_at(nodes, 0, 0)])[0]
+    band = times[node_at(nodes, 2, 0)] + 0.5 * (
+        times[node_at(nodes, 3, 0)] - times[node_at(nodes, 2, 0)]
+    )
+    lines = reached_lines(edges, times, band)
+    reach = shapely.union_all(lines)
+    end = metric_point(2.5 * SPACING_M, 0, edges.crs)
+    beyond = metric_point(2.75 * SPACING_M, 0, edges.crs)
+    assert reach.distance(end) < 30  # the kinked edge bulges ~12 m sideways at its middle
+    assert reach.distance(beyond) > 100
+    total = sum(shapely.length(lines))
+    assert total == pytest.approx(2.5 * edges.lines[0].length, rel=0.02)
+
+
+def test_oneway_is_drawn_only_downstream() -> None:
+    # Row of 3 nodes; edge (1,0)->(2,0) is oneway towards (2,0). From (2,0) nothing goes west.
+    nodes, edges_gdf, graph = grid_network(3, 1, oneway_edge=lambda c0, r0, c1, r1: c0 == 1)
+    edges = prepare_edges(edges_gdf, graph)
+    times = travel_times(graph, [node_at(nodes, 2, 0)])[0]
+    lines = reached_lines(edges, times, 10_000.0)
+    assert len(lines) == 1 and lines[0].geom_type == "Point"  # only the origin itself
+
+
+def test_cut_lines_vectorised() -> None:
+    lines = np.array(
+        [shapely.LineString([(0, 0), (10, 0), (10, 10)]), shapely.LineString([(0, 0), (4, 0)])]
+    )
+    cut = cut_lines(lines, np.array([0.75, 0.5]))
+    assert cut[0].equals(shapely.LineString([(0, 0), (10, 0), (10, 5)]))
+    assert cut[1].equals(shapely.LineString([(0, 0), (2, 0)]))
+
+
+@pytest.mark.parametrize(
+    ("bands", "message"),
+    [([], "empty"), ([60, 60], "strictly increasing"), ([120, 60], "strictly increasing"),
+     ([0, 60], "positive")],
+)  # fmt: skip
+def test_bad_bands_are_config_errors(bands, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        check_bands(bands)
+
+
+def test_table_with_population_and_bad_band(lake_net) -> None:
+    nodes, _, graph, edges = lake_net
+    origins = pd.DataFrame({"origin_id": [1, 2], "name": ["west", "east"]})
+    times = travel_times(graph, [node_at(nodes, 0, 10), node_at(nodes, 24, 10)])
+    lon, lat = lonlat(np.array([0.0, 12000.0, 6000.0]), np.array([5000.0, 5000.0, 5000.0]))
+    pop = gpd.GeoDataFrame(
+        {"population": [100, 200, 999]}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326"
+    )  # the third person lives on the lake: never inside
+    builder = IsochroneBuilder(edges, buffer_m=300)
+    table = isochrone_table(
+        builder, origins, {"road": times, "multimodal": times}, bands_min=[5, 60], population=pop
+    )
+    assert len(table) == 2 * 2 * 2 and table.crs == "EPSG:4326"
+    assert set(table.geom_type) == {"MultiPolygon"}
+    big = table[(table.band_min == 60) & (table["mode"] == "road")]
+    assert big["population"].tolist() == [300.0, 300.0]
+    small = table[(table.band_min == 5) & (table.origin_id == 1)]
+    assert small["population"].iloc[0] == 100.0
+    none = isochrone_table(builder, origins, {"road": times}, bands_min=[60])
+    assert none["population"].isna().all()
+    with pytest.raises(ConfigError):
+        isochrone_table(builder, origins, {"road": times}, bands_min=[120, 60])
+    with pytest.raises(DataError, match="origins"):
+        isochrone_table(builder, origins.head(1), {"road": times}, bands_min=[60])
+
+
+def test_population_column_checked() -> None:
+    pop = gpd.GeoDataFrame({"people": [1]}, geometry=[shapely.Point(0, 0)], crs="EPSG:4326")
+    with pytest.raises(DataError, match="population_column"):
+        population_within([shapely.box(-1, -1, 1, 1)], pop, column="population")
+
+
+def test_parallel_table_equals_serial(lake_net) -> None:
+    nodes, _, graph, edges = lake_net
+    origins = pd.DataFrame({"origin_id": [1, 2, 3], "name": ["a", "b", "c"]})
+    times = travel_times(graph, [node_at(nodes, 0, 10), node_at(nodes, 24, 10), 5])
+    builder = IsochroneBuilder(edges, buffer_m=300)
+    one = isochrone_table(builder, origins, {"road": times}, bands_min=[10, 20])
+    two = isochrone_table(builder, origins, {"road": times}, bands_min=[10, 20], workers=2)
+    assert one.geometry.geom_equals(two.geometry).all()
+
+
+# --- the pipeline on the demo and on the real extracts ------------------------------------------
+
+
+def run_access(tmp: Path, studies: list[str]) -> Path:
+    """Run snakemake up to the isochrones of ``studies`` in a copy of the workflow."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO_ROOT / "Snakefile", tmp / "Snakefile")
+    shutil.copytree(REPO_ROOT / "workflow", tmp / "workflow")
+    if (REPO_ROOT.parent / "shared").exists() and not (tmp.parent / "shared").exists():
+        (tmp.parent / "shared").symlink_to(REPO_ROOT.parent / "shared")
+    targets = [f"data/{s}/access/isochrones.gpkg" for s in studies]
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "snakemake"), "--cores", "2", *targets,
+         "--config", f"studies=[{','.join(studies)}]"],
+        cwd=tmp, capture_output=True, text=True, timeout=1200, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def demo_access(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return run_access(tmp_path_factory.mktemp("access") / "repo", ["demo"])
+
+
+@pytest.mark.pipeline
+def test_demo_hsr_three_hour_circle_reaches_the_far_city(demo_access: Path) -> None:
+    base = demo_access / "data" / "demo"
+    truth = json.loads((base / "demo" / "truth.json").read_text(encoding="utf-8"))
+    expected = truth["expected"]
+    far = next(p for p in truth["places"] if p["name"] == expected["far_place"])
+    far_point = shapely.Point(far["lon"], far["lat"])
+    origins = gpd.read_file(base / "access" / "origins.gpkg", layer="origins")
+    station = origins[
+        (origins["kind"] == "station") & (origins["matched"] == expected["hsr_origin_station"])
+    ]
+    assert len(station) == 1
+    iso = gpd.read_file(base / "access" / "isochrones.gpkg", layer="isochrones")
+    # every configured origin has every band in both modes
+    assert len(iso) == len(origins) * 2 * 3
+    assert set(iso["mode"]) == {"road", "multimodal"}
+    assert (iso["area_km2"] > 0).all()
+    three_h = iso[(iso["origin_id"] == station["origin_id"].iloc[0]) & (iso["band_min"] == 180)]
+    by_mode = three_h.set_index("mode").geometry
+    assert by_mode["multimodal"].contains(far_point)
+    assert not by_mode["road"].contains(far_point)
+    # bands nest
+    for _, group in iso.groupby(["origin_id", "mode"]):
+        areas = group.sort_values("band_min")["area_km2"].to_numpy()
+        assert np.all(np.diff(areas) >= 0)
+    hexes = gpd.read_file(base / "access" / "isochrones.gpkg", layer="hex_access")
+    assert hexes["h3"].is_unique and len(hexes) > 100
+    assert (hexes["minutes_multimodal"] <= hexes["minutes_road"] + 1e-6).all()
+    times = np.load(base / "access" / "travel_times_road.npz")
+    assert times["seconds"].dtype == np.float32
+    assert np.nanmax(times["seconds"]) <= 180 * 60
+
+
+@pytest.mark.pipeline
+@pytest.mark.realdata
+@pytest.mark.parametrize("study", ["andorra", "monaco"])
+def test_real_extracts_have_isochrones(
+    study: str, tmp_path: Path, andorra_pbf: Path, monaco_pbf: Path
+) -> None:
+    workdir = run_access(tmp_path / "repo", [study])
+    iso = gpd.read_file(workdir / "data" / study / "access" / "isochrones.gpkg", layer="isochrones")
+    origins = gpd.read_file(workdir / "data" / study / "access" / "origins.gpkg", layer="origins")
+    assert len(origins) >= 3
+    assert len(iso) == len(origins) * 2 * 3
+    assert (iso["area_km2"] > 0).all() and iso.geometry.is_valid.all()
+    for origin in origins.itertuples():
+        polys = iso[(iso["origin_id"] == origin.origin_id) & (iso["mode"] == "road")]
+        # the origin lies within its snap distance of each of its circles
+        gap_m = polys.to_crs(polys.estimate_utm_crs()).distance(
+            gpd.GeoSeries([origin.geometry], crs=4326).to_crs(polys.estimate_utm_crs()).iloc[0]
+        )
+        assert (gap_m <= origin.snap_m + 1).all()
