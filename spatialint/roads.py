@@ -488,13 +488,25 @@ class RoadNetwork:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def _road_way_test(tags: Mapping[str, str]) -> bool:
-    return "highway" in tags
+def read_road_ways(pbf: str | Path, *, highway_classes: Sequence[str] | None = None) -> WayTable:
+    """The ``highway=*`` ways of the PBF with the tags the road network uses.
 
+    With ``highway_classes``, only those classes and planned (construction/proposed) ways are
+    kept while reading — footways, paths and service roads (often half the highway nodes of a
+    real extract) never reach Python's per-node loop.
+    """
+    if highway_classes is None:
 
-def read_road_ways(pbf: str | Path) -> WayTable:
-    """Every ``highway=*`` way of the PBF with the tags the road network uses."""
-    return read_osm(pbf, filter_keys=["highway"], way_test=_road_way_test, way_keys=WAY_KEYS).ways
+        def way_test(tags: Mapping[str, str]) -> bool:
+            return "highway" in tags
+
+    else:
+        wanted = frozenset(highway_classes) | frozenset(PLANNED_HIGHWAY)
+
+        def way_test(tags: Mapping[str, str]) -> bool:
+            return tags.get("highway") in wanted
+
+    return read_osm(pbf, filter_keys=["highway"], way_test=way_test, way_keys=WAY_KEYS).ways
 
 
 def planned_ways(ways: WayTable) -> gpd.GeoDataFrame:
@@ -843,7 +855,7 @@ def build_road_network(
     DataError
         The PBF is unreadable or holds no drivable road of the configured classes.
     """
-    ways = read_road_ways(pbf) if ways is None else ways
+    ways = read_road_ways(pbf, highway_classes=highway_classes) if ways is None else ways
     planned = planned_ways(ways) if ways.n_ways else _empty_planned()
     arcs = road_arcs(
         ways,
