@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from spatialint.errors import DataError
 from spatialint.graph import CSRGraph
 
 logger = logging.getLogger(__name__)
@@ -78,13 +79,14 @@ def build_multimodal_graph(
         )
         return road_graph
     n_road = road_graph.n_nodes
-    station_road = dict(
-        zip(
-            stations["node_id"].to_numpy(dtype=np.int64),
-            road_graph.index_of(stations["road_node_id"].to_numpy(dtype=np.int64)),
-            strict=True,
-        )
-    )
+    try:
+        road_pos = road_graph.index_of(stations["road_node_id"].to_numpy(dtype=np.int64))
+    except KeyError as err:
+        raise DataError(
+            f"the stations table names road nodes that are not in the road graph ({err}); it "
+            "was built from another road network: re-run the rail_network step."
+        ) from err
+    station_road = dict(zip(stations["node_id"].to_numpy(dtype=np.int64), road_pos, strict=True))
 
     # track nodes: (service, OSM node) at each link end, with its station if it is a stop
     coords_u = shapely.get_coordinates(shapely.get_point(rail_edges.geometry.array, 0))

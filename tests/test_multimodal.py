@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import shapely
 
+from spatialint.errors import DataError
 from spatialint.graph import CSRGraph
 from spatialint.multimodal import build_multimodal_graph
 from spatialint.rail import empty_rail_edges, empty_stations
@@ -238,3 +239,9 @@ def test_demo_hsr_beats_the_road(demo_rail):
     west = int(stations.loc["西城站", "node_id"])
     expected = access_s(rail, east) + BOARDING["highspeed"] * 60 + ride_s + access_s(rail, west)
     assert by_rail == pytest.approx(expected)
+
+
+def test_stations_from_another_road_network(corridor_road, corridor_rail):
+    stale = corridor_rail.stations.assign(road_node_id=999_999)
+    with pytest.raises(DataError, match="re-run the rail_network step"):
+        build_multimodal_graph(corridor_road.graph, corridor_rail.edges, stale, **SETTINGS)
