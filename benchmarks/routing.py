@@ -6,6 +6,11 @@ Run (nice, the machine is shared)::
     nice python benchmarks/routing.py --graph data/demo/network/road_graph.npz \
         --edges data/demo/network/road_edges.parquet        # a real pipeline graph
 
+The demo at scale: a study YAML with ``source: {kind: demo, scale: 32}`` (e.g.
+``workflow/config/studies/bench.yaml``, ~700k road nodes) and
+``snakemake --cores 2 data/bench/network/road_graph.npz data/bench/network/road_edges.parquet
+--config 'studies=[bench]'`` build its graph; then pass it with ``--graph``/``--edges``.
+
 Part 1 routes 20 origins on one graph, in one process, with
 :func:`spatialint.routing.travel_times` (1 and 2 worker processes) and with
 ``networkx.single_source_dijkstra_path_length(..., cutoff=...)`` per origin, checks that both give
