@@ -7,7 +7,7 @@ printing the size and read-time ratios XML / PBF.
 
 Usage::
 
-    nice python benchmarks/demo_scale.py                 # scales 1, 4, 8.5, 21.5
+    nice python benchmarks/demo_scale.py                 # scales 1, 4, 8.5, 22
     nice python benchmarks/demo_scale.py 1 2 50          # chosen scales
 """
 
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-DEFAULT_SCALES = (1.0, 4.0, 8.5, 21.5)
+DEFAULT_SCALES = (1.0, 4.0, 8.5, 22.0)
 
 
 def _read_seconds(path: Path) -> float:

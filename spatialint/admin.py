@@ -30,10 +30,17 @@ import geopandas as gpd
 import osmium
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from spatialint.config import REPO_ROOT
 from spatialint.errors import ConfigError, DataError
-from spatialint.extract import CENTRE_ROLES, RelationInfo, parse_level, read_relations
+from spatialint.extract import (
+    CENTRE_ROLES,
+    RelationInfo,
+    assemble_relation,
+    parse_level,
+    read_relations,
+)
 from spatialint.fileio import atomic_path
 from spatialint.geo import WGS84
 
@@ -70,10 +77,12 @@ class AdminResult:
     units: gpd.GeoDataFrame
     places: gpd.GeoDataFrame
     incomplete: list[IncompleteUnit] = field(default_factory=list)
+    repaired: list[IncompleteUnit] = field(default_factory=list)
+    source: str = "the study extract's boundary relations"
 
     def report(self) -> str:
         """Plain-text run report: units per level and every unit that could not be built."""
-        lines = ["Admin units built from the study extract", ""]
+        lines = [f"Admin units built from {self.source}", ""]
         for level, group in self.units.groupby("admin_level"):
             lines.append(f"admin_level {level}: {len(group)} unit(s): {', '.join(group['name'])}")
         if self.units.empty:
@@ -88,8 +97,14 @@ class AdminResult:
                 lines.append(
                     f"  {unit.unit_id}\t{unit.name}\tadmin_level {unit.admin_level}\t{unit.reason}"
                 )
-        else:
+        elif self.source.startswith("the study extract"):
             lines.append("every boundary relation at the configured levels was built")
+        if self.repaired:
+            lines.append(f"\nREPAIRED ({len(self.repaired)}) — built, but check their outline:")
+            for unit in self.repaired:
+                lines.append(
+                    f"  {unit.unit_id}\t{unit.name}\tadmin_level {unit.admin_level}\t{unit.reason}"
+                )
         lines.append(f"\nplaces: {len(self.places)} place=* node(s)")
         return "\n".join(lines) + "\n"
 
@@ -205,40 +220,74 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=WGS84)
 
 
-def _incomplete_units(
+def _unbuilt_units(
     pbf: Path, relations: Mapping[int, RelationInfo], built: set[int], levels: Sequence[int]
-) -> list[IncompleteUnit]:
-    """Boundary relations at ``levels`` that were not assembled, with the reason."""
-    missing_rel = [
-        r
-        for r in relations.values()
-        if r.is_admin and r.admin_level in set(levels) and r.id not in built
-    ]
+) -> tuple[list[dict[str, Any]], list[IncompleteUnit], list[IncompleteUnit]]:
+    """Boundary relations at ``levels`` that pyosmium could not assemble.
+
+    A relation with every member way in the file is tried again with
+    :func:`spatialint.extract.assemble_relation`, which nodes the ways before forming rings and
+    so repairs self-intersecting boundaries (pyosmium rejects them). Returns the repaired unit
+    rows, the repaired units (for the report) and the units that stay unbuilt, with reasons.
+    """
+    missing_rel = sorted(
+        (
+            r
+            for r in relations.values()
+            if r.is_admin and r.admin_level in set(levels) and r.id not in built
+        ),
+        key=lambda r: (r.admin_level or 0, r.name),
+    )
     if not missing_rel:
-        return []
+        return [], [], []
     way_ids = {w for r in missing_rel for w in r.member_ways}
-    present = {
-        w.id
-        for w in osmium.FileProcessor(str(pbf), osmium.osm.WAY).with_filter(
-            osmium.filter.IdFilter(way_ids)
-        )
-    }
-    result = []
-    for rel in sorted(missing_rel, key=lambda r: (r.admin_level or 0, r.name)):
-        absent = [w for w in rel.member_ways if w not in present]
+    factory = osmium.geom.WKBFactory()
+    lines: dict[int, BaseGeometry] = {}
+    processor = (
+        osmium.FileProcessor(str(pbf), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+        .with_filter(osmium.filter.IdFilter(way_ids))
+    )
+    for way in processor:
+        try:
+            lines[way.id] = shapely.from_wkb(bytes.fromhex(factory.create_linestring(way)))
+        except RuntimeError:  # fewer than two located nodes
+            lines[way.id] = shapely.Point()
+    rows, repaired, unbuilt = [], [], []
+    for rel in missing_rel:
+        unit = IncompleteUnit(f"r{rel.id}", rel.name or "(unnamed)", int(rel.admin_level or 0), "")
+        absent = [w for w in rel.member_ways if w not in lines]
         if not rel.member_ways:
-            reason = "the relation has no member ways"
+            unit.reason = "the relation has no member ways"
         elif absent:
-            reason = (
+            unit.reason = (
                 f"incomplete in the extract: {len(absent)} of {len(rel.member_ways)} member "
                 "ways missing (the unit reaches beyond the source extract)"
             )
         else:
-            reason = "its rings do not close into a valid polygon (broken boundary in OSM)"
-        result.append(
-            IncompleteUnit(f"r{rel.id}", rel.name or "(unnamed)", int(rel.admin_level or 0), reason)
-        )
-    return result
+            try:
+                geom = assemble_relation(rel, lines, source=pbf)
+            except DataError:
+                unit.reason = "its rings do not close into a polygon (broken boundary in OSM)"
+            else:
+                unit.reason = (
+                    "its boundary intersects itself (pyosmium rejects it); built by noding its "
+                    "ways — check the unit's outline"
+                )
+                repaired.append(unit)
+                rows.append(
+                    {
+                        "relation_id": rel.id,
+                        "name": rel.name or None,
+                        "name_en": rel.tags.get("name:en"),
+                        "admin_level": rel.admin_level,
+                        "geometry": geom,
+                    }
+                )
+                continue
+        unbuilt.append(unit)
+    return rows, repaired, unbuilt
 
 
 def units_from_osm(pbf: Path, *, levels: Sequence[int]) -> AdminResult:
@@ -256,10 +305,12 @@ def units_from_osm(pbf: Path, *, levels: Sequence[int]) -> AdminResult:
     wanted = [r for r in relations.values() if r.is_admin and r.admin_level in set(levels)]
     centre_ids = {n for r in wanted for n in r.centre_nodes}
     rows, place_rows, centres = _read_osm(pbf, levels=levels, centre_nodes=centre_ids)
-    built = set()
+    repaired_rows, repaired, incomplete = _unbuilt_units(
+        pbf, relations, {row["relation_id"] for row in rows}, levels
+    )
+    rows += repaired_rows
     for row in rows:
         rel = relations[row.pop("relation_id")]
-        built.add(rel.id)
         row["unit_id"] = f"r{rel.id}"
         row["centre_source"] = "representative_point"
         for role in CENTRE_ROLES:
@@ -272,7 +323,14 @@ def units_from_osm(pbf: Path, *, levels: Sequence[int]) -> AdminResult:
     places = _frame(place_rows, PLACE_COLUMNS)[[*PLACE_COLUMNS, "geometry"]]
     places = places.astype({"node_id": "int64", "population": "float64"})
     places = places.sort_values("node_id").reset_index(drop=True)
-    incomplete = _incomplete_units(pbf, relations, built, levels)
+    for unit in repaired:
+        logger.warning(
+            "admin unit %s %s (admin_level %d) repaired: %s",
+            unit.unit_id,
+            unit.name,
+            unit.admin_level,
+            unit.reason,
+        )
     for unit in incomplete:
         logger.warning(
             "admin unit %s %s (admin_level %d) not built: %s",
@@ -288,7 +346,7 @@ def units_from_osm(pbf: Path, *, levels: Sequence[int]) -> AdminResult:
         len(places),
         pbf,
     )
-    return AdminResult(units=units, places=places, incomplete=incomplete)
+    return AdminResult(units=units, places=places, incomplete=incomplete, repaired=repaired)
 
 
 def _finish_units(units: gpd.GeoDataFrame, levels: Sequence[int]) -> gpd.GeoDataFrame:
@@ -397,7 +455,9 @@ def build_admin(study: Mapping[str, Any], *, pbf: Path, base_dir: Path = REPO_RO
             levels=levels,
         )
         from_osm = units_from_osm(pbf, levels=[])
-        return AdminResult(units=from_file.units, places=from_osm.places)
+        return AdminResult(
+            units=from_file.units, places=from_osm.places, source=f"admin.file {path}"
+        )
     result = units_from_osm(pbf, levels=levels)
     if result.units.empty:
         names = ", ".join(f"{u.name} ({u.reason})" for u in result.incomplete) or "none found"

@@ -36,9 +36,10 @@ Layout (x east, y north, km from 113.5°E 27.9°N; the region is x ∈ [-110, 11
 ``scale`` grows the same pattern: the city grids (half-size 3 km × √scale, at most 9 km), the
 rural meshes (spacing 5 km / √scale, at least 1 km) and the number (20 × scale) and size
 (half-width 0.5 km × scale^0.4, at most 2.5 km) of villages, so road nodes grow roughly
-linearly: ≈28k at ``scale=1``, ≈90k at 4, ≈200k at 8.5, ≈500k at 21.5 (generation ≈0.4 s and
-≈4 s, peak memory ≈130 MB and ≈210 MB; ``benchmarks/demo_scale.py``).  The planted cases and
-the timing claim hold at every scale.
+linearly: ≈28k at ``scale=1``, ≈90k at 4, ≈208k at 8.5, ≈518k at 22 (generation ≈0.4–0.8 s and
+≈4–11 s, peak memory ≈130 MB and ≈210 MB; ``benchmarks/demo_scale.py``).  From ≈50 on villages
+fill the rural zones and growth levels off near 1M road nodes.  The planted cases and the
+timing claim hold at every scale.
 
 Truth file (``truth.json``; other stages' tests code against exactly these keys)
 -------------------------------------------------------------------------------
@@ -62,9 +63,12 @@ Truth file (``truth.json``; other stages' tests code against exactly these keys)
      "expected": {"hsr_origin_station": "东城站", "far_place": "西城"}}
 
 ``node_id`` of a dead end is the road's end node (degree 1 among drivable roads);
-``other_node_id`` is the nearest node of the other unit's road across the border, ``gap_m``
-the straight-line distance between the two.  ``parent_relation_id`` is null for the two
-prefecture-level units.
+``other_node_id`` is the nearest node of the other unit's roads across the border (the foot
+of the perpendicular on a frontage road running along the border; no other node of that side
+lies within 450 m of it, and a junction 500 m along the frontage road keeps a routable node
+close by after graph simplification), ``other_way_id`` that frontage road (the nearest way,
+by ≥ 50 m over any other), ``gap_m`` the geodesic distance between the two nodes.
+``parent_relation_id`` is null for the two prefecture-level units.
 """
 
 from __future__ import annotations
@@ -97,7 +101,7 @@ LATTICE_STEP_KM = 0.1
 JITTER_M = 15.0
 RURAL_NODE_EVERY = 3  # keep every 3rd straight-through lattice node on rural lines (300 m)
 MAX_WAY_NODES = 1900  # OSM API limit is 2000 nodes per way
-MAX_SCALE = 200.0
+MAX_SCALE = 100.0  # villages saturate the rural zones from ~50 on (~0.9-1.0M road nodes)
 
 # --- scale-dependent pattern ---------------------------------------------------------------
 CITY_HALF_KM = 3.0  # at scale 1; grows with sqrt(scale)
@@ -109,7 +113,7 @@ VILLAGE_HALF_KM = 0.5  # at scale 1; grows with scale ** 0.4
 VILLAGE_HALF_MAX_KM = 2.5
 
 #: Approximate scale needed for a number of road nodes (measured, see benchmarks/demo_scale.py).
-SCALE_FOR_NODES = {200_000: 8.5, 500_000: 21.5}
+SCALE_FOR_NODES = {200_000: 8.5, 500_000: 22.0}
 
 NOTE = "synthetic spatialint demo"
 
@@ -294,6 +298,7 @@ class _Region:
         self.h = np.zeros((self.nj, self.ni - 1), np.int16)
         self.v = np.zeros((self.nj - 1, self.ni), np.int16)
         self.force = np.zeros((self.nj, self.ni), bool)
+        self.thin = np.zeros((self.nj, self.ni), bool)
         self.styles: list[dict[str, str]] = [{}]
         self._style_code: dict[tuple[tuple[str, str], ...], int] = {}
         self.oneway_reverse: set[int] = set()
@@ -335,6 +340,16 @@ class _Region:
         self.h[ja : jb + 1, ia:ib] = code
         self.v[ja:jb, ia : ib + 1] = code
 
+    def thin_h(self, y: float, x0: float, x1: float) -> None:
+        """Keep no straight-through node on this stretch of row ``y`` (unless forced)."""
+        (ia, j), (ib, _) = self.ij(x0, y), self.ij(x1, y)
+        self.thin[j, ia : ib + 1] = True
+
+    def thin_v(self, x: float, y0: float, y1: float) -> None:
+        """Keep no straight-through node on this stretch of column ``x`` (unless forced)."""
+        (i, ja), (_, jb) = self.ij(x, y0), self.ij(x, y1)
+        self.thin[ja : jb + 1, i] = True
+
     def keep(self, x: float, y: float) -> None:
         i, j = self.ij(x, y)
         self.force[j, i] = True
@@ -365,8 +380,8 @@ class _Region:
         jj = np.arange(self.nj)[:, None]
         straight_h = (deg == 2) & (left > 0) & (left == right)
         straight_v = (deg == 2) & (down > 0) & (down == up)
-        drop = (straight_h & (ii % RURAL_NODE_EVERY != 0)) | (
-            straight_v & (jj % RURAL_NODE_EVERY != 0)
+        drop = (straight_h & ((ii % RURAL_NODE_EVERY != 0) | self.thin)) | (
+            straight_v & ((jj % RURAL_NODE_EVERY != 0) | self.thin)
         )
         kept = (deg > 0) & ~(drop & ~self.force)
         n = int(kept.sum())
@@ -442,8 +457,13 @@ class _Region:
     def coords(self) -> tuple[np.ndarray, np.ndarray]:
         return np.concatenate(self.node_x), np.concatenate(self.node_y)
 
-    def ways_with_node(self, node: int) -> list[int]:
-        return [wid for wid, nodes, _ in self.ways if node in nodes]
+    def ways_with_nodes(self, wanted: set[int]) -> dict[int, list[int]]:
+        """Ids of the ways through each wanted node, in ascending way id (one pass)."""
+        found: dict[int, list[int]] = {n: [] for n in wanted}
+        for wid, nodes, _ in self.ways:
+            for n in wanted.intersection(nodes):
+                found[n].append(wid)
+        return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -456,12 +476,12 @@ class _Case:
 
     case_id: str
     border: str  # "x" (vertical border at `at`) or "y" (horizontal)
-    at: float  # border coordinate
+    at: float  # border coordinate (for reading; the border itself comes from the units)
     along: float  # position of the gap along the border
     a_zone_edge: float  # where side A's spur leaves its zone
     a_end: float  # spur end (coordinate across the border line)
-    b_zone_edge: float
-    b_line: float  # side B's road parallel to the border
+    b_zone_edge: float  # where side B's lanes leave their zone (G6: B is the existing road)
+    b_line: float  # side B's frontage road parallel to the border
     a_unit: str
     b_unit: str
     planned: bool = False
@@ -624,15 +644,20 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
     for case in CASES:
         if case.border == "x":
             r.paint_h(case.along, case.a_zone_edge, case.a_end, spur)
-            # side B: a frontage road along the border fed by three lanes from its zone; the
-            # middle lane makes the node facing the dead end a junction, so it survives
-            # graph simplification
-            for dy in (-0.5, 0.0, 0.5):
+            # side B: a frontage road along the border, fed by lanes from its zone.  The node
+            # facing the dead end (the foot) is the frontage road's only node within 450 m of
+            # it, and a junction 500 m along keeps a routable node close by in a simplified
+            # graph; so nearest node, nearest way and nearest junction are all unambiguous.
+            for dy in (-0.5, 0.5, 0.8):
                 r.paint_h(case.along + dy, case.b_zone_edge, case.b_line, loop)
-            r.paint_v(case.b_line, case.along - 0.5, case.along + 0.5, loop)
+            r.paint_v(case.b_line, case.along - 0.5, case.along + 0.8, loop)
+            r.thin_v(case.b_line, case.along - 0.45, case.along + 0.45)
+            r.keep(case.b_line, case.along)
         else:
             r.paint_v(case.along, case.a_zone_edge, case.a_end, spur)
-            r.paint_v(case.along, case.b_line, -5.0, loop)  # lane from the ring road
+            r.paint_v(case.along + 0.5, case.b_line, -5.0, loop)  # lane from the ring road
+            r.thin_h(case.b_line, case.along - 0.45, case.along + 0.45)
+            r.keep(case.along, case.b_line)
     # ---------- decoys on the lattice
     r.paint_v(-95.0, 15.0, 17.0, unclassified)  # far from any border
     bank_end = _snap(float(river_x_km(20.0)) + 0.15) + LATTICE_STEP_KM
@@ -905,21 +930,28 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
     def gap_m(a: int, b: int) -> float:
         return round(float(geod.inv(*at(a), *at(b))[2]), 1)
 
-    def the_way(nid: int, **want: str) -> int:
-        for wid in r.ways_with_node(nid):
-            tags = r.ways[wid - 1][2]
+    def case_xy(case: _Case) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(x, y) of the dead end and of its partner node across the border."""
+        if case.border == "x":
+            return (case.a_end, case.along), (case.b_line, case.along)
+        return (case.along, case.a_end), (case.along, case.b_line)
+
+    wanted = [xy for case in CASES for xy in case_xy(case)] + [(-54.9, 37.0), (44.9, 37.0)]
+    ways_at = r.ways_with_nodes({lat_node(*xy) for xy in wanted})  # before the planned way
+
+    def the_way(nid: int, *, through: bool = False, **want: str) -> int:
+        """The road way at node ``nid`` with tags ``want`` (``through``: passing through it)."""
+        for wid in ways_at[nid]:
+            nodes, tags = r.ways[wid - 1][1], r.ways[wid - 1][2]
+            if through and nid in (nodes[0], nodes[-1]):
+                continue
             if all(tags.get(k) == v for k, v in want.items()) and "highway" in tags:
                 return wid
         raise AssertionError(f"no way with {want} at node {nid}")
 
     dead_ends: list[dict[str, Any]] = []
     for case in CASES:
-        if case.border == "x":
-            a = lat_node(case.a_end, case.along)
-            b = lat_node(case.b_line, case.along)
-        else:
-            a = lat_node(case.along, case.a_end)
-            b = lat_node(case.along, case.b_line)
+        a, b = (lat_node(*xy) for xy in case_xy(case))
         planned = None
         if case.planned:
             planned = r.add_way(
@@ -942,7 +974,8 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
                 "unit_relation_id": rel[case.a_unit],
                 "other_unit_relation_id": rel[case.b_unit],
                 "other_node_id": b,
-                "other_way_id": the_way(b),
+                # the frontage road along the border, not the lane that ends at the node
+                "other_way_id": the_way(b, through=True),
                 "gap_m": gap_m(a, b),
                 "planned_way_id": planned,
             }
@@ -1001,8 +1034,10 @@ def _build(seed: int, scale: float) -> tuple[_Region, dict[str, Any]]:  # noqa: 
 
 
 def _validate(pbf_path: Path, seed: Any, scale: Any) -> float:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ConfigError(f"demo seed must be an integer, got {seed!r}; set source.seed")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(
+            f"demo seed must be a non-negative integer, got {seed!r}; set source.seed"
+        )
     try:
         value = float(scale)
     except (TypeError, ValueError):
@@ -1042,14 +1077,6 @@ def _write_pbf(path: Path, region: _Region, bbox: list[float]) -> None:
             writer.add_relation(mutable.Relation(id=rid, members=members, tags=tags))
     finally:
         writer.close()
-
-
-def build_demo(*, seed: int = 42, scale: float = 1.0) -> tuple[Any, dict[str, Any]]:
-    """Generate the region in memory (no files); returns the internal region and truth dict.
-
-    Mostly for tests and benchmarks; :func:`write_demo` is the public entry point.
-    """
-    return _build(seed, scale)
 
 
 def write_demo(
@@ -1096,10 +1123,11 @@ def write_demo(
         seed=int(seed), scale=scale_value, n_road_nodes=len(road_nodes), **truth_fields
     )
     try:
-        with atomic_path(pbf_path) as tmp:
-            _write_pbf(tmp, region, truth.bbox)
-        with atomic_path(truth_path) as tmp:
-            tmp.write_text(
+        # both files are finished before either is moved into place: never a PBF without
+        # its truth (or the truth of another run)
+        with atomic_path(pbf_path) as tmp_pbf, atomic_path(truth_path) as tmp_truth:
+            _write_pbf(tmp_pbf, region, truth.bbox)
+            tmp_truth.write_text(
                 json.dumps(truth.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
             )
     except OSError as err:

@@ -13,16 +13,23 @@ What is kept (:func:`wanted_way_tags`, :func:`wanted_node_tags`, :func:`wanted_r
 A way is in the area when any of its nodes is; a boundary relation when its bounding box meets
 the area (so the units *containing* a small area are kept for the parent look-up too).
 
-The file is streamed four times, never loaded whole: (1) relations, (2) nodes and ways with
-pyosmium's node-location index (C++; only tagged nodes reach Python), with each candidate way's
-coordinates kept as float32 numpy arrays and tested against the area in vectorised shapely 2
-calls, (3) :class:`osmium.IdTracker` adds the nodes of the kept ways, (4) the kept ids are
-copied to the output with :class:`osmium.SimpleWriter`.
+The file is streamed four times, never loaded whole: (1) relations only; (2) nodes and ways
+with pyosmium's node-location index (C++; only tagged nodes reach Python), each candidate way's
+geometry built as WKB by pyosmium's C++ factory and decoded in chunks to float32 numpy arrays,
+then tested against the area in vectorised shapely 2 calls; (3) :class:`osmium.IdTracker` adds
+the nodes of the kept ways; (4) ``osmium.apply`` copies the kept ids to the output through an id
+filter and a ``WriteHandler`` (C++ end to end).
+
+Memory: the location index (~16 bytes per node of the source), 8 bytes per node reference of
+the wanted ways, and the IdTracker's bitsets, whose size is bounded by the largest id (up to
+~1.5 GB for node ids of 1.2e10 when the kept nodes are spread over the whole id range, as they
+are in a province extract) — independent of how many objects are kept.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -132,16 +139,11 @@ class ClipStats:
     """Counts and timing of one clip."""
 
     source: Path
-    objects_read: int = 0
     nodes: int = 0
     ways: int = 0
     relations: int = 0
     seconds: float = 0.0
     area_km2: float | None = None
-
-    @property
-    def objects_per_s(self) -> float:
-        return self.objects_read / self.seconds if self.seconds > 0 else float("nan")
 
 
 def _osm_error(path: Path, err: Exception) -> DataError:
@@ -252,7 +254,10 @@ def assemble_relation(
         lines = [way_lines[w] for w in way_ids if way_lines[w].geom_type == "LineString"]
         if not lines:
             return shapely.Polygon()
-        polys, cuts, dangles, invalid = shapely.polygonize_full(lines)
+        # node first: ways that cross or overlap (a self-intersecting ring, common in OSM
+        # boundaries) then still close into faces instead of being left over as "cuts"
+        noded = shapely.get_parts(shapely.union_all(lines))
+        polys, _cuts, dangles, invalid = shapely.polygonize_full(noded)
         if not shapely.is_empty(dangles) or not shapely.is_empty(invalid):
             raise DataError(
                 f"The boundary {info.label()} in {source} has rings that do not close; fix it in "
@@ -302,21 +307,29 @@ def bbox_polygon(bbox: Sequence[float]) -> BaseGeometry:
     return shapely.box(west, south, east, north)
 
 
+@functools.lru_cache(maxsize=64)
+def _utm_for_degree(lon: int, lat: int) -> Any:
+    return utm_crs_for(lon + 0.5, lat + 0.5)
+
+
+def _metric_crs(geom: BaseGeometry) -> Any:
+    """UTM zone of the centre of ``geom`` (looked up once per 1° cell: the lookup is slow)."""
+    centre = geom.centroid
+    return _utm_for_degree(int(np.floor(centre.x)), int(np.floor(centre.y)))
+
+
 def buffer_km(geom: BaseGeometry, km: float) -> BaseGeometry:
     """``geom`` buffered by ``km`` in the UTM zone of its centre, back in WGS-84."""
     if km <= 0:
         return geom
-    centre = geom.centroid
-    crs = utm_crs_for(centre.x, centre.y)
-    metric = gpd.GeoSeries([geom], crs=WGS84).to_crs(crs)
+    metric = gpd.GeoSeries([geom], crs=WGS84).to_crs(_metric_crs(geom))
     return metric.buffer(km * 1000.0).to_crs(WGS84).iloc[0]
 
 
 def area_km2(geom: BaseGeometry) -> float:
     """Area of a WGS-84 geometry in km² (UTM zone of its centre)."""
-    centre = geom.centroid
-    crs = utm_crs_for(centre.x, centre.y)
-    return float(gpd.GeoSeries([geom], crs=WGS84).to_crs(crs).area.iloc[0]) / 1e6
+    metric = gpd.GeoSeries([geom], crs=WGS84).to_crs(_metric_crs(geom))
+    return float(metric.area.iloc[0]) / 1e6
 
 
 def configured_area(area: Mapping[str, Any], *, base_dir: Path = REPO_ROOT) -> BaseGeometry | None:
@@ -451,7 +464,6 @@ def clip_extract(
     stats = ClipStats(source=source)
 
     relations = read_relations(source)
-    stats.objects_read += len(relations)
     unit_ids = resolve_units(area.get("admin_units") or [], relations, source=source)
     candidates = {
         r.id: r
@@ -480,7 +492,6 @@ def clip_extract(
                     node_ids.append(obj.id)
                     node_xy.append((obj.location.lon, obj.location.lat))
                 continue
-            stats.objects_read += 1
             is_member = obj.id in member_ways
             is_wanted = wanted_way_tags(obj.tags)
             if not (is_member or is_wanted):
@@ -566,15 +577,12 @@ def clip_extract(
     stats.relations = len(tracker.relation_ids())
     stats.seconds = time.perf_counter() - started
     logger.info(
-        "clipped %s: read %d ways/relations, kept %d nodes, %d ways, %d relations in %.1f s "
-        "(%.0f ways+relations/s) -> %s",
+        "clipped %s: kept %d nodes, %d ways, %d relations in %.1f s -> %s",
         source,
-        stats.objects_read,
         stats.nodes,
         stats.ways,
         stats.relations,
         stats.seconds,
-        stats.objects_per_s,
         target,
     )
     return stats

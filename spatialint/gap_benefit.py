@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from spatialint.errors import DataError
@@ -84,11 +85,42 @@ def link_times(dead_ends: pd.DataFrame, *, speeds_kph: Mapping[str, float]) -> p
             "to the study config so the time of a new link can be estimated."
         )
     speed_mps = np.array([speeds_kph[c] for c in link_class], dtype=float) * KPH_TO_MPS
-    along_s = dead_ends["b_along_m"].to_numpy(float) / np.maximum(
-        dead_ends["other_speed_mps"].to_numpy(float), 0.1
-    )
-    seconds = dead_ends["gap_m"].to_numpy(float) / np.maximum(speed_mps, 0.1) + along_s
+    seconds = dead_ends["gap_m"].to_numpy(float) / np.maximum(speed_mps, 0.1)
     return pd.DataFrame({"link_class": link_class, "link_time_s": seconds}, index=dead_ends.index)
+
+
+def split_edge(graph: CSRGraph, u: int, v: int, fraction: float) -> tuple[CSRGraph, int]:
+    """The graph with a new node on the arc(s) between u and v, ``fraction`` of the way from u.
+
+    The new node (the point of the facing road where a link would join it) gets the arcs
+    u → p → v and v → p → u that exist as u → v / v → u, with their times split in proportion.
+    No existing travel time changes. Returns the new graph and the new node's position (n).
+    """
+    n = graph.n_nodes
+    m = graph.matrix
+    t_uv, t_vu = float(m[u, v]), float(m[v, u])
+    src, dst, w = [], [], []
+    if t_uv > 0:
+        src += [u, n]
+        dst += [n, v]
+        w += [fraction * t_uv, (1 - fraction) * t_uv]
+    if t_vu > 0:
+        src += [v, n]
+        dst += [n, u]
+        w += [(1 - fraction) * t_vu, fraction * t_vu]
+    coo = m.tocoo()
+    matrix = sp.csr_array(
+        (
+            np.concatenate([coo.data, np.maximum(w, 1e-6)]),
+            (np.concatenate([coo.row, src]), np.concatenate([coo.col, dst])),
+        ),
+        shape=(n + 1, n + 1),
+    )
+    matrix.sort_indices()
+    x = np.append(graph.x, graph.x[u] + fraction * (graph.x[v] - graph.x[u]))
+    y = np.append(graph.y, graph.y[u] + fraction * (graph.y[v] - graph.y[u]))
+    ids = np.append(graph.node_ids, -1)
+    return CSRGraph(node_ids=ids, x=x, y=y, matrix=matrix), n
 
 
 def _sample(candidates: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -143,7 +175,9 @@ def gap_savings(
         _max_finite(np.add.outer(to_a[o], from_a[d]), np.add.outer(to_b[o], from_b[d])),
         _max_finite(np.add.outer(to_a[d], from_a[o]), np.add.outer(to_b[d], from_b[o])),
     )
-    limit_s = min(cutoff_s, bound)
+    # the trees are float32: allow for their rounding, or the trip whose old route runs through
+    # a or b (old == bound) could fall just outside the search and count as cut off
+    limit_s = min(cutoff_s, bound * (1 + 1e-5) + 1.0)
     forward = travel_times(graph, np.concatenate([o, d]), cutoff_s=limit_s).astype(np.float64)
     old = np.nan_to_num(forward, nan=cutoff_s)
 
@@ -215,7 +249,11 @@ def rank_gaps(
         rng = np.random.default_rng([settings.seed, int(row.gap_id[1:], 16)])
         o = _sample(near[node_unit[near] == row.unit_id], settings.samples_per_side, rng)
         d = _sample(near[node_unit[near] == row.other_unit_id], settings.samples_per_side, rng)
-        saving = gap_savings(graph, a, b, float(link_s), o, d, cutoff_s=cutoff_s)
+        routed = graph
+        fraction = float(getattr(row, "along_fraction", 0.0))
+        if 0.0 < fraction < 1.0:  # the link joins the facing road between two graph nodes
+            routed, b = split_edge(graph, int(row.u_pos), int(row.v_pos), fraction)
+        saving = gap_savings(routed, a, b, float(link_s), o, d, cutoff_s=cutoff_s)
         better = saving >= MIN_SAVING_S
         sampled.append(len(saving))
         improving.append(int(better.sum()))

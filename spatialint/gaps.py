@@ -395,28 +395,37 @@ def _length_graph(net: _Network, n_nodes: int) -> sp.csr_array:
 def _dijkstra_pairs(
     matrix: sp.csr_array, sources: np.ndarray, targets: np.ndarray, *, limit: float
 ) -> np.ndarray:
-    """Shortest distance sources[i] → targets[i] (inf when beyond ``limit``), chunked."""
-    out = np.full(len(sources), np.inf)
+    """Shortest distance sources[i] → targets[i, j] (inf beyond ``limit``), chunked.
+
+    ``targets`` is (m,) or (m, k); the result has its shape.
+    """
+    targets = np.asarray(targets)
+    out = np.full(targets.shape, np.inf)
     uniq, inverse = np.unique(sources, return_inverse=True)
     for start in range(0, len(uniq), DETOUR_CHUNK):  # chunks of sources, not nodes
         block = uniq[start : start + DETOUR_CHUNK]
         dist = np.atleast_2d(dijkstra(matrix, directed=True, indices=block, limit=limit))
         rows = np.flatnonzero((inverse >= start) & (inverse < start + len(block)))
-        out[rows] = dist[inverse[rows] - start, targets[rows]]
+        local = inverse[rows] - start
+        picked = dist[local[:, None], targets[rows].reshape(len(rows), -1)]
+        out[rows] = picked.reshape(out[rows].shape)
     return out
 
 
 def _times_pairs(
     graph: CSRGraph, sources: np.ndarray, targets: np.ndarray, *, cutoff_s: float
 ) -> np.ndarray:
-    """Fastest time sources[i] → targets[i] in seconds (NaN beyond ``cutoff_s``), chunked."""
-    out = np.full(len(sources), np.nan)
+    """Fastest time sources[i] → targets[i, j] in seconds (inf beyond ``cutoff_s``), chunked."""
+    targets = np.asarray(targets)
+    out = np.full(targets.shape, np.inf)
     uniq, inverse = np.unique(sources, return_inverse=True)
     for start in range(0, len(uniq), DETOUR_CHUNK):
         block = uniq[start : start + DETOUR_CHUNK]
-        times = travel_times(graph, block, cutoff_s=cutoff_s)
+        times = np.nan_to_num(travel_times(graph, block, cutoff_s=cutoff_s), nan=np.inf)
         rows = np.flatnonzero((inverse >= start) & (inverse < start + len(block)))
-        out[rows] = times[inverse[rows] - start, targets[rows]]
+        local = inverse[rows] - start
+        picked = times[local[:, None], targets[rows].reshape(len(rows), -1)]
+        out[rows] = picked.reshape(out[rows].shape)
     return out
 
 
@@ -573,8 +582,8 @@ def find_dead_ends(
     # along is measured on the metric geometry; rescale to the stored length
     geom_len = np.maximum(shapely.length(net.geoms[ej]), 1e-6)
     along_m = along / geom_len * elen
-    d_u = _dijkstra_pairs(length_graph, dead[di], pu, limit=limit)
-    d_v = _dijkstra_pairs(length_graph, dead[di], pv, limit=limit)
+    ends_uv = np.column_stack([pu, pv])
+    d_u, d_v = _dijkstra_pairs(length_graph, dead[di], ends_uv, limit=limit).T
     net_to_p = np.minimum(d_u + along_m, d_v + (elen - along_m))
     ratio = net_to_p / np.maximum(gap, 1.0)
     keep = ratio >= settings.min_detour_ratio
@@ -605,7 +614,6 @@ def find_dead_ends(
     cand = cand.sort_values(["gap_m", "a", "edge"]).drop_duplicates("a").reset_index(drop=True)
     near_start = cand["along_m"] <= cand["elen"] / 2
     cand["b"] = np.where(near_start, cand["pu"], cand["pv"])
-    cand["b_along_m"] = np.where(near_start, cand["along_m"], cand["elen"] - cand["along_m"])
     # two dead ends facing each other are one gap
     lo = np.minimum(cand["a"], cand["b"])
     hi = np.maximum(cand["a"], cand["b"])
@@ -622,8 +630,25 @@ def find_dead_ends(
     )
     a_pos, b_pos = cand["a"].to_numpy(), cand["b"].to_numpy()
     cutoff_s = settings.detour_cutoff_min * 60
-    detour_s = _times_pairs(graph, a_pos, b_pos, cutoff_s=cutoff_s)
-    detour_m = _dijkstra_pairs(length_graph, a_pos, b_pos, limit=cutoff_s * 40.0)
+    # the detour runs from the dead end to the point p where the link would join the facing
+    # road: over the edge's start u or end v, plus the part of the edge up to p
+    u_pos, v_pos = cand["pu"].to_numpy(), cand["pv"].to_numpy()
+    frac = np.clip(cand["along_m"].to_numpy() / cand["elen"].clip(lower=1e-6).to_numpy(), 0, 1)
+    t_uv = np.asarray(graph.matrix[u_pos, v_pos]).ravel()
+    t_vu = np.asarray(graph.matrix[v_pos, u_pos]).ravel()
+    t_uv = np.where(t_uv > 0, t_uv, np.inf)
+    t_vu = np.where(t_vu > 0, t_vu, np.inf)
+    ends = np.column_stack([u_pos, v_pos])
+    to_u, to_v = _times_pairs(graph, a_pos, ends, cutoff_s=cutoff_s).T
+    # p at an edge end costs nothing on the edge, even where the edge is one-way (0 × inf)
+    part_u = np.where(frac > 0, frac * t_uv, 0.0)
+    part_v = np.where(frac < 1, (1 - frac) * t_vu, 0.0)
+    detour_s = np.minimum(to_u + part_u, to_v + part_v)
+    detour_s = np.where(detour_s <= cutoff_s, detour_s, np.nan)
+    limit_m = cutoff_s * 40.0  # 144 km/h: no road route within the time cutoff is longer
+    along = cand["along_m"].to_numpy()
+    len_u, len_v = _dijkstra_pairs(length_graph, a_pos, ends, limit=limit_m).T
+    detour_m = np.minimum(len_u + along, len_v + (cand["elen"].to_numpy() - along))
     units = net.units
     out = pd.DataFrame(
         {
@@ -644,8 +669,10 @@ def find_dead_ends(
             "other_name": other["name"],
             "other_ref": other["ref"],
             "gap_m": cand["gap_m"].round(1),
-            "b_along_m": cand["b_along_m"],
-            "other_speed_mps": other["speed_mps"],
+            # where the link joins the facing road: between graph nodes u and v of its edge
+            "u_pos": cand["pu"].to_numpy(),
+            "v_pos": cand["pv"].to_numpy(),
+            "along_fraction": np.clip(cand["along_m"] / cand["elen"].clip(lower=1e-6), 0, 1),
             "detour_min": detour_s / 60.0,
             "detour_km": np.where(np.isfinite(detour_m), detour_m / 1000.0, np.nan),
             "across_water": np.where(waterways is None, pd.NA, cand["across_water"]),
@@ -686,8 +713,8 @@ def _empty_dead_ends() -> pd.DataFrame:
         columns=[
             "a_pos", "b_pos", "unit_id", "unit_name", "other_unit_id", "other_unit_name",
             "node_id", "way_id", "highway", "name", "ref", "other_node_id", "other_way_id",
-            "other_highway", "other_name", "other_ref", "gap_m", "b_along_m",
-            "other_speed_mps", "detour_min", "detour_km", "across_water", "planned",
+            "other_highway", "other_name", "other_ref", "gap_m", "u_pos", "v_pos",
+            "along_fraction", "detour_min", "detour_km", "across_water", "planned",
             "planned_way_id", "planned_class", "px", "py", "detour_ratio", "gap_id",
         ]
     )  # fmt: skip
@@ -808,8 +835,56 @@ def _osm_ids_of_dead_ends(
     best = cands.sort_values(["gap", "dist"]).drop_duplicates("gap").set_index("gap")
     rows = best.index.to_numpy()
     out.loc[out.index[rows], "other_node_id"] = best["node"].to_numpy()
-    out.loc[out.index[rows], "other_way_id"] = best["way"].to_numpy()
+    # several ways may meet at that node (a side road leaving a through road): the other way is
+    # the one that continues the link's direction best, as the road a planner would extend
+    ways = _continuing_way(
+        roads, best["node"].to_numpy(), a_xy[rows], crs, fallback=best["way"].to_numpy()
+    )
+    out.loc[out.index[rows], "other_way_id"] = ways
     return out
+
+
+def _continuing_way(
+    roads: WayTable,
+    node_ids: np.ndarray,
+    from_xy: np.ndarray,
+    crs: pyproj.CRS,
+    *,
+    fallback: np.ndarray,
+) -> np.ndarray:
+    """For each node, the way through it whose next vertex lies most nearly straight ahead of
+    the direction ``from_xy`` → node (ties: the way that ends at the node)."""
+    at = _ways_at_nodes(roads, node_ids)
+    if at.empty:
+        return fallback
+    hit = np.flatnonzero(np.isin(roads.node_ids, node_ids))
+    way = roads.way_index()[hit]
+    first, last = roads.offsets[way], roads.offsets[way + 1] - 1
+    nx_, ny_ = to_metric(roads.lon[hit], roads.lat[hit], crs)
+    order = pd.Series(np.arange(len(node_ids)), index=node_ids)
+    order = order[~order.index.duplicated()]
+    k = order.loc[roads.node_ids[hit]].to_numpy()
+    ux, uy = nx_ - from_xy[k, 0], ny_ - from_xy[k, 1]
+    norm_u = np.maximum(np.hypot(ux, uy), 1e-9)
+    best_cos = np.full(len(hit), -np.inf)
+    for step, valid in ((-1, hit > first), (1, hit < last)):  # the two neighbours of a vertex
+        nb = np.where(valid, hit + step, hit)
+        bx, by = to_metric(roads.lon[nb], roads.lat[nb], crs)
+        vx, vy = bx - nx_, by - ny_
+        cos = (ux * vx + uy * vy) / norm_u / np.maximum(np.hypot(vx, vy), 1e-9)
+        best_cos = np.maximum(best_cos, np.where(valid, cos, -np.inf))
+    table = pd.DataFrame(
+        {
+            "k": k,
+            "cos": best_cos,
+            "is_end": (hit == first) | (hit == last),
+            "way": roads.tags["osmid"].to_numpy(np.int64)[way],
+        }
+    ).sort_values(["k", "cos", "is_end"], ascending=[True, False, False])
+    chosen = table.drop_duplicates("k").set_index("k")["way"]
+    result = np.asarray(fallback, dtype=np.int64).copy()
+    result[chosen.index.to_numpy()] = chosen.to_numpy()
+    return result
 
 
 def _osm_ids_of_drops(out: pd.DataFrame, roads: WayTable) -> pd.DataFrame:
@@ -1154,7 +1229,8 @@ MISSING_CROSSING_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 #: Columns of the review template after gap_id, status, comment: what planners need to judge.
 TEMPLATE_COLUMNS: tuple[str, ...] = (
-    "kind", "found", "rank", "unit_name", "other_unit_name", "name", "other_name", "highway",
+    "kind", "found", "rank", "unit_name", "other_unit_name", "unit_id", "other_unit_id", "name",
+    "other_name", "highway",
     "other_highway", "gap_m", "detour_km", "minutes_saved_per_trip", "planned",
     "planned_way_id", "unit_high", "unit_low", "class_high", "class_low", "name_high",
     "name_low", "lon", "lat",

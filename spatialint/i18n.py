@@ -137,6 +137,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "road_km": ("道路总长（公里）", "road length (km)"),
     "rail_km": ("铁路总长（公里）", "rail length (km)"),
     "coverage": ("1/2/3小时圈覆盖", "1/2/3-hour coverage"),
+    "people": ("人", "people"),
+    "coverage_note": (
+        "面积为时间圈面积，括号内为占研究范围总面积的比例；人口仅在提供人口数据时给出。",
+        "Area of the circle, in brackets its share of the study area; population only where "
+        "population data is given.",
+    ),
     "top_gaps": ("效益最高的断头路", "Top dead-end roads by benefit"),
     "corridor_table": ("走廊一体化", "Corridor integration"),
     "figures": ("图", "Figures"),

@@ -55,6 +55,8 @@ HEX_STEP_MIN = 15.0
 """Class width (minutes) of the hexagon accessibility surface."""
 DATE_SCAN_MAX_MB = 50.0
 """A PBF without a header date is scanned for its newest edit only below this size."""
+FIT_PAD_RIGHT_PX = 240
+"""Room kept for the layer control when the map first fits the study area (pixels)."""
 GAP_RADIUS_PX = (5.0, 18.0)
 """Smallest and largest 断头路 circle radius in pixels (radius ∝ √minutes saved)."""
 
@@ -347,7 +349,9 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float | np.floating):
         if math.isnan(value):
             return ""
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
+        if abs(value) >= 100:
+            return f"{value:,.0f}"
+        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2g}"
     if isinstance(value, bool | np.bool_):
         return "✓" if value else "✗"
     if isinstance(value, list | tuple | np.ndarray):
@@ -483,7 +487,9 @@ PAGE_CSS = """<style>
 .spatialint-title { top: 10px; left: 55px; max-width: 45%; }
 .spatialint-title h1 { font-size: 16px; margin: 0 0 2px 0; }
 .spatialint-synthetic { color: #b03a2e; font-weight: bold; }
-.spatialint-legend { bottom: 48px; left: 10px; max-height: 55%; overflow-y: auto; }
+.spatialint-legend { bottom: 48px; left: 10px; max-height: 55%; overflow-y: auto;
+  font-size: 11px; line-height: 1.3; }
+.spatialint-legend summary { cursor: pointer; }
 .spatialint-legend h2 { font-size: 13px; margin: 4px 0 2px 0; }
 .spatialint-legend .sw { display: inline-block; width: 18px; height: 10px; margin-right: 5px;
   vertical-align: middle; border: 1px solid #555; }
@@ -494,6 +500,9 @@ PAGE_CSS = """<style>
 .spatialint-label { font: bold 12px sans-serif; color: #333; white-space: nowrap;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff; }
 #spatialint-basemap-note { display: none; color: #7f8c8d; }
+.leaflet-control-layers-expanded { font-size: 12px; line-height: 1.25; padding: 4px 8px;
+  max-height: calc(100vh - 90px); overflow-y: auto; }
+.leaflet-control-layers-expanded label { margin: 0; }
 .spatialint-popup td { padding: 1px 6px 1px 0; vertical-align: top; }
 .spatialint-popup th { text-align: left; padding-right: 8px; color: #555; font-weight: normal; }
 </style>"""
@@ -590,6 +599,20 @@ def osm_link(lon: float, lat: float, *, zoom: int = 17) -> str:
         f"https://www.openstreetmap.org/?mlat={lat:.6f}&mlon={lon:.6f}"
         f"#map={zoom}/{lat:.6f}/{lon:.6f}"
     )
+
+
+def outer_rings(geometries: np.ndarray) -> np.ndarray:
+    """The exterior rings of (multi)polygons as (multi)linestrings; other geometries as is."""
+    geoms = np.asarray(geometries, dtype=object)
+    out = geoms.copy()
+    for i, geom in enumerate(geoms):
+        if geom is None or geom.is_empty:
+            continue
+        parts = getattr(geom, "geoms", [geom])
+        rings = [shapely.LineString(p.exterior.coords) for p in parts if hasattr(p, "exterior")]
+        if rings:
+            out[i] = rings[0] if len(rings) == 1 else shapely.MultiLineString(rings)
+    return out
 
 
 def road_group(highway: pd.Series) -> pd.Series:
@@ -716,7 +739,7 @@ def build_map(
 
     m = folium.Map(
         location=[(south + north) / 2, (west + east) / 2], tiles=None, control_scale=True,
-        zoom_start=10,
+        zoom_start=10, zoom_snap=0.25,
     )  # fmt: skip
     m.default_js = []
     m.default_css = []
@@ -833,12 +856,23 @@ def build_map(
             part = part.assign(_band=part["band_min"].map(lambda b: band_label(b, lang)))
             for band in sorted(part["band_min"].unique(), reverse=True):
                 rows = part[part["band_min"] == band]
+                # the outline follows the outer edge only: the holes (areas not reached inside
+                # the band) stay visible in the fill without a tangle of outlines
+                outline = rows.set_geometry(outer_rings(rows.geometry.values), crs=WGS84)
+                _geojson(
+                    _feature_collection(outline, []),
+                    name=f"{origin_id} {mode} {band} outline",
+                    style={
+                        "color": band_colour[band],
+                        "weight": 2,
+                        "dashArray": "6 4" if mode != "road" else None,
+                    },
+                ).add_to(group)
                 _geojson(
                     _feature_collection(rows, ["_band", "origin_name", "area_km2", "population"]),
                     name=f"{origin_id} {mode} {band}",
-                    style={"color": band_colour[band], "weight": 2,
-                           "dashArray": "6 4" if mode != "road" else None,
-                           "fillColor": band_colour[band], "fillOpacity": 0.12},
+                    style={"stroke": False, "fillColor": band_colour[band],
+                           "fillOpacity": 0.14},
                     tooltip_fields=[("_band", label("isochrones", lang)),
                                     ("origin_name", label("origin_name", lang)),
                                     ("area_km2", label("area_km2", lang)),
@@ -922,7 +956,8 @@ def build_map(
     _add_dead_ends(m, layers.dead_ends, prep=prep, points=points, lang=lang, legend=legend)
 
     folium.LayerControl(collapsed=False).add_to(m)
-    m.fit_bounds([[south, west], [north, east]])
+    # leave room for the layer control (top right) so the study area starts in view
+    m.fit_bounds([[south, west], [north, east]], padding_bottom_right=(FIT_PAD_RIGHT_PX, 0))
     _MapExtras(
         attribution="" if basemap == "osm" else label("attribution", "en"),
         tile_names=[t.get_name() for t in tiles],
@@ -1110,7 +1145,8 @@ def _legend_panel(entries: Sequence[str], lang: str) -> str:
     body = "".join(entries)
     return (
         f'<div class="spatialint-panel spatialint-legend" id="spatialint-legend">'
-        f"<h2>{html.escape(label('legend', lang))}</h2>{body}</div>"
+        f"<details open><summary><b>{html.escape(label('legend', lang))}</b></summary>"
+        f"{body}</details></div>"
     )
 
 

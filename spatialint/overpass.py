@@ -84,12 +84,24 @@ def _alternation(values: Sequence[str]) -> str:
     return "^(" + "|".join(values) + ")$"
 
 
-def features_query(poly: str, *, levels: Sequence[int]) -> str:
-    """Overpass QL for every object family of the extract inside ``poly`` ("lat lon ...")."""
+def features_query(
+    poly: str, *, levels: Sequence[int], centre: tuple[float, float] | None = None
+) -> str:
+    """Overpass QL for every object family of the extract inside ``poly`` ("lat lon ...").
+
+    With ``centre`` (lon, lat) the admin units *containing* that point are added too (their
+    boundaries may lie wholly outside a small area, but the admin stage needs them as parents).
+    """
     p = f'(poly:"{poly}")'
     level_re = _alternation([str(v) for v in sorted(set(levels))])
+    containing = ""
+    if centre is not None:
+        containing = (
+            f"is_in({centre[1]:.6f},{centre[0]:.6f})->.containing;"
+            f'rel(pivot.containing)["boundary"="administrative"]["admin_level"~"{level_re}"];'
+        )
     return (
-        f"{_overpass._make_overpass_settings()};("
+        f"{_overpass._make_overpass_settings()};({containing}"
         f'way["highway"]{p};'
         f'way["railway"~"{_alternation(sorted(RAIL_WAY_VALUES))}"]{p};'
         f'way["waterway"~"{_alternation(sorted(WATERWAY_VALUES))}"]{p};'
@@ -270,7 +282,13 @@ def fetch_extract(
         geom = buffer_km(geom, float(area.get("buffer_km", 0)))
         coord_strs = _overpass._make_overpass_polygon_coord_strs(geom)
         logger.info("querying %s in %d request(s)", ox.settings.overpass_url, len(coord_strs))
-        elements = _merge([_request(features_query(p, levels=levels)) for p in coord_strs])
+        point = geom.representative_point()
+        elements = _merge(
+            [
+                _request(features_query(p, levels=levels, centre=(point.x, point.y)))
+                for p in coord_strs
+            ]
+        )
     if not any(t in {"way", "node"} and "tags" in e for (t, _), e in elements.items()):
         raise DataError(
             f"The Overpass API returned no roads, railways or places for the study area "

@@ -42,7 +42,6 @@ from spatialint.geo import CGCS2000, WGS84, utm_crs_for  # noqa: E402
 from spatialint.i18n import LABELS, check_language, label, stage_column_labels  # noqa: E402
 from spatialint.maps import (  # noqa: E402
     BAND_COLOURS,
-    CORRIDOR_FIELDS,
     ROAD_STYLE,
     STATUS_COLOURS,
     StudyLayers,
@@ -51,6 +50,7 @@ from spatialint.maps import (  # noqa: E402
     corridor_colour,
     corridor_index_column,
     osm_link,
+    outer_rings,
     pick_column,
     road_group,
     status_key,
@@ -162,6 +162,11 @@ def gaps_by_benefit(dead_ends: gpd.GeoDataFrame) -> pd.DataFrame:
     return table.loc[order].reset_index(drop=True)
 
 
+REPORT_CORRIDOR_COLUMNS = (
+    "rank", "name", "kind", "index", "integration_index", "road_min", "multimodal_min",
+    "crossings", "border_km", "open_gaps",
+)  # fmt: skip
+"""Columns of the report's corridor table; each corridor's summary follows as text."""
 TOP_GAP_COLUMNS = (
     "rank", "gap_id", "status", "unit_name", "name", "other_unit_name", "other_name", "gap_m",
     "detour_min", "minutes_saved_mean", "minutes_saved_per_trip", "planned", "comment", "lon",
@@ -184,6 +189,39 @@ def coverage_table(isochrones: gpd.GeoDataFrame) -> pd.DataFrame:
     ]
     table = _plain(isochrones)[columns]
     return table.sort_values(["origin_id", "mode", "band_min"]).reset_index(drop=True)
+
+
+def coverage_matrix(coverage: pd.DataFrame, *, language: str, area_km2: float) -> pd.DataFrame:
+    """One row per origin and mode, one column per band: area (share of the study area) and
+    population reached, as display text."""
+    if coverage.empty:
+        return coverage
+    lang = check_language(language)
+    rows = []
+    keys = (
+        ["origin_id", "origin_name", "mode"] if "origin_name" in coverage else ["origin_id", "mode"]
+    )
+    for key, part in coverage.groupby(keys, sort=False):
+        values = dict(zip(keys, key, strict=True))
+        mode = values["mode"]
+        row = {
+            label("origin_name", lang): values.get("origin_name", values["origin_id"]),
+            label("mode", lang): label(f"mode_{mode}", lang)
+            if mode in ("road", "multimodal")
+            else mode,
+        }
+        for band, band_rows in part.groupby("band_min", sort=True):
+            area = pd.to_numeric(band_rows["area_km2"], errors="coerce").sum()
+            text = f"{area:,.0f} km²"
+            if area_km2 > 0:
+                text += f" ({100 * area / area_km2:.0f} %)"
+            if "population" in band_rows:
+                population = pd.to_numeric(band_rows["population"], errors="coerce")
+                if population.notna().any():
+                    text += f" · {population.sum():,.0f} {label('people', lang)}"
+            row[band_label(band, lang)] = text
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _road_km(roads: gpd.GeoDataFrame) -> float:
@@ -292,9 +330,11 @@ def overview_figure(layers: StudyLayers, *, language: str, title: str) -> bytes:
         for i, band in enumerate(bands):
             part = road[road["band_min"] == band]
             if not part.empty:
-                part.to_crs(crs).boundary.plot(
-                    ax=ax, color=BAND_COLOURS[i % len(BAND_COLOURS)], linewidth=1.2
-                )
+                colour = BAND_COLOURS[i % len(BAND_COLOURS)]
+                metric = part.to_crs(crs)
+                metric.plot(ax=ax, color=colour, alpha=0.12, linewidth=0)
+                rings = gpd.GeoSeries(outer_rings(metric.geometry.values), crs=crs)
+                rings.plot(ax=ax, color=colour, linewidth=1.2)
     if not layers.corridors.empty:
         corridors = layers.corridors.to_crs(crs)
         index = pd.to_numeric(corridors[corridor_index_column(corridors)], errors="coerce")
@@ -409,7 +449,9 @@ def _display(value: Any) -> str:
     if isinstance(value, float | np.floating):
         if np.isnan(value):
             return ""
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.1f}"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.2g}"
     if isinstance(value, bool | np.bool_):
         return "✓" if value else "—"
     try:
@@ -464,14 +506,8 @@ def build_report_html(
     unit_names = ", ".join(
         str(n) for n in (units["name_en"] if lang == "en" and "name_en" in units else units["name"])
     )
-    coverage = coverage_table(layers.isochrones)
-    if not coverage.empty:
-        coverage = coverage.assign(
-            mode=coverage["mode"].map(
-                lambda m: label(f"mode_{m}", lang) if m in ("road", "multimodal") else m
-            ),
-            band_min=coverage["band_min"].map(lambda b: band_label(b, lang)),
-        )
+    area_km2 = float(dict(summary.itertuples(index=False))["total_area"])
+    coverage = coverage_matrix(coverage_table(layers.isochrones), language=lang, area_km2=area_km2)
     gaps = gaps_by_benefit(layers.dead_ends)
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
@@ -499,12 +535,13 @@ def build_report_html(
     parts.append(f"<h2>{html.escape(label('corridor_table', lang))}</h2>")
     parts.append(
         _html_table(
-            _subset(_plain(layers.corridors), CORRIDOR_FIELDS),
+            _subset(_plain(layers.corridors), REPORT_CORRIDOR_COLUMNS),
             language=lang,
             extra=stage_column_labels("corridors"),
             max_rows=200,
         )
     )
+    parts.append(_corridor_summaries(layers.corridors))
     if figures.get("corridors"):
         parts.append(_img(figures["corridors"], label("fig_corridors", lang)))
     parts.append(
@@ -521,10 +558,25 @@ def build_report_html(
     )
     parts.append(f"<h2>{html.escape(label('coverage', lang))}</h2>")
     parts.append(_html_table(coverage, language=lang, extra={}, max_rows=1000))
+    parts.append(f"<p class='meta'>{html.escape(label('coverage_note', lang))}</p>")
     if figures.get("coverage"):
         parts.append(_img(figures["coverage"], label("fig_coverage", lang)))
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _corridor_summaries(corridors: pd.DataFrame) -> str:
+    """Each corridor's one-line summary (the integration stage's ``summary``) as a list."""
+    if corridors.empty or "summary" not in corridors.columns:
+        return ""
+    name_column = pick_column(corridors, ("name", "corridor", "corridor_id"))
+    items = []
+    for _, row in corridors.iterrows():
+        summary = _display(row["summary"])
+        if summary:
+            name = _display(row[name_column]) if name_column else ""
+            items.append(f"<li><b>{html.escape(name)}</b>: {html.escape(summary)}</li>")
+    return f"<ul>{''.join(items)}</ul>" if items else ""
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -577,16 +629,24 @@ def write_workbook(
 
 
 def _gpkg_ready(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Columns GDAL can store: lists/arrays become text, mixed objects become text."""
+    """Columns GDAL stores with their type: booleans with gaps become nullable booleans,
+    numbers with gaps numbers, lists and other mixed objects text."""
     out = frame.copy()
     for column in out.columns:
         if column == out.geometry.name or out[column].dtype != object:
             continue
         values = out[column].map(_cell)
-        kinds = {type(v) for v in values if v is not None and not pd.isna(v)}
-        out[column] = (
-            values if kinds <= {str} else values.map(lambda v: None if v is None else str(v))
-        )
+        present = [v for v in values if v is not None and not pd.isna(v)]
+        if present and all(isinstance(v, bool | np.bool_) for v in present):
+            out[column] = values.astype("boolean")
+        elif present and all(
+            isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in present
+        ):
+            out[column] = pd.to_numeric(values, errors="coerce")
+        elif all(isinstance(v, str) for v in present):
+            out[column] = values
+        else:
+            out[column] = values.map(lambda v: None if v is None or pd.isna(v) else str(v))
     return out
 
 

@@ -621,20 +621,29 @@ def road_arcs(
     keep_arc = keep_node[arc_u] & keep_node[arc_v]
     dropped = np.flatnonzero(~keep_node)
     dropped_units = assign_units(node_lon[dropped], node_lat[dropped], units)
+    # a dropped arc counts in the unit of its dropped end (its tail when both are dropped)
+    unit_of = np.full(n_all, None, dtype=object)
+    unit_of[dropped] = dropped_units
+    lost = np.flatnonzero(~keep_arc)
+    lost_units = unit_of[np.where(~keep_node[arc_u[lost]], arc_u[lost], arc_v[lost])]
+
+    def per_unit(values: np.ndarray) -> dict[str, int]:
+        counts = pd.Series(values, dtype=object).fillna("(outside units)").value_counts()
+        return {str(k): int(v) for k, v in counts.items()}
+
     report: dict[str, Any] = {
         "components": int(n_comp),
         "nodes_before": int(n_all),
         "arcs_before": int(len(arc_u)),
         "nodes_dropped": int(len(dropped)),
         "arcs_dropped": int((~keep_arc).sum()),
-        "dropped_per_unit": pd.Series(dropped_units, dtype=object)
-        .fillna("(outside units)")
-        .value_counts()
-        .to_dict(),
+        "dropped_per_unit": per_unit(dropped_units),
+        "arcs_dropped_per_unit": per_unit(lost_units),
     }
     logger.info(
         "largest strongly connected component keeps %d of %d nodes and %d of %d arcs; dropped "
-        "%d nodes / %d arcs in %d other components (dropped nodes per unit: %s)",
+        "%d nodes / %d arcs in %d other components (dropped nodes per unit: %s; dropped arcs "
+        "per unit: %s)",
         n_all - len(dropped),
         n_all,
         int(keep_arc.sum()),
@@ -643,6 +652,7 @@ def road_arcs(
         report["arcs_dropped"],
         n_comp - 1,
         _per_unit_text(dropped_units, units),
+        _per_unit_text(lost_units, units),
     )
     return RoadArcs(
         node_ids=node_ids,

@@ -90,6 +90,10 @@ class _IncompleteDownloadError(OSError):
     """The connection ended before Content-Length bytes arrived."""
 
 
+class _ChecksumMismatchError(OSError):
+    """The downloaded file's MD5 differs from the published one (args: actual, published)."""
+
+
 def fetch_md5(md5_url: str, *, required: bool) -> str | None:
     """The published MD5 at ``md5_url``; ``None`` when there is none and it is not ``required``.
 
@@ -203,17 +207,33 @@ def download(
                 if expected is not None:
                     actual = file_md5(tmp)
                     if actual != expected:
-                        raise DownloadError(
-                            f"The download of {url} has MD5 {actual} but the server publishes "
-                            f"{expected}; the file was not kept. Run again to re-download; if it "
-                            "persists the mirror is updating — wait, or set source.url to "
-                            "another mirror."
-                        )
+                        raise _ChecksumMismatchError(actual, expected)
                     logger.info("MD5 %s verified", actual)
             logger.info("downloaded %s (%.1f MB) to %s", url, size / 1e6, target)
             return target
         except DownloadError:
             raise
+        except _ChecksumMismatchError as err:
+            actual, published = err.args
+            if attempt == attempts:
+                raise DownloadError(
+                    f"The download of {url} has MD5 {actual} but the server publishes "
+                    f"{published}; the file was not kept. Run again to re-download; if it "
+                    "persists the mirror is updating — wait, or set source.url to another "
+                    "mirror."
+                ) from None
+            # Geofabrik replaces *-latest files daily: the checksum may belong to a newer file
+            pause = backoff_s * 2 ** (attempt - 1)
+            logger.warning(
+                "MD5 of %s does not match (%s, published %s); fetching the checksum again and "
+                "retrying in %.1f s",
+                url,
+                actual,
+                published,
+                pause,
+            )
+            time.sleep(pause)
+            expected = fetch_md5(md5_url or f"{url}.md5", required=True)
         except (requests.RequestException, OSError) as err:
             if isinstance(err, requests.HTTPError) and not _is_retryable(err):
                 status = err.response.status_code if err.response is not None else "?"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import subprocess
@@ -102,18 +103,17 @@ def test_monaco_units_parents_and_report(monaco_extract: Path) -> None:
     assert units.loc["r2220322", "name_en"] == "Monaco"
     assert pd.isna(units.loc["r2220322", "parent_id"])
     wards = units[units["admin_level"] == 10]
-    assert set(wards["name"]) == {"La Condamine", "Monaco-Ville"}
+    assert set(wards["name"]) == {"La Condamine", "Monaco-Ville", "Fontvieille"}
     assert set(wards["parent_id"]) == {"r2220322"}
+    # Fontvieille's boundary crosses itself: pyosmium rejects it, noding its ways repairs it
+    # (0.33 km², the ward's official area) and the report says so
+    fontvieille = result.units[result.units["name"] == "Fontvieille"].to_crs(32632)
+    assert 0.32 < fontvieille.area.iloc[0] / 1e6 < 0.34
+    assert [u.name for u in result.repaired] == ["Fontvieille"]
+    assert "REPAIRED (1)" in result.report() and "intersects itself" in result.report()
     reasons = {u.name: u.reason for u in result.incomplete}
-    assert set(reasons) == {
-        "Beausoleil",
-        "Cap-d'Ail",
-        "La Turbie",
-        "Roquebrune-Cap-Martin",
-        "Fontvieille",
-    }
-    assert "rings do not close" in reasons["Fontvieille"]
-    assert "member ways missing" in reasons["Beausoleil"]
+    assert set(reasons) == {"Beausoleil", "Cap-d'Ail", "La Turbie", "Roquebrune-Cap-Martin"}
+    assert "3 of 4 member ways missing" in reasons["Beausoleil"]
     names = set(result.places["name"])
     assert {"Monaco", "Monte-Carlo", "Fontvieille"} <= names
 
@@ -134,6 +134,7 @@ def test_outputs_round_trip(monaco_extract: Path, tmp_path: Path) -> None:
     places = gpd.read_parquet(paths["places_path"])
     assert places.crs.to_epsg() == 4326 and len(places) == len(result.places)
     assert math.isnan(places.set_index("name").loc["Fontvieille", "population"])
+    assert len(units) == 4
     assert "Beausoleil" in paths["report_path"].read_text(encoding="utf-8")
     assert sorted(p.name for p in paths["units_path"].parent.iterdir()) == [
         "admin_report.txt",
@@ -221,6 +222,69 @@ def test_parse_population(text: str | None, expected: float) -> None:
     assert (math.isnan(value) and math.isnan(expected)) or value == expected
 
 
+@pytest.fixture(scope="module")
+def demo_extract(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The demo region after the retrieve stage (whole extract, levels [5, 6])."""
+    demo_module = pytest.importorskip("spatialint.demo")
+    out = tmp_path_factory.mktemp("demo")
+    demo_module.write_demo(out / "demo.osm.pbf", out / "truth.json", seed=42, scale=1.0)
+    clip_extract(
+        out / "demo.osm.pbf", out / "extract.osm.pbf", area={"buffer_km": 5}, levels=[5, 6]
+    )
+    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+    return out / "extract.osm.pbf", truth
+
+
+def test_demo_units_match_truth(demo_extract: tuple[Path, dict]) -> None:
+    pbf, truth = demo_extract
+    result = build_admin({"admin": {"levels": [5, 6], "border_level": 6}}, pbf=pbf)
+    assert result.incomplete == []
+    units = result.units.set_index("unit_id")
+    expected = {
+        f"r{u['relation_id']}": (
+            u["name"],
+            u["name_en"],
+            u["admin_level"],
+            None if u["parent_relation_id"] is None else f"r{u['parent_relation_id']}",
+        )
+        for u in truth["units"]
+    }
+    got = {
+        uid: (
+            row["name"],
+            row["name_en"],
+            row["admin_level"],
+            None if pd.isna(row["parent_id"]) else row["parent_id"],
+        )
+        for uid, row in units.iterrows()
+    }
+    assert got == expected
+    # centres are the seats (admin_centre place nodes), inside their units
+    seats = {(round(p["lon"], 6), round(p["lat"], 6)) for p in truth["places"]}
+    for _, row in units.iterrows():
+        assert row["centre_source"] == "admin_centre"
+        assert (round(row["centre_lon"], 6), round(row["centre_lat"], 6)) in seats
+        assert row["geometry"].contains(shapely.Point(row["centre_lon"], row["centre_lat"]))
+    # the counties tile their cities
+    utm = result.units.to_crs(32649)
+    for city in ("r1", "r2"):
+        city_area = utm.loc[utm["unit_id"] == city].area.sum()
+        parts = utm.loc[utm["parent_id"] == city].area.sum()
+        assert abs(parts - city_area) / city_area < 1e-6
+
+
+def test_demo_places_match_truth(demo_extract: tuple[Path, dict]) -> None:
+    pbf, truth = demo_extract
+    places = units_from_osm(pbf, levels=[5, 6]).places.set_index("node_id")
+    assert set(places.index) == {p["node_id"] for p in truth["places"]}
+    for p in truth["places"]:
+        row = places.loc[p["node_id"]]
+        assert (row["name"], row["name_en"], row["place"]) == (p["name"], p["name_en"], p["place"])
+        assert abs(row.geometry.x - p["lon"]) < 1e-7 and abs(row.geometry.y - p["lat"]) < 1e-7
+    for name in ("东城", "西城"):  # the demo study's origins resolve
+        assert name in set(places["name"])
+
+
 def _workflow_copy(tmp: Path) -> Path:
     shutil.copy2(REPO_ROOT / "Snakefile", tmp / "Snakefile")
     shutil.copytree(REPO_ROOT / "workflow", tmp / "workflow")
@@ -273,3 +337,16 @@ def test_rule_with_corrupt_source_fails_with_one_message(tmp_path: Path) -> None
     assert "broken.osm.pbf is truncated or corrupt" in log and "delete it" in log
     assert "Traceback" not in log
     assert not (workdir / "data/broken/osm/extract.osm.pbf").exists()
+
+
+@pytest.mark.realdata
+def test_build_admin_from_file_keeps_osm_places(monaco_extract: Path, tmp_path: Path) -> None:
+    path = tmp_path / "units.gpkg"
+    _two_level_file(path, crs="EPSG:4490")
+    study = {
+        "admin": {"levels": [5, 6], "border_level": 6, "file": "units.gpkg", "name_column": "NAME"}
+    }
+    result = build_admin(study, pbf=monaco_extract, base_dir=tmp_path)
+    assert set(result.units["name"]) == {"市", "西区", "东区"}
+    assert "Monte-Carlo" in set(result.places["name"])
+    assert result.report().startswith(f"Admin units built from admin.file {path}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import subprocess
 import sys
@@ -307,6 +308,17 @@ def dist_m(osm, node, geom):
     return float(haversine_m(lon, lat, p.x, p.y))
 
 
+def _way_distance_m(osm, way_id, node):
+    """Metres from a node to a way, measured in a local equirectangular frame."""
+    lon0, lat0 = osm.nodes[node]
+    k = math.cos(math.radians(lat0))
+    line = shapely.LineString(
+        [((x - lon0) * k * 111_195.0, (y - lat0) * 111_195.0) for x, y in
+         (osm.nodes[n] for n in osm.ways[way_id][0])]
+    )  # fmt: skip
+    return float(line.distance(shapely.Point(0, 0)))
+
+
 def _unit_of(units, osm, lon, lat, level="6"):
     pt = shapely.Point(lon, lat)
     hits = [
@@ -346,8 +358,23 @@ def test_planted_dead_ends_are_real(osm, roads, units, demo):
         assert osm.ways[case["other_way_id"]][1].get("highway") in DRIVABLE
         # not connected across: the network path is far longer than the gap
         assert roads.metres(a, b) > 10 * gap, case["case_id"]
-        # the facing node is a junction, so it survives graph simplification
-        assert roads.degree(b) >= 3, case["case_id"]
+        # b is unambiguous: the other unit's nearest road node, on its nearest road way
+        other = case["other_unit_relation_id"]
+        near = haversine_m(roads.lon, roads.lat, *osm.nodes[a]) < 1500
+        cand = [
+            int(n) for n in roads.ids[near] if _unit_of(units, osm, *osm.nodes[int(n)]) == other
+        ]
+        d = sorted((float(haversine_m(*osm.nodes[n], *osm.nodes[a])), n) for n in cand)
+        assert d[0][1] == b and d[1][0] - d[0][0] > 50, (case["case_id"], d[:2])
+        way_d = sorted(
+            (_way_distance_m(osm, w, a), w)
+            for w, (nodes, t) in osm.ways.items()
+            if t.get("highway") in DRIVABLE and set(nodes) & set(cand)
+        )
+        assert way_d[0][1] == case["other_way_id"], case["case_id"]
+        assert way_d[1][0] - way_d[0][0] > 50, (case["case_id"], way_d[:2])
+        # a junction stays within 500 m of b for routing on a simplified graph
+        assert any(roads.degree(n) >= 3 and dist < gap + 500 for dist, n in d), case["case_id"]
     (case,) = planned
     nodes, tags = osm.ways[case["planned_way_id"]]
     assert tags["highway"] == "construction" and tags["construction"] in DRIVABLE
@@ -450,16 +477,17 @@ def test_corridor_pairs_differ_in_border_crossings(osm, units, demo):
     assert good >= 6 and bad <= 3 and good >= 3 * bad
 
 
-def test_hsr_brings_the_far_city_within_three_hours(osm, roads, demo):
-    _, truth = demo
+def road_and_hsr_hours(osm, roads, truth):
+    """Hours from the HSR origin station to the far place: by road, and by road + HSR.
+
+    Road: fastest drive on the PBF's roads at the schema's default speeds (maxspeed where
+    tagged).  Road + HSR: access + boarding, the HSR line's length at the schema's average HSR
+    speed, access again, then the drive from 西城站 to the far place.
+    """
     by_name = {t["name"]: n for n, t in osm.node_tags.items() if "name" in t}
     origin = by_name[truth.expected["hsr_origin_station"]]
-    far = by_name[truth.expected["far_place"]]
-    o_road = roads.nearest(*osm.nodes[origin])
-    far_road = roads.nearest(*osm.nodes[far])
-    road_h = roads.seconds(o_road, far_road) / 3600
-    assert road_h >= 3.5, road_h
-    # HSR: origin station -> 西城站 along the highspeed ways
+    far_road = roads.nearest(*osm.nodes[by_name[truth.expected["far_place"]]])
+    road_h = roads.seconds(roads.nearest(*osm.nodes[origin]), far_road) / 3600
     west = by_name["西城站"]
     chain = []
     for nodes, tags in osm.ways.values():
@@ -468,15 +496,20 @@ def test_hsr_brings_the_far_city_within_three_hours(osm, roads, demo):
     assert chain, "the HSR way must run between 西城站 and 东城站"
     pts = np.array([osm.nodes[n] for n in chain])
     hsr_m = float(haversine_m(pts[:-1, 0], pts[:-1, 1], pts[1:, 0], pts[1:, 1]).sum())
-    west_road = roads.nearest(*osm.nodes[west])
     multi_s = (
         (ACCESS_MIN + HSR_BOARDING_MIN) * 60
         + hsr_m / (HSR_KPH / 3.6)
         + ACCESS_MIN * 60
-        + roads.seconds(west_road, far_road)
+        + roads.seconds(roads.nearest(*osm.nodes[west]), far_road)
     )
-    assert multi_s / 3600 <= 2.5, multi_s / 3600
-    assert road_h - multi_s / 3600 > 1.5
+    return road_h, multi_s / 3600
+
+
+def test_hsr_brings_the_far_city_within_three_hours(osm, roads, demo):
+    road_h, multi_h = road_and_hsr_hours(osm, roads, demo[1])
+    assert road_h >= 3.5, road_h
+    assert multi_h <= 2.5, multi_h
+    assert road_h - multi_h > 1.5
 
 
 def test_same_seed_gives_identical_bytes(tmp_path, demo):
@@ -509,6 +542,8 @@ def test_bad_scale_is_a_config_error(tmp_path, scale):
 def test_bad_seed_and_name_are_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="seed"):
         write_demo(tmp_path / "x.osm.pbf", tmp_path / "x.json", seed=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="non-negative"):
+        write_demo(tmp_path / "x.osm.pbf", tmp_path / "x.json", seed=-1)
     with pytest.raises(ConfigError, match=r"\.osm\.pbf"):
         write_demo(tmp_path / "x.osm", tmp_path / "x.json")
 
@@ -518,6 +553,11 @@ def test_unwritable_output_is_a_data_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(DataError, match="writable"):
         write_demo(blocker / "demo.osm.pbf", blocker / "truth.json")
+    # an unwritable truth file leaves no PBF behind either
+    with pytest.raises(DataError, match="writable"):
+        write_demo(tmp_path / "demo.osm.pbf", blocker / "truth.json")
+    assert not (tmp_path / "demo.osm.pbf").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
 def test_planted_cases_hold_at_a_larger_scale(tmp_path):
@@ -531,6 +571,8 @@ def test_planted_cases_hold_at_a_larger_scale(tmp_path):
               for c in truth.border_dead_ends}  # fmt: skip
     assert max(detour, key=detour.get) == truth.longest_detour_case
     assert connected_components(roads.matrix, directed=False)[0] == 1
+    road_h, multi_h = road_and_hsr_hours(osm, roads, truth)
+    assert road_h >= 3.5 and multi_h <= 2.5, (road_h, multi_h)
 
 
 def test_script_runs_standalone_and_reports_bad_scale_in_one_line(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,14 +14,14 @@ import shapely
 
 from spatialint.errors import ConfigError, DataError
 from spatialint.extract import (
+    RelationInfo,
+    assemble_relation,
     clip_extract,
     points_in,
     wanted_node_tags,
     wanted_relation_tags,
     wanted_way_tags,
 )
-
-pytestmark = pytest.mark.realdata
 
 
 @dataclass
@@ -57,6 +58,7 @@ def assert_complete_and_filtered(content: Content, levels: list[int]) -> None:
     assert any(wanted_way_tags(tags) for _, tags in content.ways.values())
 
 
+@pytest.mark.realdata
 def test_whole_extract_keeps_every_wanted_object(andorra_pbf: Path, tmp_path: Path) -> None:
     out = tmp_path / "extract.osm.pbf"
     stats = clip_extract(andorra_pbf, out, area={"buffer_km": 5}, levels=[7])
@@ -79,6 +81,7 @@ def test_whole_extract_keeps_every_wanted_object(andorra_pbf: Path, tmp_path: Pa
     assert len(content.nodes) < len(source.nodes)
 
 
+@pytest.mark.realdata
 def test_clip_to_admin_unit_by_name(andorra_pbf: Path, tmp_path: Path) -> None:
     out = tmp_path / "extract.osm.pbf"
     area = {"admin_units": [{"name": "Andorra la Vella", "admin_level": 7}], "buffer_km": 0.5}
@@ -103,6 +106,7 @@ def test_clip_to_admin_unit_by_name(andorra_pbf: Path, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.realdata
 def test_clip_to_bbox_and_polygon_file_agree(monaco_pbf: Path, tmp_path: Path) -> None:
     bbox = [7.405, 43.72, 7.425, 43.735]
     by_bbox = tmp_path / "bbox.osm.pbf"
@@ -125,6 +129,7 @@ def test_clip_to_bbox_and_polygon_file_agree(monaco_pbf: Path, tmp_path: Path) -
     assert any(t.get("railway") == "station" for t in a.tagged_nodes.values())
 
 
+@pytest.mark.realdata
 def test_buffer_grows_the_clip(monaco_pbf: Path, tmp_path: Path) -> None:
     area = {"bbox": [7.415, 43.725, 7.42, 43.73]}
     small = clip_extract(
@@ -138,6 +143,7 @@ def test_buffer_grows_the_clip(monaco_pbf: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.filterwarnings("ignore:'crs' was not provided")
+@pytest.mark.realdata
 def test_polygon_file_without_crs_is_an_error(monaco_pbf: Path, tmp_path: Path) -> None:
     frame = gpd.GeoDataFrame(geometry=[shapely.box(7.4, 43.7, 7.45, 43.75)])  # no CRS
     frame.to_file(tmp_path / "area.shp")
@@ -150,6 +156,7 @@ def test_polygon_file_without_crs_is_an_error(monaco_pbf: Path, tmp_path: Path) 
         )
 
 
+@pytest.mark.realdata
 def test_unknown_unit_lists_similar_names(andorra_pbf: Path, tmp_path: Path) -> None:
     area = {"admin_units": [{"name": "Andora la Vela", "admin_level": 7}]}
     with pytest.raises(
@@ -168,6 +175,7 @@ def test_unknown_unit_lists_similar_names(andorra_pbf: Path, tmp_path: Path) -> 
     assert not (tmp_path / "x.osm.pbf").exists()
 
 
+@pytest.mark.realdata
 def test_incomplete_area_unit_is_an_error(andorra_pbf: Path, tmp_path: Path) -> None:
     # Canillo's boundary reaches beyond the Andorra extract (2 of 7 ways missing)
     area = {"admin_units": [{"name": "Canillo", "admin_level": 7}]}
@@ -175,6 +183,7 @@ def test_incomplete_area_unit_is_an_error(andorra_pbf: Path, tmp_path: Path) -> 
         clip_extract(andorra_pbf, tmp_path / "x.osm.pbf", area=area, levels=[7])
 
 
+@pytest.mark.realdata
 def test_empty_clip_is_an_error(monaco_pbf: Path, tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"left no roads, railways or places"):
         clip_extract(
@@ -186,6 +195,7 @@ def test_empty_clip_is_an_error(monaco_pbf: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "x.osm.pbf").exists()
 
 
+@pytest.mark.realdata
 def test_bad_area_config(monaco_pbf: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"\[west, south, east, north\]"):
         clip_extract(
@@ -201,6 +211,7 @@ def test_bad_area_config(monaco_pbf: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage"])
+@pytest.mark.realdata
 def test_corrupt_pbf_names_the_file(monaco_pbf: Path, tmp_path: Path, damage: str) -> None:
     data = monaco_pbf.read_bytes()
     broken = tmp_path / f"{damage}.osm.pbf"
@@ -222,3 +233,70 @@ def test_points_in_is_vectorised_and_inclusive() -> None:
     xy = np.array([[0.5, 0.5], [1.0, 0.5], [2, 2], [-0.1, 0.5]], dtype=np.float32)
     assert points_in(square, xy).tolist() == [True, True, False, False]
     assert points_in(None, xy).all()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The synthetic demo region (spatialint.demo) as the retrieve stage gets it."""
+    demo_module = pytest.importorskip("spatialint.demo")
+    out = tmp_path_factory.mktemp("demo")
+    demo_module.write_demo(out / "demo.osm.pbf", out / "truth.json", seed=42, scale=1.0)
+    return out / "demo.osm.pbf", json.loads((out / "truth.json").read_text(encoding="utf-8"))
+
+
+def test_demo_whole_extract_keeps_the_region(demo: tuple[Path, dict], tmp_path: Path) -> None:
+    pbf, truth = demo
+    out = tmp_path / "extract.osm.pbf"
+    clip_extract(pbf, out, area={"buffer_km": 5}, levels=[5, 6])
+    content = read(out)
+    assert_complete_and_filtered(content, [5, 6])
+    road_nodes = {n for refs, tags in content.ways.values() if "highway" in tags for n in refs}
+    assert len(road_nodes) == truth["n_road_nodes"]
+    assert set(content.relations) == {u["relation_id"] for u in truth["units"]}
+    assert {p["node_id"] for p in truth["places"]} <= set(content.tagged_nodes)
+    assert {s["node_id"] for s in truth["stations"]} <= set(content.tagged_nodes)
+    planned = {c["planned_way_id"] for c in truth["border_dead_ends"]} - {None}
+    assert planned and planned <= set(content.ways)  # highway=construction is kept
+
+
+def test_demo_clip_to_one_city(demo: tuple[Path, dict], tmp_path: Path) -> None:
+    pbf, truth = demo
+    out = tmp_path / "extract.osm.pbf"
+    area = {"admin_units": [{"name": "西城市", "admin_level": 5}], "buffer_km": 2}
+    stats = clip_extract(pbf, out, area=area, levels=[5, 6])
+    content = read(out)
+    assert_complete_and_filtered(content, [5, 6])
+    # 西城市 is x < 0 km of a region centred on 113.5°E: kept roads reach no further east
+    # than the 2 km buffer past the border, except whole ways that start inside
+    west_edge = truth["bbox"][0]
+    assert 0.3 * 110 * 80 < stats.area_km2 < 1.2 * 112 * 84  # ~110 km x 80 km plus buffer
+    places = {t["name"] for t in content.tagged_nodes.values() if "place" in t}
+    assert {"西城", "西湖镇"} <= places
+    # places east of the buffer are dropped, except the admin_centre nodes of kept relations
+    east = {p["name"] for p in truth["places"] if p["lon"] > 113.53}
+    assert east & places == {"东城", "河东镇"}  # seats of 东城市 and 河东区, which touch it
+    assert all(
+        min(content.nodes[n][0] for n in refs) < 113.53
+        for refs, tags in content.ways.values()
+        if "highway" in tags
+    )
+    assert min(lon for lon, _ in content.nodes.values()) >= west_edge - 1e-9
+    # both cities' relations are kept: 东城市 touches the area along the border
+    assert {1, 2} <= set(content.relations)
+
+
+def test_assemble_relation_nodes_crossing_ways_and_rejects_open_rings() -> None:
+    # a square split into two ways whose ends overlap by a segment: pyosmium would reject it
+    a = shapely.LineString([(0, 0), (1, 0), (1, 1), (0.5, 1)])
+    b = shapely.LineString([(0.6, 1), (0, 1), (0, 0)])  # overlaps a on (0.5..0.6, 1)
+    hole = shapely.LineString([(0.2, 0.2), (0.4, 0.2), (0.4, 0.4), (0.2, 0.4), (0.2, 0.2)])
+    info = RelationInfo(
+        id=9, tags={"name": "Test", "admin_level": "6"}, outer_ways=[1, 2], inner_ways=[3]
+    )
+    geom = assemble_relation(info, {1: a, 2: b, 3: hole}, source=Path("x.pbf"))
+    assert abs(geom.area - (1 - 0.04)) < 1e-9
+    open_info = RelationInfo(id=9, tags={"name": "Test", "admin_level": "6"}, outer_ways=[1])
+    with pytest.raises(DataError, match=r"Test \(admin_level 6, relation 9\).*do not close"):
+        assemble_relation(open_info, {1: a}, source=Path("x.pbf"))
+    with pytest.raises(DataError, match=r"incomplete in x.pbf: 1 of 3 member ways are missing"):
+        assemble_relation(info, {1: a, 3: hole}, source=Path("x.pbf"))

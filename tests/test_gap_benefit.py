@@ -8,7 +8,13 @@ import pytest
 from scipy.sparse.csgraph import dijkstra
 
 from spatialint.errors import DataError
-from spatialint.gap_benefit import BenefitSettings, gap_savings, link_times, rank_gaps
+from spatialint.gap_benefit import (
+    BenefitSettings,
+    gap_savings,
+    link_times,
+    rank_gaps,
+    split_edge,
+)
 from spatialint.graph import CSRGraph
 
 LON0, LAT0, STEP = 112.9, 28.2, 0.005  # ~490 m × 555 m cells near Changsha
@@ -96,8 +102,6 @@ def _dead_ends(graph: CSRGraph, pairs: list[tuple[int, int]]) -> pd.DataFrame:
             "highway": "residential",
             "planned_class": "",
             "gap_m": 490.0,
-            "b_along_m": 0.0,
-            "other_speed_mps": 7.0,
         }
     )
 
@@ -151,3 +155,45 @@ def test_link_uses_planned_class_and_needs_a_speed():
     assert links["link_time_s"].iloc[1] == pytest.approx(490 / (50 / 3.6))
     with pytest.raises(DataError, match="secondary.*network.speeds_kph"):
         link_times(frame, speeds_kph={"residential": 25})
+
+
+def test_link_to_the_middle_of_a_road_splits_its_edge():
+    graph, _ = grid()
+    a = 11 * N + 5  # west end; the facing road is the east column-6 edge between rows 10 and 11
+    u, v, fraction = 10 * N + 6, 11 * N + 6, 0.3
+    split, p = split_edge(graph, u, v, fraction)
+    assert split.n_nodes == graph.n_nodes + 1 and p == graph.n_nodes
+    # splitting changes no existing time
+    before = dijkstra(graph.matrix, indices=[0, a])
+    after = dijkstra(split.matrix, indices=[0, a])[:, : graph.n_nodes]
+    np.testing.assert_allclose(before, after)
+    o = np.array([11 * N + 4, 9 * N + 3, 11 * N + 0])
+    d = np.array([11 * N + 7, 10 * N + 9, 6 * N + 6])
+    saved = gap_savings(split, a, p, 30.0, o, d, cutoff_s=1e7)
+    m = split.matrix.tolil()
+    m[a, p] = 30.0
+    m[p, a] = 30.0
+    new = dijkstra(m.tocsr(), indices=np.concatenate([o, d]))
+    old = dijkstra(split.matrix, indices=np.concatenate([o, d]))
+    expected = np.concatenate(
+        [(old[:3][:, d] - new[:3][:, d]).ravel(), (old[3:][:, o] - new[3:][:, o]).ravel()]
+    )
+    np.testing.assert_allclose(saved, expected, atol=0.01)
+    assert saved.max() > 0
+
+
+def test_trip_whose_old_route_passes_the_gap_end_is_not_cut_off():
+    """The search bound equals the old time of trips routed through a or b (here: trips from a
+    itself); float32 rounding of the trees must not push such a trip out of the search, where
+    it would count as cut off and "gain" the whole cutoff."""
+    east = np.arange(N * N).reshape(N, N)[:, 6:].ravel()
+    for seed in range(10):
+        graph, _ = grid(seed=seed)
+        a, b = 11 * N + 5, 11 * N + 6
+        saved = gap_savings(graph, a, b, 40.0, np.array([a]), east, cutoff_s=3 * 3600.0)
+        old = dijkstra(graph.matrix, indices=[a])[0]
+        m = graph.matrix.tolil()
+        m[a, b] = 40.0
+        m[b, a] = 40.0
+        new = dijkstra(m.tocsr(), indices=[a])[0]
+        np.testing.assert_allclose(saved[: len(east)], (old - new)[east], atol=0.01)

@@ -628,3 +628,46 @@ def test_primary_beside_the_border_with_a_residential_crossing_is_no_drop(region
     nodes, edges, units, graph, planned = build_region(roads=ROADS + extra)
     found = detect_gaps(nodes, edges, units, graph, border_level=6, settings=gap_settings())
     assert set(found.class_drops["way_id_high"]) == {104}
+
+
+@pytest.mark.realdata
+@pytest.mark.pipeline
+@pytest.mark.parametrize("study", ["andorra", "monaco"])
+def test_real_extracts_run_through_the_gaps_stage(tmp_path, study, andorra_pbf, monaco_pbf):
+    """Andorra (parishes, level 7) gives gaps that obey every rule; Monaco has one unit at its
+    border level (the French communes reach beyond the extract), so it has no gaps but runs."""
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    shutil.copy2(REPO_ROOT / "Snakefile", tmp_path / "Snakefile")
+    shutil.copytree(REPO_ROOT / "workflow", tmp_path / "workflow")
+    osm_dir = tmp_path.parent / "shared" / "data" / "osm"  # the configs use ../shared/...
+    if not osm_dir.exists():
+        osm_dir.mkdir(parents=True)
+        for pbf in (andorra_pbf, monaco_pbf):
+            (osm_dir / pbf.name).symlink_to(pbf)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "snakemake"), "--cores", "2"]
+        + ["--config", f"studies=[{study}]", "--", f"data/{study}/gaps/gaps.gpkg"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+    gpkg = tmp_path / f"data/{study}/gaps/gaps.gpkg"
+    dead = gpd.read_file(gpkg, layer="dead_ends")
+    if study == "monaco":
+        assert dead.empty
+        return
+    settings = gap_settings()
+    assert len(dead) > 0
+    assert dead["gap_id"].is_unique and list(dead["rank"]) == list(range(1, len(dead) + 1))
+    assert (dead["gap_m"] <= settings.gap_max_m).all()
+    assert (dead["unit_id"] != dead["other_unit_id"]).all()
+    assert (dead["detour_km"] * 1000 >= settings.min_detour_ratio * dead["gap_m"] - 1).all()
+    assert dead["minutes_saved_per_trip"].is_monotonic_decreasing

@@ -120,6 +120,8 @@ def test_basemaps_change_tiles_and_amap_shifts_overlays(layers):
     lat1, lon1 = marker_position(amap, "G001")
     _, _, shift_m = GEOD.inv(lon0, lat0, lon1, lat1)
     assert 300 < shift_m < 700
+    # Tianditu is CGCS2000 ≈ WGS-84: no shift
+    assert marker_position(tianditu, "G001") == (lat0, lon0)
     # the OSM link keeps WGS-84 even on AMap
     assert "mlat=28.150000&amp;mlon=113.000500" in amap
 
@@ -257,3 +259,23 @@ def test_map_of_the_real_monaco_extract(monaco_pbf, tmp_path):
     assert in_layer_control(html, "Stations") and len(rail.stations) >= 1
     assert any(in_layer_control(html, name) for name in ("Conventional rail", "Intercity rail"))
     assert in_layer_control(html, "Primary roads")
+
+
+def test_road_classes_and_simplification_follow_the_config(layers):
+    default = page(layers)
+    assert not in_layer_control(default, "其他道路") and "地图仅显示主要道路" in default
+    everything = page(layers, road_classes=("motorway", "primary", "residential"))
+    assert in_layer_control(everything, "其他道路") and "地图仅显示主要道路" not in everything
+    coarse = page(layers, simplify_m=2000.0)
+    assert len(coarse) < len(default)  # isochrone circles lose vertices
+
+
+def test_bad_config_ends_the_step_with_one_message(tmp_path, layers, capsys):
+    from spatialint.logs import run_step
+
+    target = tmp_path / "index.html"
+    with pytest.raises(SystemExit) as stop:
+        run_step(lambda: write_map(layers, target, title="t", basemap="tianditu"))
+    assert stop.value.code == 1 and not target.exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "maps.tianditu_token" in err[0] and "Traceback" not in err[0]

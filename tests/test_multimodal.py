@@ -200,3 +200,19 @@ def test_scripts_write_the_network_files(corridor_pbf: Path, tmp_path: Path):
     assert set(stations["road_node_id"]) <= set(nodes["node_id"])
     # the anchored place keeps a road node right beside it on the corridor road (node 3 area)
     assert ((nodes["x"] - 113.2).abs() < 1e-9).any()
+
+
+def test_demo_hsr_beats_the_road(demo_rail):
+    """From 东城站 (the planted HSR origin) the far city's station is reached sooner by rail."""
+    truth, road, rail = demo_rail
+    graph = build_multimodal_graph(road.graph, rail.edges, rail.stations, **SETTINGS)
+    stations = rail.stations.set_index("name")
+    origin = int(stations.loc[truth.expected["hsr_origin_station"], "road_node_id"])
+    target = int(stations.loc["西城站", "road_node_id"])
+    by_road = time_between(road.graph, origin, target)
+    by_rail = time_between(graph, origin, target)
+    assert by_rail < by_road
+    ride = rail.edges.loc[rail.edges["u_station"].notna() & rail.edges["v_station"].notna()]
+    ride_s = ride.loc[ride["service"] == "highspeed", "travel_time_s"].iloc[0]
+    board_s = (ACCESS_MIN + BOARDING["highspeed"]) * 60
+    assert by_rail == pytest.approx(board_s + ride_s + ACCESS_MIN * 60)

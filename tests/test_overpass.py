@@ -145,6 +145,7 @@ def test_fetch_writes_the_recorded_objects_as_pbf(
         'way["highway"](poly:"',
         'node["place"](poly:"',
         '["admin_level"~"^(8|10)$"]',
+        '->.containing;rel(pivot.containing)["boundary"="administrative"]',
         "(._;>;);out body;",
     ):
         assert part in query

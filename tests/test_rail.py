@@ -17,6 +17,8 @@ from spatialint.rail import build_rail_network, classify_services, write_rail_ne
 from spatialint.roads import build_road_network
 from tests.test_roads import CLASSES, SPEEDS, ZONES, halves
 
+pytest_plugins = ["tests.test_roads"]  # the demo_region fixture
+
 NETWORK = load_schema()["$defs"]["study"]["properties"]["network"]["properties"]
 RAIL_SPEEDS = {k: v["default"] for k, v in NETWORK["rail_speeds_kph"]["properties"].items()}
 BOARDING = {k: v["default"] for k, v in NETWORK["boarding_penalty_min"]["properties"].items()}
@@ -277,3 +279,28 @@ def test_monaco_rail(monaco_pbf: Path):
 def test_andorra_has_no_passenger_rail(andorra_pbf: Path):
     _, rail = build_real(andorra_pbf)  # only railway=miniature in the extract
     assert rail.edges.empty and rail.stations.empty
+
+
+@pytest.fixture(scope="module")
+def demo_rail(demo_region):
+    pbf, truth, units, _, road = demo_region
+    return truth, road, build_rail_network(pbf, road_nodes=road.nodes, units=units, **RAIL_SETTINGS)
+
+
+def test_demo_rail(demo_rail):
+    truth, road, rail = demo_rail
+    stations = rail.stations.set_index("node_id")
+    # every planted station is found and serves (at least) its planted service
+    for planted in truth.stations:
+        assert planted["service"] in stations.loc[planted["node_id"], "services"].split(";")
+        assert stations.loc[planted["node_id"], "name"] == planted["name"]
+        assert stations.loc[planted["node_id"], "name_en"] == planted["name_en"]
+    assert set(rail.edges["service"]) == {"highspeed", "intercity", "metro"}
+    assert (rail.edges["travel_time_s"] > 0).all()
+    assert set(stations["road_node_id"]) <= set(road.nodes["node_id"])
+    assert (stations["road_snap_m"] < 1_000).all()
+    # high-speed 东城站–西城站 is one link over 150 km at 250 km/h
+    hsr = rail.edges[(rail.edges["service"] == "highspeed")]
+    east_west = hsr[hsr["u_station"].notna() & hsr["v_station"].notna()]
+    assert len(east_west) == 1
+    assert 100_000 < east_west["length_m"].iloc[0] < 200_000

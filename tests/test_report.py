@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import openpyxl
 import osmium
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -24,7 +25,9 @@ from spatialint.i18n import stage_column_labels
 from spatialint.report import (
     coverage_table,
     gaps_by_benefit,
+    header,
     study_summary,
+    write_geopackage,
     write_report,
 )
 from tests.maps_fixture import make_layers, write_inputs
@@ -60,7 +63,10 @@ def test_report_page_for_the_review_meeting(outputs):
     assert "(top 2 / 4)" in html
     assert html.index("G001") < html.index("G002") and "G003" not in html
     assert "mlat=28.150000&amp;mlon=113.000500" in html
-    assert html.count("1小时圈") >= 4 and "公路+铁路" in html
+    coverage = html[html.index("1/2/3小时圈覆盖") :]
+    assert "<th>1小时圈</th><th>2小时圈</th><th>3小时圈</th>" in coverage
+    assert coverage.count("<td>西城中心</td><td>公路+铁路</td>") == 1
+    assert re.search(r"<td>[\d,]+ km² \(\d+ %\) · 60,000 人</td>", coverage)
     # three embedded PNG figures, nothing loaded from elsewhere
     assert len(re.findall(r"src='data:image/png;base64,", html)) == 3
     assert not re.search(r"(src|href)=['\"]https?://(?!www\.openstreetmap\.org)", html)
@@ -76,12 +82,11 @@ def test_workbook_has_one_sheet_per_table_with_bilingual_headers(outputs, layers
         "缺失通道 missing_crossings", "等时圈覆盖 coverage", "行政区 admin_units", "中心点 origins",
     ]  # fmt: skip
     gaps = list(book["断头路 dead_ends"].iter_rows(values_only=True))
-    assert gaps[0][:3] == (
-        "效益排名 / benefit rank",
-        "断头路编号 / gap id",
-        "审核状态 / review status",
-    )
-    assert "受益出行平均节省（分钟） / minutes saved per improved trip" in gaps[0]
+    # headers: the gaps stage's COLUMN_LABELS where it defines them, else the report's own
+    labels = stage_column_labels("dead_ends")
+    expected = [header(c, labels) for c in ("rank", "gap_id", "status")]
+    assert list(gaps[0][:3]) == expected and all(" / " in h for h in expected)
+    assert header("minutes_saved_mean", labels) in gaps[0]
     assert [row[1] for row in gaps[1:]] == ["G001", "G002", "G003", "G004"]  # all, by rank
     coverage = list(book["等时圈覆盖 coverage"].iter_rows(values_only=True))
     assert "时间圈（分钟） / band (min)" in coverage[0] and len(coverage) == 1 + 12
@@ -185,3 +190,17 @@ def test_map_and_report_rules_run_in_snakemake(tmp_path, layers):
     html = (tmp_path / "maps" / "demo" / "index.html").read_text(encoding="utf-8")
     assert "演示数据" in html and (tmp_path / "data/demo/results/spatialint.gpkg").exists()
     assert "Wrote" in (tmp_path / "logs" / "demo" / "map.log").read_text(encoding="utf-8")
+
+
+def test_geopackage_keeps_column_types_with_gaps(tmp_path, layers):
+    dead = layers.dead_ends.assign(
+        found=pd.Series([True, True, None, False], dtype=object),
+        way_id=pd.Series([11, None, 13, 14], dtype=object),
+        tags=[["a", "b"], None, ["c"], []],
+    )
+    write_geopackage(replace(layers, dead_ends=dead), tmp_path / "x.gpkg")
+    info = pyogrio.read_info(tmp_path / "x.gpkg", layer="dead_ends")
+    types = dict(zip(info["fields"], info["dtypes"], strict=True))
+    assert types["way_id"] == "float64" and types["tags"] == "object"
+    back = gpd.read_file(tmp_path / "x.gpkg", layer="dead_ends")
+    assert back["found"].tolist()[:2] == [1, 1] and back["tags"].iloc[0] == "a, b"

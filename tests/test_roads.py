@@ -241,6 +241,8 @@ def test_town_scc_report(town):
     assert report["nodes_dropped"] == 4
     assert report["arcs_dropped"] == 1 + 4
     assert report["dropped_per_unit"] == {"r1": 1, "r2": 3}
+    # the motorway arc 1→12 counts where 12 lies; the island's 4 arcs in r2
+    assert report["arcs_dropped_per_unit"] == {"r2": 4, "r1": 1}
     assert report["components"] == 3  # the town, the motorway stub 12, the two-way island
     assert report["nodes"] == len(town.nodes)
 
@@ -353,6 +355,7 @@ def test_andorra_counts_and_graph(andorra):
     report = andorra.report
     assert report["nodes_dropped"] > 0 and report["components"] > 1
     assert sum(report["dropped_per_unit"].values()) == report["nodes_dropped"]
+    assert sum(report["arcs_dropped_per_unit"].values()) == report["arcs_dropped"]
     assert report["nodes_before"] - report["nodes_dropped"] > len(nodes)
 
 
@@ -421,3 +424,71 @@ def test_anchored_simplification_equals_osmnx(monaco_pbf: Path):
     theirs = sorted((u, v, round(d["length"], 6)) for u, v, d in simple.edges(data=True))
     ours = sorted(zip(edges["u"], edges["v"], edges["length_m"].round(6), strict=True))
     assert theirs == ours
+
+
+# ------------------------------------------------------------------------------ the demo
+
+
+@pytest.fixture(scope="module")
+def demo_region(tmp_path_factory: pytest.TempPathFactory):
+    """The synthetic demo (scale 1) through the same PBF path, with its own admin units."""
+    from spatialint.admin import units_from_osm
+    from spatialint.demo import write_demo
+    from spatialint.rail import station_points
+
+    folder = tmp_path_factory.mktemp("demo")
+    truth = write_demo(folder / "demo.osm.pbf", folder / "truth.json", seed=42, scale=1)
+    pbf = folder / "demo.osm.pbf"
+    admin = units_from_osm(pbf, levels=[5, 6])
+    units = admin.units[admin.units["admin_level"] == 6].reset_index(drop=True)
+    lon, lat = station_points(pbf)
+    net = build_road_network(
+        pbf,
+        units,
+        **settings(),
+        anchor_lon=np.concatenate([lon, admin.places.geometry.x]),
+        anchor_lat=np.concatenate([lat, admin.places.geometry.y]),
+    )
+    return pbf, truth, units, admin.places, net
+
+
+def test_demo_road_network(demo_region):
+    _, truth, units, _, net = demo_region
+    nodes, edges = net.nodes, net.edges
+    # every highway node of the demo is on a drivable way; a few tiny islands are dropped
+    assert net.report["nodes_before"] == truth.n_road_nodes
+    assert net.report["nodes_dropped"] < 0.01 * truth.n_road_nodes
+    assert 0.3 * truth.n_road_nodes < len(nodes) < 0.6 * truth.n_road_nodes
+    assert (edges["travel_time_s"] > 0).all()
+    assert nodes["unit_id"].notna().all() and edges["unit_id"].notna().all()
+    assert set(nodes["unit_id"]) == set(units["unit_id"])
+    assert edges["oneway"].any()  # the motorway
+    assert_graph_matches_edges(net.graph, nodes, edges)
+
+
+def test_demo_planted_cases_survive(demo_region):
+    """The planted border dead ends are dead-end nodes; class drops keep their border node."""
+    _, truth, _, _, net = demo_region
+    street_count = net.nodes.set_index("node_id")["street_count"]
+    for case in truth.border_dead_ends:
+        assert street_count[case["node_id"]] == 1, case["case_id"]
+    for case in truth.class_drops:
+        node = case["border_node_id"]
+        assert node in street_count.index, case["case_id"]
+        classes = set(net.edges.loc[net.edges["u"] == node, "highway"])
+        assert {case["class_before"], case["class_after"]} <= classes
+    planned = net.planned.set_index("osmid")
+    for case in truth.border_dead_ends:
+        if case["planned_way_id"] is not None:
+            assert planned.loc[case["planned_way_id"], "planned_class"]
+
+
+def test_unreadable_units(tmp_path: Path):
+    with pytest.raises(DataError, match="cannot read admin units .* run the admin_units step"):
+        load_units(tmp_path / "missing.gpkg", level=6)
+    path = tmp_path / "units.gpkg"
+    halves(112.9, 27.9, 113.2, 28.2, SPLIT_LON).drop(columns="unit_id").to_file(
+        path, layer="admin_units"
+    )
+    with pytest.raises(DataError, match="no column 'unit_id'"):
+        load_units(path, level=6)

@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from spatialint.errors import ConfigError, DataError, DownloadError
-from spatialint.sources import cache_path, download, local_path, resolve_source
+from spatialint.sources import (
+    cache_path,
+    download,
+    local_path,
+    resolve_source,
+    retrieve_inputs,
+)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -80,8 +86,11 @@ def test_download_verifies_md5_and_caches(server: str, tmp_path: Path, monaco_pb
 
 
 def test_md5_mismatch_keeps_nothing(server: str, tmp_path: Path) -> None:
+    before = _Handler.hits.get("/bad/monaco.osm.pbf.md5", 0)
     with pytest.raises(DownloadError, match=r"MD5 .* publishes 0{32}.*Run again"):
-        download(f"{server}/bad/monaco.osm.pbf", cache_dir=tmp_path, retries=0)
+        download(f"{server}/bad/monaco.osm.pbf", cache_dir=tmp_path, retries=1, backoff_s=0.01)
+    # a mismatch is retried once with a fresh checksum (Geofabrik renews *-latest daily)
+    assert _Handler.hits["/bad/monaco.osm.pbf.md5"] - before == 2
     assert _cache_is_empty(tmp_path)
 
 
@@ -135,3 +144,20 @@ def test_local_paths(tmp_path: Path, monaco_pbf: Path) -> None:
         resolve_source({"kind": "pbf"})
     with pytest.raises(ConfigError, match="unsupported scheme 'ftp'"):
         local_path("ftp://example.org/x.pbf")
+
+
+def test_retrieve_inputs_track_local_files(tmp_path: Path) -> None:
+    assert retrieve_inputs({"source": {"kind": "demo"}}, name="demo") == {
+        "demo_pbf": "data/demo/demo/demo.osm.pbf"
+    }
+    local = {
+        "source": {"kind": "pbf", "url": "../shared/x.osm.pbf"},
+        "area": {"polygon_file": "areas/x.geojson"},
+    }
+    assert retrieve_inputs(local, name="x", base_dir=tmp_path) == {
+        "source_pbf": str(tmp_path / "../shared/x.osm.pbf"),
+        "polygon_file": "areas/x.geojson",
+    }
+    remote = {"source": {"kind": "pbf", "url": "https://download.geofabrik.de/a.osm.pbf"}}
+    assert retrieve_inputs(remote, name="x") == {}
+    assert retrieve_inputs({"source": {"kind": "overpass"}, "area": {}}, name="x") == {}

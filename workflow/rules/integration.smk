@@ -20,7 +20,7 @@ rule integration:
         "benchmarks/results/{study}/integration.tsv"
     conda:
         "../envs/spatialint.yaml"
-    threads: 1
+    threads: 2
     resources:
         mem_mb=4000,
     params:

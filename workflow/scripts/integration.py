@@ -31,7 +31,9 @@ def _read_layer(path: str, layer: str, what: str) -> gpd.GeoDataFrame:
     return gpd.read_file(path, layer=layer)
 
 
-def main(inputs: dict[str, str], outputs: dict[str, str], study: dict[str, Any]) -> None:
+def main(
+    inputs: dict[str, str], outputs: dict[str, str], study: dict[str, Any], *, workers: int = 1
+) -> None:
     settings = IntegrationSettings.from_study(study)
     units = _read_layer(inputs["units"], "admin_units", "admin units")
     origins = _read_layer(inputs["origins"], "origins", "origins")
@@ -48,6 +50,7 @@ def main(inputs: dict[str, str], outputs: dict[str, str], study: dict[str, Any])
         corridors=study["integration"]["corridors"],
         places=places,
         dead_ends=dead_ends,
+        workers=workers,
     )
     write_corridors(table, gpkg=outputs["gpkg"], csv=outputs["csv"], xlsx=outputs["xlsx"])
     logger.info("%d corridors written to %s", len(table), outputs["gpkg"])
@@ -74,7 +77,12 @@ def _paths(study: str) -> tuple[dict[str, str], dict[str, str]]:
 
 if "snakemake" in globals():
     run_step(
-        lambda: main(dict(snakemake.input), dict(snakemake.output), snakemake.params.study),
+        lambda: main(
+            dict(snakemake.input),
+            dict(snakemake.output),
+            snakemake.params.study,
+            workers=snakemake.threads,
+        ),
         log_path=snakemake.log[0],
     )
 elif __name__ == "__main__":
