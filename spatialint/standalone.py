@@ -1,0 +1,141 @@
+"""Run a rule's script outside Snakemake with exactly the arguments Snakemake would give it.
+
+Every script in ``workflow/scripts/`` ends with the same two lines::
+
+    if "snakemake" not in globals():
+        snakemake = mock_snakemake("gaps", study=sys.argv[1] if len(sys.argv) > 1 else "demo")
+
+so ``python workflow/scripts/gaps.py demo`` runs the step on its own.  The rule's file contract
+(input/output/log paths, params, threads) is *not* re-typed here: :func:`mock_snakemake` loads
+the Snakefile through Snakemake's own API, builds the job of the named rule for the study and
+returns the same object Snakemake hands to a script (``snakemake.script.Snakemake``).  The
+pattern is PyPSA-Eur's ``mock_snakemake`` (``scripts/_helpers.py``), rewritten for Snakemake 9.
+
+Paths stay as Snakemake gives them: relative to the working directory, which is the current
+directory, as for ``snakemake -s <repo>/Snakefile`` run there.  Only the named study is loaded
+(``--config studies=[<study>]``), so a standalone run never validates the other studies.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from spatialint.config import REPO_ROOT
+from spatialint.errors import ConfigError
+from spatialint.routing import available_workers
+
+logger = logging.getLogger(__name__)
+
+SNAKEFILE = REPO_ROOT / "Snakefile"
+
+
+def mock_snakemake(
+    rule_name: str,
+    *,
+    study: str = "demo",
+    snakefile: str | Path = SNAKEFILE,
+    cores: int | None = None,
+    **wildcards: str,
+) -> Any:
+    """The ``snakemake`` object the script of ``rule_name`` would get for ``study``.
+
+    Parameters
+    ----------
+    rule_name
+        Name of the rule, e.g. ``"gaps"``.
+    study
+        Value of the ``{study}`` wildcard; its config is loaded from
+        ``workflow/config/studies/<study>.yaml`` as ``--config studies=[<study>]`` would.
+    snakefile
+        The workflow to load; the repository's ``Snakefile`` by default.
+    cores
+        Cores available to the job (caps ``threads`` as ``--cores`` does); by default the
+        cores this process may use.
+    **wildcards
+        Further wildcards of the rule, e.g. ``mode="road"`` for ``travel_times``.
+
+    Returns
+    -------
+    snakemake.script.Snakemake
+        With ``input``, ``output``, ``params``, ``log``, ``wildcards``, ``threads``,
+        ``resources``, ``config`` and ``rule`` resolved exactly as in a Snakemake run.  The
+        parent folders of the outputs and logs are created, as Snakemake does before a job.
+
+    Raises
+    ------
+    ConfigError
+        If the Snakefile has no rule ``rule_name`` or a wildcard of the rule is not given.
+    """
+    from snakemake.api import SnakemakeApi
+    from snakemake.dag import DAG
+    from snakemake.iocontainers import Snakemake
+    from snakemake.jobs import Job
+    from snakemake.settings.types import (
+        ConfigSettings,
+        DAGSettings,
+        ExecutionSettings,
+        OutputSettings,
+        Quietness,
+        ResourceSettings,
+        StorageSettings,
+    )
+
+    snakefile = Path(snakefile).resolve()
+    workdir = Path.cwd()  # Snakemake's working directory: the rule's paths are relative to it
+    wildcards = {"study": study, **wildcards}
+    with tempfile.TemporaryDirectory(prefix="spatialint-mock-") as tmp:
+        # Given as a config *file*, the study list also stands in for the workflow's own
+        # configfile when the working directory has none (a data folder outside the repo).
+        override = Path(tmp) / "studies.yaml"
+        override.write_text(yaml.safe_dump({"studies": [study]}), encoding="utf-8")
+        try:
+            with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
+                workflow_api = api.workflow(
+                    resource_settings=ResourceSettings(cores=cores or available_workers()),
+                    config_settings=ConfigSettings(configfiles=[override]),
+                    storage_settings=StorageSettings(),
+                    snakefile=snakefile,
+                    workdir=workdir,
+                )
+                workflow_api.dag(DAGSettings())  # sets the workflow's DAG settings
+                workflow = workflow_api._workflow
+                workflow.execution_settings = ExecutionSettings()
+                rule_names = [rule.name for rule in workflow.rules]
+                if rule_name not in rule_names:
+                    raise ConfigError(
+                        f"{snakefile} has no rule {rule_name!r}; its rules are "
+                        f"{', '.join(sorted(rule_names))}."
+                    )
+                rule = workflow.get_rule(rule_name)
+                missing = sorted(set(rule.wildcard_names) - set(wildcards))
+                if missing:
+                    raise ConfigError(
+                        f"Rule {rule_name!r} needs the wildcard(s) {', '.join(missing)}; "
+                        f"pass them to mock_snakemake (e.g. {missing[0]}=...)."
+                    )
+                job = Job(rule, DAG(workflow, rules=[rule]), wildcards)
+                smk = Snakemake(
+                    job.input,
+                    job.output,
+                    job.params,
+                    job.wildcards,
+                    job.threads,
+                    job.resources,
+                    job.log,
+                    workflow.config,
+                    rule_name,
+                    None,
+                    str((Path(rule.snakefile).parent / rule.script).resolve().parent),
+                )
+        finally:
+            os.chdir(workdir)  # Snakemake's API may leave it elsewhere
+    for path in [*smk.output, *smk.log]:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    logger.debug("mocked rule %s for %s: %s -> %s", rule_name, wildcards, smk.input, smk.output)
+    return smk
