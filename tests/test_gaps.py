@@ -24,8 +24,10 @@ import shapely
 
 from spatialint.config import load_schema, study_schema, validate
 from spatialint.errors import DataError
+from spatialint.gap_stage import run_gap_stage
 from spatialint.gaps import COLUMN_LABELS, GapSettings, detect_gaps
 from spatialint.graph import CSRGraph
+from spatialint.review import review_path
 
 UTM = "EPSG:32649"
 X0, Y0 = 600_000.0, 3_120_000.0
@@ -469,17 +471,7 @@ def test_demo_no_decoy_flagged(demo_gaps):
         assert decoy["node_id"] not in flagged, decoy
 
 
-# ------------------------------------------------------------------------- the stage script
-
-
-def _load_script():
-    import importlib.util
-
-    path = Path(__file__).resolve().parent.parent / "workflow" / "scripts" / "gaps.py"
-    spec = importlib.util.spec_from_file_location("gaps_script", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# ------------------------------------------------------------------------- the gaps stage
 
 
 def _stage_files(tmp_path, region):
@@ -520,10 +512,9 @@ def _study(tmp_path):
 def test_stage_writes_outputs_and_never_touches_the_review_file(tmp_path, region):
     import openpyxl
 
-    script = _load_script()
     inputs, outputs = _stage_files(tmp_path, region)
     study = _study(tmp_path)
-    script.run(inputs, outputs, study)
+    run_gap_stage(inputs, outputs, study)
     layers = {
         layer: gpd.read_file(outputs["gpkg"], layer=layer)
         for layer in ("dead_ends", "class_drops", "missing_crossings")
@@ -540,7 +531,7 @@ def test_stage_writes_outputs_and_never_touches_the_review_file(tmp_path, region
     assert sheet["A3"].value == 1
 
     # a planner reviews: confirms one gap, records one that the data no longer shows
-    review = script.review_path(study)
+    review = review_path(study)
     review.parent.mkdir(parents=True)
     template = pd.read_csv(outputs["template"], encoding="utf-8-sig", dtype=str)
     assert set(template["kind"]) == {"断头路 dead end", "瓶颈路 class drop"}
@@ -549,7 +540,7 @@ def test_stage_writes_outputs_and_never_touches_the_review_file(tmp_path, region
     lost = template.iloc[[1]].assign(gap_id="G0123456789", status="已打通", comment="已通车")
     pd.concat([template, lost]).to_csv(review, index=False, encoding="utf-8-sig")
     before = review.read_bytes()
-    script.run({**inputs, "review": review}, outputs, study)
+    run_gap_stage({**inputs, "review": review}, outputs, study)
     assert review.read_bytes() == before
     dead = gpd.read_file(outputs["gpkg"], layer="dead_ends")
     by_id = dead.set_index("gap_id")
@@ -561,32 +552,29 @@ def test_stage_writes_outputs_and_never_touches_the_review_file(tmp_path, region
 
 
 def test_stage_rejects_a_bad_review_file(tmp_path, region):
-    script = _load_script()
     inputs, outputs = _stage_files(tmp_path, region)
     review = tmp_path / "review.csv"
     review.write_text("gap_id,status,comment\nG0123456789,ok,\n", encoding="utf-8")
     with pytest.raises(DataError, match="row 2: status 'ok'"):
-        script.run({**inputs, "review": review}, outputs, _study(tmp_path))
+        run_gap_stage({**inputs, "review": review}, outputs, _study(tmp_path))
     assert not outputs["gpkg"].exists()
 
 
 def test_stage_reads_rivers_from_the_extract(tmp_path, region):
-    script = _load_script()
     inputs, outputs = _stage_files(tmp_path, region)
     river = [(950, [(-20, 1000), (-20, 2500), (20, 3200)])]  # between the y = 2000 dead ends
     inputs["pbf"] = write_region_pbf(tmp_path / "river.osm.pbf", rivers=river)
-    script.run(inputs, outputs, _study(tmp_path))
+    run_gap_stage(inputs, outputs, _study(tmp_path))
     dead = gpd.read_file(outputs["gpkg"], layer="dead_ends")
     assert set(dead["way_id"]) | set(dead["other_way_id"]) == {102, 103}
 
 
 def test_single_unit_study_has_no_gaps_but_runs(tmp_path, region, caplog):
-    script = _load_script()
     nodes, edges, units, graph, planned = region
     one = units.assign(admin_level=[6, 7, 5])  # East is at another level: one unit at 6
     inputs, outputs = _stage_files(tmp_path, (nodes, edges, one, graph, planned))
     with caplog.at_level("WARNING"):
-        script.run(inputs, outputs, _study(tmp_path))
+        run_gap_stage(inputs, outputs, _study(tmp_path))
     assert "no two admin units at admin_level 6 share a border" in caplog.text
     for layer in ("dead_ends", "class_drops", "missing_crossings"):
         assert gpd.read_file(outputs["gpkg"], layer=layer).empty
