@@ -52,7 +52,7 @@ from spatialint.corridor_penalty import border_penalty, pair_rng, sample_nodes
 from spatialint.corridor_reach import ReachGrid, RoadSnap, jaccard, population_share
 from spatialint.corridor_routes import arc_lengths, redundant_routes, with_weights
 from spatialint.errors import ConfigError, DataError
-from spatialint.fileio import atomic_path
+from spatialint.fileio import atomic_path, read_layer
 from spatialint.geo import WGS84, to_metric, utm_crs_for
 from spatialint.graph import CSRGraph
 from spatialint.routing import travel_times
@@ -1106,3 +1106,50 @@ def write_corridors(
             sheet.column_dimensions[column_cells[0].column_letter].width = min(
                 max(12, len(header) * 0.9), 40
             )
+
+
+def run_integration_stage(
+    inputs: Mapping[str, str | Path],
+    outputs: Mapping[str, str | Path],
+    study: Mapping[str, Any],
+    *,
+    workers: int = 1,
+) -> gpd.GeoDataFrame:
+    """Measure every corridor of a study from its stage files and write the corridor table.
+
+    Parameters
+    ----------
+    inputs
+        Paths by the ``integration`` rule's input names: ``units``, ``places``, ``origins``,
+        ``road_edges``, ``road_graph``, ``multimodal_graph``, ``gaps``.
+    outputs
+        Paths by the rule's output names: ``gpkg``, ``csv``, ``xlsx`` (:func:`write_corridors`).
+    study
+        The validated study config.
+    workers
+        Processes for the corridor routing (the rule's ``threads``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The corridor table that was written.
+    """
+    settings = IntegrationSettings.from_study(study)
+    units = read_layer(inputs["units"], "admin_units", what="admin units")
+    origins = read_layer(inputs["origins"], "origins", what="origins")
+    dead_ends = read_layer(inputs["gaps"], "dead_ends", what="gaps")
+    table = corridor_table(
+        units,
+        gpd.read_parquet(inputs["road_edges"]),
+        CSRGraph.load(inputs["road_graph"]),
+        CSRGraph.load(inputs["multimodal_graph"]),
+        settings=settings,
+        origins=origins,
+        corridors=study["integration"]["corridors"],
+        places=gpd.read_parquet(inputs["places"]),
+        dead_ends=dead_ends,
+        workers=workers,
+    )
+    write_corridors(table, gpkg=outputs["gpkg"], csv=outputs["csv"], xlsx=outputs["xlsx"])
+    logger.info("%d corridors written to %s", len(table), outputs["gpkg"])
+    return table

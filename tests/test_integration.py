@@ -830,24 +830,17 @@ def test_a_single_unit_gives_an_empty_table_that_still_writes(tmp_path):
     assert len(gpd.read_file(tmp_path / "c.gpkg", layer="corridors")) == 0
 
 
-def test_script_names_a_missing_gaps_layer(tmp_path):
-    """The rule's script: a gaps.gpkg without the dead_ends layer is one clear DataError."""
-    import importlib.util
+def test_stage_names_a_missing_gaps_layer(tmp_path):
+    """The stage's reader: a gaps.gpkg without the dead_ends layer is one clear DataError."""
+    from spatialint.fileio import read_layer
 
-    from tests.conftest import REPO_ROOT
-
-    spec = importlib.util.spec_from_file_location(
-        "integration_script", REPO_ROOT / "workflow" / "scripts" / "integration.py"
-    )
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
     units, *_ = make_world()
     gpkg = tmp_path / "gaps.gpkg"
     units.to_file(gpkg, layer="class_drops")
     with pytest.raises(DataError, match=r"no layer 'dead_ends'.*rebuild gaps"):
-        script._read_layer(str(gpkg), "dead_ends", "gaps")
+        read_layer(str(gpkg), "dead_ends", what="gaps")
     with pytest.raises(DataError, match="does not exist; run the stage"):
-        script._read_layer(str(tmp_path / "none.gpkg"), "dead_ends", "gaps")
+        read_layer(str(tmp_path / "none.gpkg"), "dead_ends", what="gaps")
 
 
 def test_a_corridor_below_the_border_level_has_no_gap_backlog():
