@@ -38,7 +38,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -196,4 +199,53 @@ def build_multimodal_graph(
         2 * len(rail_edges),
         len(pairs),
     )
+    return graph
+
+
+def run_multimodal_stage(
+    inputs: Mapping[str, str | Path],
+    outputs: Mapping[str, str | Path],
+    study: Mapping[str, Any],
+) -> CSRGraph:
+    """Join a study's road graph and rail links into the multimodal graph and save it.
+
+    Parameters
+    ----------
+    inputs
+        Paths by the ``multimodal_network`` rule's input names: ``road_nodes``,
+        ``road_graph``, ``rail_edges``, ``stations``.
+    outputs
+        Paths by the rule's output names: ``graph`` (``CSRGraph.save``).
+    study
+        The validated study config (its ``network`` penalties and speeds).
+
+    Returns
+    -------
+    CSRGraph
+        The graph that was saved.
+
+    Raises
+    ------
+    DataError
+        If the road graph and the road nodes come from different runs of ``road_network``.
+    """
+    network = study["network"]
+    road_graph = CSRGraph.load(inputs["road_graph"])
+    road_nodes = pd.read_parquet(inputs["road_nodes"], columns=["node_id"])
+    if not np.array_equal(road_nodes["node_id"].to_numpy(), road_graph.node_ids):
+        raise DataError(
+            f"{inputs['road_graph']} and {inputs['road_nodes']} list different nodes; they come "
+            "from different runs: re-run the road_network step."
+        )
+    graph = build_multimodal_graph(
+        road_graph,
+        gpd.read_parquet(inputs["rail_edges"]),
+        gpd.read_parquet(inputs["stations"]),
+        boarding_penalty_min=network["boarding_penalty_min"],
+        dwell_min=network["dwell_min"],
+        transfer_penalty_min=network["transfer_penalty_min"],
+        station_access_min=network["station_access_min"],
+        station_walk_kph=network["station_walk_kph"],
+    )
+    graph.save(outputs["graph"])
     return graph

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -449,3 +450,49 @@ def read_origins(path: str) -> gpd.GeoDataFrame:
     for column in ("station_node_id", "station_road_node_id"):
         frame[column] = pd.array(frame[column], dtype="Int64")
     return frame.sort_values("origin_id", ignore_index=True)
+
+
+def run_origins_stage(
+    inputs: Mapping[str, str | Path],
+    outputs: Mapping[str, str | Path],
+    study: Mapping[str, Any],
+) -> gpd.GeoDataFrame:
+    """Resolve a study's ``access.origins`` onto its road network and write them.
+
+    Parameters
+    ----------
+    inputs
+        Paths by the ``origins`` rule's input names: ``places``, ``units``, ``stations``,
+        ``road_graph``, ``road_edges``.
+    outputs
+        Paths by the rule's output names: ``origins`` (:func:`write_origins`).
+    study
+        The validated study config (its ``access`` section).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The origins that were written.
+
+    Raises
+    ------
+    ConfigError
+        If the study lists no origin.
+    """
+    access = study["access"]
+    if not access["origins"]:
+        raise ConfigError(
+            f"Study {study['name']!r} has no access.origins; add at least one origin (a place, "
+            f"unit, station or lon/lat) to workflow/config/studies/{study['name']}.yaml."
+        )
+    origins = resolve_origins(
+        access["origins"],
+        graph=CSRGraph.load(inputs["road_graph"]),
+        edges=gpd.read_parquet(inputs["road_edges"], columns=["u", "v", "geometry"]),
+        snap_max_m=access["snap_max_m"],
+        places=gpd.read_parquet(inputs["places"]),
+        units=gpd.read_file(inputs["units"], layer="admin_units"),
+        stations=gpd.read_parquet(inputs["stations"]),
+    )
+    write_origins(origins, outputs["origins"])
+    return origins

@@ -33,6 +33,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -42,7 +43,13 @@ import shapely
 from spatialint.fileio import atomic_path
 from spatialint.geo import WGS84, NearestNodes, to_metric, utm_crs_for
 from spatialint.osm_ways import WayTable, as_text, haversine_m, read_osm
-from spatialint.roads import assign_units, chain_edges, parse_maxspeed, simplify_arcs
+from spatialint.roads import (
+    assign_units,
+    chain_edges,
+    load_units,
+    parse_maxspeed,
+    simplify_arcs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -443,3 +450,39 @@ def write_rail_network(network: RailNetwork, *, edges: str | Path, stations: str
     for frame, path in ((network.edges, edges), (network.stations, stations)):
         with atomic_path(path) as tmp:
             frame.to_parquet(tmp, index=False)
+
+
+def run_rail_network_stage(
+    inputs: Mapping[str, str | Path],
+    outputs: Mapping[str, str | Path],
+    study: Mapping[str, Any],
+) -> RailNetwork:
+    """Build a study's rail links and stations from its extract and write them.
+
+    Parameters
+    ----------
+    inputs
+        Paths by the ``rail_network`` rule's input names: ``pbf``, ``units``, ``road_nodes``.
+    outputs
+        Paths by the rule's output names: ``edges``, ``stations`` (:func:`write_rail_network`).
+    study
+        The validated study config (``network`` and ``admin.border_level``).
+
+    Returns
+    -------
+    RailNetwork
+        The network that was written.
+    """
+    network = study["network"]
+    result = build_rail_network(
+        inputs["pbf"],
+        road_nodes=pd.read_parquet(inputs["road_nodes"], columns=["node_id", "x", "y"]),
+        units=load_units(inputs["units"], level=study["admin"]["border_level"]),
+        rail_speeds_kph=network["rail_speeds_kph"],
+        highspeed_min_kph=network["highspeed_min_kph"],
+        intercity_name_patterns=network["intercity_name_patterns"],
+        station_line_max_m=network["station_line_max_m"],
+        station_merge_m=network["station_merge_m"],
+    )
+    write_rail_network(result, edges=outputs["edges"], stations=outputs["stations"])
+    return result

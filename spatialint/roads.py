@@ -966,3 +966,53 @@ def write_road_network(
         with atomic_path(path) as tmp:
             frame.to_parquet(tmp, index=False)
     network.graph.save(graph)
+
+
+def run_road_network_stage(
+    inputs: Mapping[str, str | Path],
+    outputs: Mapping[str, str | Path],
+    study: Mapping[str, Any],
+) -> RoadNetwork:
+    """Build a study's road network from its extract and write the four network files.
+
+    Stations and places are passed as anchors, so each keeps its nearest road node through
+    simplification (origins and station access snap to them later).
+
+    Parameters
+    ----------
+    inputs
+        Paths by the ``road_network`` rule's input names: ``pbf``, ``units``, ``places``.
+    outputs
+        Paths by the rule's output names: ``nodes``, ``edges``, ``planned``, ``graph``
+        (:func:`write_road_network`).
+    study
+        The validated study config (``network`` and ``admin.border_level``).
+
+    Returns
+    -------
+    RoadNetwork
+        The network that was written.
+    """
+    from spatialint.rail import station_points  # rail builds on this module
+
+    network = study["network"]
+    units = load_units(inputs["units"], level=study["admin"]["border_level"])
+    station_lon, station_lat = station_points(inputs["pbf"])
+    places = gpd.read_parquet(inputs["places"], columns=["geometry"])
+    result = build_road_network(
+        inputs["pbf"],
+        units,
+        highway_classes=network["highway_classes"],
+        speeds_kph=network["speeds_kph"],
+        maxspeed_zones_kph=network["maxspeed_zones_kph"],
+        anchor_lon=np.concatenate([station_lon, places.geometry.x.to_numpy()]),
+        anchor_lat=np.concatenate([station_lat, places.geometry.y.to_numpy()]),
+    )
+    write_road_network(
+        result,
+        nodes=outputs["nodes"],
+        edges=outputs["edges"],
+        planned=outputs["planned"],
+        graph=outputs["graph"],
+    )
+    return result

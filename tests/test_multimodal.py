@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import runpy
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -162,12 +162,17 @@ def test_monaco_multimodal(monaco_pbf: Path):
     )
 
 
-def _script(name: str):
+def _run_script(name: str, smk: SimpleNamespace) -> None:
+    """Run a rule's script as Snakemake does: as ``__main__`` with a ``snakemake`` object."""
     path = Path(__file__).resolve().parent.parent / "workflow" / "scripts" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"script_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    runpy.run_path(str(path), init_globals={"snakemake": smk}, run_name="__main__")
+
+
+class _Named(SimpleNamespace):
+    """Stand-in for Snakemake's named lists: attributes plus ``items()``."""
+
+    def items(self):
+        return vars(self).items()
 
 
 def test_scripts_write_the_network_files(corridor_pbf: Path, tmp_path: Path):
@@ -184,7 +189,7 @@ def test_scripts_write_the_network_files(corridor_pbf: Path, tmp_path: Path):
         geometry=[shapely.Point(113.2, 27.996)],
         crs="EPSG:4326",
     ).to_parquet(net / "places.parquet")
-    ns = SimpleNamespace
+    ns = _Named
     road = ns(
         params=ns(study=study),
         input=ns(pbf=corridor_pbf, units=net / "admin_units.gpkg", places=net / "places.parquet"),
@@ -194,14 +199,16 @@ def test_scripts_write_the_network_files(corridor_pbf: Path, tmp_path: Path):
             planned=net / "planned_ways.parquet",
             graph=net / "road_graph.npz",
         ),
+        log=[str(tmp_path / "road_network.log")],
     )
-    _script("road_network").main(road)
+    _run_script("road_network", road)
     rail = ns(
         params=ns(study=study),
         input=ns(pbf=corridor_pbf, units=road.input.units, road_nodes=road.output.nodes),
         output=ns(edges=net / "rail_edges.parquet", stations=net / "rail_stations.parquet"),
+        log=[str(tmp_path / "rail_network.log")],
     )
-    _script("rail_network").main(rail)
+    _run_script("rail_network", rail)
     multi = ns(
         params=ns(study=study),
         input=ns(
@@ -211,8 +218,9 @@ def test_scripts_write_the_network_files(corridor_pbf: Path, tmp_path: Path):
             stations=rail.output.stations,
         ),
         output=ns(graph=net / "multimodal_graph.npz"),
+        log=[str(tmp_path / "multimodal_network.log")],
     )
-    _script("multimodal_network").main(multi)
+    _run_script("multimodal_network", multi)
     nodes = gpd.read_parquet(road.output.nodes)
     stations = gpd.read_parquet(rail.output.stations)
     graph = CSRGraph.load(multi.output.graph)

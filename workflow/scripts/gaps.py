@@ -1,6 +1,8 @@
 """Rule ``gaps``: cross-border gaps ranked by benefit, joined with the planners' review.
 
-Standalone: ``python workflow/scripts/gaps.py <study>`` (see :mod:`spatialint.standalone`).
+Standalone (see :mod:`spatialint.standalone`)::
+
+    python workflow/scripts/gaps.py <study>
 """
 
 import sys

@@ -1,6 +1,8 @@
 """Rule ``integration``: corridor integration measures of one study.
 
-Standalone: ``python workflow/scripts/integration.py <study>`` (see :mod:`spatialint.standalone`).
+Standalone (see :mod:`spatialint.standalone`)::
+
+    python workflow/scripts/integration.py <study>
 """
 
 import sys

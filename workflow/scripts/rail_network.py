@@ -1,52 +1,24 @@
-"""Snakemake script: rail links by service and stations from a study's OSM extract.
+"""Rule ``rail_network``: rail links by service and stations from a study's OSM extract.
 
-Standalone: python workflow/scripts/rail_network.py <study> (reads and writes under data/<study>).
+Standalone (see :mod:`spatialint.standalone`)::
+
+    python workflow/scripts/rail_network.py <study>
 """
 
 import sys
-from pathlib import Path
-from types import SimpleNamespace
 
-import pandas as pd
-
-from spatialint.config import load_study
 from spatialint.logs import run_step
-from spatialint.rail import build_rail_network, write_rail_network
-from spatialint.roads import load_units
-
-
-def main(smk) -> None:
-    study = smk.params.study
-    network = study["network"]
-    result = build_rail_network(
-        smk.input.pbf,
-        road_nodes=pd.read_parquet(smk.input.road_nodes, columns=["node_id", "x", "y"]),
-        units=load_units(smk.input.units, level=study["admin"]["border_level"]),
-        rail_speeds_kph=network["rail_speeds_kph"],
-        highspeed_min_kph=network["highspeed_min_kph"],
-        intercity_name_patterns=network["intercity_name_patterns"],
-        station_line_max_m=network["station_line_max_m"],
-        station_merge_m=network["station_merge_m"],
-    )
-    write_rail_network(result, edges=smk.output.edges, stations=smk.output.stations)
-
-
-def _standalone(name: str) -> SimpleNamespace:
-    base = Path("data") / name / "network"
-    return SimpleNamespace(
-        params=SimpleNamespace(study=load_study(name)),
-        input=SimpleNamespace(
-            pbf=Path("data") / name / "osm/extract.osm.pbf",
-            units=base / "admin_units.gpkg",
-            road_nodes=base / "road_nodes.parquet",
-        ),
-        output=SimpleNamespace(
-            edges=base / "rail_edges.parquet", stations=base / "rail_stations.parquet"
-        ),
-        log=[f"logs/{name}/rail_network.log"],
-    )
-
+from spatialint.rail import run_rail_network_stage
+from spatialint.standalone import mock_snakemake
 
 if __name__ == "__main__":
-    smk = snakemake if "snakemake" in globals() else _standalone(sys.argv[1])
-    run_step(lambda: main(smk), log_path=smk.log[0] if smk.log else None)
+    if "snakemake" not in globals():
+        snakemake = mock_snakemake(
+            "rail_network", study=sys.argv[1] if len(sys.argv) > 1 else "demo"
+        )
+    run_step(
+        lambda: run_rail_network_stage(
+            dict(snakemake.input.items()), dict(snakemake.output.items()), snakemake.params.study
+        ),
+        log_path=snakemake.log[0],
+    )
