@@ -473,3 +473,40 @@ def admin_inputs(study: Mapping[str, Any]) -> dict[str, str]:
     """Extra input of the ``admin_units`` rule: the user's boundary file, when given."""
     admin = study.get("admin", {})
     return {"admin_file": admin["file"]} if admin.get("file") else {}
+
+
+def run_admin_stage(
+    outputs: Mapping[str, str | Path],
+    study: Mapping[str, Any],
+    *,
+    pbf: str | Path,
+    base_dir: Path,
+) -> AdminResult:
+    """Build a study's admin units and places (:func:`build_admin`) and write the outputs.
+
+    Parameters
+    ----------
+    outputs
+        Paths by the ``admin_units`` rule's output names: ``units``, ``places``, ``report``
+        (:func:`write_outputs`).
+    study
+        The validated study config.
+    pbf
+        The study's OSM extract.
+    base_dir
+        Directory that ``admin.file`` resolves against when relative (Snakemake's working
+        directory).
+
+    Returns
+    -------
+    AdminResult
+        What was written.
+    """
+    result = build_admin(study, pbf=Path(pbf), base_dir=base_dir)
+    write_outputs(
+        result,
+        units_path=Path(outputs["units"]),
+        places_path=Path(outputs["places"]),
+        report_path=Path(outputs["report"]),
+    )
+    return result

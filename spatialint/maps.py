@@ -1187,3 +1187,30 @@ __all__ = [
     "render_map",
     "write_map",
 ]
+
+
+def run_map_stage(
+    inputs: Mapping[str, str | os.PathLike[str]],
+    outputs: Mapping[str, str | os.PathLike[str]],
+    study: Mapping[str, Any],
+) -> Path:
+    """Draw a study's map from its stage outputs.
+
+    Parameters
+    ----------
+    inputs
+        Paths by the ``map`` rule's input names (:func:`read_layers`, plus ``pbf`` for the
+        OSM data date).
+    outputs
+        Paths by the rule's output names: ``html``.
+    study
+        The validated study config (:func:`map_options`).
+
+    Returns
+    -------
+    pathlib.Path
+        The map written.
+    """
+    layers = read_layers(inputs)
+    data_date = osm_data_date(inputs["pbf"])
+    return write_map(layers, outputs["html"], **map_options(study, data_date=data_date))

@@ -49,9 +49,11 @@ from spatialint.maps import (  # noqa: E402
     benefit_column,
     corridor_colour,
     corridor_index_column,
+    osm_data_date,
     osm_link,
     outer_rings,
     pick_column,
+    read_layers,
     road_group,
     status_key,
 )
@@ -714,3 +716,42 @@ __all__ = [
     "write_report",
     "write_workbook",
 ]
+
+
+def run_report_stage(
+    inputs: Mapping[str, str | os.PathLike[str]],
+    outputs: Mapping[str, str | os.PathLike[str]],
+    study: Mapping[str, Any],
+) -> dict[str, Path]:
+    """Write a study's review report, workbook and GeoPackage from its stage outputs.
+
+    Parameters
+    ----------
+    inputs
+        Paths by the ``report`` rule's input names (:func:`spatialint.maps.read_layers`, plus
+        ``pbf`` for the OSM data date).
+    outputs
+        Paths by the rule's output names: ``html``, ``xlsx``, ``gpkg``.  The report links the
+        map ``index.html`` beside ``html``.
+    study
+        The validated study config (``title``, ``language``, ``synthetic``, ``maps``).
+
+    Returns
+    -------
+    dict
+        The written paths by kind (:func:`write_report`).
+    """
+    maps = study.get("maps", {})
+    return write_report(
+        read_layers(inputs),
+        html_path=outputs["html"],
+        xlsx_path=outputs["xlsx"],
+        gpkg_path=outputs["gpkg"],
+        map_path=Path(outputs["html"]).with_name("index.html"),
+        title=study.get("title") or study["name"],
+        language=study.get("language", "zh"),
+        data_date=osm_data_date(inputs["pbf"]),
+        synthetic=bool(study.get("synthetic", False)),
+        cgcs2000=bool(maps.get("cgcs2000", False)),
+        top_n=int(maps.get("top_gaps", TOP_GAPS)),
+    )

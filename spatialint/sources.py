@@ -313,3 +313,50 @@ def retrieve_inputs(
     if area.get("polygon_file"):
         inputs["polygon_file"] = area["polygon_file"]
     return inputs
+
+
+def retrieve_extract(
+    study: Mapping[str, Any], *, target: Path, demo_pbf: Path | None, base_dir: Path
+) -> None:
+    """Write the study's OSM extract ``target`` from its source, clipped and filtered.
+
+    Parameters
+    ----------
+    study
+        The validated study config (``source``, ``area``, ``admin.levels``).
+    target
+        The extract to write (``data/<study>/osm/extract.osm.pbf``).
+    demo_pbf
+        The synthetic region written by the ``generate_demo`` rule, for ``source.kind: demo``.
+    base_dir
+        Directory that relative paths of the config resolve against (Snakemake's working
+        directory).
+
+    Raises
+    ------
+    DataError
+        If the demo PBF is missing, or the source cannot be read (see :func:`resolve_source`).
+    """
+    from spatialint.extract import clip_extract  # the download side stays light to import
+
+    kind = study["source"]["kind"]
+    if kind == "overpass":
+        from spatialint.overpass import fetch_extract  # osmnx: only for Overpass studies
+
+        fetch_extract(study, target, base_dir=base_dir)
+        return
+    if kind == "demo":
+        if demo_pbf is None or not Path(demo_pbf).is_file():
+            raise DataError(
+                f"The demo PBF {demo_pbf} is missing; run the generate_demo rule first."
+            )
+        source = Path(demo_pbf)
+    else:
+        source = resolve_source(study["source"], base_dir=base_dir)
+    clip_extract(
+        source,
+        target,
+        area=study["area"],
+        levels=study["admin"]["levels"],
+        base_dir=base_dir,
+    )

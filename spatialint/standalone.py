@@ -13,7 +13,9 @@ pattern is PyPSA-Eur's ``mock_snakemake`` (``scripts/_helpers.py``), rewritten f
 
 Paths stay as Snakemake gives them: relative to the working directory, which is the current
 directory, as for ``snakemake -s <repo>/Snakefile`` run there.  Only the named study is loaded
-(``--config studies=[<study>]``), so a standalone run never validates the other studies.
+(``--config studies=[<study>]``), so a standalone run never validates the other studies; its
+YAML comes from the workflow's study folder when the current directory has none
+(:func:`standalone_config`).
 """
 
 from __future__ import annotations
@@ -26,13 +28,26 @@ from typing import Any
 
 import yaml
 
-from spatialint.config import REPO_ROOT
+from spatialint.config import REPO_ROOT, load_schema
 from spatialint.errors import ConfigError
 from spatialint.routing import available_workers
 
 logger = logging.getLogger(__name__)
 
 SNAKEFILE = REPO_ROOT / "Snakefile"
+
+
+def standalone_config(study: str, snakefile: Path) -> dict[str, Any]:
+    """The ``--config`` of a standalone run: only ``study``, from the workflow's study folder.
+
+    The study YAML files are looked up in ``study_dir`` relative to the current directory, as
+    in a Snakemake run there; when the current directory has no such folder (a data folder
+    outside the repository), the workflow's own folder beside ``snakefile`` is used.
+    """
+    study_dir = Path(load_schema()["properties"]["study_dir"]["default"])
+    if not study_dir.is_dir():
+        study_dir = snakefile.parent / study_dir
+    return {"studies": [study], "study_dir": str(study_dir)}
 
 
 def mock_snakemake(
@@ -93,7 +108,7 @@ def mock_snakemake(
         # Given as a config *file*, the study list also stands in for the workflow's own
         # configfile when the working directory has none (a data folder outside the repo).
         override = Path(tmp) / "studies.yaml"
-        override.write_text(yaml.safe_dump({"studies": [study]}), encoding="utf-8")
+        override.write_text(yaml.safe_dump(standalone_config(study, snakefile)), encoding="utf-8")
         try:
             with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
                 workflow_api = api.workflow(

@@ -575,12 +575,21 @@ def test_planted_cases_hold_at_a_larger_scale(tmp_path):
     assert road_h >= 3.5 and multi_h <= 2.5, (road_h, multi_h)
 
 
-def test_script_runs_standalone_and_reports_bad_scale_in_one_line(tmp_path):
+def test_script_reports_bad_scale_in_one_line(tmp_path):
+    """The rule's script, run as Snakemake runs it (``snakemake`` object given), with a bad
+    ``source.scale``: one error line, no traceback, no output."""
     script = Path(__file__).resolve().parent.parent / "workflow" / "scripts" / "generate_demo.py"
+    smk = (
+        "from types import SimpleNamespace as NS\n"
+        f"snakemake = NS(output=NS(pbf={str(tmp_path / 'd.osm.pbf')!r}, "
+        f"truth={str(tmp_path / 't.json')!r}), params=NS(source={{'seed': 42, 'scale': 0}}), "
+        f"log=[{str(tmp_path / 'generate_demo.log')!r}])\n"
+        f"import runpy; runpy.run_path({str(script)!r}, init_globals={{'snakemake': snakemake}}, "
+        "run_name='__main__')\n"
+    )
     run = subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "d.osm.pbf"), str(tmp_path / "t.json"),
-         "--scale", "0"],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(script.parents[2])},
+        [sys.executable, "-c", smk], capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(script.parents[2])},
     )  # fmt: skip
     assert run.returncode == 1
     errors = [line for line in run.stderr.splitlines() if "ERROR" in line]

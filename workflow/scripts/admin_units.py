@@ -1,61 +1,28 @@
-"""Rule admin_units: admin units, places and the admin report from the study's extract.
+"""Rule ``admin_units``: admin units, places and the admin report from the study's extract.
 
-Inside Snakemake it reads ``snakemake.params.study`` / ``input`` / ``output``; standalone::
+Standalone (see :mod:`spatialint.standalone`)::
 
-    python workflow/scripts/admin_units.py andorra    # after retrieve_osm.py andorra
+    python workflow/scripts/admin_units.py <study>
 """
 
-import argparse
-from collections.abc import Mapping
+import sys
 from pathlib import Path
-from typing import Any
 
-from spatialint.admin import build_admin, write_outputs
+from spatialint.admin import run_admin_stage
 from spatialint.logs import run_step
+from spatialint.standalone import mock_snakemake
 
-
-def admin_units(
-    study: Mapping[str, Any],
-    *,
-    pbf: Path,
-    units_path: Path,
-    places_path: Path,
-    report_path: Path,
-    base_dir: Path,
-) -> None:
-    """Build the study's admin units and places and write the three outputs."""
-    result = build_admin(study, pbf=pbf, base_dir=base_dir)
-    write_outputs(result, units_path=units_path, places_path=places_path, report_path=report_path)
-
-
-if "snakemake" in globals():
+if __name__ == "__main__":
+    if "snakemake" not in globals():
+        snakemake = mock_snakemake(
+            "admin_units", study=sys.argv[1] if len(sys.argv) > 1 else "demo"
+        )
     run_step(
-        lambda: admin_units(
+        lambda: run_admin_stage(
+            dict(snakemake.output.items()),
             snakemake.params.study,
-            pbf=Path(snakemake.input.pbf),
-            units_path=Path(snakemake.output.units),
-            places_path=Path(snakemake.output.places),
-            report_path=Path(snakemake.output.report),
+            pbf=snakemake.input.pbf,
             base_dir=Path.cwd(),
         ),
         log_path=snakemake.log[0],
     )
-elif __name__ == "__main__":
-    from spatialint.config import REPO_ROOT, load_study
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("study", help="study name (workflow/config/studies/<study>.yaml)")
-    args = parser.parse_args()
-
-    def _main() -> None:
-        network = REPO_ROOT / "data" / args.study / "network"
-        admin_units(
-            load_study(args.study),
-            pbf=REPO_ROOT / "data" / args.study / "osm" / "extract.osm.pbf",
-            units_path=network / "admin_units.gpkg",
-            places_path=network / "places.parquet",
-            report_path=network / "admin_report.txt",
-            base_dir=REPO_ROOT,
-        )
-
-    run_step(_main)
