@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -66,6 +67,26 @@ def test_second_run_has_nothing_to_do(demo_run: tuple[Path, str]) -> None:
     result = snakemake(workdir, "--cores", "2", "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+@pytest.mark.pipeline
+def test_a_script_runs_standalone_on_the_pipeline_outputs(demo_run: tuple[Path, str]) -> None:
+    """``python workflow/scripts/map.py demo`` in the run's folder redraws the map from the
+    stage outputs, with the paths and log of the rule itself (spatialint.standalone)."""
+    workdir, _ = demo_run
+    index = workdir / "maps" / "demo" / "index.html"
+    log = workdir / "logs" / "demo" / "map.log"
+    index.unlink()
+    log.unlink()
+    result = subprocess.run(
+        [sys.executable, str(workdir / "workflow" / "scripts" / "map.py"), "demo"],
+        cwd=workdir, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert index.stat().st_size > 10_000
+    assert "leaflet" in index.read_text(encoding="utf-8").lower()
+    assert "Wrote" in log.read_text(encoding="utf-8")
 
 
 def write_bad_study(workdir: Path, study: dict) -> None:
