@@ -74,3 +74,53 @@ def test_standalone_config_finds_the_studies_outside_the_repository(tmp_path, mo
     assert standalone_config("demo", REPO_ROOT / "Snakefile")["study_dir"] == (
         "workflow/config/studies"
     )
+
+
+# ------------------------------------------------------- checks that moved from the scripts
+
+
+def test_origins_stage_needs_an_origin():
+    from spatialint.config import load_study
+    from spatialint.origins import run_origins_stage
+
+    study = load_study("demo")
+    study["access"]["origins"] = []
+    with pytest.raises(ConfigError, match="no access.origins; add at least one origin"):
+        run_origins_stage({}, {}, study)
+
+
+def test_multimodal_stage_rejects_nodes_of_another_road_build(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from spatialint.config import load_study
+    from spatialint.errors import DataError
+    from spatialint.graph import CSRGraph
+    from spatialint.multimodal import run_multimodal_stage
+
+    graph = CSRGraph.from_arcs(
+        np.array([1, 2]), np.array([0.0, 0.01]), np.array([0.0, 0.0]),
+        np.array([0]), np.array([1]), np.array([60.0]),
+    )  # fmt: skip
+    graph.save(tmp_path / "road_graph.npz")
+    pd.DataFrame({"node_id": [1, 3]}).to_parquet(tmp_path / "road_nodes.parquet")
+    inputs = {
+        "road_graph": tmp_path / "road_graph.npz",
+        "road_nodes": tmp_path / "road_nodes.parquet",
+    }
+    with pytest.raises(DataError, match="different runs: re-run the road_network step"):
+        run_multimodal_stage(inputs, {"graph": tmp_path / "m.npz"}, load_study("demo"))
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_retrieve_names_a_missing_demo_pbf(tmp_path):
+    from spatialint.config import load_study
+    from spatialint.errors import DataError
+    from spatialint.sources import retrieve_extract
+
+    target = tmp_path / "extract.osm.pbf"
+    with pytest.raises(DataError, match="run the generate_demo rule first"):
+        retrieve_extract(
+            load_study("demo"), target=target, demo_pbf=tmp_path / "none.pbf", base_dir=tmp_path
+        )
+    assert not target.exists()
