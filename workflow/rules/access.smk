@@ -1,5 +1,24 @@
 # Access: origins, travel times by mode, 1/2/3-hour isochrones and the hexagon surface.
+from spatialint.chunks import origin_chunk_count
 from spatialint.isochrones import population_inputs
+
+# Studies with execution.origin_chunk_size > 0 (and more origins than that) route their origins
+# in chunks, side by side, and gather them into the same travel_times_{mode}.npz.
+
+
+def studies_pattern(*, chunked):
+    """Regex of the studies whose travel times are (not) chunked; matches nothing if none."""
+    names = [n for n, s in STUDIES.items() if (origin_chunk_count(s) > 0) == chunked]
+    return "|".join(names) or "(?!)"
+
+
+def travel_time_chunks(wildcards):
+    """The chunk files gathered into one study's travel_times_{mode}.npz."""
+    count = origin_chunk_count(STUDIES[wildcards.study])
+    return [
+        f"data/{wildcards.study}/access/chunks/travel_times_{wildcards.mode}_{i}.npz"
+        for i in range(count)
+    ]
 
 
 rule origins:
@@ -36,6 +55,8 @@ rule travel_times:
         "logs/{study}/travel_times_{mode}.log",
     benchmark:
         "benchmarks/results/{study}/travel_times_{mode}.tsv"
+    wildcard_constraints:
+        study=studies_pattern(chunked=False),
     conda:
         "../envs/spatialint.yaml"
     threads: 2
@@ -45,6 +66,50 @@ rule travel_times:
         study=study_config,
     script:
         "../scripts/travel_times.py"
+
+
+rule travel_times_chunk:
+    input:
+        graph="data/{study}/network/{mode}_graph.npz",
+        origins="data/{study}/access/origins.gpkg",
+    output:
+        times="data/{study}/access/chunks/travel_times_{mode}_{chunk}.npz",
+    log:
+        "logs/{study}/travel_times_{mode}_{chunk}.log",
+    benchmark:
+        "benchmarks/results/{study}/travel_times_{mode}_{chunk}.tsv"
+    wildcard_constraints:
+        study=studies_pattern(chunked=True),
+        chunk=r"\d+",
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+    params:
+        study=study_config,
+    script:
+        "../scripts/travel_times_chunk.py"
+
+
+rule gather_travel_times:
+    input:
+        chunks=travel_time_chunks,
+    output:
+        times="data/{study}/access/travel_times_{mode}.npz",
+    log:
+        "logs/{study}/gather_travel_times_{mode}.log",
+    benchmark:
+        "benchmarks/results/{study}/gather_travel_times_{mode}.tsv"
+    wildcard_constraints:
+        study=studies_pattern(chunked=True),
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/gather_travel_times.py"
 
 
 rule isochrones:
