@@ -123,11 +123,11 @@ def main() -> None:
         f"\n### growth from scale {small:g} to {large:g} "
         f"(road nodes ×{node_ratio:.1f}; k in cost ∝ nodes^k)\n"
     )
-    print("| step | wall time ratio | k (time) | peak memory ratio | k (memory) |")
+    print("| step | wall time ratio | k (time) | peak memory (max_pss) ratio | k (memory) |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for row in joined.itertuples(index=False):
         t = row.wall_s_large / row.wall_s_small if row.wall_s_small > 0 else math.nan
-        m = row.max_rss_mb_large / row.max_rss_mb_small if row.max_rss_mb_small > 0 else math.nan
+        m = row.max_pss_mb_large / row.max_pss_mb_small if row.max_pss_mb_small > 0 else math.nan
         kt = math.log(t) / math.log(node_ratio) if t > 0 else math.nan
         km = math.log(m) / math.log(node_ratio) if m > 0 else math.nan
         print(f"| {row.step} | ×{t:.1f} | {kt:.2f} | ×{m:.1f} | {km:.2f} |")

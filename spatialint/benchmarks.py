@@ -1,8 +1,13 @@
 """Per-step cost of a pipeline run, read from Snakemake's benchmark files.
 
 Every rule declares ``benchmark: "benchmarks/results/{study}/<step>.tsv"``; Snakemake writes
-one row per run of the job with its wall time (``s``) and peak resident memory (``max_rss``,
-in MB, summed over the job's processes).  :func:`read_benchmarks` gathers a study's files into
+one row per run of the job with its wall time (``s``) and peak memory in MB: ``max_rss``, the
+resident set summed over the job's processes, and ``max_pss``, the proportional set size, which
+splits pages shared between processes (a worker pool forked from the script) among them.  For
+a job with worker processes ``max_rss`` counts shared pages once per process and can be several
+times what the job really holds; ``max_pss`` is the figure to size memory with.  Both are
+sampled (every second for the first 30 s of a job, then every 30 s), so a short spike can be
+missed.  :func:`read_benchmarks` gathers a study's files into
 one table, :func:`benchmark_markdown` prints it for a README or an issue::
 
     python -m spatialint.benchmarks demo            # benchmarks/results/demo/*.tsv
@@ -24,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 BENCHMARK_DIR = Path("benchmarks") / "results"
 #: Columns of the table :func:`read_benchmarks` returns.
-COLUMNS = ("step", "wall_s", "max_rss_mb", "cpu_s", "runs")
+COLUMNS = ("step", "wall_s", "max_rss_mb", "max_pss_mb", "cpu_s", "runs")
 
 
 def _number(value: object) -> float:
@@ -66,6 +71,7 @@ def read_benchmark_file(path: str | Path) -> dict[str, float | str | int]:
         "step": path.stem,
         "wall_s": _number(last["s"]),
         "max_rss_mb": _number(last["max_rss"]),
+        "max_pss_mb": _number(last["max_pss"]) if "max_pss" in frame.columns else math.nan,
         "cpu_s": _number(last["cpu_time"]) if "cpu_time" in frame.columns else math.nan,
         "runs": len(frame),
     }
@@ -84,8 +90,9 @@ def read_benchmarks(study: str, *, root: str | Path = ".") -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``step``, ``wall_s``, ``max_rss_mb`` (MB), ``cpu_s``, ``runs``, sorted by step,
-        plus a final ``TOTAL`` row (wall time and CPU summed, peak memory the largest step's).
+        Columns ``step``, ``wall_s``, ``max_rss_mb``, ``max_pss_mb`` (MB), ``cpu_s``, ``runs``,
+        sorted by step, plus a final ``TOTAL`` row (wall time and CPU summed, peak memory the
+        largest step's).
 
     Raises
     ------
@@ -104,6 +111,7 @@ def read_benchmarks(study: str, *, root: str | Path = ".") -> pd.DataFrame:
         "step": "TOTAL",
         "wall_s": table["wall_s"].sum(),
         "max_rss_mb": table["max_rss_mb"].max(),
+        "max_pss_mb": table["max_pss_mb"].max(),
         "cpu_s": table["cpu_s"].sum(),
         "runs": int(table["runs"].sum()),
     }
@@ -117,13 +125,13 @@ def _fmt(value: float, digits: int) -> str:
 def benchmark_markdown(table: pd.DataFrame) -> str:
     """A markdown table of :func:`read_benchmarks`' result (wall s, peak MB, CPU s)."""
     lines = [
-        "| step | wall time (s) | peak memory max_rss (MB) | CPU time (s) |",
-        "| --- | ---: | ---: | ---: |",
+        "| step | wall time (s) | max_rss (MB) | max_pss (MB) | CPU time (s) |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     for row in table.itertuples(index=False):
         lines.append(
             f"| {row.step} | {_fmt(row.wall_s, 1)} | {_fmt(row.max_rss_mb, 0)} | "
-            f"{_fmt(row.cpu_s, 1)} |"
+            f"{_fmt(row.max_pss_mb, 0)} | {_fmt(row.cpu_s, 1)} |"
         )
     return "\n".join(lines)
 

@@ -38,9 +38,10 @@ def test_table_per_step_with_total(tmp_path: Path) -> None:
     total = table.set_index("step").loc["TOTAL"]
     assert total["wall_s"] == pytest.approx(16.9)
     assert total["max_rss_mb"] == pytest.approx(310.2)
+    assert total["max_pss_mb"] == pytest.approx(305)
     text = benchmark_markdown(table)
-    assert "| road_network | 12.5 | 310 | 11.0 |" in text
-    assert "| map | 0.4 | – | – |" in text
+    assert "| road_network | 12.5 | 310 | 305 | 11.0 |" in text
+    assert "| map | 0.4 | – | – | – |" in text
 
 
 def test_missing_or_foreign_files_are_named(tmp_path: Path, capsys) -> None:
