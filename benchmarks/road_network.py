@@ -19,8 +19,8 @@ Three measurements, each in its own child process (so peak memory, ``ru_maxrss``
     ``ox.routing.add_edge_speeds`` / ``add_edge_travel_times``.
 
 The osmnx children run under an address-space limit (``--osmnx-mem-gb``, default 4) because the
-machine is shared; a run that hits it is reported as such.  Prints one line per measurement and
-the ratios.
+machine is shared; a run that hits it is reported as such.  Prints one line per measurement
+(wall and CPU seconds, since the machine may be shared) and the ratios.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ def child(kind: str, pbf: Path, xml: Path | None, mem_gb: float) -> dict:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     units = _units(pbf)
     result: dict = {"kind": kind}
+    cpu_start = _cpu_s()
     if kind == "ours":
         from spatialint.roads import build_road_network
 
@@ -113,8 +114,15 @@ def child(kind: str, pbf: Path, xml: Path | None, mem_gb: float) -> dict:
         graph = ox.routing.add_edge_travel_times(graph)
         result["seconds"] = time.perf_counter() - start
         result.update(nodes=len(graph), edges=graph.number_of_edges())
+    result["cpu_seconds"] = _cpu_s() - cpu_start
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def _cpu_s() -> float:
+    """CPU seconds (user + system) of this process and its threads so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def write_drivable_xml(pbf: Path, xml: Path) -> None:
@@ -205,13 +213,16 @@ def main() -> None:
         )
         size = (f", from {r['unsimplified_nodes']:,} nodes / {r['unsimplified_arcs']:,} arcs"
                 if "unsimplified_nodes" in r else "")  # fmt: skip
-        print(f"{r['kind']:15s} {r['seconds']:8.1f} s  peak RSS {r['peak_rss_mb']:7.0f} MB  "
+        print(f"{r['kind']:15s} {r['seconds']:7.1f} s wall {r['cpu_seconds']:7.1f} s CPU  "
+              f"peak RSS {r['peak_rss_mb']:6.0f} MB  "
               f"→ {r['nodes']:,} nodes, {r['edges']:,} edges{size}{extra}")  # fmt: skip
     ours = results[0]
     for r in results[1:]:
         if "failed" not in r and "failed" not in ours:
-            print(f"speed-up vs {r['kind']}: {r['seconds'] / ours['seconds']:.1f}×, "
+            print(f"speed-up vs {r['kind']}: {r['seconds'] / ours['seconds']:.1f}× wall, "
+                  f"{r['cpu_seconds'] / ours['cpu_seconds']:.1f}× CPU; "
                   f"memory ratio {r['peak_rss_mb'] / ours['peak_rss_mb']:.1f}×")  # fmt: skip
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,11 @@ Run (nice, the machine is shared)::
     nice python benchmarks/routing.py --graph data/demo/network/road_graph.npz \
         --edges data/demo/network/road_edges.parquet        # a real pipeline graph
 
+The demo at scale: a study YAML with ``source: {kind: demo, scale: 32}`` (e.g.
+``workflow/config/studies/bench.yaml``, ~700k road nodes) and
+``snakemake --cores 2 data/bench/network/road_graph.npz data/bench/network/road_edges.parquet
+--config 'studies=[bench]'`` build its graph; then pass it with ``--graph``/``--edges``.
+
 Part 1 routes 20 origins on one graph, in one process, with
 :func:`spatialint.routing.travel_times` (1 and 2 worker processes) and with
 ``networkx.single_source_dijkstra_path_length(..., cutoff=...)`` per origin, checks that both give
@@ -17,10 +22,12 @@ graph with :func:`spatialint.isochrones.isochrone_table` and prints the time.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -109,6 +116,14 @@ def bench_routing(graph: CSRGraph, n_origins: int, cutoff_s: float, seed: int) -
           f"(peak Python memory {peak_ours / 2**20:,.0f} MiB; "
           f"{reached:,.0f} nodes reached per origin)")  # fmt: skip
     print(f"spatialint travel_times, 2 processes: {t_ours2:8.2f} s")
+    # Threads instead of processes: scipy's Dijkstra holds the GIL, so this shows no gain.
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        halves = list(pool.map(lambda part: travel_times(graph, part, cutoff_s=cutoff_s),
+                               np.array_split(sources, 2)))  # fmt: skip
+    t_threads = time.perf_counter() - t0
+    assert np.array_equal(np.concatenate(halves), ours, equal_nan=True)
+    print(f"spatialint travel_times, 2 threads  : {t_threads:8.2f} s")
     t0 = time.perf_counter()
     g = to_networkx(graph)
     t_build = time.perf_counter() - t0
@@ -128,7 +143,9 @@ def bench_routing(graph: CSRGraph, n_origins: int, cutoff_s: float, seed: int) -
           f"peak Python memory {peak_nx / 2**20:,.0f} MiB)")  # fmt: skip
     print(f"ratio networkx / spatialint (1 process): {t_nx / t_ours:6.1f}x; "
           f"(2 processes): {t_nx / t_ours2:6.1f}x")  # fmt: skip
-    print(f"max RSS of this process: {max_rss_mb():,.0f} MiB")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"max RSS of this process: {max_rss_mb():,.0f} MiB; "
+          f"load average {load} on {os.cpu_count()} cores")  # fmt: skip
 
 
 def bench_isochrones(graph: CSRGraph, edges: gpd.GeoDataFrame, n_origins: int, workers: int,

@@ -78,10 +78,11 @@ class AdminResult:
     places: gpd.GeoDataFrame
     incomplete: list[IncompleteUnit] = field(default_factory=list)
     repaired: list[IncompleteUnit] = field(default_factory=list)
+    source: str = "the study extract's boundary relations"
 
     def report(self) -> str:
         """Plain-text run report: units per level and every unit that could not be built."""
-        lines = ["Admin units built from the study extract", ""]
+        lines = [f"Admin units built from {self.source}", ""]
         for level, group in self.units.groupby("admin_level"):
             lines.append(f"admin_level {level}: {len(group)} unit(s): {', '.join(group['name'])}")
         if self.units.empty:
@@ -96,7 +97,7 @@ class AdminResult:
                 lines.append(
                     f"  {unit.unit_id}\t{unit.name}\tadmin_level {unit.admin_level}\t{unit.reason}"
                 )
-        else:
+        elif self.source.startswith("the study extract"):
             lines.append("every boundary relation at the configured levels was built")
         if self.repaired:
             lines.append(f"\nREPAIRED ({len(self.repaired)}) — built, but check their outline:")
@@ -454,7 +455,9 @@ def build_admin(study: Mapping[str, Any], *, pbf: Path, base_dir: Path = REPO_RO
             levels=levels,
         )
         from_osm = units_from_osm(pbf, levels=[])
-        return AdminResult(units=from_file.units, places=from_osm.places)
+        return AdminResult(
+            units=from_file.units, places=from_osm.places, source=f"admin.file {path}"
+        )
     result = units_from_osm(pbf, levels=levels)
     if result.units.empty:
         names = ", ".join(f"{u.name} ({u.reason})" for u in result.incomplete) or "none found"

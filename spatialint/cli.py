@@ -95,6 +95,12 @@ def validate(study_name: str, *, study_dir: Path = STUDY_DIR) -> dict:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"Origin name {dupes[0]!r} is used twice in access.origins.")
+    population = access.get("population_file")
+    if population and not Path(population).exists():
+        raise ConfigError(
+            f"access.population_file {population!r} does not exist (paths are relative to the "
+            "repository); fix the path or remove the key."
+        )
     print(f"{study_name}: OK — source {study['source']['kind']}, {len(names)} origin(s)")
     for name, kind in zip(names, kinds, strict=True):
         print(f"  origin {name} ({kind})")

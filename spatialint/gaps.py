@@ -835,8 +835,56 @@ def _osm_ids_of_dead_ends(
     best = cands.sort_values(["gap", "dist"]).drop_duplicates("gap").set_index("gap")
     rows = best.index.to_numpy()
     out.loc[out.index[rows], "other_node_id"] = best["node"].to_numpy()
-    out.loc[out.index[rows], "other_way_id"] = best["way"].to_numpy()
+    # several ways may meet at that node (a side road leaving a through road): the other way is
+    # the one that continues the link's direction best, as the road a planner would extend
+    ways = _continuing_way(
+        roads, best["node"].to_numpy(), a_xy[rows], crs, fallback=best["way"].to_numpy()
+    )
+    out.loc[out.index[rows], "other_way_id"] = ways
     return out
+
+
+def _continuing_way(
+    roads: WayTable,
+    node_ids: np.ndarray,
+    from_xy: np.ndarray,
+    crs: pyproj.CRS,
+    *,
+    fallback: np.ndarray,
+) -> np.ndarray:
+    """For each node, the way through it whose next vertex lies most nearly straight ahead of
+    the direction ``from_xy`` → node (ties: the way that ends at the node)."""
+    at = _ways_at_nodes(roads, node_ids)
+    if at.empty:
+        return fallback
+    hit = np.flatnonzero(np.isin(roads.node_ids, node_ids))
+    way = roads.way_index()[hit]
+    first, last = roads.offsets[way], roads.offsets[way + 1] - 1
+    nx_, ny_ = to_metric(roads.lon[hit], roads.lat[hit], crs)
+    order = pd.Series(np.arange(len(node_ids)), index=node_ids)
+    order = order[~order.index.duplicated()]
+    k = order.loc[roads.node_ids[hit]].to_numpy()
+    ux, uy = nx_ - from_xy[k, 0], ny_ - from_xy[k, 1]
+    norm_u = np.maximum(np.hypot(ux, uy), 1e-9)
+    best_cos = np.full(len(hit), -np.inf)
+    for step, valid in ((-1, hit > first), (1, hit < last)):  # the two neighbours of a vertex
+        nb = np.where(valid, hit + step, hit)
+        bx, by = to_metric(roads.lon[nb], roads.lat[nb], crs)
+        vx, vy = bx - nx_, by - ny_
+        cos = (ux * vx + uy * vy) / norm_u / np.maximum(np.hypot(vx, vy), 1e-9)
+        best_cos = np.maximum(best_cos, np.where(valid, cos, -np.inf))
+    table = pd.DataFrame(
+        {
+            "k": k,
+            "cos": best_cos,
+            "is_end": (hit == first) | (hit == last),
+            "way": roads.tags["osmid"].to_numpy(np.int64)[way],
+        }
+    ).sort_values(["k", "cos", "is_end"], ascending=[True, False, False])
+    chosen = table.drop_duplicates("k").set_index("k")["way"]
+    result = np.asarray(fallback, dtype=np.int64).copy()
+    result[chosen.index.to_numpy()] = chosen.to_numpy()
+    return result
 
 
 def _osm_ids_of_drops(out: pd.DataFrame, roads: WayTable) -> pd.DataFrame:
@@ -1181,7 +1229,8 @@ MISSING_CROSSING_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 #: Columns of the review template after gap_id, status, comment: what planners need to judge.
 TEMPLATE_COLUMNS: tuple[str, ...] = (
-    "kind", "found", "rank", "unit_name", "other_unit_name", "name", "other_name", "highway",
+    "kind", "found", "rank", "unit_name", "other_unit_name", "unit_id", "other_unit_id", "name",
+    "other_name", "highway",
     "other_highway", "gap_m", "detour_km", "minutes_saved_per_trip", "planned",
     "planned_way_id", "unit_high", "unit_low", "class_high", "class_low", "name_high",
     "name_low", "lon", "lat",

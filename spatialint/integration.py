@@ -408,10 +408,16 @@ def _unit_rows(
             border=k,
         )
         for unit, ok in ((a, centre_ok[a]), (b, centre_ok[b])):
-            if not ok:
+            if ok:
+                continue
+            name = units["name"].iat[unit]
+            if not np.isfinite(float(units["centre_lon"].iat[unit])) or not np.isfinite(
+                float(units["centre_lat"].iat[unit])
+            ):
+                row.reasons.append(f"{name} has no centre in admin_units")
+            else:
                 row.reasons.append(
-                    f"centre of {units['name'].iat[unit]} is farther than access.snap_max_m "
-                    "from the road network"
+                    f"centre of {name} is farther than access.snap_max_m from the road network"
                 )
         rows.append(row)
     return rows
@@ -597,8 +603,14 @@ def corridor_table(
 
     # rows: neighbouring units at border_level, then the named corridors ---------------------
     cx, cy = to_metric(units_m["centre_lon"].to_numpy(), units_m["centre_lat"].to_numpy(), crs)
-    snap_m, centre_pos = cKDTree(node_xy).query(np.column_stack([cx, cy]))
-    centre_ok = np.isfinite(cx) & (snap_m <= settings.snap_max_m)
+    has_centre = np.isfinite(cx) & np.isfinite(cy)
+    snap_m = np.full(len(cx), np.inf)
+    centre_pos = np.zeros(len(cx), dtype=np.int64)
+    if has_centre.any():
+        snap_m[has_centre], centre_pos[has_centre] = cKDTree(node_xy).query(
+            np.column_stack([cx[has_centre], cy[has_centre]])
+        )
+    centre_ok = has_centre & (snap_m <= settings.snap_max_m)
     corridor_rows = _corridor_rows(corridors, origins, road_graph, units_m, settings.border_level)
     levels = sorted({settings.border_level} | {r.level for r in corridor_rows})
     in_levels = np.isin(unit_level, levels)
@@ -762,7 +774,6 @@ def corridor_table(
             rec["routes"] = result.routes if result.routes else np.nan
         else:
             rec["routes"] = np.nan
-        rec["reason"] = "; ".join(dict.fromkeys(row.reasons))
         records.append(rec)
 
     table = pd.DataFrame.from_records(records, columns=_RECORD_COLUMNS)
@@ -775,6 +786,7 @@ def corridor_table(
         benefit_column=gap_benefit_column,
         status_column=gap_status_column,
     )
+    table["reason"] = ["; ".join(dict.fromkeys(row.reasons)) for row in rows]
     table["index"], table["index_basis"] = (
         integration_index(
             table,
@@ -789,7 +801,12 @@ def corridor_table(
     table["summary"] = [
         corridor_summary(r, language=settings.language) for r in table.to_dict("records")
     ]
-    geometry = [shapely.LineString([r.lonlat_a, r.lonlat_b]) for r in rows]
+    geometry = [
+        shapely.LineString([r.lonlat_a, r.lonlat_b])
+        if np.isfinite([*r.lonlat_a, *r.lonlat_b]).all()
+        else None
+        for r in rows
+    ]
     out = gpd.GeoDataFrame(table, geometry=geometry, crs=WGS84)
     out = out.sort_values("index", ascending=False, na_position="last", kind="stable")
     out["rank"] = np.arange(1, len(out) + 1)
@@ -813,7 +830,11 @@ def _backlog(
     benefit_column: str,
     status_column: str,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Open gaps per row; gap unit ids (border level) are lifted to each row's level."""
+    """Open gaps per row; gap unit ids (border level) are lifted to each row's coarser level.
+
+    Rows at a finer level than ``border_level`` get NaN (and a reason): the gaps stage only
+    looks at borders of ``border_level``.
+    """
     unit_ids = units_m["unit_id"].astype(str).to_numpy()
     unit_level = units_m["admin_level"].to_numpy()
     base_idx = np.flatnonzero(unit_level == border_level)
@@ -822,7 +843,7 @@ def _backlog(
     )
     lifted: dict[int, dict[str, str]] = {}
     for level in {r.level for r in rows}:
-        if level == border_level:
+        if level >= border_level:
             continue
         idx = np.flatnonzero(unit_level == level)
         found = assign_units(inner, units_m.iloc[idx].reset_index(drop=True))
@@ -833,6 +854,13 @@ def _backlog(
     benefit = np.full(len(rows), np.nan)
     for level in {r.level for r in rows}:
         mine = [k for k, r in enumerate(rows) if r.level == level and min(r.unit_a, r.unit_b) >= 0]
+        if level > border_level:
+            for k in mine:
+                rows[k].reasons.append(
+                    f"gaps are only found on admin_level {border_level} borders: no backlog at "
+                    f"level {level}"
+                )
+            continue
         if not mine:
             continue
         gaps = dead_ends

@@ -18,15 +18,19 @@ Arcs
       ``travel_time_s`` (length / average service speed);
     - dwell: arrival → departure of the same station × service, ``dwell_min`` — so riding
       through an intermediate stop costs the dwell, and the first and last stop do not;
-    - board: the station's nearest road node → departure node, ``station_access_min +
+    - board: the station's nearest road node → departure node, ``access +
       boarding_penalty_min[service]`` — the boarding penalty only ever on this arc;
-    - alight: arrival node → the station's nearest road node, ``station_access_min``;
+    - alight: arrival node → the station's nearest road node, ``access``;
+
+    where ``access = station_access_min + road_snap_m / station_walk_kph``: the platform walk
+    plus walking the straight-line gap between the station and its road node (a station far
+    from any road is not reached for free).
     - transfer: arrival of one service → departure of another service at the same station,
       ``transfer_penalty_min`` (cheaper than alighting and boarding again, never free).
 
 A road-only trip therefore costs the same as on the road graph, and a rail trip from road node
-a to road node b costs ``access + boarding + ride + dwell × intermediate stops (+ transfer
-penalties) + access``.  Without rail links or stations the multimodal graph equals the road
+a to road node b costs ``access(a) + boarding + ride + dwell × intermediate stops (+ transfer
+penalties) + access(b)``.  Without rail links or stations the multimodal graph equals the road
 graph (logged).
 """
 
@@ -39,6 +43,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from spatialint.errors import DataError
 from spatialint.graph import CSRGraph
 
 logger = logging.getLogger(__name__)
@@ -55,6 +60,7 @@ def build_multimodal_graph(
     dwell_min: float,
     transfer_penalty_min: float,
     station_access_min: float,
+    station_walk_kph: float,
 ) -> CSRGraph:
     """Join the road graph and the rail links into one :class:`CSRGraph` (model: module doc).
 
@@ -73,13 +79,14 @@ def build_multimodal_graph(
         )
         return road_graph
     n_road = road_graph.n_nodes
-    station_road = dict(
-        zip(
-            stations["node_id"].to_numpy(dtype=np.int64),
-            road_graph.index_of(stations["road_node_id"].to_numpy(dtype=np.int64)),
-            strict=True,
-        )
-    )
+    try:
+        road_pos = road_graph.index_of(stations["road_node_id"].to_numpy(dtype=np.int64))
+    except KeyError as err:
+        raise DataError(
+            f"the stations table names road nodes that are not in the road graph ({err}); it "
+            "was built from another road network: re-run the rail_network step."
+        ) from err
+    station_road = dict(zip(stations["node_id"].to_numpy(dtype=np.int64), road_pos, strict=True))
 
     # track nodes: (service, OSM node) at each link end, with its station if it is a stop
     coords_u = shapely.get_coordinates(shapely.get_point(rail_edges.geometry.array, 0))
@@ -114,6 +121,19 @@ def build_multimodal_graph(
     departure = n_road + n_track + np.arange(n_stop)
     departure_of = pd.Series(departure, index=arrival)
     road_of_stop = np.array([station_road[int(s)] for s in stops["station"]], dtype=np.int64)
+    snap_m = dict(
+        zip(
+            stations["node_id"].to_numpy(dtype=np.int64),
+            stations["road_snap_m"].fillna(0.0).to_numpy(dtype=float),
+            strict=True,
+        )
+    )
+    access_s = np.array(
+        [
+            station_access_min * SECONDS_PER_MIN + snap_m[int(s)] / (station_walk_kph / 3.6)
+            for s in stops["station"]
+        ]
+    )
 
     # ride arcs, both directions, out of departure nodes at stops
     link_u = track_pos.loc[
@@ -133,15 +153,15 @@ def build_multimodal_graph(
     dst = [link_v, link_u]
     weight = [ride_s, ride_s]
     # dwell, board, alight
-    board_s = np.array(
-        [(station_access_min + boarding_penalty_min[s]) * SECONDS_PER_MIN for s in stops["service"]]
+    board_s = access_s + np.array(
+        [boarding_penalty_min[s] * SECONDS_PER_MIN for s in stops["service"]]
     )
     src += [arrival, road_of_stop, arrival]
     dst += [departure, departure, road_of_stop]
     weight += [
         np.full(n_stop, dwell_min * SECONDS_PER_MIN),
         board_s,
-        np.full(n_stop, station_access_min * SECONDS_PER_MIN),
+        access_s,
     ]
     # transfers between services at one station
     pairs = stops.reset_index().merge(stops.reset_index(), on="station", suffixes=("_a", "_b"))

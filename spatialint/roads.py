@@ -413,24 +413,23 @@ def load_units(path: str | Path, *, level: int) -> gpd.GeoDataFrame:
     return chosen
 
 
-def assign_units(lon: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
-    """``unit_id`` of the unit containing each point (first unit on shared borders), else None.
+def unit_index(lon: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
+    """Row of ``units`` containing each point (first unit on shared borders), else -1.
 
     Points are sorted by longitude once; each unit tests only the points in its x-range and bbox
     with ``shapely.intersects_xy`` on the prepared polygon — no point objects are created.
     """
     lon = np.asarray(lon, dtype=np.float64)
     lat = np.asarray(lat, dtype=np.float64)
-    out = np.full(len(lon), None, dtype=object)
+    out = np.full(len(lon), -1, dtype=np.int64)
     if len(lon) == 0 or units.empty:
         return out
     order = np.argsort(lon, kind="stable")
     sorted_lon = lon[order]
     found = np.zeros(len(lon), dtype=bool)
     geoms = units.geometry.to_numpy()
-    ids = units["unit_id"].to_numpy()
-    for geom, unit_id, (west, south, east, north) in zip(
-        geoms, ids, shapely.bounds(geoms), strict=True
+    for row, (geom, (west, south, east, north)) in enumerate(
+        zip(geoms, shapely.bounds(geoms), strict=True)
     ):
         if geom is None or shapely.is_empty(geom):
             continue
@@ -444,9 +443,25 @@ def assign_units(lon: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame) -> n
             continue
         shapely.prepare(geom)
         inside = candidates[shapely.intersects_xy(geom, lon[candidates], lat[candidates])]
-        out[inside] = unit_id
+        out[inside] = row
         found[inside] = True
     return out
+
+
+def assign_units(lon: np.ndarray, lat: np.ndarray, units: gpd.GeoDataFrame) -> np.ndarray:
+    """``unit_id`` of the unit containing each point (first unit on shared borders), else None."""
+    rows = unit_index(lon, lat, units)
+    out = np.full(len(rows), None, dtype=object)
+    inside = rows >= 0
+    out[inside] = units["unit_id"].to_numpy()[rows[inside]]
+    return out
+
+
+def take_text(values: pd.Series | np.ndarray, index: np.ndarray) -> pd.Series:
+    """``values[index]`` as a pandas string column, -1 giving NA; done in Arrow (no Python
+    string objects per row), which matters at millions of edges."""
+    text = pd.Series(values).astype("str").array
+    return pd.Series(text.take(np.asarray(index, dtype=np.int64), allow_fill=True))
 
 
 def _per_unit_text(unit_ids: np.ndarray, units: gpd.GeoDataFrame, limit: int = 10) -> str:
@@ -473,13 +488,25 @@ class RoadNetwork:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def _road_way_test(tags: Mapping[str, str]) -> bool:
-    return "highway" in tags
+def read_road_ways(pbf: str | Path, *, highway_classes: Sequence[str] | None = None) -> WayTable:
+    """The ``highway=*`` ways of the PBF with the tags the road network uses.
 
+    With ``highway_classes``, only those classes and planned (construction/proposed) ways are
+    kept while reading — footways, paths and service roads (often half the highway nodes of a
+    real extract) never reach Python's per-node loop.
+    """
+    if highway_classes is None:
 
-def read_road_ways(pbf: str | Path) -> WayTable:
-    """Every ``highway=*`` way of the PBF with the tags the road network uses."""
-    return read_osm(pbf, filter_keys=["highway"], way_test=_road_way_test, way_keys=WAY_KEYS).ways
+        def way_test(tags: Mapping[str, str]) -> bool:
+            return "highway" in tags
+
+    else:
+        wanted = frozenset(highway_classes) | frozenset(PLANNED_HIGHWAY)
+
+        def way_test(tags: Mapping[str, str]) -> bool:
+            return tags.get("highway") in wanted
+
+    return read_osm(pbf, filter_keys=["highway"], way_test=way_test, way_keys=WAY_KEYS).ways
 
 
 def planned_ways(ways: WayTable) -> gpd.GeoDataFrame:
@@ -759,39 +786,41 @@ def simplify_road_arcs(
         group_start = np.maximum.accumulate(np.where(new_group, np.arange(n_edges), 0))
         key = np.arange(n_edges) - group_start
     e_u, e_v, e_way, edge_len = e_u[order], e_v[order], e_way[order], edge_len[order]
-    way = arcs.ways.iloc[e_way]
-    e_speed = way["speed_kph"].to_numpy(dtype=float)
+    ways = arcs.ways
+    e_speed = ways["speed_kph"].to_numpy(dtype=float)[e_way]
+    unit_ids = units["unit_id"] if "unit_id" in units else pd.Series([], dtype="str")
     edges = gpd.GeoDataFrame(
         {
             "u": arcs.node_ids[e_u],
             "v": arcs.node_ids[e_v],
             "key": key,
-            "osmid": way["osmid"].to_numpy(dtype=np.int64),
-            "highway": way["highway"].astype("str").to_numpy(),
-            "name": way["name"].astype("str").to_numpy(),
-            "ref": way["ref"].astype("str").to_numpy(),
-            "oneway": way["oneway"].to_numpy(dtype=bool),
+            "osmid": ways["osmid"].to_numpy(dtype=np.int64)[e_way],
+            "highway": take_text(ways["highway"], e_way),
+            "name": take_text(ways["name"], e_way),
+            "ref": take_text(ways["ref"], e_way),
+            "oneway": ways["oneway"].to_numpy(dtype=bool)[e_way],
             "length_m": edge_len,
             "speed_kph": e_speed,
             "travel_time_s": edge_len / (e_speed / 3.6),
-            "unit_id": assign_units(collapsed.mid_lon[order], collapsed.mid_lat[order], units),
+            "unit_id": take_text(
+                unit_ids, unit_index(collapsed.mid_lon[order], collapsed.mid_lat[order], units)
+            ),
         },
         geometry=collapsed.geometry[order],
         crs=WGS84,
     )
-    edges = as_text(edges, ["highway", "name", "ref", "unit_id"])
     nodes = gpd.GeoDataFrame(
         {
             "node_id": arcs.node_ids[kept],
             "x": arcs.lon[kept],
             "y": arcs.lat[kept],
-            "unit_id": assign_units(arcs.lon[kept], arcs.lat[kept], units),
+            "unit_id": take_text(unit_ids, unit_index(arcs.lon[kept], arcs.lat[kept], units)),
             "street_count": _street_count(position[e_u], position[e_v], key, len(kept)),
         },
         geometry=shapely.points(arcs.lon[kept], arcs.lat[kept]),
         crs=WGS84,
     )
-    return as_text(nodes, ["unit_id"]), edges
+    return nodes, edges
 
 
 def build_road_network(
@@ -826,7 +855,7 @@ def build_road_network(
     DataError
         The PBF is unreadable or holds no drivable road of the configured classes.
     """
-    ways = read_road_ways(pbf) if ways is None else ways
+    ways = read_road_ways(pbf, highway_classes=highway_classes) if ways is None else ways
     planned = planned_ways(ways) if ways.n_ways else _empty_planned()
     arcs = road_arcs(
         ways,
@@ -875,6 +904,26 @@ def _street_count(u: np.ndarray, v: np.ndarray, key: np.ndarray, n: int) -> np.n
 
 def graph_from_tables(nodes: pd.DataFrame, edges: pd.DataFrame) -> CSRGraph:
     """The CSR road graph: nodes in ``nodes`` order, travel_time_s weights (min over parallels)."""
+    ids = nodes["node_id"].to_numpy(dtype=np.int64)
+    if len(ids) and (np.diff(ids) > 0).all():  # sorted ids (as built here): one searchsorted
+        ends = []
+        for column in ("u", "v"):
+            wanted = edges[column].to_numpy(dtype=np.int64)
+            pos = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+            if (ids[pos] != wanted).any():
+                raise DataError(
+                    f"road edges name {column} node ids missing from the nodes table, e.g. "
+                    f"{wanted[ids[pos] != wanted][:3].tolist()}; rebuild the road network."
+                )
+            ends.append(pos)
+        return CSRGraph.from_arcs(
+            ids,
+            nodes["x"].to_numpy(),
+            nodes["y"].to_numpy(),
+            ends[0],
+            ends[1],
+            edges["travel_time_s"].to_numpy(),
+        )
     graph_nodes = CSRGraph.from_arcs(
         nodes["node_id"].to_numpy(),
         nodes["x"].to_numpy(),

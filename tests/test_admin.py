@@ -337,3 +337,16 @@ def test_rule_with_corrupt_source_fails_with_one_message(tmp_path: Path) -> None
     assert "broken.osm.pbf is truncated or corrupt" in log and "delete it" in log
     assert "Traceback" not in log
     assert not (workdir / "data/broken/osm/extract.osm.pbf").exists()
+
+
+@pytest.mark.realdata
+def test_build_admin_from_file_keeps_osm_places(monaco_extract: Path, tmp_path: Path) -> None:
+    path = tmp_path / "units.gpkg"
+    _two_level_file(path, crs="EPSG:4490")
+    study = {
+        "admin": {"levels": [5, 6], "border_level": 6, "file": "units.gpkg", "name_column": "NAME"}
+    }
+    result = build_admin(study, pbf=monaco_extract, base_dir=tmp_path)
+    assert set(result.units["name"]) == {"市", "西区", "东区"}
+    assert "Monte-Carlo" in set(result.places["name"])
+    assert result.report().startswith(f"Admin units built from admin.file {path}")

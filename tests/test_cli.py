@@ -34,6 +34,10 @@ def test_validate_ok_and_bad(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         "origins": [{"name": "A", "place": "x", "unit": "y"}]}})  # fmt: skip
     assert cli.main(["validate", "two", "--study-dir", str(studies)]) == cli.EXIT_USER_ERROR
     assert "exactly one of place, unit, station or lon+lat" in capsys.readouterr().err
+    write_study(studies, "pop", {"source": {"kind": "demo"},
+                                 "access": {"population_file": "nowhere/pop.gpkg"}})  # fmt: skip
+    assert cli.main(["validate", "pop", "--study-dir", str(studies)]) == cli.EXIT_USER_ERROR
+    assert "nowhere/pop.gpkg' does not exist" in capsys.readouterr().err
 
 
 def test_times_from_a_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

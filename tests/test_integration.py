@@ -622,10 +622,9 @@ def test_outputs_sorted_bilingual_and_excel_friendly(tmp_path, full, gappy):
     assert "一体化指数(0-100) / Integration index (0-100)" in xl.columns
 
 
-def test_named_corridor_is_measured_at_the_coarsest_level_separating_its_ends():
+def split_units():
     """Cities W (x 0–10 km) and E (10–20 km) at level 5, each split into two districts at
-    level 6: the corridor 甲中心 (in W1) – 乙北 (in E1) runs between the cities."""
-    _, edges, road, mm, places, origins = make_world()
+    level 6 (ids r0 … r5 in the order W, E, W1, W2, E1, E2)."""
     boxes = {
         "W": (0, 0, 10, 10),
         "E": (10, 0, 20, 10),
@@ -647,6 +646,13 @@ def test_named_corridor_is_measured_at_the_coarsest_level_separating_its_ends():
         geometry=[square(*b) for b in boxes.values()],
         crs=UTM,
     ).to_crs("EPSG:4326")
+    return units
+
+
+def test_named_corridor_is_measured_at_the_coarsest_level_separating_its_ends():
+    """The corridor 甲中心 (in W1) – 乙北 (in E1) runs between the cities W and E."""
+    _, edges, road, mm, places, origins = make_world()
+    units = split_units()
     dead = pd.DataFrame(  # level-6 ids: W2 | E1 lies on the city border, W1 | W2 does not
         {
             "unit_id": ["r3", "r2"],
@@ -842,3 +848,57 @@ def test_script_names_a_missing_gaps_layer(tmp_path):
         script._read_layer(str(gpkg), "dead_ends", "gaps")
     with pytest.raises(DataError, match="does not exist; run the stage"):
         script._read_layer(str(tmp_path / "none.gpkg"), "dead_ends", "gaps")
+
+
+def test_a_corridor_below_the_border_level_has_no_gap_backlog():
+    """With border_level 5 a corridor inside city W (甲中心 in W1 – 甲东 in W2) is measured
+    between the districts; the gaps stage does not look at district borders then."""
+    from dataclasses import replace
+
+    _, edges, road, mm, places, origins = make_world()
+    lon, lat = to_wgs([7.5], [4.5])
+    extra = gpd.GeoDataFrame(
+        {"origin_id": ["o3"], "name": ["甲东"], "kind": ["place"], "node_id": [node_id(7, 4)]},
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
+    origins = pd.concat([origins, extra], ignore_index=True)
+    dead = pd.DataFrame(
+        {
+            "unit_id": ["r0"],
+            "other_unit_id": ["r1"],
+            "minutes_saved_mean": [3.0],
+            "status": ["待核实"],
+        }
+    )
+    table = corridor_table(
+        split_units(),
+        edges,
+        road,
+        mm,
+        settings=replace(SETTINGS, border_level=5),
+        origins=origins,
+        corridors=[{"from": "甲中心", "to": "甲东"}],
+        dead_ends=dead,
+    )
+    pairs = table[table["kind"] == "neighbours"]
+    assert pairs["name"].tolist() == ["W–E"] and pairs["open_gaps"].iloc[0] == 1
+    c = table[table["kind"] == "corridor"].iloc[0]
+    assert c["admin_level"] == 6 and (c["unit_a"], c["unit_b"]) == ("W1", "W2")
+    assert c["crossings"] == 10  # every row crosses x = 5 km
+    assert math.isnan(c["open_gaps"]) and "only found on admin_level 5" in c["reason"]
+
+
+def test_a_unit_without_centre_is_named_not_a_crash(tmp_path):
+    units, edges, road, mm, _, _ = make_world()
+    units.loc[units["unit_id"] == "r1", "centre_lon"] = np.nan
+    table = corridor_table(units, edges, road, mm, settings=SETTINGS)
+    p = pair(table)
+    assert p["crossings"] == 10 and math.isnan(p["road_min"]) and math.isnan(p["reach_road_ab"])
+    assert p["reach_road_ba"] == pytest.approx(0.35)  # B's centre still reaches into A
+    assert p["reason"] == "甲区 has no centre in admin_units"
+    assert "speed" not in p["index_basis"] and np.isfinite(p["index"])
+    assert p["geometry"] is None
+    write_corridors(
+        table, gpkg=tmp_path / "c.gpkg", csv=tmp_path / "c.csv", xlsx=tmp_path / "c.xlsx"
+    )

@@ -20,6 +20,7 @@ from spatialint.isochrones import (
     check_bands,
     cut_lines,
     isochrone_table,
+    load_population,
     population_within,
     prepare_edges,
     reached_lines,
@@ -258,3 +259,25 @@ def test_real_extracts_have_isochrones(
             gpd.GeoSeries([origin.geometry], crs=4326).to_crs(polys.estimate_utm_crs()).iloc[0]
         )
         assert (gap_m <= origin.snap_m + 1).all()
+
+
+def test_population_file_checks_and_polygons(tmp_path: Path) -> None:
+    blocks = gpd.GeoDataFrame(
+        {"pop": [10, 20]},
+        geometry=[shapely.box(0, 0, 2, 2), shapely.box(10, 10, 12, 12)],
+        crs="EPSG:3857",
+    )
+    path = tmp_path / "pop.gpkg"
+    blocks.to_file(path)
+    frame = load_population(str(path), column="pop")
+    # areas count at a point inside them
+    got = population_within([shapely.box(-1, -1, 3, 3)], frame, column="pop")
+    assert got.tolist() == [10.0]
+    with pytest.raises(DataError, match="no column 'people'"):
+        load_population(str(path), column="people")
+    no_crs = tmp_path / "nocrs.parquet"
+    blocks.set_crs(None, allow_override=True).to_parquet(no_crs)
+    with pytest.raises(DataError, match="no CRS"):
+        load_population(str(no_crs), column="pop")
+    with pytest.raises(DataError, match="Cannot read"):
+        load_population(str(tmp_path / "missing.gpkg"), column="pop")

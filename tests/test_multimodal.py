@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import shapely
 
+from spatialint.errors import DataError
 from spatialint.graph import CSRGraph
 from spatialint.multimodal import build_multimodal_graph
 from spatialint.rail import empty_rail_edges, empty_stations
@@ -20,7 +21,9 @@ from tests.test_rail import BOARDING, build_real
 ACCESS_MIN = 5.0
 DWELL_MIN = 2.0
 TRANSFER_MIN = 10.0
+WALK_KPH = 4.5
 SETTINGS = {
+    "station_walk_kph": WALK_KPH,
     "boarding_penalty_min": BOARDING,
     "dwell_min": DWELL_MIN,
     "transfer_penalty_min": TRANSFER_MIN,
@@ -41,6 +44,12 @@ def time_between(graph: CSRGraph, a: int, b: int) -> float:
     return float(travel_times(graph, np.array([src]))[0, dst])
 
 
+def access_s(rail, station: int) -> float:
+    """Platform walk plus walking the gap to the station's road node."""
+    snap = rail.stations.set_index("node_id").loc[station, "road_snap_m"]
+    return ACCESS_MIN * 60 + snap / (WALK_KPH / 3.6)
+
+
 def link_time(rail, service: str, u: int, v: int) -> float:
     edges = rail.edges
     row = edges[(edges["service"] == service) & (edges["u"] == u) & (edges["v"] == v)]
@@ -54,51 +63,63 @@ def test_road_nodes_first_and_unchanged(multimodal, corridor_road):
     np.testing.assert_array_equal(multimodal.node_ids[:n], road.node_ids)
     np.testing.assert_array_equal(multimodal.node_ids[:n], corridor_road.nodes["node_id"])
     assert (multimodal.node_ids[n:] < 0).all()
-    # 7 track nodes (HSR A, B', C; conventional C, D; metro end, M') + 6 station × service stops
-    assert multimodal.n_nodes - n == 13
+    # 8 track nodes (HSR A, B', C; conventional C, E, D; metro end, M') + 7 station × service
+    # stops
+    assert multimodal.n_nodes - n == 15
     road_block = multimodal.matrix[:n, :n]
     assert (road_block != road.matrix).nnz == 0
 
 
 def test_rail_trip_with_dwell(multimodal, corridor_rail):
     # A (road node 11) to C (road node 15): board HSR at A, ride through B (dwell), alight at C
-    expected = (
-        (ACCESS_MIN + BOARDING["highspeed"]) * 60
-        + link_time(corridor_rail, "highspeed", 1001, 1003)
+    ride = (
+        link_time(corridor_rail, "highspeed", 1001, 1003)
         + DWELL_MIN * 60
         + link_time(corridor_rail, "highspeed", 1003, 1005)
-        + ACCESS_MIN * 60
     )
-    assert time_between(multimodal, 11, 15) == pytest.approx(expected)
+    board = BOARDING["highspeed"] * 60
+    a, c = access_s(corridor_rail, 1001), access_s(corridor_rail, 1005)
+    assert time_between(multimodal, 11, 15) == pytest.approx(a + board + ride + c)
     # the same in reverse
-    assert time_between(multimodal, 15, 11) == pytest.approx(expected)
+    assert time_between(multimodal, 15, 11) == pytest.approx(c + board + ride + a)
 
 
 def test_rail_trip_with_transfer(multimodal, corridor_rail, corridor_road):
     # A to D: HSR A→C, transfer at C, conventional C→D
     expected = (
-        (ACCESS_MIN + BOARDING["highspeed"]) * 60
+        access_s(corridor_rail, 1001)
+        + BOARDING["highspeed"] * 60
         + link_time(corridor_rail, "highspeed", 1001, 1003)
         + DWELL_MIN * 60
         + link_time(corridor_rail, "highspeed", 1003, 1005)
         + TRANSFER_MIN * 60
-        + link_time(corridor_rail, "conventional", 1005, 1021)
-        + ACCESS_MIN * 60
+        + link_time(corridor_rail, "conventional", 1005, 1020)
+        + DWELL_MIN * 60  # at E
+        + link_time(corridor_rail, "conventional", 1020, 1021)
+        + access_s(corridor_rail, 1021)
     )
     assert time_between(multimodal, 11, 16) == pytest.approx(expected)
     road_only = time_between(corridor_road.graph, 11, 16)
     assert road_only > expected  # the slow road loses to the train
 
 
-def test_boarding_penalty_only_on_boarding_arcs(multimodal, corridor_road):
+def test_boarding_penalty_only_on_boarding_arcs(multimodal, corridor_road, corridor_rail):
     n = corridor_road.graph.n_nodes
     coo = multimodal.matrix.tocoo()
     board = (coo.row < n) & (coo.col >= n)
     alight = (coo.row >= n) & (coo.col < n)
-    allowed = {(ACCESS_MIN + p) * 60 for p in BOARDING.values()}
-    assert set(np.round(coo.data[board], 6)) <= allowed
-    assert board.sum() == 6 and alight.sum() == 6
-    np.testing.assert_allclose(coo.data[alight], ACCESS_MIN * 60)
+    # one boarding and one alighting arc per station × service
+    stops = [
+        (station, service)
+        for station, services in zip(
+            corridor_rail.stations["node_id"], corridor_rail.stations["services"], strict=True
+        )
+        for service in services.split(";")
+    ]
+    expected_board = sorted(access_s(corridor_rail, s) + BOARDING[v] * 60 for s, v in stops)
+    expected_alight = sorted(access_s(corridor_rail, s) for s, _ in stops)
+    np.testing.assert_allclose(np.sort(coo.data[board]), expected_board)
+    np.testing.assert_allclose(np.sort(coo.data[alight]), expected_alight)
     assert (coo.data > 0).all()
 
 
@@ -134,7 +155,7 @@ def test_monaco_multimodal(monaco_pbf: Path):
     # both ends of the line in the tunnels are reached by train from the station
     reached_rail = np.isfinite(times[n:])
     assert reached_rail.all()
-    board = (ACCESS_MIN + BOARDING["conventional"]) * 60
+    board = access_s(rail, int(rail.stations["node_id"].iloc[0])) + BOARDING["conventional"] * 60
     assert np.nanmin(times[n:]) == pytest.approx(board)
     np.testing.assert_allclose(
         times[:n], travel_times(road.graph, graph.index_of(np.array([station_road])))[0]
@@ -214,5 +235,13 @@ def test_demo_hsr_beats_the_road(demo_rail):
     assert by_rail < by_road
     ride = rail.edges.loc[rail.edges["u_station"].notna() & rail.edges["v_station"].notna()]
     ride_s = ride.loc[ride["service"] == "highspeed", "travel_time_s"].iloc[0]
-    board_s = (ACCESS_MIN + BOARDING["highspeed"]) * 60
-    assert by_rail == pytest.approx(board_s + ride_s + ACCESS_MIN * 60)
+    east = int(stations.loc[truth.expected["hsr_origin_station"], "node_id"])
+    west = int(stations.loc["西城站", "node_id"])
+    expected = access_s(rail, east) + BOARDING["highspeed"] * 60 + ride_s + access_s(rail, west)
+    assert by_rail == pytest.approx(expected)
+
+
+def test_stations_from_another_road_network(corridor_road, corridor_rail):
+    stale = corridor_rail.stations.assign(road_node_id=999_999)
+    with pytest.raises(DataError, match="re-run the rail_network step"):
+        build_multimodal_graph(corridor_road.graph, corridor_rail.edges, stale, **SETTINGS)

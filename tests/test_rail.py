@@ -59,6 +59,11 @@ NODES: dict[int, tuple[float, float, dict[str, str]]] = {
     1050: (113.3, 28.3, {"railway": "station", "name": "Nowhere"}),
     # a bus station tagged public_transport=station only: not rail
     1060: (113.3, 28.0005, {"public_transport": "station", "bus": "yes", "name": "Bus"}),
+    # station E mapped only as an area around track node 1020
+    1070: (113.399, 28.099, {}),
+    1071: (113.401, 28.099, {}),
+    1072: (113.401, 28.101, {}),
+    1073: (113.399, 28.101, {}),
     # roads
     1: (113.0, 27.99, {}),
     2: (113.1, 27.99, {}),
@@ -76,6 +81,7 @@ WAYS = [
     (2, [1005, 1020, 1021], {"railway": "rail", "maxspeed": "120", "usage": "main"}),
     (3, [1030, 1031], {"railway": "rail", "service": "siding"}),
     (4, [1040, 1041], {"railway": "subway", "name": "地铁1号线"}),
+    (5, [1070, 1071, 1072, 1073, 1070], {"railway": "station", "name": "E站", "building": "yes"}),
     (10, [1, 2, 3, 4, 5], {"highway": "residential"}),
     (11, [1, 11], {"highway": "residential"}),
     (12, [3, 13], {"highway": "residential"}),
@@ -178,7 +184,8 @@ def test_corridor_links(corridor_rail):
     assert links == {
         ("highspeed", 1001, 1003),
         ("highspeed", 1003, 1005),
-        ("conventional", 1005, 1021),
+        ("conventional", 1005, 1020),
+        ("conventional", 1020, 1021),
         ("metro", 1040, 1041),
     }
     assert 3 not in set(edges["osmid"])
@@ -199,15 +206,19 @@ def test_corridor_links(corridor_rail):
 def test_corridor_stations(corridor_rail):
     stations = corridor_rail.stations.set_index("node_id")
     # 1011 is a duplicate of A; Nowhere is too far from any line; the bus station is no station
-    assert sorted(stations.index) == [1001, 1005, 1010, 1021, 1042]
+    assert sorted(stations.index) == [5, 1001, 1005, 1010, 1021, 1042]
+    assert stations.loc[5, "osm_type"] == "way"  # the area, at its centroid
+    assert stations.loc[5, "services"] == "conventional"
+    assert stations.loc[5].geometry.distance(shapely.Point(113.4, 28.1)) < 1e-6
     assert stations.loc[1001, "services"] == "highspeed"
     assert stations.loc[1005, "services"] == "highspeed;conventional"
     assert stations.loc[1021, "services"] == "conventional"
     assert stations.loc[1042, "services"] == "metro"  # metro-only station, not on the HSR
     assert stations.loc[1001, "name_en"] == "A"
     # nearest road nodes: the access roads' ends
-    assert stations["road_node_id"].to_dict() == {1001: 11, 1005: 15, 1010: 13, 1021: 16, 1042: 17}
-    assert (stations["road_snap_m"] < 200).all()
+    road_nodes = {k: v for k, v in stations["road_node_id"].items() if k != 5}
+    assert road_nodes == {1001: 11, 1005: 15, 1010: 13, 1021: 16, 1042: 17}
+    assert (stations["road_snap_m"].drop(5) < 200).all()
     assert stations.crs == "EPSG:4326"
 
 

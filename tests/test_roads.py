@@ -27,6 +27,7 @@ from spatialint.roads import (
     simplify_road_arcs,
     to_multidigraph,
     unsimplified_gdfs,
+    way_directions,
     write_road_network,
 )
 
@@ -492,3 +493,42 @@ def test_unreadable_units(tmp_path: Path):
     )
     with pytest.raises(DataError, match="no column 'unit_id'"):
         load_units(path, level=6)
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ({"highway": "primary", "oneway": "yes"}, 1),
+        ({"highway": "primary", "oneway": "true"}, 1),
+        ({"highway": "primary", "oneway": "1"}, 1),
+        ({"highway": "primary", "oneway": "-1"}, -1),
+        ({"highway": "primary", "oneway": "reverse"}, -1),
+        ({"highway": "primary", "oneway": "no"}, 0),
+        ({"highway": "primary", "oneway": "reversible"}, 0),
+        ({"highway": "primary", "oneway": "alternating"}, 0),
+        ({"highway": "primary"}, 0),
+        ({"highway": "motorway"}, 1),
+        ({"highway": "motorway", "oneway": "no"}, 0),
+        ({"highway": "motorway", "oneway": "-1"}, -1),
+        ({"highway": "tertiary", "junction": "roundabout"}, 1),
+        ({"highway": "tertiary", "junction": "circular"}, 1),
+        ({"highway": "tertiary", "junction": "roundabout", "oneway": "no"}, 0),
+    ],
+)
+def test_way_directions(tags, expected):
+    frame = pd.DataFrame([tags], columns=["highway", "oneway", "junction"]).astype(object)
+    frame = frame.where(frame.notna(), None)
+    assert way_directions(frame).tolist() == [expected]
+
+
+def test_way_cut_by_the_extract_boundary(tmp_path: Path):
+    """A way whose nodes are partly missing from the file keeps only its located segments."""
+    nodes = {1: (113.0, 28.0), 2: (113.01, 28.0), 3: (113.02, 28.0), 5: (113.04, 28.0)}
+    pbf = write_osm(
+        tmp_path / "cut.osm.pbf",
+        nodes=[(i, lon, lat, {}) for i, (lon, lat) in nodes.items()],
+        ways=[(1, [1, 2, 3, 4, 5], {"highway": "primary"})],  # node 4 is not in the file
+    )
+    net = build_road_network(pbf, halves(112.9, 27.9, 113.2, 28.2, 113.1), **settings())
+    assert set(net.nodes["node_id"]) == {1, 3}
+    assert set(zip(net.edges["u"], net.edges["v"], strict=True)) == {(1, 3), (3, 1)}

@@ -56,6 +56,12 @@ def _read_waterways(path: str | Path) -> gpd.GeoDataFrame:
 def run(inputs: Mapping[str, Any], outputs: Mapping[str, Any], study: Mapping[str, Any]) -> None:
     """Read the network, detect and rank gaps, join the review, write every output."""
     settings = GapSettings.from_config(study["gaps"])
+    absent = [str(p) for key, p in inputs.items() if p and not Path(p).exists()]
+    if absent:
+        raise DataError(
+            f"Input(s) of the gaps stage missing: {', '.join(absent)}; build them first "
+            f"(snakemake --cores 2 data/{study['name']}/gaps/gaps.gpkg does it all)."
+        )
     nodes = gpd.read_parquet(inputs["road_nodes"])
     edges = gpd.read_parquet(inputs["road_edges"])
     planned = gpd.read_parquet(inputs["planned"])
@@ -159,14 +165,12 @@ def run(inputs: Mapping[str, Any], outputs: Mapping[str, Any], study: Mapping[st
         )
 
 
-def _standalone() -> None:
+def standalone(name: str) -> None:
+    """Run the stage for study ``name`` outside Snakemake, with the default paths."""
     from spatialint.config import load_study
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("study", help="study name (workflow/config/studies/<study>.yaml)")
-    args = parser.parse_args()
-    study = load_study(args.study)
-    base = Path("data") / args.study
+    study = load_study(name)
+    base = Path("data") / name
     inputs: dict[str, Any] = {
         "pbf": base / "osm/extract.osm.pbf",
         "road_nodes": base / "network/road_nodes.parquet",
@@ -182,7 +186,7 @@ def _standalone() -> None:
         "xlsx": base / "gaps/gaps.xlsx",
         "template": base / "gaps/gaps_review_template.csv",
     }
-    run_step(lambda: run(inputs, outputs, study))
+    run(inputs, outputs, study)
 
 
 if __name__ == "__main__":
@@ -196,4 +200,6 @@ if __name__ == "__main__":
             log_path=snakemake.log[0],
         )
     else:
-        _standalone()
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("study", help="study name (workflow/config/studies/<study>.yaml)")
+        run_step(lambda: standalone(parser.parse_args().study))

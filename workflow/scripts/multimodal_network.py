@@ -35,6 +35,7 @@ def main(smk) -> None:
         dwell_min=network["dwell_min"],
         transfer_penalty_min=network["transfer_penalty_min"],
         station_access_min=network["station_access_min"],
+        station_walk_kph=network["station_walk_kph"],
     )
     graph.save(smk.output.graph)
 
