@@ -97,3 +97,18 @@ def gather_times(chunk_paths: Sequence[str | Path], target: str | Path) -> None:
         "gathered %d chunks: %d origins x %d nodes", len(chunk_paths), all_origins.size,
         node_ids.size,
     )  # fmt: skip
+
+
+def studies_pattern(studies: Mapping[str, Mapping[str, Any]], *, chunked: bool) -> str:
+    """Regex (a Snakemake wildcard constraint) of the studies whose travel times are (not)
+    chunked; it matches nothing when there is none."""
+    names = [name for name, study in studies.items() if (origin_chunk_count(study) > 0) == chunked]
+    return "|".join(names) or "(?!)"
+
+
+def chunk_paths(study: Mapping[str, Any], *, name: str, mode: str) -> list[str]:
+    """The chunk files gathered into study ``name``'s ``access/travel_times_{mode}.npz``."""
+    return [
+        f"data/{name}/access/chunks/travel_times_{mode}_{i}.npz"
+        for i in range(origin_chunk_count(study))
+    ]

@@ -1,24 +1,6 @@
 # Access: origins, travel times by mode, 1/2/3-hour isochrones and the hexagon surface.
-from spatialint.chunks import origin_chunk_count
+from spatialint.chunks import chunk_paths, studies_pattern
 from spatialint.isochrones import population_inputs
-
-# Studies with execution.origin_chunk_size > 0 (and more origins than that) route their origins
-# in chunks, side by side, and gather them into the same travel_times_{mode}.npz.
-
-
-def studies_pattern(*, chunked):
-    """Regex of the studies whose travel times are (not) chunked; matches nothing if none."""
-    names = [n for n, s in STUDIES.items() if (origin_chunk_count(s) > 0) == chunked]
-    return "|".join(names) or "(?!)"
-
-
-def travel_time_chunks(wildcards):
-    """The chunk files gathered into one study's travel_times_{mode}.npz."""
-    count = origin_chunk_count(STUDIES[wildcards.study])
-    return [
-        f"data/{wildcards.study}/access/chunks/travel_times_{wildcards.mode}_{i}.npz"
-        for i in range(count)
-    ]
 
 
 rule origins:
@@ -56,7 +38,7 @@ rule travel_times:
     benchmark:
         "benchmarks/results/{study}/travel_times_{mode}.tsv"
     wildcard_constraints:
-        study=studies_pattern(chunked=False),
+        study=studies_pattern(STUDIES, chunked=False),
     conda:
         "../envs/spatialint.yaml"
     threads: 2
@@ -68,6 +50,8 @@ rule travel_times:
         "../scripts/travel_times.py"
 
 
+# Studies with execution.origin_chunk_size > 0 (and more origins than that) route their origins
+# in chunks, side by side, and gather them into the same travel_times_{mode}.npz.
 rule travel_times_chunk:
     input:
         graph="data/{study}/network/{mode}_graph.npz",
@@ -79,7 +63,7 @@ rule travel_times_chunk:
     benchmark:
         "benchmarks/results/{study}/travel_times_{mode}_{chunk}.tsv"
     wildcard_constraints:
-        study=studies_pattern(chunked=True),
+        study=studies_pattern(STUDIES, chunked=True),
         chunk=r"\d+",
     conda:
         "../envs/spatialint.yaml"
@@ -94,7 +78,7 @@ rule travel_times_chunk:
 
 rule gather_travel_times:
     input:
-        chunks=travel_time_chunks,
+        chunks=lambda w: chunk_paths(STUDIES[w.study], name=w.study, mode=w.mode),
     output:
         times="data/{study}/access/travel_times_{mode}.npz",
     log:
@@ -102,7 +86,7 @@ rule gather_travel_times:
     benchmark:
         "benchmarks/results/{study}/gather_travel_times_{mode}.tsv"
     wildcard_constraints:
-        study=studies_pattern(chunked=True),
+        study=studies_pattern(STUDIES, chunked=True),
     conda:
         "../envs/spatialint.yaml"
     threads: 1
