@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -110,7 +111,8 @@ def main() -> None:
         print(f"\n### demo, scale {scale:g}: {nodes[scale]:,} road nodes\n")
         print(
             f"whole run (GNU time): {whole['wall_s']:.0f} s wall, {whole['cpu_s']:.0f} s CPU, "
-            f"largest process {whole['peak_process_mb']:,.0f} MB\n"
+            f"largest process {whole['peak_process_mb']:,.0f} MB; machine load now "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (wall times grow with it)\n"
         )
         print(benchmark_markdown(tables[scale]), flush=True)
 
