@@ -10,6 +10,7 @@ renamed into the cache only after it is complete and, where the server publishes
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -84,6 +85,10 @@ def _is_retryable(err: Exception) -> bool:
         status = err.response.status_code
         return status >= 500 or status in {408, 425, 429}
     return isinstance(err, requests.RequestException | _IncompleteDownloadError)
+
+
+#: errno values of a write that failed for want of space (disk full, quota exceeded).
+_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 class _IncompleteDownloadError(OSError):
@@ -235,6 +240,13 @@ def download(
             time.sleep(pause)
             expected = fetch_md5(md5_url or f"{url}.md5", required=True)
         except (requests.RequestException, OSError) as err:
+            if isinstance(err, OSError) and err.errno in _DISK_FULL_ERRNOS:
+                raise DownloadError(
+                    f"The disk holding {cache_dir} is full ({err.strerror}) while downloading "
+                    f"{url}; nothing was kept in the cache. Free space there, or set "
+                    "source.cache_dir to a folder on a disk with room for the extract, and run "
+                    "again."
+                ) from err
             if isinstance(err, requests.HTTPError) and not _is_retryable(err):
                 status = err.response.status_code if err.response is not None else "?"
                 raise DownloadError(

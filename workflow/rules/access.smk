@@ -1,4 +1,5 @@
 # Access: origins, travel times by mode, 1/2/3-hour isochrones and the hexagon surface.
+from spatialint.chunks import chunk_paths, studies_pattern
 from spatialint.isochrones import population_inputs
 
 
@@ -36,6 +37,8 @@ rule travel_times:
         "logs/{study}/travel_times_{mode}.log",
     benchmark:
         "benchmarks/results/{study}/travel_times_{mode}.tsv"
+    wildcard_constraints:
+        study=studies_pattern(STUDIES, chunked=False),
     conda:
         "../envs/spatialint.yaml"
     threads: 2
@@ -45,6 +48,52 @@ rule travel_times:
         study=study_config,
     script:
         "../scripts/travel_times.py"
+
+
+# Studies with execution.origin_chunk_size > 0 (and more origins than that) route their origins
+# in chunks, side by side, and gather them into the same travel_times_{mode}.npz.
+rule travel_times_chunk:
+    input:
+        graph="data/{study}/network/{mode}_graph.npz",
+        origins="data/{study}/access/origins.gpkg",
+    output:
+        times="data/{study}/access/chunks/travel_times_{mode}_{chunk}.npz",
+    log:
+        "logs/{study}/travel_times_{mode}_{chunk}.log",
+    benchmark:
+        "benchmarks/results/{study}/travel_times_{mode}_{chunk}.tsv"
+    wildcard_constraints:
+        study=studies_pattern(STUDIES, chunked=True),
+        chunk=r"\d+",
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 2
+    resources:
+        mem_mb=8000,
+    params:
+        study=study_config,
+    script:
+        "../scripts/travel_times_chunk.py"
+
+
+rule gather_travel_times:
+    input:
+        chunks=lambda w: chunk_paths(STUDIES[w.study], name=w.study, mode=w.mode),
+    output:
+        times="data/{study}/access/travel_times_{mode}.npz",
+    log:
+        "logs/{study}/gather_travel_times_{mode}.log",
+    benchmark:
+        "benchmarks/results/{study}/gather_travel_times_{mode}.tsv"
+    wildcard_constraints:
+        study=studies_pattern(STUDIES, chunked=True),
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    script:
+        "../scripts/gather_travel_times.py"
 
 
 rule isochrones:

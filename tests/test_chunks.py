@@ -1,0 +1,118 @@
+"""Travel times scattered over origin chunks and gathered: the same file as one job writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from spatialint.chunks import (
+    chunk_paths,
+    chunk_slice,
+    chunk_slices,
+    gather_times,
+    origin_chunk_count,
+    studies_pattern,
+)
+from spatialint.errors import DataError
+from spatialint.routing import load_times, save_times
+from tests.pipeline_runs import clone_run, job_stats, output_of, shared_two_study_run, snakemake
+
+
+def _study(n_origins: int, size: int | None) -> dict:
+    study = {"access": {"origins": [{"name": f"o{i}"} for i in range(n_origins)]}}
+    if size is not None:
+        study["execution"] = {"origin_chunk_size": size}
+    return study
+
+
+def test_chunk_slices_cover_every_origin_once() -> None:
+    assert chunk_slices(7, chunk_size=3) == [slice(0, 3), slice(3, 6), slice(6, 7)]
+    assert chunk_slices(3, chunk_size=0) == [slice(0, 3)]
+    assert chunk_slices(3, chunk_size=5) == [slice(0, 3)]
+    for n, size in [(1, 1), (10, 1), (10, 4), (100, 7)]:
+        covered = np.concatenate([np.arange(n)[s] for s in chunk_slices(n, chunk_size=size)])
+        assert np.array_equal(covered, np.arange(n))
+    with pytest.raises(ValueError):
+        chunk_slices(3, chunk_size=-1)
+
+
+def test_chunk_count_follows_the_config() -> None:
+    assert origin_chunk_count(_study(3, None)) == 0  # default: not chunked
+    assert origin_chunk_count(_study(3, 0)) == 0
+    assert origin_chunk_count(_study(3, 3)) == 0  # one chunk is no chunking
+    assert origin_chunk_count(_study(3, 2)) == 2
+    assert origin_chunk_count(_study(10, 1)) == 10
+    assert chunk_slice(_study(10, 4), 2) == slice(8, 10)
+    with pytest.raises(ValueError, match="outside"):
+        chunk_slice(_study(10, 4), 3)
+    assert chunk_paths(_study(3, 2), name="x", mode="road") == [
+        "data/x/access/chunks/travel_times_road_0.npz",
+        "data/x/access/chunks/travel_times_road_1.npz",
+    ]
+
+
+def test_each_study_gets_exactly_one_travel_times_rule() -> None:
+    """The wildcard constraints of the chunked and the plain rule split the studies."""
+    import re
+
+    studies = {"a": _study(3, 0), "b": _study(3, 1), "c": _study(3, 5)}
+    plain = studies_pattern(studies, chunked=False)
+    chunked = studies_pattern(studies, chunked=True)
+    for name in [*studies, "d"]:
+        matches = [bool(re.fullmatch(p, name)) for p in (plain, chunked)]
+        assert matches == {"a": [True, False], "b": [False, True], "c": [True, False]}.get(
+            name, [False, False]
+        ), name
+    assert not re.fullmatch(studies_pattern({"a": _study(3, 0)}, chunked=True), "a")
+
+
+def test_gather_checks_its_chunks(tmp_path: Path) -> None:
+    nodes = np.array([10, 11, 12])
+    save_times(tmp_path / "a.npz", origin_ids=np.array([1]), node_ids=nodes,
+               seconds=np.array([[0, 5, np.nan]]))  # fmt: skip
+    save_times(tmp_path / "b.npz", origin_ids=np.array([2, 3]), node_ids=nodes,
+               seconds=np.array([[4, 0, 1], [np.nan, 2, 0]]))  # fmt: skip
+    gather_times([tmp_path / "a.npz", tmp_path / "b.npz"], tmp_path / "all.npz")
+    origins, node_ids, seconds = load_times(tmp_path / "all.npz")
+    assert origins.tolist() == [1, 2, 3] and node_ids.tolist() == [10, 11, 12]
+    assert seconds.dtype == np.float32 and np.isnan(seconds[2, 0]) and seconds[1, 0] == 4
+    save_times(tmp_path / "c.npz", origin_ids=np.array([4]), node_ids=nodes[::-1],
+               seconds=np.zeros((1, 3)))  # fmt: skip
+    with pytest.raises(DataError, match="another graph"):
+        gather_times([tmp_path / "a.npz", tmp_path / "c.npz"], tmp_path / "bad.npz")
+    with pytest.raises(DataError, match="origins repeat"):
+        gather_times([tmp_path / "a.npz", tmp_path / "a.npz"], tmp_path / "bad.npz")
+    assert not (tmp_path / "bad.npz").exists()
+
+
+@pytest.mark.pipeline
+def test_chunked_run_writes_the_unchunked_files(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """The demo's 3 origins in chunks of 1: three jobs per mode, gathered bit for bit."""
+    finished, _ = shared_two_study_run(tmp_path_factory)
+    workdir = clone_run(finished, tmp_path / "run")
+    study_file = workdir / "workflow" / "config" / "studies" / "demo.yaml"
+    study = yaml.safe_load(study_file.read_text(encoding="utf-8"))
+    study["execution"] = {"origin_chunk_size": 1}
+    study_file.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    access = workdir / "data" / "demo" / "access"
+    unchunked = {}
+    for mode in ("road", "multimodal"):
+        path = access / f"travel_times_{mode}.npz"
+        unchunked[mode] = load_times(path)
+        path.unlink()
+    # only the travel times are redone (mtime trigger: the edited config alone reruns nothing)
+    targets = [f"data/demo/access/travel_times_{m}.npz" for m in ("road", "multimodal")]
+    result = snakemake(workdir, "--cores", "2", "--rerun-triggers=mtime", "--", *targets)
+    output = output_of(result)
+    assert result.returncode == 0, output[-4000:]
+    assert job_stats(output) == {"travel_times_chunk": 6, "gather_travel_times": 2}
+    for mode in ("road", "multimodal"):
+        assert len(list((access / "chunks").glob(f"travel_times_{mode}_*.npz"))) == 3
+        chunked = load_times(access / f"travel_times_{mode}.npz")
+        for a, b in zip(unchunked[mode], chunked, strict=True):
+            assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True), mode
