@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from spatialint.errors import ConfigError
 from spatialint.standalone import mock_snakemake, standalone_config
@@ -16,10 +18,11 @@ from tests.conftest import REPO_ROOT
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 
 
-def planned_jobs(workdir: Path) -> list[dict[str, str]]:
+def planned_jobs(workdir: Path, study: str) -> list[dict[str, str]]:
     """Every job of ``snakemake --dry-run --forceall`` with the fields Snakemake prints."""
     result = subprocess.run(
-        [SNAKEMAKE, "--dry-run", "--forceall", "--nolock", "--cores", "2"],
+        [SNAKEMAKE, "--dry-run", "--forceall", "--nolock", "--cores", "2",
+         "--config", f"studies=[{study}]"],
         cwd=workdir, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -37,21 +40,35 @@ def _files(line: str | None) -> list[str]:
     return [] if not line else [p.strip() for p in line.split(",")]
 
 
-def test_mock_snakemake_resolves_what_the_dry_run_plans(monkeypatch):
-    """For every job of the demo, the rule's input, output, log, wildcards and threads."""
-    monkeypatch.chdir(REPO_ROOT)
-    jobs = [job for job in planned_jobs(REPO_ROOT) if job["rule"] != "all"]
-    assert {job["rule"] for job in jobs} >= {"gaps", "map", "travel_times", "isochrones"}
+@pytest.mark.parametrize("chunked", [False, True], ids=["demo", "demo-chunked"])
+def test_mock_snakemake_resolves_what_the_dry_run_plans(tmp_path, monkeypatch, chunked):
+    """For every job of the demo, the rule's input, output, log, wildcards and threads; with
+    its origins in chunks of 1 also the scatter and gather rules."""
+    shutil.copy2(REPO_ROOT / "Snakefile", tmp_path / "Snakefile")
+    shutil.copytree(REPO_ROOT / "workflow", tmp_path / "workflow")
+    if chunked:
+        study_file = tmp_path / "workflow" / "config" / "studies" / "demo.yaml"
+        study = yaml.safe_load(study_file.read_text(encoding="utf-8"))
+        study["execution"] = {"origin_chunk_size": 1}
+        study_file.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    jobs = [job for job in planned_jobs(tmp_path, "demo") if job["rule"] != "all"]
+    rules = {"travel_times_chunk", "gather_travel_times"} if chunked else {"travel_times"}
+    assert {job["rule"] for job in jobs} >= rules | {"gaps", "map"}
     for job in jobs:
         wildcards = dict(w.split("=") for w in job["wildcards"].split(", "))
-        smk = mock_snakemake(job["rule"], cores=2, **wildcards)
-        assert sorted(smk.input) == sorted(_files(job.get("input"))), job["rule"]
-        assert sorted(smk.output) == sorted(_files(job.get("output"))), job["rule"]
+        smk = mock_snakemake(job["rule"], snakefile=tmp_path / "Snakefile", cores=2, **wildcards)
+        assert list(smk.input) == _files(job.get("input")), job["rule"]
+        assert list(smk.output) == _files(job.get("output")), job["rule"]
         assert list(smk.log) == _files(job.get("log")), job["rule"]
         assert dict(smk.wildcards.items()) == wildcards
         assert smk.threads == int(job.get("threads", 1)), job["rule"]
         study = smk.params.get("study")
         assert study is None or study["name"] == wildcards["study"]
+
+
+def test_mock_snakemake_names_inputs_as_the_rule_does(monkeypatch):
+    monkeypatch.chdir(REPO_ROOT)
     gaps = mock_snakemake("gaps", study="demo")
     assert gaps.input.road_graph == "data/demo/network/road_graph.npz"  # named as in the rule
     assert gaps.output.template == "data/demo/gaps/gaps_review_template.csv"

@@ -1,9 +1,19 @@
-"""Snakemake script: stack the origin chunks into access/travel_times_{mode}.npz."""
+"""Rule ``gather_travel_times``: stack the origin chunks into ``access/travel_times_{mode}.npz``.
+
+Standalone (see :mod:`spatialint.standalone`)::
+
+    python workflow/scripts/gather_travel_times.py <study> <road|multimodal>
+"""
+
+import sys
 
 from spatialint.chunks import gather_times
 from spatialint.logs import run_step
+from spatialint.standalone import mock_snakemake
 
 if __name__ == "__main__":
+    if "snakemake" not in globals():
+        snakemake = mock_snakemake("gather_travel_times", study=sys.argv[1], mode=sys.argv[2])
     run_step(
         lambda: gather_times(list(snakemake.input.chunks), snakemake.output.times),
         log_path=snakemake.log[0],
