@@ -105,9 +105,33 @@ def test_killed_run_resumes_with_only_the_unfinished_jobs(tmp_path: Path) -> Non
     assert set(rerun_jobs) <= set(plan)
     assert snapshot(workdir / "data" / "demo" / "network") == network_before
 
+    # no temporary file of an interrupted write is left behind once its job has run again
+    leftovers = [
+        p
+        for folder in (workdir / "data" / "demo", workdir / "maps" / "demo")
+        for p in folder.rglob(".*")
+    ]
+    assert not leftovers, leftovers
     checked = check_outputs_valid(workdir, "demo")
     assert {"index.html", "report.html", "isochrones.gpkg", "gaps.gpkg"} <= {
         p.name for p in checked
     }
     done = snakemake(workdir, "-n", timeout=300)
     assert "Nothing to be done" in output_of(done)
+
+
+def test_a_killed_writers_temporary_file_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    import tempfile
+
+    from spatialint.fileio import atomic_path
+
+    target = tmp_path / "gaps.gpkg"
+    fd, left = tempfile.mkstemp(prefix=".gaps.gpkg.", suffix=".gpkg", dir=tmp_path)
+    os.close(fd)  # what a SIGKILLed atomic_path leaves
+    other = tmp_path / ".gaps.gpkg.gz.abcdefgh.gz"  # another target's temporary file
+    other.write_text("in use", encoding="utf-8")
+    with atomic_path(target) as tmp:
+        tmp.write_text("complete", encoding="utf-8")
+    assert not Path(left).exists()
+    assert other.read_text(encoding="utf-8") == "in use"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "gaps.gpkg"]
