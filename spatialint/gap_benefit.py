@@ -16,8 +16,19 @@ to ``a`` and ``b``; "to" uses :func:`spatialint.routing.travel_times` with ``rev
 a new route through a beyond the cutoff does not count.
 
 Measures per gap: ``minutes_saved_mean`` (mean over improving trips), ``pairs_improving``,
-``minutes_saved_per_trip`` (mean over all sampled trips, the ranking key: it weighs how much
-and how many trips gain) and ``rank`` (1 = largest benefit).
+``minutes_saved_per_trip`` (mean over all sampled trips: it weighs how much and how many trips
+gain) and ``rank`` (1 = largest benefit).
+
+Where the study has a population layer, ``person_minutes_saved`` weighs the trips by people:
+every resident within ``radius_m`` on either side is counted at the sampled node nearest to
+them (on their side), and makes **one trip to the other side**, to a destination drawn in
+proportion to population there::
+
+    person_minutes = Σ_o P_o Σ_d (P_d / P_D) s(o→d)  +  Σ_d P_d Σ_o (P_o / P_O) s(d→o)
+
+in minutes (``P`` population at sampled nodes, ``s`` minutes saved). It is an index per round of
+one cross-border trip per resident, not a traffic forecast (no trip rates are assumed). With
+population the ranking key is ``person_minutes_saved``, else ``minutes_saved_per_trip``.
 """
 
 from __future__ import annotations
@@ -198,6 +209,42 @@ def _max_finite(via_a: np.ndarray, via_b: np.ndarray) -> float:
     return float(finite.max()) if finite.size else np.inf
 
 
+def catchment_population(
+    xy: np.ndarray, sampled: np.ndarray, candidates: np.ndarray, node_population: np.ndarray
+) -> np.ndarray:
+    """Population of ``candidates`` gathered at the nearest of the ``sampled`` nodes.
+
+    ``xy`` are metric node coordinates; returns one population per sampled node (in the order
+    of ``sampled``), which sums to the population of all candidates.
+    """
+    if len(sampled) == 0:
+        return np.zeros(0)
+    _, nearest = cKDTree(xy[sampled]).query(xy[candidates])
+    return np.bincount(
+        np.atleast_1d(nearest), weights=node_population[candidates], minlength=len(sampled)
+    )
+
+
+def person_minutes(
+    saving_s: np.ndarray, pop_origins: np.ndarray, pop_destinations: np.ndarray
+) -> float:
+    """Person-minutes saved when every resident makes one trip to the other side.
+
+    ``saving_s`` is :func:`gap_savings`' output (O → D trips first, then D → O); destinations
+    are drawn in proportion to their population. NaN when either side has no population.
+    """
+    total_o, total_d = pop_origins.sum(), pop_destinations.sum()
+    if total_o <= 0 or total_d <= 0:
+        return float("nan")
+    n_o, n_d = len(pop_origins), len(pop_destinations)
+    forward = saving_s[: n_o * n_d].reshape(n_o, n_d) / 60.0
+    backward = saving_s[n_o * n_d :].reshape(n_d, n_o) / 60.0
+    return float(
+        pop_origins @ forward @ (pop_destinations / total_d)
+        + pop_destinations @ backward @ (pop_origins / total_o)
+    )
+
+
 def rank_gaps(
     dead_ends: pd.DataFrame,
     graph: CSRGraph,
@@ -205,6 +252,7 @@ def rank_gaps(
     *,
     speeds_kph: Mapping[str, float],
     settings: BenefitSettings,
+    node_population: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Add link class/time, trip savings and the benefit rank to the detected dead ends.
 
@@ -221,17 +269,22 @@ def rank_gaps(
         ``network.speeds_kph`` of the study.
     settings
         Sampling radius, samples per side, search cutoff and seed.
+    node_population
+        Residents per graph node (population points gathered at their nearest node), or None
+        when the study has no population layer.
 
     Returns
     -------
     pandas.DataFrame
         A copy with ``link_class``, ``link_time_min``, ``pairs_sampled``, ``pairs_improving``,
-        ``minutes_saved_mean``, ``minutes_saved_per_trip`` and ``rank``, sorted by rank.
+        ``minutes_saved_mean``, ``minutes_saved_per_trip``, ``person_minutes_saved`` (NaN
+        without population) and ``rank``, sorted by rank.
     """
     out = dead_ends.copy()
     if out.empty:
         for column in ("link_class", "link_time_min", "pairs_sampled", "pairs_improving",
-                       "minutes_saved_mean", "minutes_saved_per_trip", "rank"):  # fmt: skip
+                       "minutes_saved_mean", "minutes_saved_per_trip", "person_minutes_saved",
+                       "rank"):  # fmt: skip
             out[column] = pd.Series(dtype=float)
         return out
     links = link_times(out, speeds_kph=speeds_kph)
@@ -241,14 +294,16 @@ def rank_gaps(
     tree = cKDTree(xy)
     node_unit = np.asarray(node_unit)
     cutoff_s = settings.cutoff_min * 60.0
-    sampled, improving, mean_saved, per_trip = [], [], [], []
+    sampled, improving, mean_saved, per_trip, people = [], [], [], [], []
     for row, link_s in zip(out.itertuples(index=False), links["link_time_s"], strict=True):
         # one iteration per gap (tens to hundreds), each a handful of Dijkstra searches
         a, b = int(row.a_pos), int(row.b_pos)
         near = np.asarray(tree.query_ball_point((xy[a] + xy[b]) / 2, settings.radius_m), np.int64)
         rng = np.random.default_rng([settings.seed, int(row.gap_id[1:], 16)])
-        o = _sample(near[node_unit[near] == row.unit_id], settings.samples_per_side, rng)
-        d = _sample(near[node_unit[near] == row.other_unit_id], settings.samples_per_side, rng)
+        near_o = near[node_unit[near] == row.unit_id]
+        near_d = near[node_unit[near] == row.other_unit_id]
+        o = _sample(near_o, settings.samples_per_side, rng)
+        d = _sample(near_d, settings.samples_per_side, rng)
         routed = graph
         fraction = float(getattr(row, "along_fraction", 0.0))
         if 0.0 < fraction < 1.0:  # the link joins the facing road between two graph nodes
@@ -259,16 +314,26 @@ def rank_gaps(
         improving.append(int(better.sum()))
         mean_saved.append(saving[better].mean() / 60.0 if better.any() else 0.0)
         per_trip.append(saving.mean() / 60.0 if len(saving) else 0.0)
+        people.append(
+            float("nan")
+            if node_population is None or not len(saving)
+            else person_minutes(
+                saving,
+                catchment_population(xy, o, near_o, node_population),
+                catchment_population(xy, d, near_d, node_population),
+            )
+        )
     out["link_class"] = links["link_class"]
     out["link_time_min"] = (links["link_time_s"] / 60.0).round(2)
     out["pairs_sampled"] = sampled
     out["pairs_improving"] = improving
     out["minutes_saved_mean"] = np.round(mean_saved, 2)
     out["minutes_saved_per_trip"] = np.round(per_trip, 3)
-    out = out.sort_values(
-        ["minutes_saved_per_trip", "minutes_saved_mean", "gap_m", "gap_id"],
-        ascending=[False, False, True, True],
-    )
+    out["person_minutes_saved"] = np.round(people, 1)
+    key = ["minutes_saved_per_trip", "minutes_saved_mean", "gap_m", "gap_id"]
+    if node_population is not None:
+        key.insert(0, "person_minutes_saved")
+    out = out.sort_values(key, ascending=[False] * (len(key) - 2) + [True, True])
     out["rank"] = np.arange(1, len(out) + 1)
     logger.info(
         "ranked %d gap(s); best saves %.1f min per sampled trip",

@@ -36,7 +36,9 @@ from spatialint.gaps import (
     read_osm_context,
     write_xlsx,
 )
+from spatialint.geo import WGS84, NearestNodes
 from spatialint.graph import CSRGraph
+from spatialint.isochrones import load_population
 from spatialint.review import join_review, read_review, review_path, write_template
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,16 @@ def read_waterways(path: PathArg) -> gpd.GeoDataFrame:
     if frame.crs is None:
         raise DataError(f"gaps.waterways_file {path} has no CRS; save it with one.")
     return frame
+
+
+def node_population(graph: CSRGraph, path: PathArg, column: str) -> np.ndarray:
+    """Residents per graph node: each population point (or polygon, at a point inside it) is
+    counted at its nearest node."""
+    points = load_population(str(path), column=column).to_crs(WGS84)
+    where = points.geometry.representative_point()
+    counts = pd.to_numeric(points[column], errors="coerce").fillna(0.0).to_numpy(float)
+    positions, _ = NearestNodes(graph.x, graph.y).query(where.x.to_numpy(), where.y.to_numpy())
+    return np.bincount(positions, weights=counts, minlength=graph.n_nodes)
 
 
 def _check_review_kinds(review: pd.DataFrame, path: PathArg) -> None:
@@ -128,6 +140,11 @@ def run_gap_stage(
         findings.node_unit,
         speeds_kph=study["network"]["speeds_kph"],
         settings=BenefitSettings.from_config(study["gaps"]),
+        node_population=(
+            node_population(graph, inputs["population"], study["access"]["population_column"])
+            if inputs.get("population")
+            else None
+        ),
     )
     ranked = gpd.GeoDataFrame(ranked, geometry="geometry", crs=findings.dead_ends.crs)
     ranked["detour_min"] = ranked["detour_min"].round(1)

@@ -106,6 +106,10 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "pairs_improving": ("受益出行对数", "improved trips"),
     "minutes_saved_mean": ("受益出行平均节省(分钟)", "minutes saved per improved trip"),
     "minutes_saved_per_trip": ("每次出行平均节省(分钟)", "minutes saved per sampled trip"),
+    "person_minutes_saved": (
+        "人·分钟节省(每人一次跨界出行)",
+        "person-minutes saved (one trip per resident)",
+    ),
     "person_minutes": ("人·分钟节省", "person-minutes saved"),
     "lon": ("经度", "longitude"),
     "lat": ("纬度", "latitude"),
@@ -1214,7 +1218,8 @@ DEAD_END_COLUMNS: tuple[str, ...] = (
     "name", "ref", "highway", "other_name", "other_ref", "other_highway", "gap_m",
     "detour_min", "detour_km", "detour_ratio", "planned", "planned_way_id", "planned_class",
     "link_class", "link_time_min", "pairs_sampled", "pairs_improving", "minutes_saved_mean",
-    "minutes_saved_per_trip", "node_id", "way_id", "other_node_id", "other_way_id", "unit_id",
+    "minutes_saved_per_trip", "person_minutes_saved", "node_id", "way_id", "other_node_id",
+    "other_way_id", "unit_id",
     "other_unit_id", "across_water", "lon", "lat", "other_lon", "other_lat",
 )  # fmt: skip
 #: Column order of the class-drop outputs.

@@ -281,7 +281,8 @@ def optional_stage_inputs(study: Mapping[str, Any]) -> dict[str, str]:
 
     The review file is an input only when it exists, so editing it reruns the gaps stage and
     everything after it, while a missing file is no error and is never created by a run. The
-    waterway layer is an input when ``gaps.waterways_file`` is set.
+    waterway layer is an input when ``gaps.waterways_file`` is set, the population points when
+    ``access.population_file`` is.
     """
     inputs: dict[str, str] = {}
     review = review_path(study)
@@ -290,4 +291,7 @@ def optional_stage_inputs(study: Mapping[str, Any]) -> dict[str, str]:
     waterways = study["gaps"].get("waterways_file")
     if waterways:
         inputs["waterways"] = str(waterways)
+    population = study["access"].get("population_file")
+    if population:
+        inputs["population"] = str(population)
     return inputs

@@ -10,8 +10,10 @@ from scipy.sparse.csgraph import dijkstra
 from spatialint.errors import DataError
 from spatialint.gap_benefit import (
     BenefitSettings,
+    catchment_population,
     gap_savings,
     link_times,
+    person_minutes,
     rank_gaps,
     split_edge,
 )
@@ -197,3 +199,75 @@ def test_trip_whose_old_route_passes_the_gap_end_is_not_cut_off():
         m[b, a] = 40.0
         new = dijkstra(m.tocsr(), indices=[a])[0]
         np.testing.assert_allclose(saved[: len(east)], (old - new)[east], atol=0.01)
+
+
+def test_person_minutes_by_hand():
+    """Two origins (10 and 30 residents), one destination (5): savings in seconds by trip."""
+    saving_s = np.array([60.0, 120.0, 180.0, 240.0])  # o1→d, o2→d, d→o1, d→o2
+    pm = person_minutes(saving_s, np.array([10.0, 30.0]), np.array([5.0]))
+    # forward: 10·1 + 30·2 = 70; backward: 5·(3·10/40 + 4·30/40) = 5·3.75 = 18.75
+    assert pm == pytest.approx(88.75)
+    assert np.isnan(person_minutes(saving_s, np.array([0.0, 0.0]), np.array([5.0])))
+
+
+def test_catchment_population_goes_to_the_nearest_sampled_node():
+    xy = np.array([[0.0, 0.0], [10.0, 0.0], [100.0, 0.0], [110.0, 0.0]])
+    population = np.array([1.0, 2.0, 4.0, 8.0])
+    gathered = catchment_population(xy, np.array([0, 3]), np.arange(4), population)
+    assert gathered.tolist() == [3.0, 12.0]
+
+
+def test_population_ranks_by_person_minutes():
+    """With people only around the short-detour gap, it outranks the long-detour one."""
+    graph, unit = grid()
+    near_crossing = (1 * N + 5, 1 * N + 6)
+    far = (11 * N + 5, 11 * N + 6)
+    rows = np.arange(graph.n_nodes) // N
+    people = np.where(rows <= 3, 1000.0, 0.0)  # everyone lives by the first crossing
+    ranked = rank_gaps(
+        _dead_ends(graph, [near_crossing, far]),
+        graph,
+        unit,
+        speeds_kph={"residential": 25},
+        settings=BenefitSettings(radius_m=1200, samples_per_side=12, cutoff_min=120, seed=0),
+        node_population=people,
+    )
+    assert ranked.iloc[0]["a_pos"] == near_crossing[0]
+    assert ranked.iloc[0]["person_minutes_saved"] > 0
+    assert ranked.iloc[1]["person_minutes_saved"] == pytest.approx(0.0, abs=1e-6) or np.isnan(
+        ranked.iloc[1]["person_minutes_saved"]
+    )
+    without = rank_gaps(
+        _dead_ends(graph, [near_crossing, far]),
+        graph,
+        unit,
+        speeds_kph={"residential": 25},
+        settings=BenefitSettings(radius_m=1200, samples_per_side=12, cutoff_min=120, seed=0),
+    )
+    assert without["person_minutes_saved"].isna().all()
+
+
+def test_population_points_are_counted_at_their_nearest_node(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from spatialint.gap_stage import node_population
+    from spatialint.review import optional_stage_inputs
+
+    graph, _ = grid()
+    points = gpd.GeoDataFrame(
+        {"pop": [100, 250, None]},
+        geometry=[
+            Point(LON0 + 0.0001, LAT0),
+            Point(LON0 + 11 * STEP, LAT0 + 11 * STEP - 0.0001),
+            Point(LON0, LAT0),
+        ],
+        crs="EPSG:4326",
+    ).to_crs("EPSG:32649")
+    path = tmp_path / "population.gpkg"
+    points.to_file(path)
+    people = node_population(graph, path, "pop")
+    assert people[0] == 100 and people[N * N - 1] == 250 and people.sum() == 350
+    study = {"gaps": {"review_file": str(tmp_path / "none.csv")}, "access": {
+        "population_file": str(path)}, "name": "x"}  # fmt: skip
+    assert optional_stage_inputs(study)["population"] == str(path)
