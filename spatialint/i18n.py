@@ -11,6 +11,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from spatialint.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -251,3 +254,26 @@ def stage_column_labels(table: str) -> dict[str, tuple[str, str]]:
         logger.debug("%s not importable: its columns keep the default labels", module_name)
         return {}
     return _normalise_labels(getattr(module, "COLUMN_LABELS", {}))
+
+
+def display_value(value: Any) -> str:
+    """A value as short display text for maps and reports: numbers rounded to what a reader
+    needs, booleans as ✓/✗, lists joined, missing values as an empty string."""
+    if value is None:
+        return ""
+    if isinstance(value, float | np.floating):
+        if np.isnan(value):
+            return ""
+        if abs(value) >= 100:
+            return f"{value:,.0f}"
+        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2g}"
+    if isinstance(value, bool | np.bool_):
+        return "✓" if value else "✗"
+    if isinstance(value, list | tuple | np.ndarray):
+        return ", ".join(display_value(v) for v in value)
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)

@@ -41,7 +41,13 @@ from spatialint.errors import ConfigError, DataError
 from spatialint.fileio import atomic_path
 from spatialint.gcj02 import gcj02_geometries
 from spatialint.geo import WGS84, utm_crs_for
-from spatialint.i18n import check_language, column_label, label, stage_column_labels
+from spatialint.i18n import (
+    check_language,
+    column_label,
+    display_value,
+    label,
+    stage_column_labels,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -337,31 +343,9 @@ def _feature_collection(frame: gpd.GeoDataFrame, properties: Sequence[str]) -> d
     features = []
     geo = shapely.to_geojson(np.asarray(frame.geometry.array, dtype=object))
     for i, (_, row) in enumerate(frame.iterrows()):
-        props = {p: _fmt(row[p]) for p in properties if p in frame.columns}
+        props = {p: display_value(row[p]) for p in properties if p in frame.columns}
         features.append({"type": "Feature", "geometry": json.loads(geo[i]), "properties": props})
     return {"type": "FeatureCollection", "features": features}
-
-
-def _fmt(value: Any) -> str:
-    """A value as short display text (numbers rounded, missing as an empty string)."""
-    if value is None:
-        return ""
-    if isinstance(value, float | np.floating):
-        if math.isnan(value):
-            return ""
-        if abs(value) >= 100:
-            return f"{value:,.0f}"
-        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2g}"
-    if isinstance(value, bool | np.bool_):
-        return "✓" if value else "✗"
-    if isinstance(value, list | tuple | np.ndarray):
-        return ", ".join(_fmt(v) for v in value)
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value)
 
 
 def _yes_no(value: Any, language: str) -> str:
@@ -830,8 +814,8 @@ def build_map(
         _, _, lon, lat = points(layers.stations)
         services = layers.stations.get("services")
         for i, (x, y) in enumerate(zip(lon, lat, strict=True)):
-            name = _fmt(layers.stations["name"].iloc[i])
-            tip = name + (f" ({_fmt(services.iloc[i])})" if services is not None else "")
+            name = display_value(layers.stations["name"].iloc[i])
+            tip = name + (f" ({display_value(services.iloc[i])})" if services is not None else "")
             folium.CircleMarker(
                 [y, x], radius=4, color="#17202a", weight=1.5, fill=True, fill_color="#ffffff",
                 fill_opacity=1.0, tooltip=tip,
@@ -987,7 +971,9 @@ def _field_rows(row: pd.Series, fields: Sequence[str], lang: str) -> list[tuple[
     columns = [c for c in fields if c in row.index] or [
         c for c in row.index if not str(c).startswith("_") and c != "geometry"
     ]
-    return [(column_label(str(c), lang, extra=stage_labels), _fmt(row[c])) for c in columns]
+    return [
+        (column_label(str(c), lang, extra=stage_labels), display_value(row[c])) for c in columns
+    ]
 
 
 def _add_hexagons(
@@ -1086,7 +1072,7 @@ def _add_dead_ends(
         status_value = row[columns["review_status"]]
         key = status_key(status_value)
         colour = STATUS_COLOURS[key]
-        raw_status = _fmt(status_value)
+        raw_status = display_value(status_value)
         shown_status = raw_status if key == "other" else label(f"status_{key}", lang)
         seen.setdefault(shown_status, colour)
         rows = []
@@ -1100,15 +1086,15 @@ def _add_dead_ends(
             elif field == "review_status":
                 text = shown_status
             else:
-                text = _fmt(value)
+                text = display_value(value)
             rows.append((label(field, lang), text))
         link = (osm_link(lon_wgs[i], lat_wgs[i]), label("osm_link", lang))
         popup = _popup_table(rows, link=link)
-        saved = _fmt(row[columns["minutes_saved"]])
+        saved = display_value(row[columns["minutes_saved"]])
         marker = folium.CircleMarker(
             [lat[i], lon[i]], radius=float(radius.iloc[i]), color="#222222", weight=1,
             fill=True, fill_color=colour, fill_opacity=0.85,
-            tooltip=f"{_fmt(row[columns['gap_id']])}: {saved} {label('minutes', lang)}",
+            tooltip=f"{display_value(row[columns['gap_id']])}: {saved} {label('minutes', lang)}",
         )  # fmt: skip
         _Popup(popup).add_to(marker)
         marker.add_to(group)

@@ -39,7 +39,13 @@ from matplotlib import font_manager  # noqa: E402
 
 from spatialint.fileio import atomic_path  # noqa: E402
 from spatialint.geo import CGCS2000, WGS84, utm_crs_for  # noqa: E402
-from spatialint.i18n import LABELS, check_language, label, stage_column_labels  # noqa: E402
+from spatialint.i18n import (  # noqa: E402
+    LABELS,
+    check_language,
+    display_value,
+    label,
+    stage_column_labels,
+)
 from spatialint.maps import (  # noqa: E402
     BAND_COLOURS,
     ROAD_STYLE,
@@ -437,31 +443,12 @@ def _html_table(
         head += "<th>OpenStreetMap</th>"
     body = []
     for i, row in enumerate(shown.itertuples(index=False)):
-        cells = "".join(f"<td>{html.escape(_display(v))}</td>" for v in row)
+        cells = "".join(f"<td>{html.escape(display_value(v))}</td>" for v in row)
         if link:
             text = html.escape(label("osm_link", language))
             cells += f"<td><a href='{html.escape(links[i])}'>{text}</a></td>"
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _display(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float | np.floating):
-        if np.isnan(value):
-            return ""
-        if abs(value) >= 1000:
-            return f"{value:,.0f}"
-        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.2g}"
-    if isinstance(value, bool | np.bool_):
-        return "✓" if value else "—"
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value)
 
 
 REPORT_CSS = """
@@ -501,7 +488,7 @@ def build_report_html(
     )
     summary = study_summary(layers)
     summary_rows = "".join(
-        f"<tr><th>{html.escape(label(k, lang))}</th><td>{html.escape(_display(v))}</td></tr>"
+        f"<tr><th>{html.escape(label(k, lang))}</th><td>{html.escape(display_value(v))}</td></tr>"
         for k, v in summary.itertuples(index=False)
     )
     units = layers.units
@@ -574,9 +561,9 @@ def _corridor_summaries(corridors: pd.DataFrame) -> str:
     name_column = pick_column(corridors, ("name", "corridor", "corridor_id"))
     items = []
     for _, row in corridors.iterrows():
-        summary = _display(row["summary"])
+        summary = display_value(row["summary"])
         if summary:
-            name = _display(row[name_column]) if name_column else ""
+            name = display_value(row[name_column]) if name_column else ""
             items.append(f"<li><b>{html.escape(name)}</b>: {html.escape(summary)}</li>")
     return f"<ul>{''.join(items)}</ul>" if items else ""
 
