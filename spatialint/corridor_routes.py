@@ -52,13 +52,7 @@ def arc_lengths(graph: CSRGraph, edges: pd.DataFrame) -> np.ndarray:
     for column in ("u", "v", "length_m", "travel_time_s"):
         if column not in edges.columns:
             raise DataError(f"road edges lack the column {column!r}; rebuild the network stage.")
-    try:
-        iu = graph.index_of(edges["u"].to_numpy())
-        iv = graph.index_of(edges["v"].to_numpy())
-    except KeyError as err:
-        raise DataError(
-            f"road_edges and road_graph do not match ({err}); rebuild the network stage."
-        ) from err
+    iu, iv = graph.edge_positions(edges["u"].to_numpy(), edges["v"].to_numpy())
     keep = iu != iv
     iu, iv = iu[keep], iv[keep]
     time_s = edges["travel_time_s"].to_numpy(float)[keep]

@@ -333,13 +333,7 @@ def _undirected_edges(
     )
     frame = frame[frame["lo"] != frame["hi"]]
     frame = frame.drop_duplicates(subset=["lo", "hi", "osmid"]).reset_index(drop=True)
-    try:
-        frame["pu"] = graph.index_of(frame["u"].to_numpy())
-        frame["pv"] = graph.index_of(frame["v"].to_numpy())
-    except KeyError as err:
-        raise DataError(
-            f"road_edges and road_graph disagree ({err}); rebuild the network stage."
-        ) from err
+    frame["pu"], frame["pv"] = graph.edge_positions(frame["u"].to_numpy(), frame["v"].to_numpy())
     return frame
 
 

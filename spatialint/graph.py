@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from spatialint.errors import DataError
 from spatialint.fileio import atomic_path
 
 
@@ -91,6 +92,26 @@ class CSRGraph:
         if missing.any():
             raise KeyError(f"node ids not in graph: {ids[missing][:5].tolist()}")
         return found
+
+    def edge_positions(self, u_ids: np.ndarray, v_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the end nodes of edges given by node ids (e.g. road_edges' u and v).
+
+        Raises
+        ------
+        DataError
+            When an edge names a node the graph lacks: the edges and the graph come from
+            different runs of the network stage.
+        """
+        try:
+            return (
+                self.index_of(np.asarray(u_ids, dtype=np.int64)),
+                self.index_of(np.asarray(v_ids, dtype=np.int64)),
+            )
+        except KeyError as err:
+            raise DataError(
+                f"the road edges and the road graph come from different network runs ({err}); "
+                "rebuild the network stage (snakemake --forcerun road_network)."
+            ) from err
 
     def save(self, path: str | Path) -> None:
         """Write as a compressed ``.npz`` (atomically)."""

@@ -593,13 +593,7 @@ def corridor_table(
     node_xy = np.column_stack([nx_m, ny_m])
     node_points = gpd.GeoSeries(shapely.points(node_xy), crs=crs)
     edges_m = edges.reset_index(drop=True).to_crs(crs)
-    try:
-        edge_u = road_graph.index_of(edges_m["u"].to_numpy())
-        edge_v = road_graph.index_of(edges_m["v"].to_numpy())
-    except KeyError as err:
-        raise DataError(
-            f"road_edges and road_graph do not match ({err}); rebuild the network stage."
-        ) from err
+    edge_u, edge_v = road_graph.edge_positions(edges_m["u"].to_numpy(), edges_m["v"].to_numpy())
 
     # rows: neighbouring units at border_level, then the named corridors ---------------------
     cx, cy = to_metric(units_m["centre_lon"].to_numpy(), units_m["centre_lat"].to_numpy(), crs)

@@ -145,11 +145,7 @@ def prepare_edges(
     if not edges.crs.equals(WGS84):
         edges = edges.to_crs(WGS84)
     crs = crs if crs is not None else utm_crs_for(graph.x, graph.y)
-    try:
-        u = graph.index_of(edges["u"].to_numpy(np.int64))
-        v = graph.index_of(edges["v"].to_numpy(np.int64))
-    except KeyError as err:
-        raise DataError(f"road edges refer to nodes missing from the road graph: {err}") from err
+    u, v = graph.edge_positions(edges["u"].to_numpy(), edges["v"].to_numpy())
     time_s = edges["travel_time_s"].to_numpy(np.float64)
     if not np.all(np.isfinite(time_s)) or (time_s < 0).any():
         raise DataError("road edges have missing or negative travel_time_s.")

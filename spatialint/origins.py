@@ -325,11 +325,7 @@ def _snap_to_edges(
     crs = utm_crs_for(np.append(graph.x, lon), np.append(graph.y, lat))
     if edges.crs is None:
         raise DataError("road edges have no CRS; they must be in EPSG:4326.")
-    try:
-        u = graph.index_of(edges["u"].to_numpy(np.int64))
-        v = graph.index_of(edges["v"].to_numpy(np.int64))
-    except KeyError as err:
-        raise DataError(f"road edges refer to nodes missing from the road graph: {err}") from err
+    u, v = graph.edge_positions(edges["u"].to_numpy(), edges["v"].to_numpy())
     main = main_component(graph)
     usable = np.flatnonzero(main[u] & main[v])
     if usable.size == 0:
