@@ -402,17 +402,6 @@ def benefit_column(dead_ends: pd.DataFrame) -> str:
     return found
 
 
-def hex_minutes_column(frame: pd.DataFrame, mode: str) -> str | None:
-    """The hex_access column with minutes to the nearest origin by ``mode``."""
-    candidates = (f"minutes_{mode}", f"{mode}_min", f"min_{mode}", f"minutes_to_origin_{mode}")
-    found = pick_column(frame, candidates)
-    if found:
-        return found
-    matches = [c for c in frame.columns if mode in str(c) and "min" in str(c).lower()]
-    matches = [c for c in matches if pd.api.types.is_numeric_dtype(frame[c])]
-    return matches[0] if len(matches) == 1 else None
-
-
 # --------------------------------------------------------------------------- map elements
 
 
@@ -984,12 +973,11 @@ def _add_hexagons(
         return
     top = max(bands) if len(bands) else 180.0
     for mode in ("road", "multimodal"):
-        column = hex_minutes_column(hexagons, mode)
-        if column is None:
+        column = f"minutes_{mode}"  # written by spatialint.hexgrid.hex_access
+        if column not in hexagons.columns:
             raise DataError(
-                f"hex_access has no column with minutes by {mode} (looked for minutes_{mode}, "
-                f"{mode}_min, ...; it has {', '.join(map(str, hexagons.columns))}); rerun the "
-                "access stage."
+                f"hex_access has no column {column} (it has "
+                f"{', '.join(map(str, hexagons.columns))}); rerun the access stage."
             )
         minutes = pd.to_numeric(hexagons[column], errors="coerce")
         step = np.ceil(minutes / HEX_STEP_MIN) * HEX_STEP_MIN
