@@ -27,6 +27,7 @@ from spatialint.errors import ConfigError, DataError, SpatialintError
 from spatialint.geo import NearestNodes
 from spatialint.graph import CSRGraph
 from spatialint.isochrones import check_bands
+from spatialint.logs import configure_logging
 from spatialint.origins import origin_kind, origin_starts, resolve_origins
 from spatialint.routing import travel_times_from
 
@@ -61,10 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``spatialint`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(level=logging.INFO if args.verbose else logging.WARNING)
     try:
         if args.command == "validate":
             validate(args.study, study_dir=args.study_dir)
