@@ -1,0 +1,501 @@
+"""Typed settings of a study, built once from its validated config.
+
+The schema (``workflow/schemas/config.schema.yaml``) is the only place a default lives: a study
+config is validated and default-filled by :mod:`spatialint.config`, and the classes here turn
+the parts a stage reads into frozen, typed objects. None of them has a default of its own, and
+no code reads the config with ``.get(key, default)``.
+
+Each class reads a fixed set of config keys: its fields, found under its ``SECTION`` (a
+top-level key of the study config, or ``""`` for the study's own top-level keys) unless a field
+names another place with :func:`config_key`. :data:`PARAMS` names the classes; a Snakemake rule
+passes each job only the parts it reads, under those names (``params: gaps=settings_param(
+"gaps")`` in ``workflow/rules/common.smk``), so editing a value reruns only the jobs that read
+it. A script turns the params back into objects with :func:`typed_params`; a notebook builds
+everything at once with :func:`study_settings`.
+
+Semantic checks that JSON Schema cannot express (bands strictly increasing, weights not all
+zero) run in ``__post_init__``; :func:`spatialint.config.load_study` builds every class once, so
+a bad value stops the run before anything starts.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
+
+from spatialint.errors import ConfigError
+
+_CONFIG_KEY = "config_key"
+
+
+def config_key(path: str) -> Any:
+    """A field read from ``path`` (dotted, e.g. ``"admin.border_level"``) instead of
+    ``<SECTION>.<field name>``."""
+    return field(metadata={_CONFIG_KEY: path})
+
+
+def _lookup(study: Mapping[str, Any], path: str) -> Any:
+    """The value at dotted ``path`` of ``study``; ``None`` for an optional key that is unset."""
+    node: Any = study
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _convert(value: Any, hint: Any, where: str) -> Any:
+    """``value`` (plain YAML data) as the type ``hint`` says."""
+    origin = get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in get_args(hint) if a is not type(None)]
+        return None if value is None else _convert(value, options[0], where)
+    if value is None:
+        raise ConfigError(f"{where} is missing; the schema gives every required key a default.")
+    if origin is Literal:
+        if value not in get_args(hint):
+            raise ConfigError(f"{where} is {value!r}; expected one of {list(get_args(hint))}.")
+        return value
+    if origin is tuple:
+        (item,) = [a for a in get_args(hint) if a is not Ellipsis]
+        return tuple(_convert(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin in (dict, Mapping):
+        _, item = get_args(hint)
+        return {str(k): _convert(v, item, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(hint, type) and issubclass(hint, Spec):
+        return hint.from_config(value, where=where)
+    if hint is float:
+        return float(value)
+    if hint is int:
+        return int(value)
+    if hint is bool:
+        return bool(value)
+    if hint is str:
+        return str(value)
+    raise TypeError(f"no conversion of {where} to {hint!r}")  # a settings class bug
+
+
+class Spec:
+    """A typed record built field by field from a plain mapping (a part of the config)."""
+
+    @classmethod
+    def from_config(cls, values: Mapping[str, Any], *, where: str = "") -> Self:
+        """Build from plain config values, converting each to its field's type."""
+        hints = get_type_hints(cls)
+        kwargs = {}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            name = f"{where}.{f.name}" if where else f.name
+            kwargs[f.name] = _convert(values.get(f.name), hints[f.name], name)
+        return cls(**kwargs)
+
+
+class Settings(Spec):
+    """Settings read from the study config: from its ``SECTION``, field by field."""
+
+    SECTION: ClassVar[str]
+
+    @classmethod
+    def config_keys(cls) -> dict[str, str]:
+        """Field name -> dotted key of the study config it is read from."""
+        prefix = f"{cls.SECTION}." if cls.SECTION else ""
+        return {
+            f.name: f.metadata.get(_CONFIG_KEY, prefix + f.name)
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+        }
+
+    @classmethod
+    def select(cls, study: Mapping[str, Any]) -> dict[str, Any]:
+        """The plain values this class reads from a validated study (a rule's ``params``)."""
+        return {
+            name: copy.deepcopy(_lookup(study, path)) for name, path in cls.config_keys().items()
+        }
+
+    @classmethod
+    def from_study(cls, study: Mapping[str, Any]) -> Self:
+        """Build from a validated, default-filled study config."""
+        return cls.from_config(cls.select(study), where=cls.SECTION)
+
+
+def check_increasing(values: tuple[float, ...], *, key: str, example: str) -> None:
+    """Refuse an empty or not strictly increasing list (bands, band edges)."""
+    if not values or any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        raise ConfigError(
+            f"{key} is {list(values)}; give strictly increasing positive values, e.g. {example}."
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# the study itself
+
+
+@dataclass(frozen=True)
+class StudyInfo(Settings):
+    """Name, title and language of a study: what every map, report and summary is labelled with."""
+
+    SECTION: ClassVar[str] = ""
+    name: str
+    title: str
+    synthetic: bool
+    language: Literal["zh", "en"]
+
+
+@dataclass(frozen=True)
+class UnitRef(Spec):
+    """An admin unit, by OSM relation id or by name and admin_level."""
+
+    relation_id: int | None
+    name: str | None
+    admin_level: int | None
+
+
+@dataclass(frozen=True)
+class SourceSettings(Settings):
+    """Where the OSM data comes from (``source``)."""
+
+    SECTION: ClassVar[str] = "source"
+    kind: Literal["demo", "pbf", "overpass"]
+    url: str | None
+    md5_url: str | None
+    retries: int
+    backoff_s: float
+    seed: int
+    scale: float
+    overpass_url: str
+    timeout_s: int
+    cache_dir: str
+
+
+@dataclass(frozen=True)
+class AreaSettings(Settings):
+    """The study area (``area``); none of admin_units / polygon_file / bbox = the whole extract."""
+
+    SECTION: ClassVar[str] = "area"
+    admin_units: tuple[UnitRef, ...] | None
+    polygon_file: str | None
+    bbox: tuple[float, ...] | None
+    buffer_km: float
+
+
+@dataclass(frozen=True)
+class AdminSettings(Settings):
+    """Admin units used for borders and corridors (``admin``)."""
+
+    SECTION: ClassVar[str] = "admin"
+    levels: tuple[int, ...]
+    border_level: int
+    file: str | None
+    name_column: str
+
+
+# --------------------------------------------------------------------------------------------
+# networks
+
+
+@dataclass(frozen=True)
+class RoadSettings(Settings):
+    """Which roads are drivable and how fast (the road keys of ``network``)."""
+
+    SECTION: ClassVar[str] = "network"
+    highway_classes: tuple[str, ...]
+    speeds_kph: dict[str, float]
+    maxspeed_zones_kph: dict[str, float]
+
+
+@dataclass(frozen=True)
+class RailSettings(Settings):
+    """The rail line-and-station model and its costs (the rail keys of ``network``)."""
+
+    SECTION: ClassVar[str] = "network"
+    highspeed_min_kph: float
+    intercity_name_patterns: tuple[str, ...]
+    station_line_max_m: float
+    station_merge_m: float
+    rail_speeds_kph: dict[str, float]
+    boarding_penalty_min: dict[str, float]
+    dwell_min: float
+    transfer_penalty_min: float
+    station_access_min: float
+    station_walk_kph: float
+
+
+# --------------------------------------------------------------------------------------------
+# access
+
+
+@dataclass(frozen=True)
+class OriginSpec(Spec):
+    """One origin: exactly one of place, unit, station or lon + lat (the schema checks it)."""
+
+    name: str
+    place: str | None
+    station: str | None
+    unit: str | None
+    lon: float | None
+    lat: float | None
+
+
+@dataclass(frozen=True)
+class OriginSettings(Settings):
+    """The origins and how far they may be snapped (``access.origins``, ``access.snap_max_m``)."""
+
+    SECTION: ClassVar[str] = "access"
+    origins: tuple[OriginSpec, ...]
+    snap_max_m: float
+
+
+@dataclass(frozen=True)
+class IsochroneSettings(Settings):
+    """The 1/2/3-hour circles and the hexagon surface (``access``)."""
+
+    SECTION: ClassVar[str] = "access"
+    bands_min: tuple[float, ...]
+    access_buffer_m: float
+    hex_resolution: int
+    min_hole_km2: float
+    isochrone_method: Literal["auto", "vector", "grid"]
+    grid_cell_m: float
+
+    def __post_init__(self) -> None:
+        check_increasing(self.bands_min, key="access.bands_min", example="[60, 120, 180]")
+
+
+@dataclass(frozen=True)
+class TravelTimeSettings(Settings):
+    """How far routing goes: the largest band (``access.bands_min``).
+
+    Only the largest band is a param of the travel-time jobs, so editing a smaller band reruns
+    the isochrones, not the routing.
+    """
+
+    SECTION: ClassVar[str] = "access"
+    cutoff_min: float
+
+    @classmethod
+    def select(cls, study: Mapping[str, Any]) -> dict[str, Any]:
+        bands = tuple(float(b) for b in study["access"]["bands_min"])
+        check_increasing(bands, key="access.bands_min", example="[60, 120, 180]")
+        return {"cutoff_min": bands[-1]}
+
+
+@dataclass(frozen=True)
+class PopulationSettings(Settings):
+    """The optional population layer (``access.population_file`` / ``population_column``)."""
+
+    SECTION: ClassVar[str] = "access"
+    population_file: str | None
+    population_column: str
+
+
+# --------------------------------------------------------------------------------------------
+# gaps
+
+
+@dataclass(frozen=True)
+class GapSettings(Settings):
+    """Detection, ranking and review of cross-border gaps (``gaps``)."""
+
+    SECTION: ClassVar[str] = "gaps"
+    border_distance_m: float
+    gap_max_m: float
+    ignore_highway: tuple[str, ...]
+    min_detour_ratio: float
+    detour_cutoff_min: float
+    suppress_study_edge: bool
+    study_edge_m: float
+    suppress_across_water: bool
+    waterways_file: str | None
+    cross_border_only: bool
+    planned_snap_m: float
+    class_ladder: dict[str, int]
+    class_drop_steps: int
+    class_drop_distance_m: float
+    missing_crossing_min_km: float
+    benefit_radius_m: float
+    benefit_samples_per_side: int
+    benefit_cutoff_min: float
+    benefit_seed: int
+    review_file: str
+
+    @classmethod
+    def select(cls, study: Mapping[str, Any]) -> dict[str, Any]:
+        values = super().select(study)  # the review file's path, for this study
+        values["review_file"] = str(values["review_file"]).format(study=study["name"])
+        return values
+
+
+# --------------------------------------------------------------------------------------------
+# integration
+
+
+@dataclass(frozen=True)
+class CorridorSpec(Spec):
+    """A named corridor between two origins (``integration.corridors``)."""
+
+    from_: str
+    to: str
+    name: str | None
+
+    @classmethod
+    def from_config(cls, values: Mapping[str, Any], *, where: str = "") -> Self:
+        # ``from`` is a Python keyword: the field is ``from_``
+        return cls(
+            from_=str(values["from"]),
+            to=str(values["to"]),
+            name=None if values.get("name") is None else str(values["name"]),
+        )
+
+
+@dataclass(frozen=True)
+class BorderPenaltySettings(Spec):
+    """Sampling of the border penalty (``integration.border_penalty``)."""
+
+    seed: int
+    zone_km: float
+    sources_per_side: int
+    targets_per_side: int
+    bands_km: tuple[float, ...]
+    min_pairs_per_band: int
+
+    def __post_init__(self) -> None:
+        check_increasing(
+            self.bands_km,
+            key="integration.border_penalty.bands_km",
+            example="[0.5, 1, 2, 4, 8, 16, 32, 64, 128]",
+        )
+
+
+@dataclass(frozen=True)
+class RedundancySettings(Spec):
+    """Materially different routes (``integration.redundancy``)."""
+
+    max_time_ratio: float
+    max_overlap: float
+    penalty_factor: float
+    max_iterations: int
+
+
+@dataclass(frozen=True)
+class IndexSettings(Spec):
+    """Weights and targets of the 0-100 integration index (``integration.index``)."""
+
+    weights: dict[str, float]
+    target_weighted_crossings_per_10km: float
+    target_speed_kph: float
+    target_routes: float
+
+    def __post_init__(self) -> None:
+        if not any(w > 0 for w in self.weights.values()):
+            raise ConfigError(
+                "integration.index.weights are all 0; give at least one component a weight."
+            )
+
+
+@dataclass(frozen=True)
+class IntegrationSettings(Settings):
+    """Corridor measures (``integration``) and the keys of other sections they depend on."""
+
+    SECTION: ClassVar[str] = "integration"
+    corridors: tuple[CorridorSpec, ...]
+    border_tolerance_m: float
+    crossing_weights: dict[str, float]
+    reach_band_min: float
+    reach_cell_m: float
+    border_penalty: BorderPenaltySettings
+    redundancy: RedundancySettings
+    index: IndexSettings
+    border_level: int = config_key("admin.border_level")
+    access_buffer_m: float = config_key("access.access_buffer_m")
+    snap_max_m: float = config_key("access.snap_max_m")
+    language: Literal["zh", "en"] = config_key("language")
+
+
+# --------------------------------------------------------------------------------------------
+# publishing and execution
+
+
+@dataclass(frozen=True)
+class MapSettings(Settings):
+    """The Folium map (the map keys of ``maps``)."""
+
+    SECTION: ClassVar[str] = "maps"
+    basemap: Literal["osm", "tianditu", "amap", "none"]
+    tianditu_token: str | None
+    simplify_m: float
+    road_classes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReportSettings(Settings):
+    """The review report and result files (the report keys of ``maps``)."""
+
+    SECTION: ClassVar[str] = "maps"
+    top_gaps: int
+    cgcs2000: bool
+
+
+@dataclass(frozen=True)
+class ExecutionSettings(Settings):
+    """How the study's jobs are split (``execution``); results do not depend on it."""
+
+    SECTION: ClassVar[str] = "execution"
+    origin_chunk_size: int
+
+
+PARAMS: dict[str, type[Settings]] = {
+    "study": StudyInfo,
+    "source": SourceSettings,
+    "area": AreaSettings,
+    "admin": AdminSettings,
+    "roads": RoadSettings,
+    "rail": RailSettings,
+    "origins": OriginSettings,
+    "travel_times": TravelTimeSettings,
+    "isochrones": IsochroneSettings,
+    "population": PopulationSettings,
+    "gaps": GapSettings,
+    "integration": IntegrationSettings,
+    "map": MapSettings,
+    "report": ReportSettings,
+    "execution": ExecutionSettings,
+}
+"""Settings by the name a rule's ``params`` gives them; the stage functions take the same names."""
+
+
+def typed_params(params: Mapping[str, Any]) -> dict[str, Settings]:
+    """A rule's params (plain values by :data:`PARAMS` name) as typed settings."""
+    unknown = sorted(set(params) - set(PARAMS))
+    if unknown:
+        raise ConfigError(f"params {unknown} name no settings; known: {sorted(PARAMS)}")
+    return {name: PARAMS[name].from_config(values, where=PARAMS[name].SECTION)
+            for name, values in params.items()}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Every settings object of one study, e.g. for a notebook or the command line."""
+
+    study: StudyInfo
+    source: SourceSettings
+    area: AreaSettings
+    admin: AdminSettings
+    roads: RoadSettings
+    rail: RailSettings
+    origins: OriginSettings
+    travel_times: TravelTimeSettings
+    isochrones: IsochroneSettings
+    population: PopulationSettings
+    gaps: GapSettings
+    integration: IntegrationSettings
+    map: MapSettings
+    report: ReportSettings
+    execution: ExecutionSettings
+
+
+def study_settings(study: Mapping[str, Any]) -> StudySettings:
+    """All settings of a validated, default-filled study config, each checked once."""
+    return StudySettings(**{name: cls.from_study(study) for name, cls in PARAMS.items()})
