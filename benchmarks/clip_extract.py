@@ -9,7 +9,7 @@ shifted per copy, written once to a temporary PBF), so the file is large enough 
 the clip area is a bbox over the middle half of the copies.
 
 ``ours``
-    :func:`spatialint.extract.clip_extract`: relations pass; nodes+ways pass with pyosmium's
+    :func:`spatialint.osm.extract.clip_extract`: relations pass; nodes+ways pass with pyosmium's
     C++ location index (only tagged nodes reach Python), per-way float32 coordinates tested
     against the area in vectorised shapely 2 calls; ``IdTracker`` completion; id-filtered copy.
 ``common``
@@ -94,7 +94,7 @@ def tile(source: Path, target: Path, copies: int) -> int:
 
 
 def run_ours(pbf: str, out: str, bbox: list[float]) -> dict:
-    from spatialint.extract import clip_extract
+    from spatialint.osm.extract import clip_extract
 
     stats = clip_extract(Path(pbf), Path(out), area={"bbox": bbox, "buffer_km": 0}, levels=[7])
     return {"nodes": stats.nodes, "ways": stats.ways, "relations": stats.relations}
@@ -106,7 +106,7 @@ def run_common(pbf: str, out: str, bbox: list[float]) -> dict:
     from shapely.geometry import Point
     from shapely.prepared import prep
 
-    from spatialint.extract import wanted_node_tags, wanted_way_tags
+    from spatialint.osm.extract import wanted_node_tags, wanted_way_tags
 
     area = prep(shapely.box(*bbox))
 

@@ -37,7 +37,7 @@ def one(scale: float) -> dict[str, float]:
     """Generate at one scale in this process and measure it."""
     import osmium
 
-    from spatialint.demo import write_demo
+    from spatialint.demo.generator import write_demo
 
     with tempfile.TemporaryDirectory() as tmp:
         pbf = Path(tmp) / "demo.osm.pbf"

@@ -6,7 +6,7 @@
 Both approaches share the "old" trip times (one multi-source Dijkstra from the sampled nodes).
 They differ in the "new" times once the link a–b exists:
 
-``ours`` (:func:`spatialint.gap_benefit.gap_savings`)
+``ours`` (:func:`spatialint.gaps.benefit.gap_savings`)
     Four trees (from and to ``a`` and ``b``) and
     ``new(o, d) = min(old, t(o→a) + L + t(b→d), t(o→b) + L + t(a→d))``.
 ``full``
@@ -30,8 +30,8 @@ from scipy.sparse.csgraph import dijkstra
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from spatialint.gap_benefit import gap_savings  # noqa: E402
-from spatialint.graph import CSRGraph  # noqa: E402
+from spatialint.gaps.benefit import gap_savings  # noqa: E402
+from spatialint.network.graph import CSRGraph  # noqa: E402
 
 
 def grid(side: int, seed: int = 0) -> CSRGraph:

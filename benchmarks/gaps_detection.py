@@ -9,7 +9,7 @@ look for the drivable roads of another unit within ``gap_max_m``:
 
 ``ours``
     One :class:`shapely.STRtree` query for all dead ends (``predicate="dwithin"``), then
-    vectorised nearest points and unit look-ups (what :func:`spatialint.gaps.find_dead_ends`
+    vectorised nearest points and unit look-ups (what :func:`spatialint.gaps.detect.find_dead_ends`
     does before the detour check).
 ``loop``
     The common script approach: for each dead end, ``edges.distance(point)`` over the road
@@ -34,14 +34,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from spatialint.config import load_study  # noqa: E402
-from spatialint.gaps import (  # noqa: E402
+from spatialint.gaps.detect import (  # noqa: E402
     GapSettings,
     _assign_units,
     _degree,
     _prepare,
     detect_gaps,
 )
-from spatialint.graph import CSRGraph  # noqa: E402
+from spatialint.network.graph import CSRGraph  # noqa: E402
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ route again, keep routes within +20 % of the fastest that share < 50 % of their 
 every kept route) between opposite corners of a grid with random arc times:
 
 ``ours``
-    :func:`spatialint.corridor_routes.redundant_routes` on a :class:`CSRGraph` (scipy's
+    :func:`spatialint.integration.routes.redundant_routes` on a :class:`CSRGraph` (scipy's
     Dijkstra with a proven search limit per round).
 ``networkx``
     The common approach: a ``networkx.DiGraph`` with a ``weight`` attribute,
@@ -29,8 +29,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from spatialint.corridor_routes import redundant_routes  # noqa: E402
-from spatialint.graph import CSRGraph  # noqa: E402
+from spatialint.integration.routes import redundant_routes  # noqa: E402
+from spatialint.network.graph import CSRGraph  # noqa: E402
 
 
 def grid(side: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

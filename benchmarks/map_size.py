@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 
 from spatialint.geo import utm_crs_for
-from spatialint.maps import ROAD_DEFAULT_CLASSES, SIMPLIFY_M, display_roads
+from spatialint.publish.maps import ROAD_DEFAULT_CLASSES, SIMPLIFY_M, display_roads
 
 
 def main(path: Path) -> None:

@@ -7,7 +7,7 @@
 Three measurements, each in its own child process (so peak memory, ``ru_maxrss``, is its own):
 
 ``ours``
-    :func:`spatialint.roads.build_road_network`: read the PBF with pyosmium, directed arcs,
+    :func:`spatialint.network.roads.build_road_network`: read the PBF with pyosmium, directed arcs,
     speeds, largest strongly connected component, vectorised simplification, admin units, CSR
     graph — everything the ``road_network`` rule does except writing files.
 ``osmnx_simplify``
@@ -46,7 +46,7 @@ SETTINGS = {
     "speeds_kph": NETWORK["speeds_kph"]["default"],
     "maxspeed_zones_kph": NETWORK["maxspeed_zones_kph"]["default"],
 }
-#: Demo scale giving >= 500k road nodes (spatialint.demo.SCALE_FOR_NODES when available).
+#: Demo scale giving >= 500k road nodes (spatialint.demo.generator.SCALE_FOR_NODES when available).
 DEFAULT_NODES = 500_000
 
 
@@ -56,7 +56,7 @@ def _units(pbf: Path):
     import numpy as np
     import shapely
 
-    from spatialint.roads import read_road_ways
+    from spatialint.network.roads import read_road_ways
 
     ways = read_road_ways(pbf)
     lon, lat = ways.lon[np.isfinite(ways.lon)], ways.lat[np.isfinite(ways.lat)]
@@ -78,7 +78,7 @@ def child(kind: str, pbf: Path, xml: Path | None, mem_gb: float) -> dict:
     result: dict = {"kind": kind}
     cpu_start = _cpu_s()
     if kind == "ours":
-        from spatialint.roads import build_road_network
+        from spatialint.network.roads import build_road_network
 
         start = time.perf_counter()
         net = build_road_network(pbf, units, **SETTINGS)
@@ -92,7 +92,12 @@ def child(kind: str, pbf: Path, xml: Path | None, mem_gb: float) -> dict:
     elif kind == "osmnx_simplify":
         import osmnx as ox
 
-        from spatialint.roads import SIMPLIFY_DIFFER, read_road_ways, road_arcs, unsimplified_gdfs
+        from spatialint.network.roads import (
+            SIMPLIFY_DIFFER,
+            read_road_ways,
+            road_arcs,
+            unsimplified_gdfs,
+        )
 
         arcs = road_arcs(read_road_ways(pbf), units, **SETTINGS)
         gdf_nodes, gdf_edges = unsimplified_gdfs(arcs)

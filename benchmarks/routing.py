@@ -12,11 +12,11 @@ The demo at scale: a study YAML with ``source: {kind: demo, scale: 32}`` (e.g.
 --config 'studies=[bench]'`` build its graph; then pass it with ``--graph``/``--edges``.
 
 Part 1 routes 20 origins on one graph, in one process, with
-:func:`spatialint.routing.travel_times` (1 and 2 worker processes) and with
+:func:`spatialint.network.routing.travel_times` (1 and 2 worker processes) and with
 ``networkx.single_source_dijkstra_path_length(..., cutoff=...)`` per origin, checks that both give
 the same times, and prints times, the ratio and peak memory (tracemalloc for Python objects, and
 the process's max RSS).  Part 2 builds every 1/2/3-hour polygon for 30 origins on a ~500k-node
-graph with :func:`spatialint.isochrones.isochrone_table` and prints the time.
+graph with :func:`spatialint.access.isochrones.isochrone_table` and prints the time.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spatialint.graph import CSRGraph  # noqa: E402
-from spatialint.isochrones import IsochroneBuilder, isochrone_table, prepare_edges  # noqa: E402
-from spatialint.routing import travel_times  # noqa: E402
+from spatialint.access.isochrones import IsochroneBuilder, isochrone_table, prepare_edges  # noqa: E402
+from spatialint.network.graph import CSRGraph  # noqa: E402
+from spatialint.network.routing import travel_times  # noqa: E402
 
 LON0, LAT0 = 112.5, 27.5
 M_PER_DEG = 111_320.0

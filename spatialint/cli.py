@@ -22,14 +22,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from spatialint.access.isochrones import check_bands
+from spatialint.access.origins import origin_kind, origin_starts, resolve_origins
 from spatialint.config import STUDY_DIR, load_study
 from spatialint.errors import ConfigError, DataError, SpatialintError
 from spatialint.geo import NearestNodes
-from spatialint.graph import CSRGraph
-from spatialint.isochrones import check_bands
 from spatialint.logs import configure_logging
-from spatialint.origins import origin_kind, origin_starts, resolve_origins
-from spatialint.routing import travel_times_from
+from spatialint.network.graph import CSRGraph
+from spatialint.network.routing import travel_times_from
 
 logger = logging.getLogger(__name__)
 EXIT_USER_ERROR = 2

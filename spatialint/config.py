@@ -25,6 +25,7 @@ import jsonschema
 import yaml
 
 from spatialint.errors import ConfigError
+from spatialint.settings import study_settings
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +160,10 @@ def load_study(
             f"named {name}.yaml; make them agree."
         )
     study["name"] = name
+    try:  # the checks JSON Schema cannot express (bands increasing, ...), once per study
+        study_settings(study)
+    except ConfigError as err:
+        raise ConfigError(f"Invalid configuration in {path}: {err}") from err
     return study
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import shapely
 
 from spatialint.geo import to_metric, utm_crs_for
-from spatialint.graph import CSRGraph
+from spatialint.network.graph import CSRGraph
 
 LON0, LAT0 = 113.0, 28.2  # near Changsha, UTM zone 49N
 METRES_PER_DEG_LAT = 111_320.0

@@ -12,6 +12,7 @@ change it guards. Regenerate it only for an intended change of the results, and 
 the commit::
 
     python -m tests.golden <run folder> demo > tests/golden/demo.json
+    python -m tests.golden <run folder> demo --compare tests/golden/demo.json   # what differs
 """
 
 from __future__ import annotations
@@ -178,12 +179,25 @@ def differences(expected: Any, actual: Any, where: str = "") -> list[str]:
     return [] if expected == actual else [f"{where}: expected {expected!r}, got {actual!r}"]
 
 
+def main(argv: list[str]) -> int:
+    """``python -m tests.golden RUN STUDY`` prints the fingerprint; with ``--compare GOLDEN`` the
+    differences from a golden file instead (exit status 1 when there are any)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.golden")
+    parser.add_argument("run", type=Path, help="folder of a pipeline run (holds data/<study>)")
+    parser.add_argument("study")
+    parser.add_argument("--compare", type=Path, help="golden JSON to compare the run with")
+    args = parser.parse_args(argv)
+    found = fingerprint(args.run, args.study)
+    if args.compare is None:
+        json.dump(found, sys.stdout, ensure_ascii=False, indent=1, sort_keys=True)
+        sys.stdout.write("\n")
+        return 0
+    diff = differences(json.loads(args.compare.read_text(encoding="utf-8")), found)
+    print("\n".join(diff) if diff else "no differences")
+    return 1 if diff else 0
+
+
 if __name__ == "__main__":
-    json.dump(
-        fingerprint(Path(sys.argv[1]), sys.argv[2]),
-        sys.stdout,
-        ensure_ascii=False,
-        indent=1,
-        sort_keys=True,
-    )
-    sys.stdout.write("\n")
+    sys.exit(main(sys.argv[1:]))

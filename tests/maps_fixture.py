@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import LineString, Point, Polygon, box
 
-from spatialint.maps import StudyLayers
+from spatialint.publish.maps import StudyLayers
 
 CRS = "EPSG:4326"
 UTM = "EPSG:32649"
@@ -117,7 +117,7 @@ def make_layers(*, with_rail: bool = True) -> StudyLayers:
         geometry=polys,
         crs=CRS,
     )
-    # columns as the gaps stage writes them (spatialint.gaps.DEAD_END_COLUMNS); G004 is a
+    # columns as the gaps stage writes them (spatialint.gaps.detect.DEAD_END_COLUMNS); G004 is a
     # reviewed gap no longer found in the data: kept in the tables without geometry
     dead_ends = gpd.GeoDataFrame(
         {
@@ -171,7 +171,7 @@ def make_layers(*, with_rail: bool = True) -> StudyLayers:
         geometry=[LineString([(113.0, 28.26), (113.0, 28.3)])],
         crs=CRS,
     )
-    # columns as the integration stage writes them (spatialint.integration.COLUMN_LABELS)
+    # columns as the integration stage writes them (spatialint.integration.corridors.COLUMN_LABELS)
     corridors = gpd.GeoDataFrame(
         {
             "rank": [1.0, np.nan],

@@ -1,9 +1,10 @@
-"""Running the workflow in throw-away folders, shared by the scale-out tests.
+"""Running the workflow in throw-away folders.
 
-A full demo run costs one to two minutes on two cores, so the tests that only *read* a finished
-run share one (:func:`shared_two_study_run`: the demo plus a study whose PBF is corrupt, run
-through the generic cluster executor), and tests that *change* a run work on a copy of it
-(:func:`clone_run`).
+The whole suite shares one pipeline run (:func:`shared_two_study_run`, the ``demo_run``
+fixture of ``conftest.py``): the demo plus a study whose PBF is corrupt, run through the
+generic cluster executor, so that one run also proves the studies are independent branches and
+the rules share nothing but files. Tests that only *read* outputs use it as it is; tests that
+*change* a run work on a copy of it (:func:`clone_run`).
 """
 
 from __future__ import annotations
@@ -129,6 +130,8 @@ def shared_two_study_run(
             str(submit),
             "--jobs",
             "2",
+            "--seconds-between-status-checks",
+            "1",
             "--config",
             "studies=[demo,broken]",
             timeout=1500,

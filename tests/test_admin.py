@@ -15,7 +15,8 @@ import pytest
 import shapely
 import yaml
 
-from spatialint.admin import (
+from spatialint.errors import ConfigError, DataError
+from spatialint.osm.admin import (
     UNIT_COLUMNS,
     build_admin,
     parse_population,
@@ -23,8 +24,7 @@ from spatialint.admin import (
     units_from_osm,
     write_outputs,
 )
-from spatialint.errors import ConfigError, DataError
-from spatialint.extract import clip_extract
+from spatialint.osm.extract import clip_extract
 from tests.conftest import REPO_ROOT
 
 ANDORRA_PARISHES = {
@@ -225,7 +225,7 @@ def test_parse_population(text: str | None, expected: float) -> None:
 @pytest.fixture(scope="module")
 def demo_extract(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """The demo region after the retrieve stage (whole extract, levels [5, 6])."""
-    demo_module = pytest.importorskip("spatialint.demo")
+    demo_module = pytest.importorskip("spatialint.demo.generator")
     out = tmp_path_factory.mktemp("demo")
     demo_module.write_demo(out / "demo.osm.pbf", out / "truth.json", seed=42, scale=1.0)
     clip_extract(

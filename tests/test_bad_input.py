@@ -20,7 +20,7 @@ import yaml
 
 from spatialint.errors import DownloadError
 from spatialint.logs import run_step
-from spatialint.sources import cache_path, download
+from spatialint.osm.sources import cache_path, download
 from tests.pipeline_runs import (
     clone_run,
     output_of,
@@ -198,7 +198,7 @@ def test_full_disk_during_download(
         assert "b" in mode and "w" in mode
         return _FillingDisk(file, "wb")
 
-    monkeypatch.setattr("spatialint.sources.open", full_disk_open, raising=False)
+    monkeypatch.setattr("spatialint.osm.sources.open", full_disk_open, raising=False)
     cache = tmp_path / "cache"
     url = f"{server}/extract.osm.pbf"
     with pytest.raises(DownloadError, match="is full") as raised:

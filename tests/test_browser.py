@@ -17,8 +17,8 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from spatialint.maps import write_map
-from spatialint.report import write_report
+from spatialint.publish.maps import write_map
+from spatialint.publish.report import write_report
 from tests.maps_fixture import make_layers
 
 pytestmark = pytest.mark.browser

@@ -8,24 +8,10 @@ import numpy as np
 import pytest
 import yaml
 
-from spatialint.chunks import (
-    chunk_paths,
-    chunk_slice,
-    chunk_slices,
-    gather_times,
-    origin_chunk_count,
-    studies_pattern,
-)
+from spatialint.access.chunks import chunk_slice, chunk_slices, gather_times, origin_chunk_count
 from spatialint.errors import DataError
-from spatialint.routing import load_times, save_times
+from spatialint.network.routing import load_times, save_times
 from tests.pipeline_runs import clone_run, job_stats, output_of, shared_two_study_run, snakemake
-
-
-def _study(n_origins: int, size: int | None) -> dict:
-    study = {"access": {"origins": [{"name": f"o{i}"} for i in range(n_origins)]}}
-    if size is not None:
-        study["execution"] = {"origin_chunk_size": size}
-    return study
 
 
 def test_chunk_slices_cover_every_origin_once() -> None:
@@ -40,33 +26,13 @@ def test_chunk_slices_cover_every_origin_once() -> None:
 
 
 def test_chunk_count_follows_the_config() -> None:
-    assert origin_chunk_count(_study(3, None)) == 0  # default: not chunked
-    assert origin_chunk_count(_study(3, 0)) == 0
-    assert origin_chunk_count(_study(3, 3)) == 0  # one chunk is no chunking
-    assert origin_chunk_count(_study(3, 2)) == 2
-    assert origin_chunk_count(_study(10, 1)) == 10
-    assert chunk_slice(_study(10, 4), 2) == slice(8, 10)
+    assert origin_chunk_count(3, chunk_size=0) == 0  # the default: not chunked
+    assert origin_chunk_count(3, chunk_size=3) == 0  # one chunk is no chunking
+    assert origin_chunk_count(3, chunk_size=2) == 2
+    assert origin_chunk_count(10, chunk_size=1) == 10
+    assert chunk_slice(10, chunk_size=4, chunk=2) == slice(8, 10)
     with pytest.raises(ValueError, match="outside"):
-        chunk_slice(_study(10, 4), 3)
-    assert chunk_paths(_study(3, 2), name="x", mode="road") == [
-        "data/x/access/chunks/travel_times_road_0.npz",
-        "data/x/access/chunks/travel_times_road_1.npz",
-    ]
-
-
-def test_each_study_gets_exactly_one_travel_times_rule() -> None:
-    """The wildcard constraints of the chunked and the plain rule split the studies."""
-    import re
-
-    studies = {"a": _study(3, 0), "b": _study(3, 1), "c": _study(3, 5)}
-    plain = studies_pattern(studies, chunked=False)
-    chunked = studies_pattern(studies, chunked=True)
-    for name in [*studies, "d"]:
-        matches = [bool(re.fullmatch(p, name)) for p in (plain, chunked)]
-        assert matches == {"a": [True, False], "b": [False, True], "c": [True, False]}.get(
-            name, [False, False]
-        ), name
-    assert not re.fullmatch(studies_pattern({"a": _study(3, 0)}, chunked=True), "a")
+        chunk_slice(10, chunk_size=4, chunk=3)
 
 
 def test_gather_checks_its_chunks(tmp_path: Path) -> None:

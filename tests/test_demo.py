@@ -25,7 +25,7 @@ import shapely.ops
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from spatialint.config import load_schema
-from spatialint.demo import DemoTruth, write_demo
+from spatialint.demo.generator import DemoTruth, write_demo
 from spatialint.errors import ConfigError, DataError
 
 SCHEMA = load_schema()["$defs"]["study"]["properties"]["network"]["properties"]
@@ -589,7 +589,7 @@ def test_script_reports_bad_scale_in_one_line(tmp_path):
     )
     run = subprocess.run(
         [sys.executable, "-c", smk], capture_output=True, text=True,
-        env={**os.environ, "PYTHONPATH": str(script.parents[2])},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(script.parents[2]), str(script.parent)])},
     )  # fmt: skip
     assert run.returncode == 1
     errors = [line for line in run.stderr.splitlines() if "ERROR" in line]

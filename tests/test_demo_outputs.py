@@ -14,15 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.golden import differences, fingerprint
-from tests.pipeline_runs import shared_two_study_run
 
 pytestmark = pytest.mark.pipeline
 
 GOLDEN = Path(__file__).parent / "golden" / "demo.json"
 
 
-def test_demo_outputs_match_the_golden_run(tmp_path_factory: pytest.TempPathFactory) -> None:
-    workdir, _ = shared_two_study_run(tmp_path_factory)
+def test_demo_outputs_match_the_golden_run(demo_run: Path) -> None:
     expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
-    found = differences(expected, fingerprint(workdir, "demo"))
+    found = differences(expected, fingerprint(demo_run, "demo"))
     assert not found, f"{len(found)} difference(s) from {GOLDEN.name}:\n" + "\n".join(found[:40])

@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from spatialint.errors import ConfigError, DataError
-from spatialint.extract import (
+from spatialint.osm.extract import (
     RelationInfo,
     assemble_relation,
     clip_extract,
@@ -237,8 +237,8 @@ def test_points_in_is_vectorised_and_inclusive() -> None:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """The synthetic demo region (spatialint.demo) as the retrieve stage gets it."""
-    demo_module = pytest.importorskip("spatialint.demo")
+    """The synthetic demo region (spatialint.demo.generator) as the retrieve stage gets it."""
+    demo_module = pytest.importorskip("spatialint.demo.generator")
     out = tmp_path_factory.mktemp("demo")
     demo_module.write_demo(out / "demo.osm.pbf", out / "truth.json", seed=42, scale=1.0)
     return out / "demo.osm.pbf", json.loads((out / "truth.json").read_text(encoding="utf-8"))

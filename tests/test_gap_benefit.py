@@ -8,7 +8,7 @@ import pytest
 from scipy.sparse.csgraph import dijkstra
 
 from spatialint.errors import DataError
-from spatialint.gap_benefit import (
+from spatialint.gaps.benefit import (
     BenefitSettings,
     catchment_population,
     gap_savings,
@@ -17,7 +17,7 @@ from spatialint.gap_benefit import (
     rank_gaps,
     split_edge,
 )
-from spatialint.graph import CSRGraph
+from spatialint.network.graph import CSRGraph
 
 LON0, LAT0, STEP = 112.9, 28.2, 0.005  # ~490 m × 555 m cells near Changsha
 N = 12  # 12 × 12 grid; columns 0-5 West, 6-11 East
@@ -251,8 +251,7 @@ def test_population_points_are_counted_at_their_nearest_node(tmp_path):
     import geopandas as gpd
     from shapely.geometry import Point
 
-    from spatialint.gap_stage import node_population
-    from spatialint.review import optional_stage_inputs
+    from spatialint.gaps.stage import node_population
 
     graph, _ = grid()
     points = gpd.GeoDataFrame(
@@ -268,6 +267,3 @@ def test_population_points_are_counted_at_their_nearest_node(tmp_path):
     points.to_file(path)
     people = node_population(graph, path, "pop")
     assert people[0] == 100 and people[N * N - 1] == 250 and people.sum() == 350
-    study = {"gaps": {"review_file": str(tmp_path / "none.csv")}, "access": {
-        "population_file": str(path)}, "name": "x"}  # fmt: skip
-    assert optional_stage_inputs(study)["population"] == str(path)

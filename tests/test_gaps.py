@@ -24,10 +24,10 @@ import shapely
 
 from spatialint.config import load_schema, study_schema, validate
 from spatialint.errors import DataError
-from spatialint.gap_stage import run_gap_stage
-from spatialint.gaps import COLUMN_LABELS, GapSettings, detect_gaps
-from spatialint.graph import CSRGraph
-from spatialint.review import review_path
+from spatialint.gaps.detect import COLUMN_LABELS, GapSettings, detect_gaps
+from spatialint.gaps.review import review_path
+from spatialint.gaps.stage import run_gap_stage
+from spatialint.network.graph import CSRGraph
 
 UTM = "EPSG:32649"
 X0, Y0 = 600_000.0, 3_120_000.0
@@ -144,7 +144,7 @@ def build_region(roads=ROADS, planned=PLANNED):
 
 def write_region_pbf(path, roads=ROADS, rivers=()):
     """The region's roads (and river lines, in metres) as a real OSM PBF."""
-    from spatialint.osm_ways import write_osm
+    from spatialint.osm.ways import write_osm
 
     coords: dict[tuple[float, float], int] = {}
     for _, _, _, pts in roads:

@@ -7,7 +7,7 @@ import pyproj
 import pytest
 from shapely.geometry import LineString, Point
 
-from spatialint.gcj02 import gcj02_geometries, gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
+from spatialint.publish.gcj02 import gcj02_geometries, gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
 
 GEOD = pyproj.Geod(ellps="WGS84")
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from spatialint.errors import DataError
-from spatialint.graph import CSRGraph
+from spatialint.network.graph import CSRGraph
 
 
 def small_graph() -> CSRGraph:

@@ -6,10 +6,10 @@ import h3
 import numpy as np
 import pytest
 
+from spatialint.access.hexgrid import hex_access
+from spatialint.access.isochrones import prepare_edges, road_point_times
 from spatialint.errors import ConfigError, DataError
-from spatialint.hexgrid import hex_access
-from spatialint.isochrones import prepare_edges, road_point_times
-from spatialint.routing import travel_times
+from spatialint.network.routing import travel_times
 from tests.access_net import grid_network, node_at
 
 

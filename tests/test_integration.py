@@ -20,19 +20,15 @@ import pyproj
 import pytest
 import shapely
 
-from spatialint.corridor_border import (
+from spatialint.errors import ConfigError, DataError
+from spatialint.integration.border import (
     assign_units,
     border_crossings,
     longest_uncrossed_m,
     road_class,
     shared_borders,
 )
-from spatialint.corridor_penalty import border_penalty
-from spatialint.corridor_reach import ReachGrid, RoadSnap, jaccard
-from spatialint.corridor_routes import arc_lengths, redundant_routes
-from spatialint.errors import ConfigError, DataError
-from spatialint.graph import CSRGraph
-from spatialint.integration import (
+from spatialint.integration.corridors import (
     COLUMN_LABELS,
     IntegrationSettings,
     corridor_summary,
@@ -41,6 +37,10 @@ from spatialint.integration import (
     integration_index,
     write_corridors,
 )
+from spatialint.integration.penalty import border_penalty
+from spatialint.integration.reach import ReachGrid, RoadSnap, jaccard
+from spatialint.integration.routes import arc_lengths, redundant_routes
+from spatialint.network.graph import CSRGraph
 
 UTM = "EPSG:32650"
 X0, Y0 = 500_000.0, 3_100_000.0  # UTM 50N central meridian (117°E), ~28°N
@@ -769,11 +769,11 @@ def test_andorra_parishes_from_the_real_extract(andorra_pbf, tmp_path):
     """The real road network of Andorra (OSM ~2013): Andorra la Vella and Escaldes-Engordany
     form one continuous town, so their border is the most permeable and the pair ranks first;
     every neighbouring pair is connected by road."""
-    from spatialint.admin import units_from_osm
     from spatialint.config import load_study
-    from spatialint.extract import clip_extract
     from spatialint.geo import NearestNodes
-    from spatialint.roads import build_road_network
+    from spatialint.network.roads import build_road_network
+    from spatialint.osm.admin import units_from_osm
+    from spatialint.osm.extract import clip_extract
 
     study = load_study("andorra")
     extract = tmp_path / "extract.osm.pbf"

@@ -14,8 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from spatialint.errors import ConfigError, DataError
-from spatialint.isochrones import (
+from spatialint.access.isochrones import (
     IsochroneBuilder,
     check_bands,
     cut_lines,
@@ -25,7 +24,8 @@ from spatialint.isochrones import (
     prepare_edges,
     reached_lines,
 )
-from spatialint.routing import travel_times
+from spatialint.errors import ConfigError, DataError
+from spatialint.network.routing import travel_times
 from tests.access_net import grid_network, lonlat, metric_point, node_at
 from tests.conftest import REPO_ROOT
 

@@ -14,7 +14,7 @@ import pytest
 
 from spatialint.config import REPO_ROOT
 from spatialint.errors import ConfigError, DataError
-from spatialint.maps import (
+from spatialint.publish.maps import (
     build_map,
     display_roads,
     osm_data_date,
@@ -22,7 +22,7 @@ from spatialint.maps import (
     render_map,
     write_map,
 )
-from spatialint.offline_assets import leaflet_version
+from spatialint.publish.offline_assets import leaflet_version
 from tests.maps_fixture import make_layers, write_inputs
 
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -211,10 +211,10 @@ def test_write_map_and_script_standalone(tmp_path, layers):
 @pytest.mark.realdata
 def test_map_of_the_real_monaco_extract(monaco_pbf, tmp_path):
     """Units, roads, the railway and its station of the real Monaco extract on the map."""
-    from spatialint.admin import units_from_osm
     from spatialint.config import load_study
-    from spatialint.rail import build_rail_network
-    from spatialint.roads import build_road_network
+    from spatialint.network.rail import build_rail_network
+    from spatialint.network.roads import build_road_network
+    from spatialint.osm.admin import units_from_osm
 
     study = load_study("monaco")
     network = study["network"]

@@ -12,10 +12,10 @@ import pytest
 import shapely
 
 from spatialint.errors import DataError
-from spatialint.graph import CSRGraph
-from spatialint.multimodal import build_multimodal_graph
-from spatialint.rail import empty_rail_edges, empty_stations
-from spatialint.routing import travel_times
+from spatialint.network.graph import CSRGraph
+from spatialint.network.multimodal import build_multimodal_graph
+from spatialint.network.rail import empty_rail_edges, empty_stations
+from spatialint.network.routing import travel_times
 from tests.test_rail import BOARDING, build_real
 
 ACCESS_MIN = 5.0

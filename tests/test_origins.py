@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import shapely
 
+from spatialint.access.origins import origin_starts, read_origins, resolve_origins, write_origins
 from spatialint.errors import ConfigError, DataError
-from spatialint.graph import CSRGraph
-from spatialint.origins import origin_starts, read_origins, resolve_origins, write_origins
+from spatialint.network.graph import CSRGraph
 from tests.access_net import grid_network, lonlat, node_at
 
 

@@ -1,7 +1,7 @@
 """Overpass through osmnx against a stub Overpass server on 127.0.0.1.
 
 The recorded response is generated once per test session from a small part of the real Monaco
-extract (clipped with :func:`spatialint.extract.clip_extract`), converted to the Overpass API's
+extract (clipped with :func:`spatialint.osm.extract.clip_extract`), converted to the Overpass API's
 ``out body`` JSON format (``{"elements": [{"type": "node", "id", "lat", "lon", "tags"}, {"type":
 "way", "id", "nodes", "tags"}, {"type": "relation", "id", "members": [{"type", "ref", "role"}],
 "tags"}]}``). The stub answers ``/api/status`` like the real server and every POST to
@@ -22,10 +22,10 @@ import osmium
 import osmnx as ox
 import pytest
 
-from spatialint.admin import units_from_osm
 from spatialint.errors import ConfigError, DownloadError
-from spatialint.extract import clip_extract
-from spatialint.overpass import fetch_extract, overpass_base_url
+from spatialint.osm.admin import units_from_osm
+from spatialint.osm.extract import clip_extract
+from spatialint.osm.overpass import fetch_extract, overpass_base_url
 
 pytestmark = pytest.mark.realdata
 

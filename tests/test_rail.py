@@ -1,4 +1,4 @@
-"""Rail network: lines by service and stations joined to them (spatialint.rail)."""
+"""Rail network: lines by service and stations joined to them (spatialint.network.rail)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import shapely
 
 from spatialint.config import load_schema
 from spatialint.errors import DataError
-from spatialint.osm_ways import write_osm
-from spatialint.rail import build_rail_network, classify_services, write_rail_network
-from spatialint.roads import build_road_network
+from spatialint.network.rail import build_rail_network, classify_services, write_rail_network
+from spatialint.network.roads import build_road_network
+from spatialint.osm.ways import write_osm
 from tests.test_roads import CLASSES, SPEEDS, ZONES, halves
 
 pytest_plugins = ["tests.test_roads"]  # the demo_region fixture

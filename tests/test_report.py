@@ -21,8 +21,8 @@ import shapely
 
 from spatialint.config import REPO_ROOT
 from spatialint.errors import DataError
-from spatialint.i18n import stage_column_labels
-from spatialint.report import (
+from spatialint.publish.i18n import stage_column_labels
+from spatialint.publish.report import (
     coverage_table,
     gaps_by_benefit,
     header,
@@ -129,9 +129,9 @@ def test_tables(layers):
 
 
 def test_stage_labels_are_used_when_a_stage_exports_them(monkeypatch):
-    module = type(sys)("spatialint.gaps")
+    module = type(sys)("spatialint.gaps.detect")
     module.COLUMN_LABELS = {"gap_m": ("断口", "gap"), "x": {"zh": "甲", "en": "x-axis"}}
-    monkeypatch.setitem(sys.modules, "spatialint.gaps", module)
+    monkeypatch.setitem(sys.modules, "spatialint.gaps.detect", module)
     labels = stage_column_labels("dead_ends")
     assert labels["gap_m"] == ("断口", "gap") and labels["x"] == ("甲", "x-axis")
     assert stage_column_labels("coverage") == {}

@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 from spatialint.errors import DataError
-from spatialint.review import (
+from spatialint.gaps.review import (
     DEFAULT_STATUS,
     STATUSES,
     join_review,

@@ -1,4 +1,4 @@
-"""Road network: PBF → simplified, directed, timed road graph (spatialint.roads)."""
+"""Road network: PBF → simplified, directed, timed road graph (spatialint.network.roads)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ import shapely
 
 from spatialint.config import load_schema
 from spatialint.errors import DataError
-from spatialint.graph import CSRGraph
-from spatialint.osm_ways import write_osm
-from spatialint.roads import (
+from spatialint.network.graph import CSRGraph
+from spatialint.network.roads import (
     SIMPLIFY_DIFFER,
     anchor_nodes,
     build_road_network,
@@ -30,6 +29,7 @@ from spatialint.roads import (
     way_directions,
     write_road_network,
 )
+from spatialint.osm.ways import write_osm
 
 NETWORK_SCHEMA = load_schema()["$defs"]["study"]["properties"]["network"]["properties"]
 CLASSES = NETWORK_SCHEMA["highway_classes"]["default"]
@@ -433,9 +433,9 @@ def test_anchored_simplification_equals_osmnx(monaco_pbf: Path):
 @pytest.fixture(scope="module")
 def demo_region(tmp_path_factory: pytest.TempPathFactory):
     """The synthetic demo (scale 1) through the same PBF path, with its own admin units."""
-    from spatialint.admin import units_from_osm
-    from spatialint.demo import write_demo
-    from spatialint.rail import station_points
+    from spatialint.demo.generator import write_demo
+    from spatialint.network.rail import station_points
+    from spatialint.osm.admin import units_from_osm
 
     folder = tmp_path_factory.mktemp("demo")
     truth = write_demo(folder / "demo.osm.pbf", folder / "truth.json", seed=42, scale=1)

@@ -6,9 +6,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from spatialint import routing
-from spatialint.graph import CSRGraph
-from spatialint.routing import nearest_origin, travel_times, travel_times_from
+from spatialint.network import routing
+from spatialint.network.graph import CSRGraph
+from spatialint.network.routing import nearest_origin, travel_times, travel_times_from
 
 
 def random_multigraph(seed: int, n: int = 60, m: int = 240) -> tuple[CSRGraph, nx.MultiDiGraph]:

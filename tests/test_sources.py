@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 
 from spatialint.errors import ConfigError, DataError, DownloadError
-from spatialint.sources import (
+from spatialint.osm.sources import (
     cache_path,
     download,
     local_path,
     resolve_source,
-    retrieve_inputs,
 )
 
 
@@ -144,20 +143,3 @@ def test_local_paths(tmp_path: Path, monaco_pbf: Path) -> None:
         resolve_source({"kind": "pbf"})
     with pytest.raises(ConfigError, match="unsupported scheme 'ftp'"):
         local_path("ftp://example.org/x.pbf")
-
-
-def test_retrieve_inputs_track_local_files(tmp_path: Path) -> None:
-    assert retrieve_inputs({"source": {"kind": "demo"}}, name="demo") == {
-        "demo_pbf": "data/demo/demo/demo.osm.pbf"
-    }
-    local = {
-        "source": {"kind": "pbf", "url": "../shared/x.osm.pbf"},
-        "area": {"polygon_file": "areas/x.geojson"},
-    }
-    assert retrieve_inputs(local, name="x", base_dir=tmp_path) == {
-        "source_pbf": str(tmp_path / "../shared/x.osm.pbf"),
-        "polygon_file": "areas/x.geojson",
-    }
-    remote = {"source": {"kind": "pbf", "url": "https://download.geofabrik.de/a.osm.pbf"}}
-    assert retrieve_inputs(remote, name="x") == {}
-    assert retrieve_inputs({"source": {"kind": "overpass"}, "area": {}}, name="x") == {}

@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from spatialint.errors import ConfigError
-from spatialint.standalone import mock_snakemake, standalone_config
 from tests.conftest import REPO_ROOT
+
+from _helpers import mock_snakemake, standalone_config  # isort: skip (workflow/scripts)
 
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 
@@ -97,8 +98,8 @@ def test_standalone_config_finds_the_studies_outside_the_repository(tmp_path, mo
 
 
 def test_origins_stage_needs_an_origin():
+    from spatialint.access.origins import run_origins_stage
     from spatialint.config import load_study
-    from spatialint.origins import run_origins_stage
 
     study = load_study("demo")
     study["access"]["origins"] = []
@@ -112,8 +113,8 @@ def test_multimodal_stage_rejects_nodes_of_another_road_build(tmp_path):
 
     from spatialint.config import load_study
     from spatialint.errors import DataError
-    from spatialint.graph import CSRGraph
-    from spatialint.multimodal import run_multimodal_stage
+    from spatialint.network.graph import CSRGraph
+    from spatialint.network.multimodal import run_multimodal_stage
 
     graph = CSRGraph.from_arcs(
         np.array([1, 2]), np.array([0.0, 0.01]), np.array([0.0, 0.0]),
@@ -133,7 +134,7 @@ def test_multimodal_stage_rejects_nodes_of_another_road_build(tmp_path):
 def test_retrieve_names_a_missing_demo_pbf(tmp_path):
     from spatialint.config import load_study
     from spatialint.errors import DataError
-    from spatialint.sources import retrieve_extract
+    from spatialint.osm.sources import retrieve_extract
 
     target = tmp_path / "extract.osm.pbf"
     with pytest.raises(DataError, match="run the generate_demo rule first"):

@@ -1,11 +1,11 @@
 """Scatter the travel-time stage over chunks of origins, and gather the chunks back.
 
 Routing from one origin never passes through another origin (each origin is a virtual node
-with out-going arcs only, see :func:`spatialint.routing.travel_times_from`), so the rows of the
-origin × node matrix can be computed in separate jobs — on separate cluster nodes — and stacked
-into the very file one job would write.  The number of origins is known when the workflow is
-planned (one origin per ``access.origins`` entry, in config order), so the chunks are ordinary
-Snakemake jobs, no checkpoint needed.
+with out-going arcs only, see :func:`spatialint.network.routing.travel_times_from`), so
+the rows of the origin × node matrix can be computed in separate jobs — on separate cluster
+nodes — and stacked into the very file one job would write.  The number of origins is known
+when the workflow is planned (one origin per ``access.origins`` entry, in config order), so the
+chunks are ordinary Snakemake jobs, no checkpoint needed.
 
 ``execution.origin_chunk_size`` (study config) sets the origins per chunk; 0 (the default) keeps
 one job per mode.
@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from spatialint.errors import DataError
-from spatialint.routing import load_times, save_times
+from spatialint.network.routing import load_times, save_times
 
 logger = logging.getLogger(__name__)
 
@@ -41,25 +40,20 @@ def chunk_slices(n_items: int, *, chunk_size: int) -> list[slice]:
     ]
 
 
-def origin_chunk_count(study: Mapping[str, Any]) -> int:
-    """Number of origin chunks of a study; 0 when the study is not chunked.
+def origin_chunk_count(n_origins: int, *, chunk_size: int) -> int:
+    """Number of origin chunks; 0 when the origins are not chunked.
 
-    A study is chunked when ``execution.origin_chunk_size`` is > 0 and smaller than its number
-    of origins (otherwise one job does it all, as without chunking).
+    They are chunked when ``chunk_size`` (``execution.origin_chunk_size``) is > 0 and smaller
+    than the number of origins (otherwise one job does it all, as without chunking).
     """
-    size = int(study.get("execution", {}).get("origin_chunk_size", 0))
-    n_origins = len(study["access"]["origins"])
-    if size == 0 or n_origins <= size:
+    if chunk_size == 0 or n_origins <= chunk_size:
         return 0
-    return math.ceil(n_origins / size)
+    return math.ceil(n_origins / chunk_size)
 
 
-def chunk_slice(study: Mapping[str, Any], chunk: int) -> slice:
+def chunk_slice(n_origins: int, *, chunk_size: int, chunk: int) -> slice:
     """The origins (rows of ``access/origins.gpkg``) of chunk number ``chunk``."""
-    slices = chunk_slices(
-        len(study["access"]["origins"]),
-        chunk_size=int(study.get("execution", {}).get("origin_chunk_size", 0)),
-    )
+    slices = chunk_slices(n_origins, chunk_size=chunk_size)
     if not 0 <= chunk < len(slices):
         raise ValueError(f"chunk {chunk} is outside 0..{len(slices) - 1}")
     return slices[chunk]
@@ -97,18 +91,3 @@ def gather_times(chunk_paths: Sequence[str | Path], target: str | Path) -> None:
         "gathered %d chunks: %d origins x %d nodes", len(chunk_paths), all_origins.size,
         node_ids.size,
     )  # fmt: skip
-
-
-def studies_pattern(studies: Mapping[str, Mapping[str, Any]], *, chunked: bool) -> str:
-    """Regex (a Snakemake wildcard constraint) of the studies whose travel times are (not)
-    chunked; it matches nothing when there is none."""
-    names = [name for name, study in studies.items() if (origin_chunk_count(study) > 0) == chunked]
-    return "|".join(names) or "(?!)"
-
-
-def chunk_paths(study: Mapping[str, Any], *, name: str, mode: str) -> list[str]:
-    """The chunk files gathered into study ``name``'s ``access/travel_times_{mode}.npz``."""
-    return [
-        f"data/{name}/access/chunks/travel_times_{mode}_{i}.npz"
-        for i in range(origin_chunk_count(study))
-    ]

@@ -28,9 +28,9 @@ import pyproj
 import shapely
 from scipy.spatial import cKDTree
 
+from spatialint.access.isochrones import check_bands
 from spatialint.errors import ConfigError, DataError
 from spatialint.geo import WGS84, to_metric
-from spatialint.isochrones import check_bands
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +73,8 @@ def hex_access(
     ----------
     x_m, y_m
         Metric coordinates (in ``crs``) of points on the road network: its nodes and points
-        sampled along its edges (see :func:`spatialint.isochrones.road_point_times`), so that a
-        cell crossed by a long road without a junction in it is still covered.
+        sampled along its edges (see :func:`spatialint.access.isochrones.road_point_times`), so
+        that a cell crossed by a long road without a junction in it is still covered.
     times
         Per mode: seconds, origins × points, NaN where not reached.
     crs

@@ -38,7 +38,6 @@ import multiprocessing
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import contourpy
 import geopandas as gpd
@@ -51,7 +50,7 @@ from scipy.spatial import cKDTree
 
 from spatialint.errors import ConfigError, DataError
 from spatialint.geo import WGS84, to_metric, utm_crs_for
-from spatialint.graph import CSRGraph
+from spatialint.network.graph import CSRGraph
 
 logger = logging.getLogger(__name__)
 
@@ -522,12 +521,6 @@ def population_within(
     tree = shapely.STRtree(pts)
     poly_idx, pt_idx = tree.query(np.asarray(polygons, dtype=object), predicate="intersects")
     return np.bincount(poly_idx, weights=values[pt_idx], minlength=n).astype(float)
-
-
-def population_inputs(study: Mapping[str, Any]) -> dict[str, str]:
-    """Snakemake inputs of the isochrones rule for a study: its population file, if any."""
-    path = study["access"].get("population_file")
-    return {"population": str(path)} if path else {}
 
 
 def load_population(path: str, *, column: str) -> gpd.GeoDataFrame:

@@ -36,7 +36,7 @@ from scipy.sparse.csgraph import connected_components
 from spatialint.errors import ConfigError, DataError
 from spatialint.fileio import atomic_path
 from spatialint.geo import WGS84, to_metric, utm_crs_for
-from spatialint.graph import CSRGraph
+from spatialint.network.graph import CSRGraph
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,9 @@
 
 :func:`run_isochrone_stage` is what the ``isochrones`` rule runs: it maps the travel times of
 every mode (road, multimodal) onto the road graph, builds the isochrone polygons per origin,
-mode and band (:class:`spatialint.isochrones.IsochroneBuilder`, with population when the study
-has a population file) and the hexagon surface (:func:`spatialint.hexgrid.hex_access`) from
+mode and band (:class:`spatialint.access.isochrones.IsochroneBuilder`, with population when
+the study has a population file) and the hexagon surface
+(:func:`spatialint.access.hexgrid.hex_access`) from
 points sampled along the roads, and writes both as layers of one GeoPackage.
 """
 
@@ -17,18 +18,18 @@ import geopandas as gpd
 import h3
 import numpy as np
 
-from spatialint.fileio import atomic_path
-from spatialint.graph import CSRGraph
-from spatialint.hexgrid import hex_access
-from spatialint.isochrones import (
+from spatialint.access.hexgrid import hex_access
+from spatialint.access.isochrones import (
     IsochroneBuilder,
     isochrone_table,
     load_population,
     prepare_edges,
     road_point_times,
 )
-from spatialint.origins import read_origins
-from spatialint.routing import load_times, times_on_nodes
+from spatialint.access.origins import read_origins
+from spatialint.fileio import atomic_path
+from spatialint.network.graph import CSRGraph
+from spatialint.network.routing import load_times, times_on_nodes
 
 PathArg = str | PathLike[str]
 
@@ -51,7 +52,7 @@ def run_isochrone_stage(
         Paths by the ``isochrones`` rule's input names: ``origins``, ``road_edges``,
         ``road_graph``, ``times_road``, ``times_multimodal`` and, when the study sets
         ``access.population_file``, ``population``
-        (:func:`spatialint.isochrones.population_inputs`).
+        (:func:`spatialint.access.isochrones.population_inputs`).
     outputs
         Paths by the rule's output names: ``isochrones``, the GeoPackage written with layers
         ``isochrones`` and ``hex_access``.

@@ -2,9 +2,9 @@
 
 :func:`run_travel_times_stage` is what the ``travel_times`` rule runs for one mode (``road`` or
 ``multimodal``): it starts every origin at its nodes of that graph
-(:func:`spatialint.origins.origin_starts`), routes on the CSR graph up to the largest band
-(:func:`spatialint.routing.travel_times_from`) and saves the origin × node matrix.  A subset of
-the origins (one chunk of a scattered run) is routed the same way.
+(:func:`spatialint.access.origins.origin_starts`), routes on the CSR graph up to the largest band
+(:func:`spatialint.network.routing.travel_times_from`) and saves the origin × node matrix.
+A subset of the origins (one chunk of a scattered run) is routed the same way.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from spatialint.graph import CSRGraph
-from spatialint.isochrones import check_bands
-from spatialint.origins import origin_starts, read_origins
-from spatialint.routing import save_times, travel_times_from
+from spatialint.access.isochrones import check_bands
+from spatialint.access.origins import origin_starts, read_origins
+from spatialint.network.graph import CSRGraph
+from spatialint.network.routing import save_times, travel_times_from
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def run_travel_times_stage(
         Paths by the ``travel_times`` rule's input names: ``graph`` (the road or multimodal
         graph), ``origins``.
     outputs
-        Paths by the rule's output names: ``times`` (:func:`spatialint.routing.save_times`).
+        Paths by the rule's output names: ``times`` (:func:`spatialint.network.routing.save_times`).
     study
         The validated study config (``access.bands_min`` sets the cut-off).
     mode

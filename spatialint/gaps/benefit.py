@@ -1,13 +1,15 @@
 """Benefit of closing each gap: travel time saved on sampled trips across it, and the ranking.
 
-For a gap between dead end ``a`` and the facing road's node ``b`` (see :mod:`spatialint.gaps`),
-origins ``O`` and destinations ``D`` are sampled among the road nodes within ``radius_m`` of
+For a gap between dead end ``a`` and the facing road's node ``b`` (see
+:mod:`spatialint.gaps.detect`), origins ``O`` and destinations ``D`` are sampled among the
+road nodes within ``radius_m`` of
 the gap, on the dead end's side and on the other side. Trips run both ways (O → D and D → O).
 
 Closing the gap adds a two-way link of time ``L`` (the straight-line gap at the configured speed
 of the link's class, plus the stretch from the nearest point of the facing road to ``b`` at that
 road's speed). No full recomputation is needed: with four shortest-path trees per gap (from and
-to ``a`` and ``b``; "to" uses :func:`spatialint.routing.travel_times` with ``reverse=True``)::
+to ``a`` and ``b``; "to" uses :func:`spatialint.network.routing.travel_times` with
+``reverse=True``)::
 
     new(o, d) = min(old(o, d), t(o→a) + L + t(b→d), t(o→b) + L + t(a→d))
 
@@ -45,8 +47,8 @@ from scipy.spatial import cKDTree
 
 from spatialint.errors import DataError
 from spatialint.geo import to_metric, utm_crs_for
-from spatialint.graph import CSRGraph
-from spatialint.routing import travel_times
+from spatialint.network.graph import CSRGraph
+from spatialint.network.routing import travel_times
 
 logger = logging.getLogger(__name__)
 
@@ -259,7 +261,7 @@ def rank_gaps(
     Parameters
     ----------
     dead_ends
-        The ``dead_ends`` layer of :func:`spatialint.gaps.detect_gaps` (with ``a_pos``,
+        The ``dead_ends`` layer of :func:`spatialint.gaps.detect.detect_gaps` (with ``a_pos``,
         ``b_pos``, ``unit_id``, ``other_unit_id``, ``gap_id``).
     graph
         The road graph in seconds.

@@ -51,11 +51,11 @@ from scipy.spatial import cKDTree
 from shapely.ops import substring
 
 from spatialint.errors import DataError
+from spatialint.gaps.review import stable_gap_id
 from spatialint.geo import WGS84, to_metric, utm_crs_for
-from spatialint.graph import CSRGraph
-from spatialint.osm_ways import WayTable, read_osm
-from spatialint.review import stable_gap_id
-from spatialint.routing import travel_times
+from spatialint.network.graph import CSRGraph
+from spatialint.network.routing import travel_times
+from spatialint.osm.ways import WayTable, read_osm
 
 logger = logging.getLogger(__name__)
 

@@ -274,24 +274,3 @@ def write_template(path: str | Path, joined: pd.DataFrame, *, columns: Sequence[
 def review_path(study: Mapping[str, Any]) -> Path:
     """The study's review file: ``gaps.review_file`` with ``{study}`` replaced by its name."""
     return Path(str(study["gaps"]["review_file"]).format(study=study["name"]))
-
-
-def optional_stage_inputs(study: Mapping[str, Any]) -> dict[str, str]:
-    """Inputs of the gaps stage that exist only sometimes, for Snakemake's ``unpack``.
-
-    The review file is an input only when it exists, so editing it reruns the gaps stage and
-    everything after it, while a missing file is no error and is never created by a run. The
-    waterway layer is an input when ``gaps.waterways_file`` is set, the population points when
-    ``access.population_file`` is.
-    """
-    inputs: dict[str, str] = {}
-    review = review_path(study)
-    if review.exists():
-        inputs["review"] = str(review)
-    waterways = study["gaps"].get("waterways_file")
-    if waterways:
-        inputs["waterways"] = str(waterways)
-    population = study["access"].get("population_file")
-    if population:
-        inputs["population"] = str(population)
-    return inputs

@@ -2,9 +2,9 @@
 
 :func:`run_gap_stage` is what the ``gaps`` rule runs: it reads the road network, admin units and
 OSM context (waterways, all roads) of a study, finds the cross-border gaps
-(:func:`spatialint.gaps.detect_gaps`), ranks the dead ends by the time a link would save
-(:func:`spatialint.gap_benefit.rank_gaps`), joins the decisions of the review file
-(:mod:`spatialint.review`) and writes the GeoPackage, CSV, XLSX and a fresh review template.
+(:func:`spatialint.gaps.detect.detect_gaps`), ranks the dead ends by the time a link would save
+(:func:`spatialint.gaps.benefit.rank_gaps`), joins the decisions of the review file
+(:mod:`spatialint.gaps.review`) and writes the GeoPackage, CSV, XLSX and a fresh review template.
 
 The review file is only *read* (``gaps.review_file``); nothing a planner wrote is overwritten.
 """
@@ -21,10 +21,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from spatialint.access.isochrones import load_population
 from spatialint.errors import DataError
 from spatialint.fileio import atomic_path
-from spatialint.gap_benefit import BenefitSettings, rank_gaps
-from spatialint.gaps import (
+from spatialint.gaps.benefit import BenefitSettings, rank_gaps
+from spatialint.gaps.detect import (
     CLASS_DROP_COLUMNS,
     DEAD_END_COLUMNS,
     KINDS,
@@ -36,10 +37,9 @@ from spatialint.gaps import (
     read_osm_context,
     write_xlsx,
 )
+from spatialint.gaps.review import join_review, read_review, review_path, write_template
 from spatialint.geo import WGS84, NearestNodes
-from spatialint.graph import CSRGraph
-from spatialint.isochrones import load_population
-from spatialint.review import join_review, read_review, review_path, write_template
+from spatialint.network.graph import CSRGraph
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def run_gap_stage(
     inputs
         Paths by the ``gaps`` rule's input names: ``pbf``, ``road_nodes``, ``road_edges``,
         ``planned``, ``road_graph``, ``units``, and optionally ``review`` and ``waterways``
-        (:func:`spatialint.review.optional_stage_inputs`).
+        (:func:`spatialint.gaps.review.optional_stage_inputs`).
     outputs
         Paths by the rule's output names: ``gpkg`` (layers ``dead_ends``, ``class_drops``,
         ``missing_crossings``), ``csv`` and ``xlsx`` (dead ends), ``template`` (review

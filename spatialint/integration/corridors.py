@@ -21,9 +21,9 @@ A named corridor is measured between the units of its two origins at the coarses
 that separates them (长沙–株洲 between the cities, not between two districts).
 
 Rows that cannot be measured carry NaN and say why in ``reason``; nothing fails silently.
-The submodules hold the pieces: :mod:`spatialint.corridor_border` (shared borders, crossings),
-:mod:`spatialint.corridor_reach` (cells tied to roads), :mod:`spatialint.corridor_penalty`
-and :mod:`spatialint.corridor_routes` (arc lengths, alternative routes).
+The submodules hold the pieces: :mod:`spatialint.integration.border` (shared borders, crossings),
+:mod:`spatialint.integration.reach` (cells tied to roads), :mod:`spatialint.integration.penalty`
+and :mod:`spatialint.integration.routes` (arc lengths, alternative routes).
 """
 
 from __future__ import annotations
@@ -41,21 +41,21 @@ import pyproj
 import shapely
 from scipy.spatial import cKDTree
 
-from spatialint.corridor_border import (
+from spatialint.errors import ConfigError, DataError
+from spatialint.fileio import atomic_path, read_layer
+from spatialint.geo import WGS84, to_metric, utm_crs_for
+from spatialint.integration.border import (
     ROAD_CLASSES,
     assign_units,
     border_crossings,
     longest_uncrossed_m,
     shared_borders,
 )
-from spatialint.corridor_penalty import border_penalty, pair_rng, sample_nodes
-from spatialint.corridor_reach import ReachGrid, RoadSnap, jaccard, population_share
-from spatialint.corridor_routes import arc_lengths, redundant_routes, with_weights
-from spatialint.errors import ConfigError, DataError
-from spatialint.fileio import atomic_path, read_layer
-from spatialint.geo import WGS84, to_metric, utm_crs_for
-from spatialint.graph import CSRGraph
-from spatialint.routing import travel_times
+from spatialint.integration.penalty import border_penalty, pair_rng, sample_nodes
+from spatialint.integration.reach import ReachGrid, RoadSnap, jaccard, population_share
+from spatialint.integration.routes import arc_lengths, redundant_routes, with_weights
+from spatialint.network.graph import CSRGraph
+from spatialint.network.routing import travel_times
 
 logger = logging.getLogger(__name__)
 
@@ -554,7 +554,7 @@ def corridor_table(
         are at ``border_level``; for a corridor at a coarser level the gaps between units
         lying in its two units count).
     workers
-        Processes for the Dijkstra batches (see :func:`spatialint.routing.travel_times`).
+        Processes for the Dijkstra batches (see :func:`spatialint.network.routing.travel_times`).
 
     Returns
     -------

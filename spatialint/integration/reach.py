@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from spatialint.corridor_border import assign_units
+from spatialint.integration.border import assign_units
 
 logger = logging.getLogger(__name__)
 

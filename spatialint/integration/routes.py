@@ -1,6 +1,6 @@
 """Route-level corridor measures on CSR graphs: arc lengths, distance graphs, alternative routes.
 
-Everything here works on :class:`~spatialint.graph.CSRGraph` arrays and
+Everything here works on :class:`~spatialint.network.graph.CSRGraph` arrays and
 :func:`scipy.sparse.csgraph.dijkstra`; the only Python loop walks the arcs of one path back
 from the predecessor array (a path has hundreds to a few thousand arcs, never the whole graph).
 """
@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from spatialint.errors import DataError
-from spatialint.graph import CSRGraph
+from spatialint.network.graph import CSRGraph
 
 logger = logging.getLogger(__name__)
 

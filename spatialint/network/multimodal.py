@@ -47,7 +47,7 @@ import pandas as pd
 import shapely
 
 from spatialint.errors import DataError
-from spatialint.graph import CSRGraph
+from spatialint.network.graph import CSRGraph
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def build_multimodal_graph(
     road_graph
         ``road_graph.npz``.
     rail_edges, stations
-        ``rail_edges.parquet`` and ``rail_stations.parquet`` (:mod:`spatialint.rail`).
+        ``rail_edges.parquet`` and ``rail_stations.parquet`` (:mod:`spatialint.network.rail`).
     """
     if rail_edges.empty or stations.empty:
         logger.info(

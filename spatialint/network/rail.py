@@ -23,7 +23,7 @@ station-to-station line model:
   ``travel_time_s``.  ``u_station`` / ``v_station`` name the station at each end, if any.
 
 Dwell, boarding, transfer and station-access times are added when the multimodal graph is
-built (:mod:`spatialint.multimodal`).
+built (:mod:`spatialint.network.multimodal`).
 """
 
 from __future__ import annotations
@@ -42,14 +42,14 @@ import shapely
 
 from spatialint.fileio import atomic_path
 from spatialint.geo import WGS84, NearestNodes, to_metric, utm_crs_for
-from spatialint.osm_ways import WayTable, as_text, haversine_m, read_osm
-from spatialint.roads import (
+from spatialint.network.roads import (
     assign_units,
     chain_edges,
     load_units,
     parse_maxspeed,
     simplify_arcs,
 )
+from spatialint.osm.ways import WayTable, as_text, haversine_m, read_osm
 
 logger = logging.getLogger(__name__)
 

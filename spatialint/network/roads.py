@@ -3,7 +3,7 @@
 Steps (all vectorised over numpy arrays; no Python loop per node or edge):
 
 1. :func:`read_road_ways` reads every ``highway=*`` way with its node locations from the PBF
-   (pyosmium, :mod:`spatialint.osm_ways`).
+   (pyosmium, :mod:`spatialint.osm.ways`).
 2. Drivable ways are those whose ``highway`` is in ``network.highway_classes`` and that are not
    closed to cars (``access`` / ``motor_vehicle`` / ``motorcar`` = ``no`` or ``private``,
    ``area=yes``).  ``highway=construction|proposed`` ways go to the planned-ways table instead.
@@ -59,8 +59,8 @@ from scipy.sparse.csgraph import connected_components
 from spatialint.errors import ConfigError, DataError
 from spatialint.fileio import atomic_path
 from spatialint.geo import WGS84, NearestNodes
-from spatialint.graph import CSRGraph
-from spatialint.osm_ways import WayTable, as_text, haversine_m, read_osm
+from spatialint.network.graph import CSRGraph
+from spatialint.osm.ways import WayTable, as_text, haversine_m, read_osm
 
 logger = logging.getLogger(__name__)
 
@@ -993,7 +993,7 @@ def run_road_network_stage(
     RoadNetwork
         The network that was written.
     """
-    from spatialint.rail import station_points  # rail builds on this module
+    from spatialint.network.rail import station_points  # rail builds on this module
 
     network = study["network"]
     units = load_units(inputs["units"], level=study["admin"]["border_level"])

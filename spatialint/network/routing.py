@@ -1,4 +1,4 @@
-"""Shortest travel times on a :class:`~spatialint.graph.CSRGraph` with scipy's Dijkstra.
+"""Shortest travel times on a :class:`~spatialint.network.graph.CSRGraph` with scipy's Dijkstra.
 
 One call routes many origins at once: scipy's :func:`scipy.sparse.csgraph.dijkstra` runs in C on
 the CSR arrays, stops at ``cutoff_s`` (its ``limit``), and the results are kept as one float32
@@ -25,7 +25,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from spatialint.errors import DataError
 from spatialint.fileio import atomic_path
-from spatialint.graph import CSRGraph
+from spatialint.network.graph import CSRGraph
 
 logger = logging.getLogger(__name__)
 

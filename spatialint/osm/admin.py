@@ -34,15 +34,15 @@ from shapely.geometry.base import BaseGeometry
 
 from spatialint.config import REPO_ROOT
 from spatialint.errors import ConfigError, DataError
-from spatialint.extract import (
+from spatialint.fileio import atomic_path
+from spatialint.geo import WGS84
+from spatialint.osm.extract import (
     CENTRE_ROLES,
     RelationInfo,
     assemble_relation,
     parse_level,
     read_relations,
 )
-from spatialint.fileio import atomic_path
-from spatialint.geo import WGS84
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ def _unbuilt_units(
     """Boundary relations at ``levels`` that pyosmium could not assemble.
 
     A relation with every member way in the file is tried again with
-    :func:`spatialint.extract.assemble_relation`, which nodes the ways before forming rings and
+    :func:`spatialint.osm.extract.assemble_relation`, which nodes the ways before forming rings and
     so repairs self-intersecting boundaries (pyosmium rejects them). Returns the repaired unit
     rows, the repaired units (for the report) and the units that stay unbuilt, with reasons.
     """
@@ -467,12 +467,6 @@ def build_admin(study: Mapping[str, Any], *, pbf: Path, base_dir: Path = REPO_RO
             "or the source extract, or give admin.file."
         )
     return result
-
-
-def admin_inputs(study: Mapping[str, Any]) -> dict[str, str]:
-    """Extra input of the ``admin_units`` rule: the user's boundary file, when given."""
-    admin = study.get("admin", {})
-    return {"admin_file": admin["file"]} if admin.get("file") else {}
 
 
 def run_admin_stage(

@@ -1,6 +1,6 @@
 """Small study areas straight from the Overpass API, through osmnx, written as an OSM PBF.
 
-``source.kind: overpass`` fetches the same object families :mod:`spatialint.extract` keeps from
+``source.kind: overpass`` fetches the same object families :mod:`spatialint.osm.extract` keeps from
 a PBF (roads incl. construction/proposed, railway track and stations, admin boundaries at the
 configured levels, places, rivers/canals and water) for the buffered study area, using osmnx's
 Overpass machinery (``osmnx._overpass``: polygon subdivision, server slot pauses, on-disk
@@ -31,7 +31,8 @@ from shapely.geometry.base import BaseGeometry
 
 from spatialint.config import REPO_ROOT
 from spatialint.errors import ConfigError, DataError, DownloadError
-from spatialint.extract import (
+from spatialint.fileio import atomic_path
+from spatialint.osm.extract import (
     RAIL_NODE_VALUES,
     RAIL_WAY_VALUES,
     WATERWAY_VALUES,
@@ -40,7 +41,6 @@ from spatialint.extract import (
     buffer_km,
     configured_area,
 )
-from spatialint.fileio import atomic_path
 
 logger = logging.getLogger(__name__)
 

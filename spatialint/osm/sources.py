@@ -305,28 +305,6 @@ def resolve_source(source: Mapping[str, Any], *, base_dir: Path = REPO_ROOT) -> 
     return path
 
 
-def retrieve_inputs(
-    study: Mapping[str, Any], *, name: str, base_dir: Path | None = None
-) -> dict[str, str]:
-    """Input files of the ``retrieve_osm`` rule for study ``name``, so Snakemake re-runs when
-    one changes.
-
-    The demo study depends on its generated PBF; a local PBF (path or ``file://``, resolved
-    against ``base_dir``, default the working directory) and an area polygon file are inputs; a
-    remote PBF is downloaded (and cached) inside the rule.
-    """
-    source, area = study["source"], study.get("area", {})
-    inputs: dict[str, str] = {}
-    if source["kind"] == "demo":
-        inputs["demo_pbf"] = f"data/{name}/demo/demo.osm.pbf"
-    elif source["kind"] == "pbf" and source.get("url") and not is_remote(source["url"]):
-        base = Path.cwd() if base_dir is None else base_dir
-        inputs["source_pbf"] = str(local_path(source["url"], base_dir=base))
-    if area.get("polygon_file"):
-        inputs["polygon_file"] = area["polygon_file"]
-    return inputs
-
-
 def retrieve_extract(
     study: Mapping[str, Any], *, target: Path, demo_pbf: Path | None, base_dir: Path
 ) -> None:
@@ -349,11 +327,11 @@ def retrieve_extract(
     DataError
         If the demo PBF is missing, or the source cannot be read (see :func:`resolve_source`).
     """
-    from spatialint.extract import clip_extract  # the download side stays light to import
+    from spatialint.osm.extract import clip_extract  # the download side stays light to import
 
     kind = study["source"]["kind"]
     if kind == "overpass":
-        from spatialint.overpass import fetch_extract  # osmnx: only for Overpass studies
+        from spatialint.osm.overpass import fetch_extract  # osmnx: only for Overpass studies
 
         fetch_extract(study, target, base_dir=base_dir)
         return

@@ -221,10 +221,10 @@ def column_bilingual(column: str, *, extra: Mapping[str, tuple[str, str]] | None
 
 
 TABLE_STAGES: dict[str, str] = {
-    "dead_ends": "spatialint.gaps",
-    "class_drops": "spatialint.gaps",
-    "missing_crossings": "spatialint.gaps",
-    "corridors": "spatialint.integration",
+    "dead_ends": "spatialint.gaps.detect",
+    "class_drops": "spatialint.gaps.detect",
+    "missing_crossings": "spatialint.gaps.detect",
+    "corridors": "spatialint.integration.corridors",
 }
 """The stage module whose ``COLUMN_LABELS`` ({column: (中文, English)}) labels each table; per
 table, because one column name can mean different things (``name`` of a road, of a corridor)."""

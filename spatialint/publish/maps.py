@@ -4,14 +4,15 @@
 hexagon surface, 断头路 and other gaps, corridors) into a :class:`StudyLayers`;
 :func:`build_map` draws them as toggleable Leaflet layers with a legend, the study title, the
 OSM data date and the attribution; :func:`write_map` renders the page with Leaflet inlined
-(:mod:`spatialint.offline_assets`), so it opens on a closed government network.
+(:mod:`spatialint.publish.offline_assets`), so it opens on a closed government network.
 
 Display is not analysis: layers are simplified in metres (``maps.simplify_m``) and only the
 main road classes are drawn (``maps.road_classes``), so a region's map stays a few MB; the
-full-resolution data stays in ``results/spatialint.gpkg`` (:mod:`spatialint.report`).
+full-resolution data stays in ``results/spatialint.gpkg`` (:mod:`spatialint.publish.report`).
 
-On an AMap (Gaode) basemap every overlay is shifted to GCJ-02 (:mod:`spatialint.gcj02`), since
-AMap's tiles are drawn in that offset datum; links to openstreetmap.org keep WGS-84.
+On an AMap (Gaode) basemap every overlay is shifted to GCJ-02
+(:mod:`spatialint.publish.gcj02`), since AMap's tiles are drawn in that offset datum; links to
+openstreetmap.org keep WGS-84.
 """
 
 from __future__ import annotations
@@ -36,12 +37,12 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from spatialint import offline_assets
 from spatialint.errors import ConfigError, DataError
 from spatialint.fileio import atomic_path
-from spatialint.gcj02 import gcj02_geometries
 from spatialint.geo import WGS84, utm_crs_for
-from spatialint.i18n import (
+from spatialint.publish import offline_assets
+from spatialint.publish.gcj02 import gcj02_geometries
+from spatialint.publish.i18n import (
     check_language,
     column_label,
     display_value,
@@ -108,7 +109,7 @@ STATUS_SYNONYMS: dict[str, str] = {
     "rejected": "rejected", "false_positive": "rejected", "not_a_gap": "rejected",
     "dismissed": "rejected", "no": "rejected", "已排除": "rejected", "排除": "rejected",
     "否": "rejected",
-    # the gaps stage's review vocabulary (spatialint.review.STATUSES)
+    # the gaps stage's review vocabulary (spatialint.gaps.review.STATUSES)
     "待核实": "open", "to verify": "open", "误报": "rejected",
     "false positive": "rejected", "在建": "planned", "under construction": "planned",
     "已打通": "opened", "opened": "opened",
@@ -973,7 +974,7 @@ def _add_hexagons(
         return
     top = max(bands) if len(bands) else 180.0
     for mode in ("road", "multimodal"):
-        column = f"minutes_{mode}"  # written by spatialint.hexgrid.hex_access
+        column = f"minutes_{mode}"  # written by spatialint.access.hexgrid.hex_access
         if column not in hexagons.columns:
             raise DataError(
                 f"hex_access has no column {column} (it has "

@@ -9,8 +9,9 @@ Outputs (:func:`write_report`):
 - ``maps/{study}/report.html`` – self-contained (figures embedded as PNG, no external assets),
   so it opens offline beside the map;
 - ``results/report.xlsx`` – one sheet per table, headers ``中文 / English``; labels come from
-  the stages' ``COLUMN_LABELS`` (``spatialint.gaps``, ``spatialint.integration``) where they
-  define them, else from :mod:`spatialint.i18n`;
+  the stages' ``COLUMN_LABELS`` (``spatialint.gaps.detect``,
+  ``spatialint.integration.corridors``) where they define them, else from
+  :mod:`spatialint.publish.i18n`;
 - ``results/spatialint.gpkg`` – every layer at full resolution in WGS-84 for QGIS/ArcGIS, plus
   CGCS2000 (EPSG:4490) copies named ``<layer>_cgcs2000`` when ``maps.cgcs2000`` is true.
 """
@@ -39,14 +40,14 @@ from matplotlib import font_manager  # noqa: E402
 
 from spatialint.fileio import atomic_path  # noqa: E402
 from spatialint.geo import CGCS2000, WGS84, utm_crs_for  # noqa: E402
-from spatialint.i18n import (  # noqa: E402
+from spatialint.publish.i18n import (  # noqa: E402
     LABELS,
     check_language,
     display_value,
     label,
     stage_column_labels,
 )
-from spatialint.maps import (  # noqa: E402
+from spatialint.publish.maps import (  # noqa: E402
     BAND_COLOURS,
     ROAD_STYLE,
     STATUS_COLOURS,
@@ -715,7 +716,8 @@ def run_report_stage(
     Parameters
     ----------
     inputs
-        Paths by the ``report`` rule's input names (:func:`spatialint.maps.read_layers`, plus
+        Paths by the ``report`` rule's input names
+        (:func:`spatialint.publish.maps.read_layers`, plus
         ``pbf`` for the OSM data date).
     outputs
         Paths by the rule's output names: ``html``, ``xlsx``, ``gpkg``.  The report links the

@@ -1,6 +1,4 @@
 # Access: origins, travel times by mode, 1/2/3-hour isochrones and the hexagon surface.
-from spatialint.chunks import chunk_paths, studies_pattern
-from spatialint.isochrones import population_inputs
 
 
 rule origins:
@@ -38,7 +36,7 @@ rule travel_times:
     benchmark:
         "benchmarks/results/{study}/travel_times_{mode}.tsv"
     wildcard_constraints:
-        study=studies_pattern(STUDIES, chunked=False),
+        study=studies_pattern(chunked=False),
     conda:
         "../envs/spatialint.yaml"
     threads: 2
@@ -63,7 +61,7 @@ rule travel_times_chunk:
     benchmark:
         "benchmarks/results/{study}/travel_times_{mode}_{chunk}.tsv"
     wildcard_constraints:
-        study=studies_pattern(STUDIES, chunked=True),
+        study=studies_pattern(chunked=True),
         chunk=r"\d+",
     conda:
         "../envs/spatialint.yaml"
@@ -78,7 +76,7 @@ rule travel_times_chunk:
 
 rule gather_travel_times:
     input:
-        chunks=lambda w: chunk_paths(STUDIES[w.study], name=w.study, mode=w.mode),
+        chunks=travel_time_chunks,
     output:
         times="data/{study}/access/travel_times_{mode}.npz",
     log:
@@ -86,7 +84,7 @@ rule gather_travel_times:
     benchmark:
         "benchmarks/results/{study}/gather_travel_times_{mode}.tsv"
     wildcard_constraints:
-        study=studies_pattern(STUDIES, chunked=True),
+        study=studies_pattern(chunked=True),
     conda:
         "../envs/spatialint.yaml"
     threads: 1
@@ -98,7 +96,7 @@ rule gather_travel_times:
 
 rule isochrones:
     input:
-        unpack(lambda w: population_inputs(STUDIES[w.study])),
+        unpack(population_inputs),
         origins="data/{study}/access/origins.gpkg",
         road_edges="data/{study}/network/road_edges.parquet",
         road_graph="data/{study}/network/road_graph.npz",

@@ -1,8 +1,22 @@
-# Shared set-up: load and validate every selected study before any rule runs.
+# Shared set-up: load and validate every selected study before any rule runs, and the functions
+# the rules use for their params and optional inputs (no logic in the rules themselves).
 import sys
+from pathlib import Path
 
+from spatialint.access.chunks import origin_chunk_count
 from spatialint.config import load_studies
 from spatialint.errors import ConfigError
+from spatialint.osm.sources import is_remote, local_path
+from spatialint.settings import (
+    PARAMS,
+    AdminSettings,
+    AreaSettings,
+    ExecutionSettings,
+    GapSettings,
+    OriginSettings,
+    PopulationSettings,
+    SourceSettings,
+)
 
 try:
     STUDIES = load_studies(config)
@@ -16,15 +30,93 @@ wildcard_constraints:
     mode="road|multimodal",
 
 
+def settings_param(name):
+    """A params function: the config values settings ``name`` reads, for the job's study.
+
+    ``name`` is a key of ``spatialint.settings.PARAMS``; a job gets only these values, so an
+    edit elsewhere in the study config does not rerun it. The script turns them back into
+    typed settings (``_helpers.run_rule``).
+    """
+    settings = PARAMS[name]
+
+    def param(wildcards):
+        return settings.select(STUDIES[wildcards.study])
+
+    return param
+
+
+def retrieve_inputs(wildcards):
+    """Inputs of ``retrieve_osm``: the generated demo PBF, a local source PBF and the area's
+    polygon file, so that Snakemake reruns the clip when one changes. A remote PBF is
+    downloaded (and cached) inside the rule."""
+    study = STUDIES[wildcards.study]
+    source = SourceSettings.from_study(study)
+    polygon_file = AreaSettings.from_study(study).polygon_file
+    inputs = {}
+    if source.kind == "demo":
+        inputs["demo_pbf"] = f"data/{wildcards.study}/demo/demo.osm.pbf"
+    elif source.kind == "pbf" and source.url and not is_remote(source.url):
+        inputs["source_pbf"] = str(local_path(source.url, base_dir=Path.cwd()))
+    if polygon_file:
+        inputs["polygon_file"] = polygon_file
+    return inputs
+
+
+def admin_inputs(wildcards):
+    """Extra input of ``admin_units``: the user's boundary file, when the study names one."""
+    admin_file = AdminSettings.from_study(STUDIES[wildcards.study]).file
+    return {"admin_file": admin_file} if admin_file else {}
+
+
+def population_inputs(wildcards):
+    """Extra input of the stages that weigh by population: the study's population file."""
+    path = PopulationSettings.from_study(STUDIES[wildcards.study]).population_file
+    return {"population": path} if path else {}
+
+
+def gap_inputs(wildcards):
+    """Inputs of ``gaps`` that exist only sometimes.
+
+    The planners' review file is an input only when it exists, so editing it reruns the gaps
+    stage and what follows, while a missing file is no error and is never created by a run.
+    The waterway layer is an input when ``gaps.waterways_file`` is set, the population when
+    ``access.population_file`` is.
+    """
+    study = STUDIES[wildcards.study]
+    gaps = GapSettings.from_study(study)
+    inputs = population_inputs(wildcards)
+    if Path(gaps.review_file).exists():
+        inputs["review"] = gaps.review_file
+    if gaps.waterways_file:
+        inputs["waterways"] = gaps.waterways_file
+    return inputs
+
+
+def origin_chunks(study):
+    """Number of origin chunks of a study's travel-time jobs; 0 when it is not chunked."""
+    return origin_chunk_count(
+        len(OriginSettings.from_study(study).origins),
+        chunk_size=ExecutionSettings.from_study(study).origin_chunk_size,
+    )
+
+
+def studies_pattern(*, chunked):
+    """Wildcard constraint: the studies whose travel times are (not) chunked ("(?!)" = none)."""
+    names = [
+        name for name, study in STUDIES.items() if (origin_chunks(study) > 0) == chunked
+    ]
+    return "|".join(names) or "(?!)"
+
+
+def travel_time_chunks(wildcards):
+    """The chunk files gathered into ``access/travel_times_{mode}.npz``."""
+    n_chunks = origin_chunks(STUDIES[wildcards.study])
+    return [
+        f"data/{wildcards.study}/access/chunks/travel_times_{wildcards.mode}_{i}.npz"
+        for i in range(n_chunks)
+    ]
+
+
 def study_config(wildcards):
-    """The validated config of the study named by the {study} wildcard."""
+    """The whole validated config of the job's study (being replaced by settings_param)."""
     return STUDIES[wildcards.study]
-
-
-def study_section(name):
-    """An input/params function returning one section of the study config."""
-
-    def section(wildcards):
-        return STUDIES[wildcards.study][name]
-
-    return section

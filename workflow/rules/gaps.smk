@@ -1,11 +1,10 @@
 # Gaps: cross-border dead ends (断头路), class drops, missing crossings, ranked by benefit,
 # joined with the planners' review file (an input only when it exists; never written by a run).
-from spatialint.review import optional_stage_inputs
 
 
 rule gaps:
     input:
-        unpack(lambda wildcards: optional_stage_inputs(STUDIES[wildcards.study])),
+        unpack(gap_inputs),
         pbf="data/{study}/osm/extract.osm.pbf",
         road_nodes="data/{study}/network/road_nodes.parquet",
         road_edges="data/{study}/network/road_edges.parquet",

@@ -3,7 +3,7 @@
 
 rule admin_units:
     input:
-        unpack(lambda w: admin_inputs(STUDIES[w.study])),
+        unpack(admin_inputs),
         pbf="data/{study}/osm/extract.osm.pbf",
     output:
         units="data/{study}/network/admin_units.gpkg",

@@ -1,6 +1,4 @@
 # Retrieve: OSM data for each study, as one filtered PBF extract.
-from spatialint.admin import admin_inputs
-from spatialint.sources import retrieve_inputs
 
 
 rule generate_demo:
@@ -17,14 +15,14 @@ rule generate_demo:
     resources:
         mem_mb=2000,
     params:
-        source=study_section("source"),
+        source=settings_param("source"),
     script:
         "../scripts/generate_demo.py"
 
 
 rule retrieve_osm:
     input:
-        unpack(lambda w: retrieve_inputs(STUDIES[w.study], name=w.study)),
+        unpack(retrieve_inputs),
     output:
         pbf="data/{study}/osm/extract.osm.pbf",
     log:

@@ -1,14 +1,22 @@
-"""Run a rule's script outside Snakemake with exactly the arguments Snakemake would give it.
+"""What every script of ``workflow/scripts/`` shares: run a rule's step, inside Snakemake or not.
 
-Every script in ``workflow/scripts/`` ends with the same two lines::
+This is workflow code, kept out of the ``spatialint`` package (which knows nothing about
+Snakemake). Every script ends with the same two statements::
 
     if "snakemake" not in globals():
         snakemake = mock_snakemake("gaps", study=sys.argv[1] if len(sys.argv) > 1 else "demo")
+    run_rule(snakemake, run_gap_stage)
 
-so ``python workflow/scripts/gaps.py demo`` runs the step on its own.  The rule's file contract
-(input/output/log paths, params, threads) is *not* re-typed here: :func:`mock_snakemake` loads
-the Snakefile through Snakemake's own API, builds the job of the named rule for the study and
-returns the same object Snakemake hands to a script (``snakemake.script.Snakemake``).  The
+:func:`run_rule` calls the stage function of the package with the rule's named inputs and
+outputs and its params as typed settings (:func:`spatialint.settings.typed_params`), with the
+step's logging and one-line errors (:func:`spatialint.logs.run_step`).
+
+:func:`mock_snakemake` makes ``python workflow/scripts/gaps.py demo`` run the step on its own.
+The rule's file contract (input/output/log paths, params, threads) is *not* re-typed here:
+:func:`mock_snakemake` loads the Snakefile through Snakemake's API, builds the job of the named
+rule for the study and returns the same object Snakemake hands to a script
+(``snakemake.script.Snakemake``). It reaches into Snakemake's workflow object, as PyPSA-Eur's
+does, so ``pyproject.toml`` bounds Snakemake's major version. The
 pattern is PyPSA-Eur's ``mock_snakemake`` (``scripts/_helpers.py``), rewritten for Snakemake 9.
 
 Paths stay as Snakemake gives them: relative to the working directory, which is the current
@@ -23,18 +31,40 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from spatialint.config import REPO_ROOT, load_schema
+from spatialint.config import load_schema
 from spatialint.errors import ConfigError
-from spatialint.routing import available_workers
+from spatialint.logs import run_step
+from spatialint.network.routing import available_workers
+from spatialint.settings import typed_params
 
 logger = logging.getLogger(__name__)
 
-SNAKEFILE = REPO_ROOT / "Snakefile"
+SNAKEFILE = Path(__file__).resolve().parents[2] / "Snakefile"
+
+
+def run_rule(snakemake: Any, stage: Callable[..., Any], **extra: Any) -> Any:
+    """Run ``stage(inputs, outputs, **settings, **extra)`` as the rule's step.
+
+    ``inputs`` and ``outputs`` are the rule's named files as plain dicts, the settings its
+    ``params`` turned into typed objects by their names (:data:`spatialint.settings.PARAMS`);
+    ``extra`` are what only the script knows (wildcards, threads). A
+    :class:`~spatialint.errors.SpatialintError` ends the step with one line in its log.
+    """
+    return run_step(
+        lambda: stage(
+            dict(snakemake.input.items()),
+            dict(snakemake.output.items()),
+            **typed_params(dict(snakemake.params.items())),
+            **extra,
+        ),
+        log_path=snakemake.log[0],
+    )
 
 
 def standalone_config(study: str, snakefile: Path) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Rule ``admin_units``: admin units, places and the admin report from the study's extract.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/admin_units.py <study>
 """
@@ -8,9 +8,10 @@ Standalone (see :mod:`spatialint.standalone`)::
 import sys
 from pathlib import Path
 
-from spatialint.admin import run_admin_stage
+from _helpers import mock_snakemake
+
 from spatialint.logs import run_step
-from spatialint.standalone import mock_snakemake
+from spatialint.osm.admin import run_admin_stage
 
 if __name__ == "__main__":
     if "snakemake" not in globals():

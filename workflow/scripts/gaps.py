@@ -1,15 +1,16 @@
 """Rule ``gaps``: cross-border gaps ranked by benefit, joined with the planners' review.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/gaps.py <study>
 """
 
 import sys
 
-from spatialint.gap_stage import run_gap_stage
+from _helpers import mock_snakemake
+
+from spatialint.gaps.stage import run_gap_stage
 from spatialint.logs import run_step
-from spatialint.standalone import mock_snakemake
 
 if __name__ == "__main__":
     if "snakemake" not in globals():

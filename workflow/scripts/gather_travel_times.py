@@ -1,15 +1,16 @@
 """Rule ``gather_travel_times``: stack the origin chunks into ``access/travel_times_{mode}.npz``.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/gather_travel_times.py <study> <road|multimodal>
 """
 
 import sys
 
-from spatialint.chunks import gather_times
+from _helpers import mock_snakemake
+
+from spatialint.access.chunks import gather_times
 from spatialint.logs import run_step
-from spatialint.standalone import mock_snakemake
 
 if __name__ == "__main__":
     if "snakemake" not in globals():

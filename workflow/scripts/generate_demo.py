@@ -1,15 +1,16 @@
 """Rule ``generate_demo``: the synthetic demo region (OSM PBF) and its truth file.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/generate_demo.py <study>
 """
 
 import sys
 
-from spatialint.demo import write_demo
+from _helpers import mock_snakemake
+
+from spatialint.demo.generator import write_demo
 from spatialint.logs import run_step
-from spatialint.standalone import mock_snakemake
 
 if __name__ == "__main__":
     if "snakemake" not in globals():

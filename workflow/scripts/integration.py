@@ -1,15 +1,16 @@
 """Rule ``integration``: corridor integration measures of one study.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/integration.py <study>
 """
 
 import sys
 
-from spatialint.integration import run_integration_stage
+from _helpers import mock_snakemake
+
+from spatialint.integration.corridors import run_integration_stage
 from spatialint.logs import run_step
-from spatialint.standalone import mock_snakemake
 
 if __name__ == "__main__":
     if "snakemake" not in globals():

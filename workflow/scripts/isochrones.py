@@ -1,15 +1,16 @@
 """Rule ``isochrones``: 1/2/3-hour isochrones per origin and mode, and the hexagon surface.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/isochrones.py <study>
 """
 
 import sys
 
-from spatialint.isochrone_stage import run_isochrone_stage
+from _helpers import mock_snakemake
+
+from spatialint.access.stage import run_isochrone_stage
 from spatialint.logs import run_step
-from spatialint.standalone import mock_snakemake
 
 if __name__ == "__main__":
     if "snakemake" not in globals():

@@ -1,15 +1,16 @@
 """Rule ``map``: the study map ``maps/{study}/index.html``.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/map.py <study>
 """
 
 import sys
 
+from _helpers import mock_snakemake
+
 from spatialint.logs import run_step
-from spatialint.maps import run_map_stage
-from spatialint.standalone import mock_snakemake
+from spatialint.publish.maps import run_map_stage
 
 if __name__ == "__main__":
     if "snakemake" not in globals():

@@ -1,16 +1,17 @@
 """Rule ``multimodal_network``: the road graph and the rail links joined into the
 multimodal graph.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/multimodal_network.py <study>
 """
 
 import sys
 
+from _helpers import mock_snakemake
+
 from spatialint.logs import run_step
-from spatialint.multimodal import run_multimodal_stage
-from spatialint.standalone import mock_snakemake
+from spatialint.network.multimodal import run_multimodal_stage
 
 if __name__ == "__main__":
     if "snakemake" not in globals():

@@ -1,16 +1,17 @@
 """Rule ``origins``: the study's origins (places, unit seats, stations, lon/lat)
 resolved onto the road network.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/origins.py <study>
 """
 
 import sys
 
+from _helpers import mock_snakemake
+
+from spatialint.access.origins import run_origins_stage
 from spatialint.logs import run_step
-from spatialint.origins import run_origins_stage
-from spatialint.standalone import mock_snakemake
 
 if __name__ == "__main__":
     if "snakemake" not in globals():

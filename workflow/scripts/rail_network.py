@@ -1,15 +1,16 @@
 """Rule ``rail_network``: rail links by service and stations from a study's OSM extract.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/rail_network.py <study>
 """
 
 import sys
 
+from _helpers import mock_snakemake
+
 from spatialint.logs import run_step
-from spatialint.rail import run_rail_network_stage
-from spatialint.standalone import mock_snakemake
+from spatialint.network.rail import run_rail_network_stage
 
 if __name__ == "__main__":
     if "snakemake" not in globals():

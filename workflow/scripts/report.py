@@ -1,15 +1,16 @@
 """Rule ``report``: the review report, workbook and result GeoPackage.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/report.py <study>
 """
 
 import sys
 
+from _helpers import mock_snakemake
+
 from spatialint.logs import run_step
-from spatialint.report import run_report_stage
-from spatialint.standalone import mock_snakemake
+from spatialint.publish.report import run_report_stage
 
 if __name__ == "__main__":
     if "snakemake" not in globals():

@@ -1,6 +1,6 @@
 """Rule ``retrieve_osm``: the study's OSM data, clipped to the area + buffer and filtered.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/retrieve_osm.py <study>
 """
@@ -8,9 +8,10 @@ Standalone (see :mod:`spatialint.standalone`)::
 import sys
 from pathlib import Path
 
+from _helpers import mock_snakemake
+
 from spatialint.logs import run_step
-from spatialint.sources import retrieve_extract
-from spatialint.standalone import mock_snakemake
+from spatialint.osm.sources import retrieve_extract
 
 if __name__ == "__main__":
     if "snakemake" not in globals():

@@ -1,15 +1,16 @@
 """Rule ``road_network``: the simplified road graph of a study from its OSM extract.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/road_network.py <study>
 """
 
 import sys
 
+from _helpers import mock_snakemake
+
 from spatialint.logs import run_step
-from spatialint.roads import run_road_network_stage
-from spatialint.standalone import mock_snakemake
+from spatialint.network.roads import run_road_network_stage
 
 if __name__ == "__main__":
     if "snakemake" not in globals():

@@ -1,16 +1,17 @@
 """Rule ``travel_times``: travel times from every origin to every node of the road or
 multimodal graph, up to the largest band.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/travel_times.py <study> <road|multimodal>
 """
 
 import sys
 
+from _helpers import mock_snakemake
+
+from spatialint.access.travel_times import run_travel_times_stage
 from spatialint.logs import run_step
-from spatialint.standalone import mock_snakemake
-from spatialint.travel_time_stage import run_travel_times_stage
 
 if __name__ == "__main__":
     if "snakemake" not in globals():

@@ -2,17 +2,18 @@
 (``execution.origin_chunk_size``); ``gather_travel_times`` stacks the chunks into the file
 ``travel_times`` would write.
 
-Standalone (see :mod:`spatialint.standalone`)::
+Standalone (see ``_helpers.mock_snakemake``)::
 
     python workflow/scripts/travel_times_chunk.py <study> <road|multimodal> <chunk>
 """
 
 import sys
 
-from spatialint.chunks import chunk_slice
+from _helpers import mock_snakemake
+
+from spatialint.access.chunks import chunk_slice
+from spatialint.access.travel_times import run_travel_times_stage
 from spatialint.logs import run_step
-from spatialint.standalone import mock_snakemake
-from spatialint.travel_time_stage import run_travel_times_stage
 
 if __name__ == "__main__":
     if "snakemake" not in globals():
@@ -27,7 +28,11 @@ if __name__ == "__main__":
             snakemake.params.study,
             mode=snakemake.wildcards.mode,
             workers=snakemake.threads,
-            origin_rows=chunk_slice(snakemake.params.study, chunk),
+            origin_rows=chunk_slice(
+                len(snakemake.params.study["access"]["origins"]),
+                chunk_size=snakemake.params.study["execution"]["origin_chunk_size"],
+                chunk=chunk,
+            ),
             label=f"{snakemake.wildcards.mode} chunk {chunk}",
         ),
         log_path=snakemake.log[0],
