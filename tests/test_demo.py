@@ -589,7 +589,7 @@ def test_script_reports_bad_scale_in_one_line(tmp_path):
     )
     run = subprocess.run(
         [sys.executable, "-c", smk], capture_output=True, text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(script.parents[2]), str(script.parent)])},
+        env={**os.environ, "PYTHONPATH": f"{script.parents[2]}{os.pathsep}{script.parent}"},
     )  # fmt: skip
     assert run.returncode == 1
     errors = [line for line in run.stderr.splitlines() if "ERROR" in line]
