@@ -247,6 +247,18 @@ def person_minutes(
     )
 
 
+RANKING_COLUMNS = ("person_minutes_saved", "minutes_saved_per_trip")
+"""The benefit the dead ends are ranked by: person-minutes where the study has population,
+else minutes saved per sampled trip."""
+
+
+def ranking_column(dead_ends: pd.DataFrame) -> str:
+    """The column of ``dead_ends`` (the ``dead_ends`` contract) its ``rank`` follows: the one
+    maps size the 断头路 by and the integration backlog adds up."""
+    people = dead_ends["person_minutes_saved"]
+    return RANKING_COLUMNS[0] if people.notna().any() else RANKING_COLUMNS[1]
+
+
 def rank_gaps(
     dead_ends: pd.DataFrame,
     graph: CSRGraph,
