@@ -152,6 +152,10 @@ def read_gap_inputs(
             f"Input(s) of the gaps stage missing: {', '.join(absent)}; build them first "
             f"(snakemake --cores 2 {outputs['gpkg']} does it all)."
         )
+    # the tables first: one that breaks its contract stops the stage before the extract is read
+    edges = read_table(inputs["road_edges"], ROAD_EDGES)
+    planned = read_table(inputs["planned"], PLANNED_WAYS)
+    units = read_table(inputs["units"], ADMIN_UNITS)
     ignored = set(gaps.ignore_highway)
     osm = read_osm_context(
         inputs["pbf"], drivable_classes=[c for c in roads.highway_classes if c not in ignored]
@@ -161,9 +165,9 @@ def read_gap_inputs(
         extra = read_waterways(inputs["waterways"]).to_crs(waterways.crs)
         waterways = pd.concat([waterways, extra[["geometry"]]], ignore_index=True)
     return GapInputs(
-        edges=read_table(inputs["road_edges"], ROAD_EDGES),
-        planned=read_table(inputs["planned"], PLANNED_WAYS),
-        units=read_table(inputs["units"], ADMIN_UNITS),
+        edges=edges,
+        planned=planned,
+        units=units,
         graph=CSRGraph.load(inputs["road_graph"]),
         waterways=waterways,
         osm_roads=osm.roads,
