@@ -7,6 +7,7 @@ synthetic (``note=synthetic spatialint demo``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from spatialint.demo.frame import REGION_KM, polyline
@@ -59,12 +60,13 @@ RINGS = {
 }
 
 
+@dataclass
 class AdminUnits:
-    """The units as added to a region: relation id by unit key, and the truth rows."""
+    """The units as added to a region: relation id by unit key, and their truth rows
+    (``relation_id``, ``name``, ``name_en``, ``admin_level``, ``parent_relation_id``)."""
 
-    def __init__(self) -> None:
-        self.relation_id: dict[str, int] = {}
-        self.rows: list[dict[str, Any]] = []
+    relation_id: dict[str, int] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 def add_admin_units(region: Region, place_ids: dict[str, int]) -> AdminUnits:

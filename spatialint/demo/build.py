@@ -33,14 +33,13 @@ def build_region(seed: int, scale: float) -> tuple[Region, DemoTruth]:
     places, place_ids = add_places(region, chosen_villages)
     stations = add_railways(region, pattern)
     units = add_admin_units(region, place_ids)
-    index = RegionIndex(region)
+    index = RegionIndex(region)  # the road ways at the planted nodes, before a planned link
     planned = planted.add_planned_links(region)
     truth = build_truth(
         index,
         seed=seed,
         scale=scale,
-        units=units.rows,
-        relation_id=units.relation_id,
+        units=units,
         places=places,
         stations=stations,
         planned=planned,

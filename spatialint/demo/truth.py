@@ -37,6 +37,7 @@ from typing import Any
 
 import pyproj
 
+from spatialint.demo.admin import AdminUnits
 from spatialint.demo.frame import km_to_lonlat, region_bbox_deg
 from spatialint.demo.planted import (
     BORDER_GAPS,
@@ -120,38 +121,38 @@ class RegionIndex:
 
 
 def _dead_end(
-    nodes: RegionIndex, case: BorderGap, relation_id: dict[str, int], planned: int | None
+    index: RegionIndex, case: BorderGap, relation_id: dict[str, int], planned: int | None
 ) -> dict[str, Any]:
-    lattice_node = nodes.region.lattice_node
+    lattice_node = index.region.lattice_node
     a, b = lattice_node(*case.end_xy()), lattice_node(*case.foot_xy())
-    lon, lat = nodes.lonlat(a)
+    lon, lat = index.lonlat(a)
     return {
         "case_id": case.case_id,
         "node_id": a,
-        "way_id": nodes.road_way(a),
+        "way_id": index.road_way(a),
         "lon": lon,
         "lat": lat,
         "unit_relation_id": relation_id[case.a_unit],
         "other_unit_relation_id": relation_id[case.b_unit],
         "other_node_id": b,
         # the frontage road along the border, not the lane that ends at the node
-        "other_way_id": nodes.road_way(b, through=True),
-        "gap_m": nodes.gap_m(a, b),
+        "other_way_id": index.road_way(b, through=True),
+        "gap_m": index.gap_m(a, b),
         "planned_way_id": planned,
     }
 
 
-def _class_drops(nodes: RegionIndex) -> list[dict[str, Any]]:
+def _class_drops(index: RegionIndex) -> list[dict[str, Any]]:
     drops = []
     for drop in CLASS_DROPS:
-        nid = nodes.region.lattice_node(drop.x, drop.y)
-        lon, lat = nodes.lonlat(nid)
+        nid = index.region.lattice_node(drop.x, drop.y)
+        lon, lat = index.lonlat(nid)
         drops.append(
             {
                 "case_id": drop.case_id,
                 "way_ids": [
-                    nodes.road_way(nid, highway=drop.class_before),
-                    nodes.road_way(nid, highway=drop.class_after),
+                    index.road_way(nid, highway=drop.class_before),
+                    index.road_way(nid, highway=drop.class_after),
                 ],
                 "border_node_id": nid,
                 "lon": lon,
@@ -163,26 +164,25 @@ def _class_drops(nodes: RegionIndex) -> list[dict[str, Any]]:
     return drops
 
 
-def _decoys(nodes: RegionIndex, cul_de_sac_end: int) -> list[dict[str, Any]]:
+def _decoys(index: RegionIndex, cul_de_sac_end: int) -> list[dict[str, Any]]:
     rows = []
-    for cid, kind, nid in decoy_nodes(nodes.region, cul_de_sac_end):
-        lon, lat = nodes.lonlat(nid)
+    for cid, kind, nid in decoy_nodes(index.region, cul_de_sac_end):
+        lon, lat = index.lonlat(nid)
         rows.append({"case_id": cid, "kind": kind, "node_id": nid, "lon": lon, "lat": lat})
     return rows
 
 
-def _located(nodes: RegionIndex, place: dict[str, Any]) -> dict[str, Any]:
-    lon, lat = nodes.lonlat(place["node_id"])
+def _located(index: RegionIndex, place: dict[str, Any]) -> dict[str, Any]:
+    lon, lat = index.lonlat(place["node_id"])
     return {**place, "lon": lon, "lat": lat}
 
 
 def build_truth(
-    nodes: RegionIndex,
+    index: RegionIndex,
     *,
     seed: int,
     scale: float,
-    units: list[dict[str, Any]],
-    relation_id: dict[str, int],
+    units: AdminUnits,
     places: list[dict[str, Any]],
     stations: list[dict[str, Any]],
     planned: dict[str, int],
@@ -192,16 +192,17 @@ def build_truth(
     return DemoTruth(
         seed=seed,
         scale=scale,
-        n_road_nodes=nodes.region.road_node_count(),
+        n_road_nodes=index.region.road_node_count(),
         bbox=region_bbox_deg(),
-        units=units,
-        places=[_located(nodes, place) for place in places],
+        units=units.rows,
+        places=[_located(index, place) for place in places],
         stations=stations,
         border_dead_ends=[
-            _dead_end(nodes, case, relation_id, planned.get(case.case_id)) for case in BORDER_GAPS
+            _dead_end(index, case, units.relation_id, planned.get(case.case_id))
+            for case in BORDER_GAPS
         ],
-        class_drops=_class_drops(nodes),
-        decoys=_decoys(nodes, cul_de_sac_end),
+        class_drops=_class_drops(index),
+        decoys=_decoys(index, cul_de_sac_end),
         longest_detour_case=LONGEST_DETOUR_CASE,
         corridors={key: list(names) for key, names in CORRIDORS.items()},
     )
