@@ -227,9 +227,12 @@ class RailSettings(Settings):
 # access
 
 
+OriginKind = Literal["place", "unit", "station", "point"]
+
+
 @dataclass(frozen=True)
 class OriginSpec(Spec):
-    """One origin: exactly one of place, unit, station or lon + lat (the schema checks it)."""
+    """One origin: exactly one of place, unit, station or lon + lat (checked here, once)."""
 
     name: str
     place: str | None
@@ -237,6 +240,30 @@ class OriginSpec(Spec):
     unit: str | None
     lon: float | None
     lat: float | None
+
+    def __post_init__(self) -> None:
+        if (self.lon is None) != (self.lat is None):
+            given = "lon" if self.lat is None else "lat"
+            raise ConfigError(f"Origin {self.name!r} gives only {given}; give both lon and lat.")
+        ways = [k for k in ("place", "unit", "station") if getattr(self, k) is not None]
+        if self.lon is not None:
+            ways.append("point")
+        if len(ways) != 1:
+            raise ConfigError(
+                f"Origin {self.name!r} must give exactly one of place, unit, station or lon+lat "
+                f"(found: {', '.join(ways) or 'none'})."
+            )
+
+    @property
+    def kind(self) -> OriginKind:
+        """How the origin is found: ``place``, ``unit``, ``station`` or ``point`` (lon/lat)."""
+        if self.place is not None:
+            return "place"
+        if self.unit is not None:
+            return "unit"
+        if self.station is not None:
+            return "station"
+        return "point"
 
 
 @dataclass(frozen=True)
@@ -246,6 +273,14 @@ class OriginSettings(Settings):
     SECTION: ClassVar[str] = "access"
     origins: tuple[OriginSpec, ...]
     snap_max_m: float
+
+    def __post_init__(self) -> None:
+        names = [o.name for o in self.origins]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ConfigError(
+                f"Origin name {twice[0]!r} is used twice in access.origins; make names unique."
+            )
 
 
 @dataclass(frozen=True)
@@ -277,9 +312,8 @@ class TravelTimeSettings(Settings):
 
     @classmethod
     def select(cls, study: Mapping[str, Any]) -> dict[str, Any]:
-        bands = tuple(float(b) for b in study["access"]["bands_min"])
-        check_increasing(bands, key="access.bands_min", example="[60, 120, 180]")
-        return {"cutoff_min": bands[-1]}
+        # The bands are checked once, by IsochroneSettings; the largest one is the cut-off.
+        return {"cutoff_min": float(max(study["access"]["bands_min"]))}
 
 
 @dataclass(frozen=True)

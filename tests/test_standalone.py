@@ -99,12 +99,11 @@ def test_standalone_config_finds_the_studies_outside_the_repository(tmp_path, mo
 
 def test_origins_stage_needs_an_origin():
     from spatialint.access.origins import run_origins_stage
-    from spatialint.config import load_study
+    from spatialint.settings import OriginSettings
 
-    study = load_study("demo")
-    study["access"]["origins"] = []
+    none = OriginSettings(origins=(), snap_max_m=2000.0)
     with pytest.raises(ConfigError, match="no access.origins; add at least one origin"):
-        run_origins_stage({}, {}, study)
+        run_origins_stage({}, {}, origins=none, study_name="demo")
 
 
 def test_multimodal_stage_rejects_nodes_of_another_road_build(tmp_path):

@@ -94,7 +94,7 @@ class ColumnFamily:
     @property
     def regex(self) -> re.Pattern[str]:
         text = re.escape(self.pattern).replace(r"\{mode\}", "(?P<mode>road|multimodal)")
-        return re.compile("^" + text.replace(r"\{band\}", r"(?P<band>\d+)") + "$")
+        return re.compile("^" + text.replace(r"\{band\}", r"(?P<band>\d+(?:\.\d+)?)") + "$")
 
     def column(self, name: str) -> Column | None:
         """The column ``name`` as a member of this family, or ``None``."""
