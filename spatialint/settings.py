@@ -192,6 +192,18 @@ class AdminSettings(Settings):
     name_column: str
 
 
+@dataclass(frozen=True)
+class AdminLevelSettings(Settings):
+    """The admin levels whose boundary relations the extract keeps (``admin.levels``).
+
+    The retrieve step reads only this part of ``admin``, so editing ``admin.border_level`` or
+    ``admin.file`` does not re-clip the source extract.
+    """
+
+    SECTION: ClassVar[str] = "admin"
+    levels: tuple[int, ...]
+
+
 # --------------------------------------------------------------------------------------------
 # networks
 
@@ -485,6 +497,7 @@ PARAMS: dict[str, type[Settings]] = {
     "source": SourceSettings,
     "area": AreaSettings,
     "admin": AdminSettings,
+    "admin_levels": AdminLevelSettings,
     "roads": RoadSettings,
     "rail": RailSettings,
     "origins": OriginSettings,
@@ -517,6 +530,7 @@ class StudySettings:
     source: SourceSettings
     area: AreaSettings
     admin: AdminSettings
+    admin_levels: AdminLevelSettings
     roads: RoadSettings
     rail: RailSettings
     origins: OriginSettings

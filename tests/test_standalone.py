@@ -133,11 +133,14 @@ def test_multimodal_stage_rejects_nodes_of_another_road_build(tmp_path):
 def test_retrieve_names_a_missing_demo_pbf(tmp_path):
     from spatialint.config import load_study
     from spatialint.errors import DataError
-    from spatialint.osm.sources import retrieve_extract
+    from spatialint.osm.retrieve import run_retrieve_stage
+    from spatialint.settings import study_settings
 
     target = tmp_path / "extract.osm.pbf"
+    settings = study_settings(load_study("demo"))
     with pytest.raises(DataError, match="run the generate_demo rule first"):
-        retrieve_extract(
-            load_study("demo"), target=target, demo_pbf=tmp_path / "none.pbf", base_dir=tmp_path
-        )
+        run_retrieve_stage(
+            {"demo_pbf": tmp_path / "none.pbf"}, {"pbf": target}, source=settings.source,
+            area=settings.area, admin_levels=settings.admin_levels, base_dir=tmp_path,
+        )  # fmt: skip
     assert not target.exists()

@@ -19,7 +19,7 @@ rule admin_units:
     resources:
         mem_mb=4000,
     params:
-        study=study_config,
+        admin=settings_param("admin"),
     script:
         "../scripts/admin_units.py"
 
