@@ -183,7 +183,7 @@ def main() -> None:
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.pbf is None:
-        from spatialint.demo import generator as demo
+        from spatialint import demo
 
         scale = args.scale or demo.SCALE_FOR_NODES[DEFAULT_NODES]
         pbf = args.workdir / f"demo_seed{args.seed}_scale{scale:g}.osm.pbf"
