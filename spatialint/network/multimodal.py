@@ -262,22 +262,12 @@ def build_multimodal_graph(
         dwell_min=dwell_min,
         transfer_penalty_min=transfer_penalty_min,
     )
-    road = road_graph.matrix.tocoo()
-    n_rail = n_track + len(stops.frame)
-    x, y = track["x"].to_numpy(), track["y"].to_numpy()
-    graph = CSRGraph.from_arcs(
-        np.concatenate([road_graph.node_ids, -np.arange(1, n_rail + 1, dtype=np.int64)]),
-        np.concatenate([road_graph.x, x, x[stops.arrival - n_road]]),
-        np.concatenate([road_graph.y, y, y[stops.arrival - n_road]]),
-        np.concatenate([road.row, *arcs.src]),
-        np.concatenate([road.col, *arcs.dst]),
-        np.concatenate([road.data, *arcs.weight_s]),
-    )
+    graph = _join(road_graph, track, stops, arcs)
     logger.info(
         "multimodal graph: %d road nodes + %d rail nodes (%d track nodes, %d station × service "
         "stops), %d arcs (%d road, %d ride, %d transfer)",
         n_road,
-        n_rail,
+        graph.n_nodes - n_road,
         n_track,
         len(stops.frame),
         graph.n_arcs,
@@ -286,6 +276,23 @@ def build_multimodal_graph(
         n_transfers,
     )
     return graph
+
+
+def _join(road_graph: CSRGraph, track: pd.DataFrame, stops: _Stops, arcs: _ArcList) -> CSRGraph:
+    """The road graph with the track and departure nodes (ids -1, -2, ... after the road
+    nodes; a departure node at its stop's place) and the rail arcs added."""
+    n_road = road_graph.n_nodes
+    road = road_graph.matrix.tocoo()
+    n_rail = len(track) + len(stops.frame)
+    x, y = track["x"].to_numpy(), track["y"].to_numpy()
+    return CSRGraph.from_arcs(
+        np.concatenate([road_graph.node_ids, -np.arange(1, n_rail + 1, dtype=np.int64)]),
+        np.concatenate([road_graph.x, x, x[stops.arrival - n_road]]),
+        np.concatenate([road_graph.y, y, y[stops.arrival - n_road]]),
+        np.concatenate([road.row, *arcs.src]),
+        np.concatenate([road.col, *arcs.dst]),
+        np.concatenate([road.data, *arcs.weight_s]),
+    )
 
 
 def run_multimodal_stage(
