@@ -220,7 +220,8 @@ class RoadSettings(Settings):
 
 @dataclass(frozen=True)
 class RailSettings(Settings):
-    """The rail line-and-station model and its costs (the rail keys of ``network``)."""
+    """The rail line-and-station model (the rail keys of ``network``): services, their speeds
+    and how stations join lines."""
 
     SECTION: ClassVar[str] = "network"
     highspeed_min_kph: float
@@ -228,6 +229,15 @@ class RailSettings(Settings):
     station_line_max_m: float
     station_merge_m: float
     rail_speeds_kph: dict[str, float]
+
+
+@dataclass(frozen=True)
+class MultimodalSettings(Settings):
+    """What a rail trip costs besides riding (the station keys of ``network``): boarding,
+    dwell, transfer and station access. Only the multimodal graph reads them, so editing one
+    does not rebuild the rail network."""
+
+    SECTION: ClassVar[str] = "network"
     boarding_penalty_min: dict[str, float]
     dwell_min: float
     transfer_penalty_min: float
@@ -500,6 +510,7 @@ PARAMS: dict[str, type[Settings]] = {
     "admin_levels": AdminLevelSettings,
     "roads": RoadSettings,
     "rail": RailSettings,
+    "multimodal": MultimodalSettings,
     "origins": OriginSettings,
     "travel_times": TravelTimeSettings,
     "isochrones": IsochroneSettings,
@@ -533,6 +544,7 @@ class StudySettings:
     admin_levels: AdminLevelSettings
     roads: RoadSettings
     rail: RailSettings
+    multimodal: MultimodalSettings
     origins: OriginSettings
     travel_times: TravelTimeSettings
     isochrones: IsochroneSettings

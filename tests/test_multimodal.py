@@ -214,7 +214,7 @@ def test_scripts_write_the_network_files(corridor_pbf: Path, tmp_path: Path):
     )
     _run_script("rail_network", rail)
     multi = ns(
-        params=params("rail"),
+        params=params("multimodal"),
         input=ns(
             road_nodes=road.output.nodes,
             road_graph=road.output.graph,
@@ -248,8 +248,8 @@ def multimodal_files(tmp_path: Path, corridor_road, corridor_rail) -> dict:
 
 def test_multimodal_stage_with_the_demo_settings(corridor_road, corridor_rail, tmp_path: Path):
     inputs = multimodal_files(tmp_path, corridor_road, corridor_rail)
-    rail = study_settings(load_study("demo")).rail
-    graph = run_multimodal_stage(inputs, {"graph": tmp_path / "m.npz"}, rail=rail)
+    multimodal = study_settings(load_study("demo")).multimodal
+    graph = run_multimodal_stage(inputs, {"graph": tmp_path / "m.npz"}, multimodal=multimodal)
     saved = CSRGraph.load(tmp_path / "m.npz")
     np.testing.assert_array_equal(saved.node_ids, graph.node_ids)
     assert (saved.matrix != graph.matrix).nnz == 0
@@ -263,12 +263,12 @@ def test_multimodal_stage_refuses_rail_links_without_travel_times(
     inputs = multimodal_files(tmp_path, corridor_road, corridor_rail)
     edges = gpd.read_parquet(inputs["rail_edges"]).drop(columns="travel_time_s")
     edges.to_parquet(inputs["rail_edges"])
-    rail = study_settings(load_study("demo")).rail
+    multimodal = study_settings(load_study("demo")).multimodal
     with pytest.raises(
         DataError,
         match=r"rail_edges.*missing column\(s\) \['travel_time_s'\].*re-run the rail_network step",
     ):
-        run_multimodal_stage(inputs, {"graph": tmp_path / "m.npz"}, rail=rail)
+        run_multimodal_stage(inputs, {"graph": tmp_path / "m.npz"}, multimodal=multimodal)
     assert not (tmp_path / "m.npz").exists()
 
 

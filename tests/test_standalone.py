@@ -117,7 +117,7 @@ def test_multimodal_stage_rejects_nodes_of_another_road_build(tmp_path):
     from spatialint.errors import DataError
     from spatialint.network.graph import CSRGraph
     from spatialint.network.multimodal import run_multimodal_stage
-    from spatialint.settings import RailSettings
+    from spatialint.settings import MultimodalSettings
 
     graph = CSRGraph.from_arcs(
         np.array([1, 2]), np.array([0.0, 0.01]), np.array([0.0, 0.0]),
@@ -135,8 +135,8 @@ def test_multimodal_stage_rejects_nodes_of_another_road_build(tmp_path):
         "road_nodes": tmp_path / "road_nodes.parquet",
     }
     with pytest.raises(DataError, match="different runs: re-run the road_network step"):
-        rail = RailSettings.from_study(load_study("demo"))
-        run_multimodal_stage(inputs, {"graph": tmp_path / "m.npz"}, rail=rail)
+        costs = MultimodalSettings.from_study(load_study("demo"))
+        run_multimodal_stage(inputs, {"graph": tmp_path / "m.npz"}, multimodal=costs)
     assert not (tmp_path / "m.npz").exists()
 
 

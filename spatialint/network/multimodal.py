@@ -49,7 +49,7 @@ from spatialint.contracts import RAIL_EDGES, RAIL_STATIONS, ROAD_NODES
 from spatialint.contracts.io import read_table
 from spatialint.errors import DataError
 from spatialint.network.graph import CSRGraph
-from spatialint.settings import RailSettings
+from spatialint.settings import MultimodalSettings
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ def build_multimodal_graph(
     rail_edges, stations
         ``rail_edges.parquet`` and ``rail_stations.parquet`` (:mod:`spatialint.network.rail`).
     boarding_penalty_min, dwell_min, transfer_penalty_min, station_access_min, station_walk_kph
-        The rail settings' time costs (:class:`spatialint.settings.RailSettings`).
+        The rail trips' time costs (:class:`spatialint.settings.MultimodalSettings`).
 
     Raises
     ------
@@ -299,7 +299,7 @@ def run_multimodal_stage(
     inputs: Mapping[str, str | Path],
     outputs: Mapping[str, str | Path],
     *,
-    rail: RailSettings,
+    multimodal: MultimodalSettings,
 ) -> CSRGraph:
     """Join a study's road graph and rail links into the multimodal graph and save it.
 
@@ -310,7 +310,7 @@ def run_multimodal_stage(
         ``road_graph``, ``rail_edges``, ``stations``.
     outputs
         Paths by the rule's output names: ``graph`` (``CSRGraph.save``).
-    rail
+    multimodal
         The boarding, dwell, transfer and station-access costs.
 
     Returns
@@ -335,11 +335,11 @@ def run_multimodal_stage(
         road_graph,
         read_table(inputs["rail_edges"], RAIL_EDGES),
         read_table(inputs["stations"], RAIL_STATIONS),
-        boarding_penalty_min=rail.boarding_penalty_min,
-        dwell_min=rail.dwell_min,
-        transfer_penalty_min=rail.transfer_penalty_min,
-        station_access_min=rail.station_access_min,
-        station_walk_kph=rail.station_walk_kph,
+        boarding_penalty_min=multimodal.boarding_penalty_min,
+        dwell_min=multimodal.dwell_min,
+        transfer_penalty_min=multimodal.transfer_penalty_min,
+        station_access_min=multimodal.station_access_min,
+        station_walk_kph=multimodal.station_walk_kph,
     )
     graph.save(outputs["graph"])
     return graph

@@ -92,6 +92,6 @@ rule multimodal_network:
     resources:
         mem_mb=8000,
     params:
-        rail=settings_param("rail"),
+        multimodal=settings_param("multimodal"),
     script:
         "../scripts/multimodal_network.py"
