@@ -219,8 +219,8 @@ def match_stops(
         st_idx, hit = tree.query_nearest(points, max_distance=station_line_max_m, all_matches=False)
         for s, h in zip(st_idx.tolist(), hit.tolist(), strict=True):
             seg = svc_seg[h]
-            if not _joins(records[s], svc, {track.v_node[track.seg_a[seg]],
-                                            track.v_node[track.seg_b[seg]]}):  # fmt: skip
+            ends = {track.v_node[track.seg_a[seg]], track.v_node[track.seg_b[seg]]}
+            if not _joins(records[s], svc, ends):
                 continue
             da = shapely.distance(points[s], shapely.points(*seg_geoms[seg].coords[0]))
             db = shapely.distance(points[s], shapely.points(*seg_geoms[seg].coords[-1]))
