@@ -192,6 +192,18 @@ class AdminSettings(Settings):
     name_column: str
 
 
+@dataclass(frozen=True)
+class AdminLevelSettings(Settings):
+    """The admin levels whose boundary relations the extract keeps (``admin.levels``).
+
+    The retrieve step reads only this part of ``admin``, so editing ``admin.border_level`` or
+    ``admin.file`` does not re-clip the source extract.
+    """
+
+    SECTION: ClassVar[str] = "admin"
+    levels: tuple[int, ...]
+
+
 # --------------------------------------------------------------------------------------------
 # networks
 
@@ -208,7 +220,8 @@ class RoadSettings(Settings):
 
 @dataclass(frozen=True)
 class RailSettings(Settings):
-    """The rail line-and-station model and its costs (the rail keys of ``network``)."""
+    """The rail line-and-station model (the rail keys of ``network``): services, their speeds
+    and how stations join lines."""
 
     SECTION: ClassVar[str] = "network"
     highspeed_min_kph: float
@@ -216,6 +229,15 @@ class RailSettings(Settings):
     station_line_max_m: float
     station_merge_m: float
     rail_speeds_kph: dict[str, float]
+
+
+@dataclass(frozen=True)
+class MultimodalSettings(Settings):
+    """What a rail trip costs besides riding (the station keys of ``network``): boarding,
+    dwell, transfer and station access. Only the multimodal graph reads them, so editing one
+    does not rebuild the rail network."""
+
+    SECTION: ClassVar[str] = "network"
     boarding_penalty_min: dict[str, float]
     dwell_min: float
     transfer_penalty_min: float
@@ -485,8 +507,10 @@ PARAMS: dict[str, type[Settings]] = {
     "source": SourceSettings,
     "area": AreaSettings,
     "admin": AdminSettings,
+    "admin_levels": AdminLevelSettings,
     "roads": RoadSettings,
     "rail": RailSettings,
+    "multimodal": MultimodalSettings,
     "origins": OriginSettings,
     "travel_times": TravelTimeSettings,
     "isochrones": IsochroneSettings,
@@ -517,8 +541,10 @@ class StudySettings:
     source: SourceSettings
     area: AreaSettings
     admin: AdminSettings
+    admin_levels: AdminLevelSettings
     roads: RoadSettings
     rail: RailSettings
+    multimodal: MultimodalSettings
     origins: OriginSettings
     travel_times: TravelTimeSettings
     isochrones: IsochroneSettings

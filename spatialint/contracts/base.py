@@ -288,7 +288,12 @@ def normalise_dtypes(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
             present = series.dropna()
             if present.map(lambda v: isinstance(v, bool | np.bool_)).all():
                 frame[name] = series.astype("boolean" if len(present) < len(series) else bool)
-        elif column.dtype == "str" and len(series) and series.isna().all():
+        elif (
+            column.dtype == "str"
+            and len(series)
+            and series.isna().all()
+            and not isinstance(series.dtype, pd.StringDtype)  # a text column stays text
+        ):
             frame[name] = series.astype(object)
     return frame
 
