@@ -95,8 +95,10 @@ def tile(source: Path, target: Path, copies: int) -> int:
 
 def run_ours(pbf: str, out: str, bbox: list[float]) -> dict:
     from spatialint.osm.extract import clip_extract
+    from spatialint.settings import AreaSettings
 
-    stats = clip_extract(Path(pbf), Path(out), area={"bbox": bbox, "buffer_km": 0}, levels=[7])
+    area = AreaSettings(admin_units=None, polygon_file=None, bbox=tuple(bbox), buffer_km=0.0)
+    stats = clip_extract(Path(pbf), Path(out), area=area, levels=[7])
     return {"nodes": stats.nodes, "ways": stats.ways, "relations": stats.relations}
 
 

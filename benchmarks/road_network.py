@@ -56,7 +56,7 @@ def _units(pbf: Path):
     import numpy as np
     import shapely
 
-    from spatialint.network.roads import read_road_ways
+    from spatialint.network.road_tags import read_road_ways
 
     ways = read_road_ways(pbf)
     lon, lat = ways.lon[np.isfinite(ways.lon)], ways.lat[np.isfinite(ways.lat)]
@@ -92,12 +92,8 @@ def child(kind: str, pbf: Path, xml: Path | None, mem_gb: float) -> dict:
     elif kind == "osmnx_simplify":
         import osmnx as ox
 
-        from spatialint.network.roads import (
-            SIMPLIFY_DIFFER,
-            read_road_ways,
-            road_arcs,
-            unsimplified_gdfs,
-        )
+        from spatialint.network.road_arcs import SIMPLIFY_DIFFER, road_arcs, unsimplified_gdfs
+        from spatialint.network.road_tags import read_road_ways
 
         arcs = road_arcs(read_road_ways(pbf), units, **SETTINGS)
         gdf_nodes, gdf_edges = unsimplified_gdfs(arcs)

@@ -37,7 +37,8 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from spatialint.access.isochrones import IsochroneBuilder, isochrone_table, prepare_edges  # noqa: E402
+from spatialint.access.edges import prepare_edges  # noqa: E402
+from spatialint.access.isochrones import IsochroneBuilder, isochrone_table  # noqa: E402
 from spatialint.network.graph import CSRGraph  # noqa: E402
 from spatialint.network.routing import travel_times  # noqa: E402
 
@@ -157,7 +158,9 @@ def bench_isochrones(graph: CSRGraph, edges: gpd.GeoDataFrame, n_origins: int, w
     t_route = time.perf_counter() - t0
     t0 = time.perf_counter()
     es = prepare_edges(edges, graph)
-    builder = IsochroneBuilder(es, buffer_m=500.0, method=method, grid_cell_m=100.0)
+    builder = IsochroneBuilder(
+        es, buffer_m=500.0, min_hole_km2=0.1, method=method, grid_cell_m=100.0
+    )
     t_prep = time.perf_counter() - t0
     import pandas as pd
 

@@ -16,20 +16,23 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatialint.access.isochrones import check_bands
-from spatialint.access.origins import origin_kind, origin_starts, resolve_origins
+from spatialint.access.origins import read_origins, resolve_origins
+from spatialint.access.snapping import origin_starts
 from spatialint.config import STUDY_DIR, load_study
+from spatialint.contracts import PLACES, ROAD_EDGES
+from spatialint.contracts.io import read_table
 from spatialint.errors import ConfigError, DataError, SpatialintError
 from spatialint.geo import NearestNodes
 from spatialint.logs import configure_logging
 from spatialint.network.graph import CSRGraph
 from spatialint.network.routing import travel_times_from
+from spatialint.settings import OriginSpec, StudySettings, study_settings
 
 logger = logging.getLogger(__name__)
 EXIT_USER_ERROR = 2
@@ -83,29 +86,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def validate(study_name: str, *, study_dir: Path = STUDY_DIR) -> dict:
-    """Load and check a study; print a summary. Raises ConfigError on the first problem."""
-    study = load_study(study_name, study_dir=study_dir)
-    access = study["access"]
-    bands = check_bands(access["bands_min"])
-    kinds = [origin_kind(o) for o in access["origins"]]
-    names = [o["name"] for o in access["origins"]]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise ConfigError(f"Origin name {dupes[0]!r} is used twice in access.origins.")
-    population = access.get("population_file")
+def validate(study_name: str, *, study_dir: Path = STUDY_DIR) -> StudySettings:
+    """Load and check a study; print a summary. Raises ConfigError on the first problem.
+
+    The schema, the bands and the origins are checked when the study is loaded; the
+    population file, which only the isochrones step reads, is checked here as well.
+    """
+    settings = study_settings(load_study(study_name, study_dir=study_dir))
+    population = settings.population.population_file
     if population and not Path(population).exists():
         raise ConfigError(
             f"access.population_file {population!r} does not exist (paths are relative to the "
             "repository); fix the path or remove the key."
         )
-    print(f"{study_name}: OK — source {study['source']['kind']}, {len(names)} origin(s)")
-    for name, kind in zip(names, kinds, strict=True):
-        print(f"  origin {name} ({kind})")
-    print(
-        f"  bands {', '.join(f'{b:g}' for b in bands)} min; buffer {access['access_buffer_m']:g} m"
-    )
-    return study
+    origins = settings.origins.origins
+    print(f"{study_name}: OK — source {settings.source.kind}, {len(origins)} origin(s)")
+    for origin in origins:
+        print(f"  origin {origin.name} ({origin.kind})")
+    bands = ", ".join(f"{b:g}" for b in settings.isochrones.bands_min)
+    print(f"  bands {bands} min; buffer {settings.isochrones.access_buffer_m:g} m")
+    return settings
 
 
 def times(
@@ -123,41 +123,26 @@ def times(
 
     Returns the table of destinations printed (configured origins and places with minutes).
     """
-    study = load_study(study_name, study_dir=study_dir)
-    access = study["access"]
-    bands = check_bands(access["bands_min"])
+    settings = study_settings(load_study(study_name, study_dir=study_dir))
     net = Path(data_dir) / study_name / "network"
-    graph_path = net / f"{mode}_graph.npz"
-    road_path = net / "road_graph.npz"
-    for path in (graph_path, road_path):
-        if not path.exists():
-            raise DataError(
-                f"{path} does not exist: run the network stage first, e.g. "
-                f"`snakemake --cores 2 {path}`."
-            )
-    road = CSRGraph.load(road_path)
-    graph = road if mode == "road" else CSRGraph.load(graph_path)
-    edges_path = net / "road_edges.parquet"
-    if not edges_path.exists():
-        raise DataError(f"{edges_path} does not exist: run the network stage first.")
+    road, graph = _graphs(net, mode)
     point = resolve_origins(
-        [{"name": f"{lon:.5f},{lat:.5f}", "lon": lon, "lat": lat}],
+        replace(settings.origins, origins=(_point_origin(lon, lat),)),
         graph=road,
-        edges=gpd.read_parquet(edges_path, columns=["u", "v", "geometry"]),
-        snap_max_m=access["snap_max_m"],
+        edges=read_table(net / "road_edges.parquet", ROAD_EDGES),
     )
     starts = origin_starts(point, graph, mode=mode)
-    seconds = travel_times_from(graph, starts, cutoff_s=max(bands) * 60.0)[0]
-    minutes = seconds / 60.0
+    cutoff_min = settings.travel_times.cutoff_min
+    minutes = travel_times_from(graph, starts, cutoff_s=cutoff_min * 60.0)[0] / 60.0
     print(
         f"From {lon:.5f}, {lat:.5f} by {mode} (snapped {point['snap_m'].iloc[0]:.0f} m onto the "
         f"road {point['edge_u'].iloc[0]}-{point['edge_v'].iloc[0]}):"
     )
-    for band in bands:
+    for band in settings.isochrones.bands_min:
         count = int(np.count_nonzero(minutes <= band))
         print(f"  within {band:g} min: {count:,} of {graph.n_nodes:,} nodes")
     table = _destinations(
-        net, data_dir / study_name / "access", graph, minutes, n_places, n_road=road.n_nodes
+        net, Path(data_dir) / study_name / "access", graph, minutes, n_places, n_road=road.n_nodes
     )
     if not table.empty:
         with pd.option_context("display.width", 120, "display.max_colwidth", 40):
@@ -169,6 +154,27 @@ def times(
         out.dropna(subset=["minutes"]).to_csv(csv, index=False)
         print(f"node times written to {csv}")
     return table
+
+
+def _graphs(net: Path, mode: str) -> tuple[CSRGraph, CSRGraph]:
+    """The road graph (origins snap onto it) and the graph of ``mode`` (routed on)."""
+    graph_path = net / f"{mode}_graph.npz"
+    road_path = net / "road_graph.npz"
+    for path in (graph_path, road_path, net / "road_edges.parquet"):
+        if not path.exists():
+            raise DataError(
+                f"{path} does not exist: run the network stage first, e.g. "
+                f"`snakemake --cores 2 {path}`."
+            )
+    road = CSRGraph.load(road_path)
+    return road, road if mode == "road" else CSRGraph.load(graph_path)
+
+
+def _point_origin(lon: float, lat: float) -> OriginSpec:
+    """The ad-hoc point as an origin, named by its coordinates."""
+    return OriginSpec(
+        name=f"{lon:.5f},{lat:.5f}", place=None, station=None, unit=None, lon=lon, lat=lat
+    )
 
 
 def _destinations(
@@ -184,19 +190,17 @@ def _destinations(
     rows = []
     origins_path = access_dir / "origins.gpkg"
     if origins_path.exists():
-        origins = gpd.read_file(origins_path, layer="origins")
+        origins = read_origins(origins_path)
         for r in origins.itertuples():
             pos = graph.index_of(np.array([r.node_id]))[0]
             rows.append({"kind": f"origin ({r.kind})", "name": r.name, "minutes": minutes[pos]})
     places_path = net / "places.parquet"
     if places_path.exists() and n_places > 0:
-        places = gpd.read_parquet(places_path).to_crs("EPSG:4326")
+        places = read_table(places_path, PLACES)
         if len(places):
             tree = NearestNodes(graph.x[:n_road], graph.y[:n_road])  # road nodes come first
             pos, _ = tree.query(places.geometry.x.to_numpy(), places.geometry.y.to_numpy())
-            places = places.assign(minutes=minutes[pos])
-            pop = pd.to_numeric(places.get("population"), errors="coerce")
-            places = places.assign(_pop=pop.fillna(0) if pop is not None else 0)
+            places = places.assign(minutes=minutes[pos], _pop=places["population"].fillna(0))
             places = places.sort_values(["_pop", "minutes"], ascending=[False, True])
             for r in places.head(n_places).itertuples():
                 rows.append({"kind": f"place ({r.place})", "name": r.name, "minutes": r.minutes})

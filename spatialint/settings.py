@@ -192,6 +192,18 @@ class AdminSettings(Settings):
     name_column: str
 
 
+@dataclass(frozen=True)
+class AdminLevelSettings(Settings):
+    """The admin levels whose boundary relations the extract keeps (``admin.levels``).
+
+    The retrieve step reads only this part of ``admin``, so editing ``admin.border_level`` or
+    ``admin.file`` does not re-clip the source extract.
+    """
+
+    SECTION: ClassVar[str] = "admin"
+    levels: tuple[int, ...]
+
+
 # --------------------------------------------------------------------------------------------
 # networks
 
@@ -208,7 +220,8 @@ class RoadSettings(Settings):
 
 @dataclass(frozen=True)
 class RailSettings(Settings):
-    """The rail line-and-station model and its costs (the rail keys of ``network``)."""
+    """The rail line-and-station model (the rail keys of ``network``): services, their speeds
+    and how stations join lines."""
 
     SECTION: ClassVar[str] = "network"
     highspeed_min_kph: float
@@ -216,6 +229,15 @@ class RailSettings(Settings):
     station_line_max_m: float
     station_merge_m: float
     rail_speeds_kph: dict[str, float]
+
+
+@dataclass(frozen=True)
+class MultimodalSettings(Settings):
+    """What a rail trip costs besides riding (the station keys of ``network``): boarding,
+    dwell, transfer and station access. Only the multimodal graph reads them, so editing one
+    does not rebuild the rail network."""
+
+    SECTION: ClassVar[str] = "network"
     boarding_penalty_min: dict[str, float]
     dwell_min: float
     transfer_penalty_min: float
@@ -227,9 +249,12 @@ class RailSettings(Settings):
 # access
 
 
+OriginKind = Literal["place", "unit", "station", "point"]
+
+
 @dataclass(frozen=True)
 class OriginSpec(Spec):
-    """One origin: exactly one of place, unit, station or lon + lat (the schema checks it)."""
+    """One origin: exactly one of place, unit, station or lon + lat (checked here, once)."""
 
     name: str
     place: str | None
@@ -237,6 +262,30 @@ class OriginSpec(Spec):
     unit: str | None
     lon: float | None
     lat: float | None
+
+    def __post_init__(self) -> None:
+        if (self.lon is None) != (self.lat is None):
+            given = "lon" if self.lat is None else "lat"
+            raise ConfigError(f"Origin {self.name!r} gives only {given}; give both lon and lat.")
+        ways = [k for k in ("place", "unit", "station") if getattr(self, k) is not None]
+        if self.lon is not None:
+            ways.append("point")
+        if len(ways) != 1:
+            raise ConfigError(
+                f"Origin {self.name!r} must give exactly one of place, unit, station or lon+lat "
+                f"(found: {', '.join(ways) or 'none'})."
+            )
+
+    @property
+    def kind(self) -> OriginKind:
+        """How the origin is found: ``place``, ``unit``, ``station`` or ``point`` (lon/lat)."""
+        if self.place is not None:
+            return "place"
+        if self.unit is not None:
+            return "unit"
+        if self.station is not None:
+            return "station"
+        return "point"
 
 
 @dataclass(frozen=True)
@@ -246,6 +295,14 @@ class OriginSettings(Settings):
     SECTION: ClassVar[str] = "access"
     origins: tuple[OriginSpec, ...]
     snap_max_m: float
+
+    def __post_init__(self) -> None:
+        names = [o.name for o in self.origins]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ConfigError(
+                f"Origin name {twice[0]!r} is used twice in access.origins; make names unique."
+            )
 
 
 @dataclass(frozen=True)
@@ -277,9 +334,8 @@ class TravelTimeSettings(Settings):
 
     @classmethod
     def select(cls, study: Mapping[str, Any]) -> dict[str, Any]:
-        bands = tuple(float(b) for b in study["access"]["bands_min"])
-        check_increasing(bands, key="access.bands_min", example="[60, 120, 180]")
-        return {"cutoff_min": bands[-1]}
+        # The bands are checked once, by IsochroneSettings; the largest one is the cut-off.
+        return {"cutoff_min": float(max(study["access"]["bands_min"]))}
 
 
 @dataclass(frozen=True)
@@ -451,8 +507,10 @@ PARAMS: dict[str, type[Settings]] = {
     "source": SourceSettings,
     "area": AreaSettings,
     "admin": AdminSettings,
+    "admin_levels": AdminLevelSettings,
     "roads": RoadSettings,
     "rail": RailSettings,
+    "multimodal": MultimodalSettings,
     "origins": OriginSettings,
     "travel_times": TravelTimeSettings,
     "isochrones": IsochroneSettings,
@@ -483,8 +541,10 @@ class StudySettings:
     source: SourceSettings
     area: AreaSettings
     admin: AdminSettings
+    admin_levels: AdminLevelSettings
     roads: RoadSettings
     rail: RailSettings
+    multimodal: MultimodalSettings
     origins: OriginSettings
     travel_times: TravelTimeSettings
     isochrones: IsochroneSettings

@@ -14,18 +14,38 @@ import pandas as pd
 import pytest
 import shapely
 import yaml
+from geopandas.testing import assert_geodataframe_equal
 
+from spatialint.contracts import ADMIN_UNITS, PLACES
+from spatialint.contracts.io import read_table
 from spatialint.errors import ConfigError, DataError
 from spatialint.osm.admin import (
-    UNIT_COLUMNS,
     build_admin,
-    parse_population,
+    run_admin_stage,
     units_from_file,
     units_from_osm,
     write_outputs,
 )
 from spatialint.osm.extract import clip_extract
+from spatialint.osm.units import parse_population
+from spatialint.osm.ways import as_text
+from spatialint.settings import AdminSettings, AreaSettings
 from tests.conftest import REPO_ROOT
+
+UNIT_COLUMNS = list(ADMIN_UNITS.names)
+
+
+def whole(buffer_km: float) -> AreaSettings:
+    """The whole source extract as the study area."""
+    return AreaSettings(admin_units=None, polygon_file=None, bbox=None, buffer_km=buffer_km)
+
+
+def admin(levels: list[int], border_level: int, **values: object) -> AdminSettings:
+    """``admin`` settings: the given levels, no admin file unless given."""
+    return AdminSettings.from_config(
+        {"levels": levels, "border_level": border_level, "name_column": "name", **values}
+    )
+
 
 ANDORRA_PARISHES = {
     "Andorra la Vella",
@@ -41,14 +61,14 @@ ANDORRA_PARISHES = {
 def andorra_extract(andorra_pbf: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The retrieve stage's output for the andorra study (whole file, levels [7])."""
     out = tmp_path_factory.mktemp("andorra") / "extract.osm.pbf"
-    clip_extract(andorra_pbf, out, area={"buffer_km": 5}, levels=[7])
+    clip_extract(andorra_pbf, out, area=whole(5), levels=[7])
     return out
 
 
 @pytest.fixture(scope="module")
 def monaco_extract(monaco_pbf: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("monaco") / "extract.osm.pbf"
-    clip_extract(monaco_pbf, out, area={"buffer_km": 2}, levels=[8, 10])
+    clip_extract(monaco_pbf, out, area=whole(2), levels=[8, 10])
     return out
 
 
@@ -119,24 +139,30 @@ def test_monaco_units_parents_and_report(monaco_extract: Path) -> None:
 
 
 @pytest.mark.realdata
-def test_outputs_round_trip(monaco_extract: Path, tmp_path: Path) -> None:
-    result = units_from_osm(monaco_extract, levels=[8, 10])
-    paths = {
-        "units_path": tmp_path / "network" / "admin_units.gpkg",
-        "places_path": tmp_path / "network" / "places.parquet",
-        "report_path": tmp_path / "network" / "admin_report.txt",
+def test_stage_writes_tables_that_keep_their_contracts(
+    monaco_extract: Path, tmp_path: Path
+) -> None:
+    network = tmp_path / "network"
+    outputs = {
+        "units": network / "admin_units.gpkg",
+        "places": network / "places.parquet",
+        "report": network / "admin_report.txt",
     }
-    write_outputs(result, **paths)
-    units = gpd.read_file(paths["units_path"], layer="admin_units")
+    result = run_admin_stage(
+        {"pbf": monaco_extract}, outputs, admin=admin([8, 10], 8), base_dir=tmp_path
+    )
+    units = read_table(outputs["units"], ADMIN_UNITS)
     assert list(units.columns) == [*UNIT_COLUMNS, "geometry"]
     assert units.crs.to_epsg() == 4326 and (units.geom_type == "MultiPolygon").all()
     assert units["admin_level"].dtype == "int64"
-    places = gpd.read_parquet(paths["places_path"])
-    assert places.crs.to_epsg() == 4326 and len(places) == len(result.places)
+    text = [c.name for c in ADMIN_UNITS.columns if c.dtype == "str"]
+    assert_geodataframe_equal(units, as_text(result.units, text), check_less_precise=True)
+    places = read_table(outputs["places"], PLACES)
+    assert_geodataframe_equal(places, PLACES.conform(result.places))
     assert math.isnan(places.set_index("name").loc["Fontvieille", "population"])
     assert len(units) == 4
-    assert "Beausoleil" in paths["report_path"].read_text(encoding="utf-8")
-    assert sorted(p.name for p in paths["units_path"].parent.iterdir()) == [
+    assert "Beausoleil" in outputs["report"].read_text(encoding="utf-8")
+    assert sorted(p.name for p in network.iterdir()) == [
         "admin_report.txt",
         "admin_units.gpkg",
         "places.parquet",
@@ -144,12 +170,30 @@ def test_outputs_round_trip(monaco_extract: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.realdata
+def test_write_outputs_refuses_a_table_that_breaks_its_contract(
+    monaco_extract: Path, tmp_path: Path
+) -> None:
+    from spatialint.contracts import ContractError
+
+    result = units_from_osm(monaco_extract, levels=[8, 10])
+    result.units = result.units.drop(columns="centre_source")
+    paths = {
+        "units_path": tmp_path / "admin_units.gpkg",
+        "places_path": tmp_path / "places.parquet",
+        "report_path": tmp_path / "admin_report.txt",
+    }
+    with pytest.raises(
+        ContractError, match=r"admin_units.*missing column\(s\) \['centre_source'\]"
+    ):
+        write_outputs(result, **paths)
+    assert not paths["units_path"].exists()
+
+
+@pytest.mark.realdata
 def test_no_buildable_unit_is_an_error(andorra_extract: Path) -> None:
-    study = {"admin": {"levels": [7, 8], "border_level": 7}}
-    assert len(build_admin(study, pbf=andorra_extract).units) == 6
-    study = {"admin": {"levels": [4], "border_level": 4}}
+    assert len(build_admin(admin([7, 8], 7), pbf=andorra_extract).units) == 6
     with pytest.raises(DataError, match=r"No admin unit at admin_level \[4\].*admin.levels"):
-        build_admin(study, pbf=andorra_extract)
+        build_admin(admin([4], 4), pbf=andorra_extract)
 
 
 def test_corrupt_or_missing_extract(tmp_path: Path) -> None:
@@ -228,16 +272,14 @@ def demo_extract(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     demo_module = pytest.importorskip("spatialint.demo.generator")
     out = tmp_path_factory.mktemp("demo")
     demo_module.write_demo(out / "demo.osm.pbf", out / "truth.json", seed=42, scale=1.0)
-    clip_extract(
-        out / "demo.osm.pbf", out / "extract.osm.pbf", area={"buffer_km": 5}, levels=[5, 6]
-    )
+    clip_extract(out / "demo.osm.pbf", out / "extract.osm.pbf", area=whole(5), levels=[5, 6])
     truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
     return out / "extract.osm.pbf", truth
 
 
 def test_demo_units_match_truth(demo_extract: tuple[Path, dict]) -> None:
     pbf, truth = demo_extract
-    result = build_admin({"admin": {"levels": [5, 6], "border_level": 6}}, pbf=pbf)
+    result = build_admin(admin([5, 6], 6), pbf=pbf)
     assert result.incomplete == []
     units = result.units.set_index("unit_id")
     expected = {
@@ -343,10 +385,8 @@ def test_rule_with_corrupt_source_fails_with_one_message(tmp_path: Path) -> None
 def test_build_admin_from_file_keeps_osm_places(monaco_extract: Path, tmp_path: Path) -> None:
     path = tmp_path / "units.gpkg"
     _two_level_file(path, crs="EPSG:4490")
-    study = {
-        "admin": {"levels": [5, 6], "border_level": 6, "file": "units.gpkg", "name_column": "NAME"}
-    }
-    result = build_admin(study, pbf=monaco_extract, base_dir=tmp_path)
+    settings = admin([5, 6], 6, file="units.gpkg", name_column="NAME")
+    result = build_admin(settings, pbf=monaco_extract, base_dir=tmp_path)
     assert set(result.units["name"]) == {"市", "西区", "东区"}
     assert "Monte-Carlo" in set(result.places["name"])
     assert result.report().startswith(f"Admin units built from admin.file {path}")

@@ -8,10 +8,20 @@ import numpy as np
 import pytest
 import yaml
 
-from spatialint.access.chunks import chunk_slice, chunk_slices, gather_times, origin_chunk_count
+from spatialint.access.chunks import (
+    chunk_slice,
+    chunk_slices,
+    gather_times,
+    origin_chunk_count,
+    run_gather_stage,
+)
+from spatialint.access.origins import resolve_origins, write_origins
+from spatialint.access.travel_times import run_travel_time_chunk_stage, run_travel_times_stage
 from spatialint.errors import DataError
 from spatialint.network.routing import load_times, save_times
-from tests.pipeline_runs import clone_run, job_stats, output_of, shared_two_study_run, snakemake
+from spatialint.settings import ExecutionSettings, OriginSettings, TravelTimeSettings
+from tests.access_net import grid_network, lonlat
+from tests.pipeline_runs import clone_run, job_stats, output_of, snakemake
 
 
 def test_chunk_slices_cover_every_origin_once() -> None:
@@ -55,12 +65,9 @@ def test_gather_checks_its_chunks(tmp_path: Path) -> None:
 
 
 @pytest.mark.pipeline
-def test_chunked_run_writes_the_unchunked_files(
-    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
-) -> None:
+def test_chunked_run_writes_the_unchunked_files(demo_run: Path, tmp_path: Path) -> None:
     """The demo's 3 origins in chunks of 1: three jobs per mode, gathered bit for bit."""
-    finished, _ = shared_two_study_run(tmp_path_factory)
-    workdir = clone_run(finished, tmp_path / "run")
+    workdir = clone_run(demo_run, tmp_path / "run")
     study_file = workdir / "workflow" / "config" / "studies" / "demo.yaml"
     study = yaml.safe_load(study_file.read_text(encoding="utf-8"))
     study["execution"] = {"origin_chunk_size": 1}
@@ -71,9 +78,12 @@ def test_chunked_run_writes_the_unchunked_files(
         path = access / f"travel_times_{mode}.npz"
         unchunked[mode] = load_times(path)
         path.unlink()
-    # only the travel times are redone (mtime trigger: the edited config alone reruns nothing)
+    # Only the travel times are redone, from the run's origins and graphs. (Which jobs an edit
+    # of `execution` reruns is the rerun table's business; the rules allowed here keep this test
+    # about chunking, whatever the other stages' params.)
     targets = [f"data/demo/access/travel_times_{m}.npz" for m in ("road", "multimodal")]
-    result = snakemake(workdir, "--cores", "2", "--rerun-triggers=mtime", "--", *targets)
+    chunk_rules = ["--allowed-rules", "travel_times_chunk", "gather_travel_times"]
+    result = snakemake(workdir, "--cores", "2", *chunk_rules, "--", *targets)
     output = output_of(result)
     assert result.returncode == 0, output[-4000:]
     assert job_stats(output) == {"travel_times_chunk": 6, "gather_travel_times": 2}
@@ -82,3 +92,28 @@ def test_chunked_run_writes_the_unchunked_files(
         chunked = load_times(access / f"travel_times_{mode}.npz")
         for a, b in zip(unchunked[mode], chunked, strict=True):
             assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True), mode
+
+
+def test_chunk_stage_routes_its_rows_of_the_origins(tmp_path: Path) -> None:
+    """A chunk job routes exactly its rows, as the one job would; the gather stacks them."""
+    _, edges, graph = grid_network(5, 4)
+    lon, lat = lonlat(np.array([0.0, 1000.0, 2000.0]), np.array([0.0, 500.0, 1500.0]))
+    specs = [{"name": f"o{i}", "lon": lon[i], "lat": lat[i]} for i in range(3)]
+    origins = OriginSettings.from_config({"origins": specs, "snap_max_m": 500}, where="access")
+    write_origins(resolve_origins(origins, graph=graph, edges=edges), tmp_path / "origins.gpkg")
+    graph.save(tmp_path / "road_graph.npz")
+    inputs = {"graph": tmp_path / "road_graph.npz", "origins": tmp_path / "origins.gpkg"}
+    cutoff = TravelTimeSettings(cutoff_min=10.0)
+    run_travel_times_stage(inputs, {"times": tmp_path / "all.npz"}, travel_times=cutoff,
+                           mode="road")  # fmt: skip
+    chunks = [tmp_path / f"chunk_{i}.npz" for i in range(2)]
+    for i, path in enumerate(chunks):
+        run_travel_time_chunk_stage(
+            inputs, {"times": path}, travel_times=cutoff, origins=origins,
+            execution=ExecutionSettings(origin_chunk_size=2), mode="road", chunk=i,
+        )  # fmt: skip
+    assert [load_times(p)[0].tolist() for p in chunks] == [[1, 2], [3]]
+    run_gather_stage({"chunks": chunks}, {"times": tmp_path / "gathered.npz"})
+    for a, b in zip(load_times(tmp_path / "all.npz"), load_times(tmp_path / "gathered.npz"),
+                    strict=True):  # fmt: skip
+        assert np.array_equal(a, b, equal_nan=True)

@@ -10,6 +10,8 @@ import pytest
 import yaml
 
 from spatialint import cli
+from spatialint.contracts import PLACES, ROAD_EDGES
+from spatialint.contracts.io import write_table
 from spatialint.geo import WGS84
 from tests.access_net import grid_network, lonlat
 
@@ -25,7 +27,12 @@ def test_validate_ok_and_bad(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     write_study(studies, "good", {"source": {"kind": "demo"}, "access": {"origins": origins}})
     assert cli.main(["validate", "good", "--study-dir", str(studies)]) == 0
     out = capsys.readouterr().out
-    assert "good: OK" in out and "origin A (place)" in out and "origin B (point)" in out
+    assert out.splitlines() == [
+        "good: OK — source demo, 2 origin(s)",
+        "  origin A (place)",
+        "  origin B (point)",
+        "  bands 60, 120, 180 min; buffer 500 m",
+    ]
     write_study(studies, "bands", {"source": {"kind": "demo"},
                                     "access": {"bands_min": [120, 60]}})  # fmt: skip
     assert cli.main(["validate", "bands", "--study-dir", str(studies)]) == cli.EXIT_USER_ERROR
@@ -48,11 +55,11 @@ def test_times_from_a_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     net.mkdir(parents=True)
     graph.save(net / "road_graph.npz")
     graph.save(net / "multimodal_graph.npz")
-    edges.to_parquet(net / "road_edges.parquet")
-    places = nodes.iloc[[35]].assign(name="Far", place="town", population=100)
-    places[["name", "place", "population", "geometry"]].set_crs(WGS84).to_parquet(
-        net / "places.parquet"
-    )
+    roads = edges.assign(osmid=edges.index, name=None, ref=None, oneway=False,
+                         speed_kph=36.0, unit_id="u1")  # fmt: skip
+    write_table(roads, ROAD_EDGES, net / "road_edges.parquet")
+    places = nodes.iloc[[35]].assign(name="Far", name_en=None, place="town", population=100.0)
+    write_table(places.drop(columns=["x", "y"]).set_crs(WGS84), PLACES, net / "places.parquet")
     lon, lat = lonlat(np.array([10.0]), np.array([0.0]))
     csv = tmp_path / "times.csv"
     code = cli.main(["times", "tiny", "--lon", str(lon[0]), "--lat", str(lat[0]),
@@ -71,6 +78,12 @@ def test_times_from_a_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
                      "--data-dir", data, "--study-dir", str(studies)])  # fmt: skip
     assert code == cli.EXIT_USER_ERROR
     assert re.search(r"is 9,0\d\d m from the nearest road", capsys.readouterr().err)
+    # a places file of another version is refused, naming the step that writes it
+    places.drop(columns="node_id").to_parquet(net / "places.parquet")
+    code = cli.main(["times", "tiny", "--lon", str(lon[0]), "--lat", str(lat[0]),
+                     "--data-dir", data, "--study-dir", str(studies)])  # fmt: skip
+    assert code == cli.EXIT_USER_ERROR
+    assert "re-run the admin_units step" in capsys.readouterr().err
 
 
 def test_times_without_network_says_what_to_run(tmp_path: Path, capsys) -> None:

@@ -2,11 +2,13 @@
 
 Everything here reads the written PBF with pyosmium and rebuilds what it needs (a road graph with
 the schema's default speeds, admin areas) without using the generator's internals, so the tests
-check the file, not the generator's intentions.
+check the file, not the generator's intentions. The stage function and the rule's script are
+tested with the study's typed ``source`` settings; the seed-42 output is pinned by its digest.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -18,15 +20,23 @@ from pathlib import Path
 
 import numpy as np
 import osmium
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 import shapely
 import shapely.ops
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from spatialint.config import load_schema
-from spatialint.demo.generator import DemoTruth, write_demo
+from spatialint.config import load_schema, load_study
+from spatialint.demo.generator import DemoTruth, run_generate_demo_stage, write_demo
 from spatialint.errors import ConfigError, DataError
+from spatialint.settings import SourceSettings
+
+#: sha256 of the files ``write_demo(seed=42, scale=1)`` writes. The PBF bytes also depend on
+#: libosmium's PBF encoder (block layout, zlib); if a pyosmium upgrade alone changes the PBF
+#: digest, check the content is the same (``osmium diff``) before updating it here.
+SEED42_SCALE1_PBF_SHA256 = "a731c6502cd699cefc0991dec5e7576630b32bf969015c150b38ae709c8c0e74"
+SEED42_SCALE1_TRUTH_SHA256 = "7928dc29fa7bb868e87731c85c4a4e83007d4bcf7d30105b00a77b7f2835fc1f"
 
 SCHEMA = load_schema()["$defs"]["study"]["properties"]["network"]["properties"]
 DRIVABLE = set(SCHEMA["highway_classes"]["default"])
@@ -243,10 +253,27 @@ def test_pbf_is_sorted_and_tagged_like_osm(osm, demo):
     assert names["东城"]["place"] == "city" and names["西城"]["place"] == "city"
     assert names["东城"]["name:en"] == "East City"
     assert all("population" in t for t in osm.node_tags.values() if "place" in t)
-    for place in truth.places:
-        lon, lat = osm.nodes[place["node_id"]]
-        assert (lon, lat) == (place["lon"], place["lat"])
-        assert osm.node_tags[place["node_id"]]["name"] == place["name"]
+
+
+def test_truth_places_and_stations_are_the_pbf_nodes(osm, demo):
+    """The truth's places and stations are exactly the tagged nodes of the PBF, in id order."""
+    _, truth = demo
+
+    def from_pbf(key: str, columns: dict[str, str]) -> pd.DataFrame:
+        rows = [
+            {"node_id": nid, **{col: tags[tag] for col, tag in columns.items()}}
+            for nid, tags in sorted(osm.node_tags.items())
+            if key in tags
+        ]
+        return pd.DataFrame(rows)
+
+    places = from_pbf("place", {"name": "name", "name_en": "name:en", "place": "place"})
+    places["lon"] = [osm.nodes[n][0] for n in places["node_id"]]
+    places["lat"] = [osm.nodes[n][1] for n in places["node_id"]]
+    pd.testing.assert_frame_equal(pd.DataFrame(truth.places), places, check_exact=True)
+    stations = from_pbf("railway", {"name": "name", "name_en": "name:en"})
+    pd.testing.assert_frame_equal(pd.DataFrame(truth.stations).drop(columns="service"), stations)
+    assert set(pd.DataFrame(truth.stations)["service"]) == {"highspeed", "intercity", "metro"}
 
 
 def test_admin_units_tile_the_region(osm, units, demo):
@@ -522,6 +549,30 @@ def test_same_seed_gives_identical_bytes(tmp_path, demo):
     assert other.seed == 7 and other.longest_detour_case == "G1"
 
 
+def test_seed_42_scale_1_is_byte_identical_to_the_committed_digest(demo):
+    """The demo every study and golden run is built on does not change by accident."""
+    out, _ = demo
+    assert hashlib.sha256((out / "demo.osm.pbf").read_bytes()).hexdigest() == (
+        SEED42_SCALE1_PBF_SHA256
+    )
+    assert hashlib.sha256((out / "truth.json").read_bytes()).hexdigest() == (
+        SEED42_SCALE1_TRUTH_SHA256
+    )
+
+
+def test_stage_writes_the_region_of_the_source_settings(tmp_path, demo):
+    """``run_generate_demo_stage`` as a notebook calls it: the demo study's typed settings."""
+    out, truth = demo
+    source = SourceSettings.from_study(load_study("demo"))
+    outputs = {"pbf": str(tmp_path / "d.osm.pbf"), "truth": str(tmp_path / "t.json")}
+    assert run_generate_demo_stage({}, outputs, source=source) == truth
+    assert (tmp_path / "d.osm.pbf").read_bytes() == (out / "demo.osm.pbf").read_bytes()
+    smaller = dataclasses.replace(source, seed=7, scale=0.5)
+    other = run_generate_demo_stage({}, outputs, source=smaller)
+    assert (other.seed, other.scale) == (7, 0.5)
+    assert other.n_road_nodes < truth.n_road_nodes
+
+
 def test_scale_grows_node_count(tmp_path, demo):
     _, base = demo
     small = write_demo(tmp_path / "s.osm.pbf", tmp_path / "s.json", scale=0.5)
@@ -576,13 +627,18 @@ def test_planted_cases_hold_at_a_larger_scale(tmp_path):
 
 
 def test_script_reports_bad_scale_in_one_line(tmp_path):
-    """The rule's script, run as Snakemake runs it (``snakemake`` object given), with a bad
-    ``source.scale``: one error line, no traceback, no output."""
+    """The rule's script, run as Snakemake runs it (``snakemake`` object given, ``params:
+    source=`` the plain values of the source settings), with a bad ``source.scale``: one error
+    line, no traceback, no output."""
     script = Path(__file__).resolve().parent.parent / "workflow" / "scripts" / "generate_demo.py"
+    source = {**SourceSettings.select(load_study("demo")), "scale": 0}
     smk = (
-        "from types import SimpleNamespace as NS\n"
-        f"snakemake = NS(output=NS(pbf={str(tmp_path / 'd.osm.pbf')!r}, "
-        f"truth={str(tmp_path / 't.json')!r}), params=NS(source={{'seed': 42, 'scale': 0}}), "
+        "from types import SimpleNamespace\n"
+        "class NS(SimpleNamespace):\n"
+        "    def items(self):\n"
+        "        return vars(self).items()\n"
+        f"snakemake = NS(input=NS(), output=NS(pbf={str(tmp_path / 'd.osm.pbf')!r}, "
+        f"truth={str(tmp_path / 't.json')!r}), params=NS(source={source!r}), "
         f"log=[{str(tmp_path / 'generate_demo.log')!r}])\n"
         f"import runpy; runpy.run_path({str(script)!r}, init_globals={{'snakemake': snakemake}}, "
         "run_name='__main__')\n"
@@ -595,7 +651,7 @@ def test_script_reports_bad_scale_in_one_line(tmp_path):
     errors = [line for line in run.stderr.splitlines() if "ERROR" in line]
     assert len(errors) == 1 and "scale must be > 0" in errors[0]
     assert "Traceback" not in run.stderr
-    assert not (tmp_path / "d.osm.pbf").exists()
+    assert not (tmp_path / "d.osm.pbf").exists() and not (tmp_path / "t.json").exists()
 
 
 def test_stations_are_next_to_a_road_junction(osm, roads, demo):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,16 +12,23 @@ import osmium
 import pytest
 import shapely
 
+from spatialint.config import load_study
 from spatialint.errors import ConfigError, DataError
 from spatialint.osm.extract import (
-    RelationInfo,
-    assemble_relation,
     clip_extract,
     points_in,
     wanted_node_tags,
     wanted_relation_tags,
     wanted_way_tags,
 )
+from spatialint.osm.relations import RelationInfo, assemble_relation
+from spatialint.osm.retrieve import run_retrieve_stage
+from spatialint.settings import AdminLevelSettings, AreaSettings, study_settings
+
+
+def area(**values: object) -> AreaSettings:
+    """The ``area`` settings of ``values`` (``buffer_km`` 0 unless given)."""
+    return AreaSettings.from_config({"buffer_km": 0, **values}, where="area")
 
 
 @dataclass
@@ -61,7 +68,7 @@ def assert_complete_and_filtered(content: Content, levels: list[int]) -> None:
 @pytest.mark.realdata
 def test_whole_extract_keeps_every_wanted_object(andorra_pbf: Path, tmp_path: Path) -> None:
     out = tmp_path / "extract.osm.pbf"
-    stats = clip_extract(andorra_pbf, out, area={"buffer_km": 5}, levels=[7])
+    stats = clip_extract(andorra_pbf, out, area=area(buffer_km=5), levels=[7])
     source, content = read(andorra_pbf), read(out)
     assert_complete_and_filtered(content, [7])
     wanted_ways = {w for w, (_, tags) in source.ways.items() if wanted_way_tags(tags)}
@@ -84,8 +91,8 @@ def test_whole_extract_keeps_every_wanted_object(andorra_pbf: Path, tmp_path: Pa
 @pytest.mark.realdata
 def test_clip_to_admin_unit_by_name(andorra_pbf: Path, tmp_path: Path) -> None:
     out = tmp_path / "extract.osm.pbf"
-    area = {"admin_units": [{"name": "Andorra la Vella", "admin_level": 7}], "buffer_km": 0.5}
-    stats = clip_extract(andorra_pbf, out, area=area, levels=[7])
+    unit = area(admin_units=[{"name": "Andorra la Vella", "admin_level": 7}], buffer_km=0.5)
+    stats = clip_extract(andorra_pbf, out, area=unit, levels=[7])
     content = read(out)
     assert_complete_and_filtered(content, [7])
     # the parish is ~30 km² in OSM; the 0.5 km buffer adds ~10 km²
@@ -110,7 +117,7 @@ def test_clip_to_admin_unit_by_name(andorra_pbf: Path, tmp_path: Path) -> None:
 def test_clip_to_bbox_and_polygon_file_agree(monaco_pbf: Path, tmp_path: Path) -> None:
     bbox = [7.405, 43.72, 7.425, 43.735]
     by_bbox = tmp_path / "bbox.osm.pbf"
-    clip_extract(monaco_pbf, by_bbox, area={"bbox": bbox, "buffer_km": 0}, levels=[8])
+    clip_extract(monaco_pbf, by_bbox, area=area(bbox=bbox), levels=[8])
     # the same box saved in Web Mercator: read with its CRS and reprojected
     frame = gpd.GeoDataFrame(geometry=[shapely.box(*bbox)], crs="EPSG:4326").to_crs(3857)
     frame.to_file(tmp_path / "area.geojson", driver="GeoJSON")
@@ -118,7 +125,7 @@ def test_clip_to_bbox_and_polygon_file_agree(monaco_pbf: Path, tmp_path: Path) -
     clip_extract(
         monaco_pbf,
         by_file,
-        area={"polygon_file": "area.geojson", "buffer_km": 0},
+        area=area(polygon_file="area.geojson"),
         levels=[8],
         base_dir=tmp_path,
     )
@@ -131,12 +138,10 @@ def test_clip_to_bbox_and_polygon_file_agree(monaco_pbf: Path, tmp_path: Path) -
 
 @pytest.mark.realdata
 def test_buffer_grows_the_clip(monaco_pbf: Path, tmp_path: Path) -> None:
-    area = {"bbox": [7.415, 43.725, 7.42, 43.73]}
-    small = clip_extract(
-        monaco_pbf, tmp_path / "a.osm.pbf", area={**area, "buffer_km": 0}, levels=[8]
-    )
+    box = [7.415, 43.725, 7.42, 43.73]
+    small = clip_extract(monaco_pbf, tmp_path / "a.osm.pbf", area=area(bbox=box), levels=[8])
     large = clip_extract(
-        monaco_pbf, tmp_path / "b.osm.pbf", area={**area, "buffer_km": 1}, levels=[8]
+        monaco_pbf, tmp_path / "b.osm.pbf", area=area(bbox=box, buffer_km=1), levels=[8]
     )
     assert large.area_km2 > small.area_km2 + 3
     assert large.ways > small.ways
@@ -151,25 +156,25 @@ def test_polygon_file_without_crs_is_an_error(monaco_pbf: Path, tmp_path: Path) 
         clip_extract(
             monaco_pbf,
             tmp_path / "x.osm.pbf",
-            area={"polygon_file": str(tmp_path / "area.shp")},
+            area=area(polygon_file=str(tmp_path / "area.shp")),
             levels=[8],
         )
 
 
 @pytest.mark.realdata
 def test_unknown_unit_lists_similar_names(andorra_pbf: Path, tmp_path: Path) -> None:
-    area = {"admin_units": [{"name": "Andora la Vela", "admin_level": 7}]}
+    misspelt = area(admin_units=[{"name": "Andora la Vela", "admin_level": 7}])
     with pytest.raises(
         ConfigError,
         match=r"no boundary relation named 'Andora la Vela'.*"
         r"similar names: 'Andorra la Vella'",
     ):
-        clip_extract(andorra_pbf, tmp_path / "x.osm.pbf", area=area, levels=[7])
+        clip_extract(andorra_pbf, tmp_path / "x.osm.pbf", area=misspelt, levels=[7])
     with pytest.raises(ConfigError, match=r"relation 1 is not a boundary=administrative"):
         clip_extract(
             andorra_pbf,
             tmp_path / "x.osm.pbf",
-            area={"admin_units": [{"relation_id": 1}]},
+            area=area(admin_units=[{"relation_id": 1}]),
             levels=[7],
         )
     assert not (tmp_path / "x.osm.pbf").exists()
@@ -178,9 +183,9 @@ def test_unknown_unit_lists_similar_names(andorra_pbf: Path, tmp_path: Path) -> 
 @pytest.mark.realdata
 def test_incomplete_area_unit_is_an_error(andorra_pbf: Path, tmp_path: Path) -> None:
     # Canillo's boundary reaches beyond the Andorra extract (2 of 7 ways missing)
-    area = {"admin_units": [{"name": "Canillo", "admin_level": 7}]}
+    canillo = area(admin_units=[{"name": "Canillo", "admin_level": 7}])
     with pytest.raises(DataError, match=r"Canillo .* is incomplete .* 2 of 7 member ways"):
-        clip_extract(andorra_pbf, tmp_path / "x.osm.pbf", area=area, levels=[7])
+        clip_extract(andorra_pbf, tmp_path / "x.osm.pbf", area=canillo, levels=[7])
 
 
 @pytest.mark.realdata
@@ -189,7 +194,7 @@ def test_empty_clip_is_an_error(monaco_pbf: Path, tmp_path: Path) -> None:
         clip_extract(
             monaco_pbf,
             tmp_path / "x.osm.pbf",
-            area={"bbox": [112.9, 28.1, 113.1, 28.3], "buffer_km": 1},
+            area=area(bbox=[112.9, 28.1, 113.1, 28.3], buffer_km=1),
             levels=[8],
         )
     assert not (tmp_path / "x.osm.pbf").exists()
@@ -199,13 +204,13 @@ def test_empty_clip_is_an_error(monaco_pbf: Path, tmp_path: Path) -> None:
 def test_bad_area_config(monaco_pbf: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"\[west, south, east, north\]"):
         clip_extract(
-            monaco_pbf, tmp_path / "x.osm.pbf", area={"bbox": [7.45, 43.7, 7.4, 43.75]}, levels=[8]
+            monaco_pbf, tmp_path / "x.osm.pbf", area=area(bbox=[7.45, 43.7, 7.4, 43.75]), levels=[8]
         )
     with pytest.raises(ConfigError, match=r"only one of admin_units, polygon_file, bbox"):
         clip_extract(
             monaco_pbf,
             tmp_path / "x.osm.pbf",
-            area={"bbox": [7.4, 43.7, 7.45, 43.75], "polygon_file": "a.geojson"},
+            area=area(bbox=[7.4, 43.7, 7.45, 43.75], polygon_file="a.geojson"),
             levels=[8],
         )
 
@@ -219,13 +224,13 @@ def test_corrupt_pbf_names_the_file(monaco_pbf: Path, tmp_path: Path, damage: st
         data[: len(data) // 2] if damage == "truncated" else b"not a pbf at all " * 300
     )
     with pytest.raises(DataError, match=rf"{broken.name} is truncated or corrupt.*delete it"):
-        clip_extract(broken, tmp_path / "x.osm.pbf", area={}, levels=[8])
+        clip_extract(broken, tmp_path / "x.osm.pbf", area=area(), levels=[8])
     assert not (tmp_path / "x.osm.pbf").exists()
 
 
 def test_missing_source_file(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="does not exist"):
-        clip_extract(tmp_path / "nope.osm.pbf", tmp_path / "x.osm.pbf", area={}, levels=[8])
+        clip_extract(tmp_path / "nope.osm.pbf", tmp_path / "x.osm.pbf", area=area(), levels=[8])
 
 
 def test_points_in_is_vectorised_and_inclusive() -> None:
@@ -247,7 +252,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 def test_demo_whole_extract_keeps_the_region(demo: tuple[Path, dict], tmp_path: Path) -> None:
     pbf, truth = demo
     out = tmp_path / "extract.osm.pbf"
-    clip_extract(pbf, out, area={"buffer_km": 5}, levels=[5, 6])
+    clip_extract(pbf, out, area=area(buffer_km=5), levels=[5, 6])
     content = read(out)
     assert_complete_and_filtered(content, [5, 6])
     road_nodes = {n for refs, tags in content.ways.values() if "highway" in tags for n in refs}
@@ -262,8 +267,8 @@ def test_demo_whole_extract_keeps_the_region(demo: tuple[Path, dict], tmp_path: 
 def test_demo_clip_to_one_city(demo: tuple[Path, dict], tmp_path: Path) -> None:
     pbf, truth = demo
     out = tmp_path / "extract.osm.pbf"
-    area = {"admin_units": [{"name": "西城市", "admin_level": 5}], "buffer_km": 2}
-    stats = clip_extract(pbf, out, area=area, levels=[5, 6])
+    west_city = area(admin_units=[{"name": "西城市", "admin_level": 5}], buffer_km=2)
+    stats = clip_extract(pbf, out, area=west_city, levels=[5, 6])
     content = read(out)
     assert_complete_and_filtered(content, [5, 6])
     # 西城市 is x < 0 km of a region centred on 113.5°E: kept roads reach no further east
@@ -300,3 +305,37 @@ def test_assemble_relation_nodes_crossing_ways_and_rejects_open_rings() -> None:
         assemble_relation(open_info, {1: a}, source=Path("x.pbf"))
     with pytest.raises(DataError, match=r"incomplete in x.pbf: 1 of 3 member ways are missing"):
         assemble_relation(info, {1: a, 3: hole}, source=Path("x.pbf"))
+
+
+@pytest.mark.realdata
+def test_retrieve_stage_clips_a_local_pbf(monaco_pbf: Path, tmp_path: Path) -> None:
+    """The stage function with the monaco study's typed settings, as a notebook would call it."""
+    settings = study_settings(load_study("monaco"))
+    source = replace(settings.source, url=str(monaco_pbf))
+    target = tmp_path / "osm" / "extract.osm.pbf"
+    run_retrieve_stage(
+        {},
+        {"pbf": target},
+        source=source,
+        area=area(bbox=[7.405, 43.72, 7.425, 43.735]),
+        admin_levels=settings.admin_levels,
+        base_dir=tmp_path,
+    )
+    content = read(target)
+    assert_complete_and_filtered(content, [8, 10])
+    assert any(t.get("railway") == "station" for t in content.tagged_nodes.values())
+
+
+def test_retrieve_stage_needs_the_generated_demo(tmp_path: Path) -> None:
+    settings = study_settings(load_study("demo"))
+    target = tmp_path / "extract.osm.pbf"
+    with pytest.raises(DataError, match="run the generate_demo rule first"):
+        run_retrieve_stage(
+            {"demo_pbf": tmp_path / "none.osm.pbf"},
+            {"pbf": target},
+            source=settings.source,
+            area=settings.area,
+            admin_levels=AdminLevelSettings(levels=(5, 6)),
+            base_dir=tmp_path,
+        )
+    assert not target.exists()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import h3
 import numpy as np
+import pandas as pd
 import pytest
 
+from spatialint.access.edges import prepare_edges, road_point_times
 from spatialint.access.hexgrid import hex_access
-from spatialint.access.isochrones import prepare_edges, road_point_times
+from spatialint.contracts import HEX_ACCESS
 from spatialint.errors import ConfigError, DataError
 from spatialint.network.routing import travel_times
 from tests.access_net import grid_network, node_at
@@ -51,6 +53,22 @@ def test_hex_surface_minutes_and_counts() -> None:
     assert (frame["origins_20min_road"] >= frame["origins_5min_road"]).all()
     assert frame["origins_20min_road"].max() <= 2
     assert set(node_cells) <= set(frame["h3"])  # the surface covers the network
+    assert HEX_ACCESS.problems(frame) == []
+
+
+def test_unreached_cells_and_fractional_bands_keep_the_contract() -> None:
+    # 4 km of road at 36 km/h; a cut-off of 3 min leaves the far end unreached
+    nodes, edges, graph = grid_network(9, 1, spacing_m=500, speed_kph=36)
+    times = travel_times(graph, [node_at(nodes, 0, 0)], cutoff_s=180)
+    frame = surface(graph, edges, times, origin_ids=np.array([7]), bands_min=[1.5, 3],
+                    resolution=8, reach_m=300)  # fmt: skip
+    assert {"origins_1.5min_road", "origins_3min_multimodal"} <= set(frame.columns)
+    unreached = frame["minutes_road"].isna()
+    assert unreached.any() and not unreached.all()
+    assert isinstance(frame["nearest_origin_road"].dtype, pd.Int64Dtype)
+    assert frame.loc[unreached, "nearest_origin_road"].isna().all()
+    assert (frame.loc[~unreached, "nearest_origin_road"] == 7).all()
+    assert HEX_ACCESS.problems(frame) == []
 
 
 def test_long_road_without_junctions_is_covered() -> None:
@@ -64,12 +82,10 @@ def test_long_road_without_junctions_is_covered() -> None:
     assert 0.3 < (frame["origins_4min_road"] == 1).mean() < 0.7
 
 
-def test_bad_bands_resolution_and_shapes() -> None:
+def test_bad_resolution_and_shapes() -> None:
+    # (the bands are checked once, by the settings: tests/test_access_settings.py)
     nodes, edges, graph = grid_network(3, 3)
     times = travel_times(graph, [0])
-    with pytest.raises(ConfigError, match="empty"):
-        surface(graph, edges, times, origin_ids=np.array([1]), bands_min=[], resolution=8,
-                reach_m=300)  # fmt: skip
     with pytest.raises(ConfigError, match="resolution"):
         surface(graph, edges, times, origin_ids=np.array([1]), bands_min=[60], resolution=16,
                 reach_m=300)  # fmt: skip

@@ -774,10 +774,11 @@ def test_andorra_parishes_from_the_real_extract(andorra_pbf, tmp_path):
     from spatialint.network.roads import build_road_network
     from spatialint.osm.admin import units_from_osm
     from spatialint.osm.extract import clip_extract
+    from spatialint.settings import AreaSettings
 
     study = load_study("andorra")
     extract = tmp_path / "extract.osm.pbf"
-    clip_extract(andorra_pbf, extract, area={"buffer_km": 5}, levels=[7])
+    clip_extract(andorra_pbf, extract, area=AreaSettings.from_config({"buffer_km": 5}), levels=[7])
     admin = units_from_osm(extract, levels=[7])
     network = study["network"]
     roads = build_road_network(

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,23 +10,35 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from geopandas.testing import assert_geodataframe_equal
 
-from spatialint.access.isochrones import (
-    IsochroneBuilder,
-    check_bands,
-    cut_lines,
-    isochrone_table,
-    load_population,
-    population_within,
-    prepare_edges,
-    reached_lines,
-)
-from spatialint.errors import ConfigError, DataError
-from spatialint.network.routing import travel_times
+from spatialint.access.edges import EdgeSet, cut_lines, prepare_edges, reached_lines
+from spatialint.access.isochrones import IsochroneBuilder, isochrone_table
+from spatialint.access.origins import read_origins
+from spatialint.access.population import load_population, population_within
+from spatialint.contracts import HEX_ACCESS, ISOCHRONES
+from spatialint.contracts.io import read_table, write_layers
+from spatialint.errors import DataError
+from spatialint.network.routing import load_times, travel_times
 from tests.access_net import grid_network, lonlat, metric_point, node_at
 from tests.conftest import REPO_ROOT
+from tests.pipeline_runs import output_of, snakemake, workflow_copy
 
 SPACING_M = 500.0
+
+
+def builder(
+    edges: EdgeSet,
+    *,
+    buffer_m: float,
+    method: str = "auto",
+    grid_cell_m: float = 100.0,
+    min_hole_km2: float = 0.1,
+) -> IsochroneBuilder:
+    """A polygon builder with this test module's usual settings."""
+    return IsochroneBuilder(
+        edges, buffer_m=buffer_m, min_hole_km2=min_hole_km2, method=method, grid_cell_m=grid_cell_m
+    )
 
 
 def lake(c: int, r: int) -> bool:
@@ -47,8 +56,9 @@ def lake_net():
 def test_lake_stays_a_hole_not_a_hull(lake_net, method: str) -> None:
     nodes, _, graph, edges = lake_net
     times = travel_times(graph, [node_at(nodes, 0, 10)])[0]
-    builder = IsochroneBuilder(edges, buffer_m=300, method=method, grid_cell_m=60)
-    (poly,) = builder.polygons(times, [np.nanmax(times) + 1])
+    (poly,) = builder(edges, buffer_m=300, method=method, grid_cell_m=60).polygons(
+        times, [np.nanmax(times) + 1]
+    )
     assert poly.geom_type == "MultiPolygon" and poly.is_valid
     lake_centre = metric_point(6000, 5000, edges.crs)
     assert not poly.contains(lake_centre)
@@ -69,8 +79,9 @@ def test_river_without_bridge_leaves_a_gap(method: str) -> None:
     nodes, edges_gdf, graph = grid_network(22, 17, drop_edge=no_bridge)
     edges = prepare_edges(edges_gdf, graph)
     times = travel_times(graph, [node_at(nodes, 0, 0)])[0]
-    builder = IsochroneBuilder(edges, buffer_m=200, method=method, grid_cell_m=40)
-    (poly,) = builder.polygons(times, [np.nanmax(times) + 1])
+    (poly,) = builder(edges, buffer_m=200, method=method, grid_cell_m=40).polygons(
+        times, [np.nanmax(times) + 1]
+    )
     river = metric_point(10.5 * SPACING_M, 4 * SPACING_M, edges.crs)
     assert not poly.contains(river)
     assert poly.contains(metric_point(10 * SPACING_M, 4 * SPACING_M, edges.crs))
@@ -82,10 +93,8 @@ def test_vector_and_grid_agree(lake_net) -> None:
     nodes, _, graph, edges = lake_net
     times = travel_times(graph, [node_at(nodes, 2, 3)])[0]
     bands = [400.0, 900.0, 1500.0]
-    vec = IsochroneBuilder(edges, buffer_m=300, method="vector").polygons(times, bands)
-    grid = IsochroneBuilder(edges, buffer_m=300, method="grid", grid_cell_m=60).polygons(
-        times, bands
-    )
+    vec = builder(edges, buffer_m=300, method="vector").polygons(times, bands)
+    grid = builder(edges, buffer_m=300, method="grid", grid_cell_m=60).polygons(times, bands)
     for v, g in zip(vec, grid, strict=True):
         assert v.symmetric_difference(g).area / v.area < 0.01
         # boundaries within one grid cell (the grid rounds the notches between two buffers)
@@ -130,17 +139,7 @@ def test_cut_lines_vectorised() -> None:
     assert cut[1].equals(shapely.LineString([(0, 0), (2, 0)]))
 
 
-@pytest.mark.parametrize(
-    ("bands", "message"),
-    [([], "empty"), ([60, 60], "strictly increasing"), ([120, 60], "strictly increasing"),
-     ([0, 60], "positive")],
-)  # fmt: skip
-def test_bad_bands_are_config_errors(bands, message) -> None:
-    with pytest.raises(ConfigError, match=message):
-        check_bands(bands)
-
-
-def test_table_with_population_and_bad_band(lake_net) -> None:
+def test_table_with_population(lake_net) -> None:
     nodes, _, graph, edges = lake_net
     origins = pd.DataFrame({"origin_id": [1, 2], "name": ["west", "east"]})
     times = travel_times(graph, [node_at(nodes, 0, 10), node_at(nodes, 24, 10)])
@@ -148,22 +147,22 @@ def test_table_with_population_and_bad_band(lake_net) -> None:
     pop = gpd.GeoDataFrame(
         {"population": [100, 200, 999]}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326"
     )  # the third person lives on the lake: never inside
-    builder = IsochroneBuilder(edges, buffer_m=300)
+    polygons = builder(edges, buffer_m=300)
     table = isochrone_table(
-        builder, origins, {"road": times, "multimodal": times}, bands_min=[5, 60], population=pop
-    )
+        polygons, origins, {"road": times, "multimodal": times}, bands_min=[5, 60],
+        population=pop, population_column="population",
+    )  # fmt: skip
     assert len(table) == 2 * 2 * 2 and table.crs == "EPSG:4326"
+    assert ISOCHRONES.problems(table) == []
     assert set(table.geom_type) == {"MultiPolygon"}
     big = table[(table.band_min == 60) & (table["mode"] == "road")]
     assert big["population"].tolist() == [300.0, 300.0]
     small = table[(table.band_min == 5) & (table.origin_id == 1)]
     assert small["population"].iloc[0] == 100.0
-    none = isochrone_table(builder, origins, {"road": times}, bands_min=[60])
+    none = isochrone_table(polygons, origins, {"road": times}, bands_min=[60])
     assert none["population"].isna().all()
-    with pytest.raises(ConfigError):
-        isochrone_table(builder, origins, {"road": times}, bands_min=[120, 60])
     with pytest.raises(DataError, match="origins"):
-        isochrone_table(builder, origins.head(1), {"road": times}, bands_min=[60])
+        isochrone_table(polygons, origins.head(1), {"road": times}, bands_min=[60])
 
 
 def test_population_column_checked() -> None:
@@ -176,50 +175,28 @@ def test_parallel_table_equals_serial(lake_net) -> None:
     nodes, _, graph, edges = lake_net
     origins = pd.DataFrame({"origin_id": [1, 2, 3], "name": ["a", "b", "c"]})
     times = travel_times(graph, [node_at(nodes, 0, 10), node_at(nodes, 24, 10), 5])
-    builder = IsochroneBuilder(edges, buffer_m=300)
-    one = isochrone_table(builder, origins, {"road": times}, bands_min=[10, 20])
-    two = isochrone_table(builder, origins, {"road": times}, bands_min=[10, 20], workers=2)
-    assert one.geometry.geom_equals(two.geometry).all()
+    polygons = builder(edges, buffer_m=300)
+    one = isochrone_table(polygons, origins, {"road": times}, bands_min=[10, 20])
+    two = isochrone_table(polygons, origins, {"road": times}, bands_min=[10, 20], workers=2)
+    assert_geodataframe_equal(one, two)
 
 
 # --- the pipeline on the demo and on the real extracts ------------------------------------------
 
 
-def run_access(tmp: Path, studies: list[str]) -> Path:
-    """Run snakemake up to the isochrones of ``studies`` in a copy of the workflow."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(REPO_ROOT / "Snakefile", tmp / "Snakefile")
-    shutil.copytree(REPO_ROOT / "workflow", tmp / "workflow")
-    if (REPO_ROOT.parent / "shared").exists() and not (tmp.parent / "shared").exists():
-        (tmp.parent / "shared").symlink_to(REPO_ROOT.parent / "shared")
-    targets = [f"data/{s}/access/isochrones.gpkg" for s in studies]
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "snakemake"), "--cores", "2", *targets,
-         "--config", f"studies=[{','.join(studies)}]"],
-        cwd=tmp, capture_output=True, text=True, timeout=1200, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
-    return tmp
-
-
-@pytest.fixture(scope="module")
-def demo_access(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return run_access(tmp_path_factory.mktemp("access") / "repo", ["demo"])
-
-
 @pytest.mark.pipeline
-def test_demo_hsr_three_hour_circle_reaches_the_far_city(demo_access: Path) -> None:
-    base = demo_access / "data" / "demo"
+def test_demo_hsr_three_hour_circle_reaches_the_far_city(demo_run: Path) -> None:
+    base = demo_run / "data" / "demo"
     truth = json.loads((base / "demo" / "truth.json").read_text(encoding="utf-8"))
     expected = truth["expected"]
     far = next(p for p in truth["places"] if p["name"] == expected["far_place"])
     far_point = shapely.Point(far["lon"], far["lat"])
-    origins = gpd.read_file(base / "access" / "origins.gpkg", layer="origins")
+    origins = read_origins(base / "access" / "origins.gpkg")
     station = origins[
         (origins["kind"] == "station") & (origins["matched"] == expected["hsr_origin_station"])
     ]
     assert len(station) == 1
-    iso = gpd.read_file(base / "access" / "isochrones.gpkg", layer="isochrones")
+    iso = read_table(base / "access" / "isochrones.gpkg", ISOCHRONES)
     # every configured origin has every band in both modes
     assert len(iso) == len(origins) * 2 * 3
     assert set(iso["mode"]) == {"road", "multimodal"}
@@ -232,12 +209,50 @@ def test_demo_hsr_three_hour_circle_reaches_the_far_city(demo_access: Path) -> N
     for _, group in iso.groupby(["origin_id", "mode"]):
         areas = group.sort_values("band_min")["area_km2"].to_numpy()
         assert np.all(np.diff(areas) >= 0)
-    hexes = gpd.read_file(base / "access" / "isochrones.gpkg", layer="hex_access")
+    hexes = read_table(base / "access" / "isochrones.gpkg", HEX_ACCESS)
     assert hexes["h3"].is_unique and len(hexes) > 100
     assert (hexes["minutes_multimodal"] <= hexes["minutes_road"] + 1e-6).all()
-    times = np.load(base / "access" / "travel_times_road.npz")
-    assert times["seconds"].dtype == np.float32
-    assert np.nanmax(times["seconds"]) <= 180 * 60
+    origin_ids, _, seconds = load_times(base / "access" / "travel_times_road.npz")
+    assert origin_ids.tolist() == origins["origin_id"].tolist()
+    assert seconds.dtype == np.float32
+    assert np.nanmax(seconds) <= 180 * 60
+
+
+def test_isochrones_file_that_breaks_the_contract_names_the_step(tmp_path: Path) -> None:
+    circle = shapely.MultiPolygon([shapely.box(113.0, 28.0, 113.1, 28.1)])
+    table = gpd.GeoDataFrame(
+        {"origin_id": [1], "origin_name": ["a"], "mode": ["road"], "band_min": [60.0],
+         "area_km2": [100.0], "population": [np.nan]},
+        geometry=[circle], crs="EPSG:4326",
+    )  # fmt: skip
+    hexes = gpd.GeoDataFrame(
+        {"h3": ["8841a92c89fffff"], "minutes_road": [3.5],
+         "nearest_origin_road": pd.array([1], dtype="Int64"), "origins_60min_road": [1]},
+        geometry=[shapely.box(113.0, 28.0, 113.01, 28.01)], crs="EPSG:4326",
+    )  # fmt: skip
+    path = tmp_path / "isochrones.gpkg"
+    write_layers(path, {ISOCHRONES: table, HEX_ACCESS: hexes})
+    assert_geodataframe_equal(read_table(path, ISOCHRONES), ISOCHRONES.conform(table))
+    # an older version's file: its band column was named otherwise
+    table.rename(columns={"band_min": "band"}).to_file(path, layer="isochrones")
+    with pytest.raises(DataError, match=r"missing column.*'band_min'.*re-run the isochrones step"):
+        read_table(path, ISOCHRONES)
+    hexes.assign(minutes_road="3.5").to_file(path, layer="hex_access")
+    with pytest.raises(DataError, match=r"'minutes_road' is .*not float.*isochrones step"):
+        read_table(path, HEX_ACCESS)
+
+
+def run_access(workdir: Path, studies: list[str]) -> Path:
+    """Run snakemake up to the isochrones of ``studies`` in a copy of the workflow."""
+    workflow_copy(workdir)
+    shared = REPO_ROOT.parent / "shared"  # the real-data studies read ../shared/data/osm
+    if shared.exists() and not (workdir.parent / "shared").exists():
+        (workdir.parent / "shared").symlink_to(shared)
+    targets = [f"data/{s}/access/isochrones.gpkg" for s in studies]
+    config = f"studies=[{','.join(studies)}]"
+    result = snakemake(workdir, "--cores", "2", "--config", config, "--", *targets, timeout=1200)
+    assert result.returncode == 0, output_of(result)[-5000:]
+    return workdir
 
 
 @pytest.mark.pipeline
@@ -246,9 +261,9 @@ def test_demo_hsr_three_hour_circle_reaches_the_far_city(demo_access: Path) -> N
 def test_real_extracts_have_isochrones(
     study: str, tmp_path: Path, andorra_pbf: Path, monaco_pbf: Path
 ) -> None:
-    workdir = run_access(tmp_path / "repo", [study])
-    iso = gpd.read_file(workdir / "data" / study / "access" / "isochrones.gpkg", layer="isochrones")
-    origins = gpd.read_file(workdir / "data" / study / "access" / "origins.gpkg", layer="origins")
+    access = run_access(tmp_path / "repo", [study]) / "data" / study / "access"
+    iso = read_table(access / "isochrones.gpkg", ISOCHRONES)
+    origins = read_origins(access / "origins.gpkg")
     assert len(origins) >= 3
     assert len(iso) == len(origins) * 2 * 3
     assert (iso["area_km2"] > 0).all() and iso.geometry.is_valid.all()

@@ -9,13 +9,17 @@ from types import SimpleNamespace
 import geopandas as gpd
 import numpy as np
 import pytest
-import shapely
 
+from spatialint.config import load_study
+from spatialint.contracts import ADMIN_UNITS, PLACES, RAIL_EDGES, RAIL_STATIONS, ROAD_NODES
+from spatialint.contracts.io import write_table
 from spatialint.errors import DataError
 from spatialint.network.graph import CSRGraph
-from spatialint.network.multimodal import build_multimodal_graph
-from spatialint.network.rail import empty_rail_edges, empty_stations
+from spatialint.network.multimodal import build_multimodal_graph, run_multimodal_stage
+from spatialint.network.rail import empty_rail_edges
 from spatialint.network.routing import travel_times
+from spatialint.network.stations import empty_stations
+from spatialint.settings import PARAMS, study_settings
 from tests.test_rail import BOARDING, build_real
 
 ACCESS_MIN = 5.0
@@ -177,21 +181,21 @@ class _Named(SimpleNamespace):
 
 def test_scripts_write_the_network_files(corridor_pbf: Path, tmp_path: Path):
     """The three rule scripts, run as Snakemake would call them, write readable outputs."""
-    from spatialint.config import load_study
     from tests.test_rail import corridor_units
+    from tests.test_roads import admin_units_table, places_table
 
     study = load_study("demo")
+
+    def params(*names: str) -> _Named:
+        """The rule's params: the plain values each settings class reads, by PARAMS name."""
+        return _Named(**{name: PARAMS[name].select(study) for name in names})
+
     net = tmp_path / "network"
-    net.mkdir()
-    corridor_units().to_file(net / "admin_units.gpkg", layer="admin_units")
-    gpd.GeoDataFrame(
-        {"node_id": [9], "name": ["B镇"], "place": ["town"]},
-        geometry=[shapely.Point(113.2, 27.996)],
-        crs="EPSG:4326",
-    ).to_parquet(net / "places.parquet")
+    write_table(admin_units_table(corridor_units()), ADMIN_UNITS, net / "admin_units.gpkg")
+    write_table(places_table([(9, "B镇", 113.2, 27.996)]), PLACES, net / "places.parquet")
     ns = _Named
     road = ns(
-        params=ns(study=study),
+        params=params("roads", "admin"),
         input=ns(pbf=corridor_pbf, units=net / "admin_units.gpkg", places=net / "places.parquet"),
         output=ns(
             nodes=net / "road_nodes.parquet",
@@ -203,14 +207,14 @@ def test_scripts_write_the_network_files(corridor_pbf: Path, tmp_path: Path):
     )
     _run_script("road_network", road)
     rail = ns(
-        params=ns(study=study),
+        params=params("rail", "admin"),
         input=ns(pbf=corridor_pbf, units=road.input.units, road_nodes=road.output.nodes),
         output=ns(edges=net / "rail_edges.parquet", stations=net / "rail_stations.parquet"),
         log=[str(tmp_path / "rail_network.log")],
     )
     _run_script("rail_network", rail)
     multi = ns(
-        params=ns(study=study),
+        params=params("multimodal"),
         input=ns(
             road_nodes=road.output.nodes,
             road_graph=road.output.graph,
@@ -229,6 +233,43 @@ def test_scripts_write_the_network_files(corridor_pbf: Path, tmp_path: Path):
     assert set(stations["road_node_id"]) <= set(nodes["node_id"])
     # the anchored place keeps a road node right beside it on the corridor road (node 3 area)
     assert ((nodes["x"] - 113.2).abs() < 1e-9).any()
+
+
+def multimodal_files(tmp_path: Path, corridor_road, corridor_rail) -> dict:
+    """The multimodal stage's inputs, written from the corridor's networks by contract."""
+    corridor_road.graph.save(tmp_path / "road_graph.npz")
+    write_table(corridor_road.nodes, ROAD_NODES, tmp_path / "road_nodes.parquet")
+    write_table(corridor_rail.edges, RAIL_EDGES, tmp_path / "rail_edges.parquet")
+    write_table(corridor_rail.stations, RAIL_STATIONS, tmp_path / "rail_stations.parquet")
+    names = {"road_graph": "road_graph.npz", "road_nodes": "road_nodes.parquet",
+             "rail_edges": "rail_edges.parquet", "stations": "rail_stations.parquet"}  # fmt: skip
+    return {name: tmp_path / file for name, file in names.items()}
+
+
+def test_multimodal_stage_with_the_demo_settings(corridor_road, corridor_rail, tmp_path: Path):
+    inputs = multimodal_files(tmp_path, corridor_road, corridor_rail)
+    multimodal = study_settings(load_study("demo")).multimodal
+    graph = run_multimodal_stage(inputs, {"graph": tmp_path / "m.npz"}, multimodal=multimodal)
+    saved = CSRGraph.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(saved.node_ids, graph.node_ids)
+    assert (saved.matrix != graph.matrix).nnz == 0
+    assert graph.n_nodes == corridor_road.graph.n_nodes + 15
+
+
+def test_multimodal_stage_refuses_rail_links_without_travel_times(
+    corridor_road, corridor_rail, tmp_path: Path
+):
+    """A rail_edges file that breaks its contract is refused, naming the step to re-run."""
+    inputs = multimodal_files(tmp_path, corridor_road, corridor_rail)
+    edges = gpd.read_parquet(inputs["rail_edges"]).drop(columns="travel_time_s")
+    edges.to_parquet(inputs["rail_edges"])
+    multimodal = study_settings(load_study("demo")).multimodal
+    with pytest.raises(
+        DataError,
+        match=r"rail_edges.*missing column\(s\) \['travel_time_s'\].*re-run the rail_network step",
+    ):
+        run_multimodal_stage(inputs, {"graph": tmp_path / "m.npz"}, multimodal=multimodal)
+    assert not (tmp_path / "m.npz").exists()
 
 
 def test_demo_hsr_beats_the_road(demo_rail):

@@ -11,9 +11,11 @@ response parsing, on-disk cache) runs offline.
 
 from __future__ import annotations
 
+import inspect
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -21,11 +23,14 @@ from urllib.parse import parse_qs
 import osmium
 import osmnx as ox
 import pytest
+from osmnx import _overpass
 
+from spatialint.config import load_study
 from spatialint.errors import ConfigError, DownloadError
 from spatialint.osm.admin import units_from_osm
 from spatialint.osm.extract import clip_extract
-from spatialint.osm.overpass import fetch_extract, overpass_base_url
+from spatialint.osm.overpass import OSMNX_PRIVATE_API, fetch_extract, overpass_base_url
+from spatialint.settings import AreaSettings, SourceSettings
 
 pytestmark = pytest.mark.realdata
 
@@ -96,7 +101,8 @@ class _Overpass(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def recording(monaco_pbf: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     part = tmp_path_factory.mktemp("record") / "part.osm.pbf"
-    clip_extract(monaco_pbf, part, area={"bbox": RECORD_BBOX, "buffer_km": 0}, levels=[8, 10])
+    area = AreaSettings(admin_units=None, polygon_file=None, bbox=tuple(RECORD_BBOX), buffer_km=0)
+    clip_extract(monaco_pbf, part, area=area, levels=[8, 10])
     return pbf_to_overpass_json(part)
 
 
@@ -110,17 +116,27 @@ def stub(recording: dict) -> Iterator[str]:
     httpd.server_close()
 
 
-def study(url: str, cache: Path, **area: object) -> dict:
-    return {
-        "source": {
-            "kind": "overpass",
-            "overpass_url": url,
-            "timeout_s": 30,
-            "cache_dir": str(cache),
-        },
-        "area": {"buffer_km": 0.2, **area},
-        "admin": {"levels": [8, 10], "border_level": 8},
-    }
+#: The schema's source defaults, from the demo study.
+DEFAULT_SOURCE = SourceSettings.from_study(load_study("demo"))
+
+
+def fetch(url: str, cache: Path, target: Path, **area: object) -> dict[str, int]:
+    """:func:`fetch_extract` from the Overpass API at ``url`` for ``area`` (0.2 km buffer),
+    admin levels 8 and 10, answers cached under ``cache``."""
+    source = replace(
+        DEFAULT_SOURCE, kind="overpass", overpass_url=url, timeout_s=30, cache_dir=str(cache)
+    )
+    settings = AreaSettings.from_config({"buffer_km": 0.2, **area}, where="area")
+    return fetch_extract(target, source=source, area=settings, levels=[8, 10])
+
+
+def test_the_private_osmnx_functions_take_what_we_pass() -> None:
+    """osmnx's private Overpass client (pinned in pyproject.toml) still has our signatures."""
+    request, coord_strs = (inspect.signature(getattr(_overpass, n)) for n in OSMNX_PRIVATE_API)
+    first, *rest = request.parameters.values()
+    assert first.name == "data"
+    assert all(p.default is not inspect.Parameter.empty for p in rest)
+    assert len(coord_strs.parameters) == 1
 
 
 def test_fetch_writes_the_recorded_objects_as_pbf(
@@ -128,9 +144,8 @@ def test_fetch_writes_the_recorded_objects_as_pbf(
 ) -> None:
     _Overpass.queries.clear()
     target = tmp_path / "extract.osm.pbf"
-    counts = fetch_extract(
-        study(f"{stub}/api/interpreter", tmp_path / "cache", bbox=[7.41, 43.725, 7.43, 43.74]),
-        target,
+    counts = fetch(
+        f"{stub}/api/interpreter", tmp_path / "cache", target, bbox=[7.41, 43.725, 7.43, 43.74]
     )
     kinds = [e["type"] for e in recording["elements"]]
     assert counts == {
@@ -163,9 +178,11 @@ def test_fetch_writes_the_recorded_objects_as_pbf(
     assert tags[2220322]["name"] == "Monaco"
     assert ox.settings.overpass_url != overpass_base_url(f"{stub}/api/interpreter")
     # the same request again is answered from osmnx's cache under cache_dir
-    fetch_extract(
-        study(f"{stub}/api", tmp_path / "cache", bbox=[7.41, 43.725, 7.43, 43.74]),
+    fetch(
+        f"{stub}/api",
+        tmp_path / "cache",
         tmp_path / "again.osm.pbf",
+        bbox=[7.41, 43.725, 7.43, 43.74],
     )
     assert len(_Overpass.queries) == 1
     assert list((tmp_path / "cache" / "overpass").glob("*.json"))
@@ -173,7 +190,7 @@ def test_fetch_writes_the_recorded_objects_as_pbf(
 
 def test_overpass_extract_feeds_the_admin_stage(stub: str, tmp_path: Path) -> None:
     target = tmp_path / "extract.osm.pbf"
-    fetch_extract(study(f"{stub}/api", tmp_path, admin_units=[{"relation_id": 2220322}]), target)
+    fetch(f"{stub}/api", tmp_path, target, admin_units=[{"relation_id": 2220322}])
     result = units_from_osm(target, levels=[8, 10])
     monaco = result.units.set_index("unit_id").loc["r2220322"]
     assert monaco["name"] == "Monaco" and monaco["admin_level"] == 8
@@ -183,30 +200,31 @@ def test_overpass_extract_feeds_the_admin_stage(stub: str, tmp_path: Path) -> No
 
 
 def test_unknown_unit_name(stub: str, tmp_path: Path) -> None:
-    area = {"admin_units": [{"name": "Monacco", "admin_level": 8}]}
+    units = [{"name": "Monacco", "admin_level": 8}]
     with pytest.raises(ConfigError, match=r"no boundary relation .*Monacco"):
-        fetch_extract(study(f"{stub}/api", tmp_path, **area), tmp_path / "x.osm.pbf")
+        fetch(f"{stub}/api", tmp_path, tmp_path / "x.osm.pbf", admin_units=units)
 
 
 def test_server_error_remark_is_a_download_error(stub: str, tmp_path: Path) -> None:
     with pytest.raises(DownloadError, match=r"stopped the query: runtime error.*timeout_s"):
-        fetch_extract(
-            study(f"{stub}/broken/api", tmp_path, bbox=[7.41, 43.725, 7.43, 43.74]),
-            tmp_path / "x.osm.pbf",
+        fetch(
+            f"{stub}/broken/api", tmp_path, tmp_path / "x.osm.pbf", bbox=[7.41, 43.725, 7.43, 43.74]
         )
     assert not (tmp_path / "x.osm.pbf").exists()
 
 
 def test_overpass_needs_an_area(stub: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="needs a study area"):
-        fetch_extract(study(f"{stub}/api", tmp_path), tmp_path / "x.osm.pbf")
+        fetch(f"{stub}/api", tmp_path, tmp_path / "x.osm.pbf")
 
 
 def test_unreachable_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # osmnx waits 60 s when the status endpoint is unreachable; skip that wait here only
     monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)
     with pytest.raises(DownloadError, match="Could not reach the Overpass API"):
-        fetch_extract(
-            study("http://127.0.0.1:9/api", tmp_path, bbox=[7.41, 43.725, 7.43, 43.74]),
+        fetch(
+            "http://127.0.0.1:9/api",
+            tmp_path,
             tmp_path / "x.osm.pbf",
+            bbox=[7.41, 43.725, 7.43, 43.74],
         )

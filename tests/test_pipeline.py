@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,42 +11,12 @@ import pytest
 import yaml
 
 from tests.conftest import REPO_ROOT
-
-SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
-
-
-def snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SNAKEMAKE, *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def workflow_copy(tmp: Path) -> Path:
-    """A copy of the workflow (Snakefile + workflow/) in a fresh folder, outputs kept apart."""
-    shutil.copy2(REPO_ROOT / "Snakefile", tmp / "Snakefile")
-    shutil.copytree(REPO_ROOT / "workflow", tmp / "workflow")
-    return tmp
-
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """Run the default config (the demo study) end to end once for this module."""
-    workdir = workflow_copy(tmp_path_factory.mktemp("pipeline"))
-    result = snakemake(workdir, "--cores", "2")
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-6000:]
-    return workdir, output
+from tests.pipeline_runs import clone_run, output_of, snakemake, workflow_copy
 
 
 @pytest.mark.pipeline
-def test_demo_run_writes_map_and_results(demo_run: tuple[Path, str]) -> None:
-    workdir, _ = demo_run
-    index = workdir / "maps" / "demo" / "index.html"
+def test_demo_run_writes_map_and_results(demo_run: Path) -> None:
+    index = demo_run / "maps" / "demo" / "index.html"
     assert index.stat().st_size > 10_000
     assert "leaflet" in index.read_text(encoding="utf-8").lower()
     for relative in [
@@ -58,22 +27,21 @@ def test_demo_run_writes_map_and_results(demo_run: tuple[Path, str]) -> None:
         "data/demo/gaps/gaps.gpkg",
         "data/demo/integration/corridors.gpkg",
     ]:
-        assert (workdir / relative).stat().st_size > 0, relative
+        assert (demo_run / relative).stat().st_size > 0, relative
 
 
 @pytest.mark.pipeline
-def test_second_run_has_nothing_to_do(demo_run: tuple[Path, str]) -> None:
-    workdir, _ = demo_run
-    result = snakemake(workdir, "--cores", "2", "--dry-run")
+def test_second_run_has_nothing_to_do(demo_run: Path) -> None:
+    result = snakemake(demo_run, "--cores", "2", "--dry-run", "--config", "studies=[demo]")
     assert result.returncode == 0, result.stderr
-    assert "Nothing to be done" in result.stdout + result.stderr
+    assert "Nothing to be done" in output_of(result)
 
 
 @pytest.mark.pipeline
-def test_a_script_runs_standalone_on_the_pipeline_outputs(demo_run: tuple[Path, str]) -> None:
+def test_a_script_runs_standalone_on_the_pipeline_outputs(demo_run: Path, tmp_path: Path) -> None:
     """``python workflow/scripts/map.py demo`` in the run's folder redraws the map from the
-    stage outputs, with the paths and log of the rule itself (spatialint.standalone)."""
-    workdir, _ = demo_run
+    stage outputs, with the paths and log of the rule itself (``_helpers.mock_snakemake``)."""
+    workdir = clone_run(demo_run, tmp_path / "run")
     index = workdir / "maps" / "demo" / "index.html"
     log = workdir / "logs" / "demo" / "map.log"
     index.unlink()
@@ -109,7 +77,7 @@ def test_bad_study_config_stops_with_one_message(
     workdir = workflow_copy(tmp_path)
     write_bad_study(workdir, study)
     result = snakemake(workdir, "--dry-run", "--config", "studies=[bad]")
-    output = result.stdout + result.stderr
+    output = output_of(result)
     assert result.returncode != 0
     assert expected in output
     assert "bad.yaml" in output
@@ -119,7 +87,7 @@ def test_bad_study_config_stops_with_one_message(
 def test_unknown_study_is_named(tmp_path: Path) -> None:
     workdir = workflow_copy(tmp_path)
     result = snakemake(workdir, "--dry-run", "--config", "studies=[atlantis]")
-    output = result.stdout + result.stderr
+    output = output_of(result)
     assert result.returncode != 0
     assert "Unknown study 'atlantis'" in output and "demo" in output
     assert "Traceback" not in output and 'File "' not in output, output

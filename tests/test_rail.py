@@ -9,13 +9,22 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from geopandas.testing import assert_geodataframe_equal
 
-from spatialint.config import load_schema
+from spatialint.config import load_schema, load_study
+from spatialint.contracts import ADMIN_UNITS, RAIL_EDGES, RAIL_STATIONS, ROAD_NODES
+from spatialint.contracts.io import read_table, write_table
 from spatialint.errors import DataError
-from spatialint.network.rail import build_rail_network, classify_services, write_rail_network
+from spatialint.network.rail import (
+    build_rail_network,
+    classify_services,
+    run_rail_stage,
+    write_rail_network,
+)
 from spatialint.network.roads import build_road_network
 from spatialint.osm.ways import write_osm
-from tests.test_roads import CLASSES, SPEEDS, ZONES, halves
+from spatialint.settings import study_settings
+from tests.test_roads import CLASSES, SPEEDS, ZONES, admin_units_table, halves
 
 pytest_plugins = ["tests.test_roads"]  # the demo_region fixture
 
@@ -224,17 +233,49 @@ def test_corridor_stations(corridor_rail):
 
 def test_outputs_roundtrip(corridor_rail, tmp_path: Path):
     write_rail_network(corridor_rail, edges=tmp_path / "e.parquet", stations=tmp_path / "s.parquet")
-    edges = gpd.read_parquet(tmp_path / "e.parquet")
-    stations = gpd.read_parquet(tmp_path / "s.parquet")
-    assert list(edges.columns) == [
-        "u", "v", "service", "osmid", "name", "ref", "length_m", "speed_kph", "travel_time_s",
-        "u_station", "v_station", "unit_id", "geometry",
-    ]  # fmt: skip
-    assert list(stations.columns) == [
-        "node_id", "osm_type", "name", "name_en", "services", "road_node_id", "road_snap_m",
-        "unit_id", "geometry",
-    ]  # fmt: skip
+    edges = read_table(tmp_path / "e.parquet", RAIL_EDGES)
+    stations = read_table(tmp_path / "s.parquet", RAIL_STATIONS)
+    assert_geodataframe_equal(edges, corridor_rail.edges)
+    assert_geodataframe_equal(stations, corridor_rail.stations)
+    assert list(edges.columns) == [*RAIL_EDGES.names, "geometry"]
+    assert list(stations.columns) == [*RAIL_STATIONS.names, "geometry"]
     assert edges["u_station"].dtype == "Int64"
+
+
+def rail_stage_files(tmp_path: Path, corridor_road) -> tuple[dict, dict]:
+    """Inputs (the corridor's units and road nodes, written by contract) and outputs."""
+    write_table(admin_units_table(corridor_units()), ADMIN_UNITS, tmp_path / "admin_units.gpkg")
+    write_table(corridor_road.nodes, ROAD_NODES, tmp_path / "road_nodes.parquet")
+    inputs = {"units": tmp_path / "admin_units.gpkg", "road_nodes": tmp_path / "road_nodes.parquet"}
+    outputs = {"edges": tmp_path / "rail_edges.parquet", "stations": tmp_path / "stations.parquet"}
+    return inputs, outputs
+
+
+def test_rail_stage_with_the_demo_settings(corridor_pbf: Path, corridor_road, tmp_path: Path):
+    inputs, outputs = rail_stage_files(tmp_path, corridor_road)
+    settings = study_settings(load_study("demo"))
+    result = run_rail_stage(
+        {"pbf": corridor_pbf, **inputs}, outputs, rail=settings.rail, admin=settings.admin
+    )
+    assert_geodataframe_equal(read_table(outputs["edges"], RAIL_EDGES), result.edges)
+    assert_geodataframe_equal(read_table(outputs["stations"], RAIL_STATIONS), result.stations)
+    assert set(result.stations["road_node_id"]) <= set(corridor_road.nodes["node_id"])
+
+
+def test_rail_stage_refuses_road_nodes_that_break_their_contract(
+    corridor_pbf: Path, corridor_road, tmp_path: Path
+):
+    inputs, outputs = rail_stage_files(tmp_path, corridor_road)
+    nodes = gpd.read_parquet(inputs["road_nodes"]).drop(columns="x")
+    nodes.to_parquet(inputs["road_nodes"])
+    settings = study_settings(load_study("demo"))
+    with pytest.raises(
+        DataError, match=r"road_nodes.*missing column\(s\) \['x'\].*re-run the road_network step"
+    ):
+        run_rail_stage(
+            {"pbf": corridor_pbf, **inputs}, outputs, rail=settings.rail, admin=settings.admin
+        )
+    assert not outputs["edges"].exists()
 
 
 def test_no_rail_gives_empty_typed_layers(tmp_path: Path):

@@ -11,25 +11,36 @@ import osmnx as ox
 import pandas as pd
 import pytest
 import shapely
+from geopandas.testing import assert_geodataframe_equal
 
-from spatialint.config import load_schema
+from spatialint.config import load_schema, load_study
+from spatialint.contracts import (
+    ADMIN_UNITS,
+    PLACES,
+    PLANNED_WAYS,
+    RAIL_EDGES,
+    RAIL_STATIONS,
+    ROAD_EDGES,
+    ROAD_NODES,
+)
+from spatialint.contracts.io import read_table, write_table
 from spatialint.errors import DataError
 from spatialint.network.graph import CSRGraph
+from spatialint.network.maxspeed import parse_maxspeed
+from spatialint.network.road_arcs import SIMPLIFY_DIFFER, road_arcs, unsimplified_gdfs
+from spatialint.network.road_tags import read_road_ways, way_directions
 from spatialint.network.roads import (
-    SIMPLIFY_DIFFER,
     anchor_nodes,
     build_road_network,
-    load_units,
-    parse_maxspeed,
-    read_road_ways,
-    road_arcs,
+    run_road_stage,
     simplify_road_arcs,
     to_multidigraph,
-    unsimplified_gdfs,
-    way_directions,
     write_road_network,
 )
+from spatialint.network.stations import station_points
+from spatialint.network.unit_lookup import read_border_units
 from spatialint.osm.ways import write_osm
+from spatialint.settings import study_settings
 
 NETWORK_SCHEMA = load_schema()["$defs"]["study"]["properties"]["network"]["properties"]
 CLASSES = NETWORK_SCHEMA["highway_classes"]["default"]
@@ -51,6 +62,19 @@ def halves(west: float, south: float, east: float, north: float, split: float) -
             shapely.MultiPolygon([shapely.box(split, south, east, north)]),
         ],
         crs="EPSG:4326",
+    )
+
+
+def admin_units_table(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``units`` with the other columns of the admin_units contract (centres at the units'
+    representative points)."""
+    centre = units.geometry.representative_point()
+    return units.assign(
+        name_en=None,
+        parent_id=None,
+        centre_lon=centre.x,
+        centre_lat=centre.y,
+        centre_source="representative_point",
     )
 
 
@@ -288,13 +312,12 @@ def test_outputs_roundtrip(town, tmp_path: Path):
         ]
     }
     write_road_network(town, **paths)
-    nodes = gpd.read_parquet(paths["nodes"])
-    edges = gpd.read_parquet(paths["edges"])
-    assert list(nodes.columns) == ["node_id", "x", "y", "unit_id", "street_count", "geometry"]
-    assert list(edges.columns) == [
-        "u", "v", "key", "osmid", "highway", "name", "ref", "oneway", "length_m", "speed_kph",
-        "travel_time_s", "unit_id", "geometry",
-    ]  # fmt: skip
+    nodes = read_table(paths["nodes"], ROAD_NODES)
+    edges = read_table(paths["edges"], ROAD_EDGES)
+    assert_geodataframe_equal(nodes, town.nodes)
+    assert_geodataframe_equal(edges, town.edges)
+    assert_geodataframe_equal(read_table(paths["planned"], PLANNED_WAYS), town.planned)
+    assert list(edges.columns) == [*ROAD_EDGES.names, "geometry"]
     assert nodes.crs == edges.crs == "EPSG:4326"
     assert edges["u"].dtype == np.int64 and edges["oneway"].dtype == bool
     graph = CSRGraph.load(paths["graph"])
@@ -328,12 +351,11 @@ def test_missing_pbf(tmp_path: Path):
 
 def test_units_without_border_level(tmp_path: Path):
     path = tmp_path / "units.gpkg"
-    halves(112.9, 27.9, 113.2, 28.2, SPLIT_LON).assign(admin_level=5).to_file(
-        path, layer="admin_units"
-    )
+    units = halves(112.9, 27.9, 113.2, 28.2, SPLIT_LON).assign(admin_level=5)
+    write_table(admin_units_table(units), ADMIN_UNITS, path)
     with pytest.raises(DataError, match="no admin units at admin_level 6.*levels present: \\[5\\]"):
-        load_units(path, level=6)
-    assert len(load_units(path, level=5)) == 2
+        read_border_units(path, level=6)
+    assert len(read_border_units(path, level=5)) == 2
 
 
 # ------------------------------------------------------------------------------ real extracts
@@ -434,7 +456,6 @@ def test_anchored_simplification_equals_osmnx(monaco_pbf: Path):
 def demo_region(tmp_path_factory: pytest.TempPathFactory):
     """The synthetic demo (scale 1) through the same PBF path, with its own admin units."""
     from spatialint.demo.generator import write_demo
-    from spatialint.network.rail import station_points
     from spatialint.osm.admin import units_from_osm
 
     folder = tmp_path_factory.mktemp("demo")
@@ -485,14 +506,15 @@ def test_demo_planted_cases_survive(demo_region):
 
 
 def test_unreadable_units(tmp_path: Path):
-    with pytest.raises(DataError, match="cannot read admin units .* run the admin_units step"):
-        load_units(tmp_path / "missing.gpkg", level=6)
+    with pytest.raises(DataError, match="missing.gpkg does not exist; run the admin_units step"):
+        read_border_units(tmp_path / "missing.gpkg", level=6)
     path = tmp_path / "units.gpkg"
-    halves(112.9, 27.9, 113.2, 28.2, SPLIT_LON).drop(columns="unit_id").to_file(
-        path, layer="admin_units"
-    )
-    with pytest.raises(DataError, match="no column 'unit_id'"):
-        load_units(path, level=6)
+    units = admin_units_table(halves(112.9, 27.9, 113.2, 28.2, SPLIT_LON))
+    units.drop(columns="unit_id").to_file(path, layer="admin_units")
+    with pytest.raises(
+        DataError, match=r"missing column\(s\) \['unit_id'\].*re-run the admin_units step"
+    ):
+        read_border_units(path, level=6)
 
 
 @pytest.mark.parametrize(
@@ -532,3 +554,92 @@ def test_way_cut_by_the_extract_boundary(tmp_path: Path):
     net = build_road_network(pbf, halves(112.9, 27.9, 113.2, 28.2, 113.1), **settings())
     assert set(net.nodes["node_id"]) == {1, 3}
     assert set(zip(net.edges["u"], net.edges["v"], strict=True)) == {(1, 3), (3, 1)}
+
+
+# ------------------------------------------------------------------------------ the stage
+
+
+def places_table(rows: list[tuple[int, str, float, float]]) -> gpd.GeoDataFrame:
+    """A places table (node id, name, lon, lat) as the admin stage writes it."""
+    return gpd.GeoDataFrame(
+        {
+            "node_id": [r[0] for r in rows],
+            "name": [r[1] for r in rows],
+            "name_en": None,
+            "place": "village",
+            "population": np.nan,
+        },
+        geometry=[shapely.Point(r[2], r[3]) for r in rows],
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture
+def town_stage(town_pbf: Path, tmp_path: Path) -> tuple[dict, dict]:
+    """Inputs (the town, its two units, a village beside node 7) and outputs of the stage."""
+    units = admin_units_table(halves(112.9, 27.9, 113.2, 28.2, SPLIT_LON))
+    write_table(units, ADMIN_UNITS, tmp_path / "admin_units.gpkg")
+    write_table(places_table([(9, "Seven", 113.0101, 28.0052)]), PLACES, tmp_path / "p.parquet")
+    inputs = {
+        "pbf": town_pbf,
+        "units": tmp_path / "admin_units.gpkg",
+        "places": tmp_path / "p.parquet",
+    }
+    names = [("nodes", "parquet"), ("edges", "parquet"), ("planned", "parquet"), ("graph", "npz")]
+    outputs = {k: tmp_path / "network" / f"{k}.{ext}" for k, ext in names}
+    return inputs, outputs
+
+
+def test_road_stage_with_the_demo_settings(town_stage):
+    """The stage as a notebook calls it: typed settings, paths in, contract tables out; the
+    place keeps its nearest road node (7, inside a one-way chain)."""
+    inputs, outputs = town_stage
+    settings = study_settings(load_study("demo"))
+    result = run_road_stage(inputs, outputs, roads=settings.roads, admin=settings.admin)
+    edges = read_table(outputs["edges"], ROAD_EDGES)
+    assert_geodataframe_equal(edges, result.edges)
+    assert 7 in set(read_table(outputs["nodes"], ROAD_NODES)["node_id"])
+    assert_graph_matches_edges(CSRGraph.load(outputs["graph"]), result.nodes, edges)
+
+
+def test_road_stage_refuses_places_that_break_their_contract(town_stage):
+    inputs, outputs = town_stage
+    gpd.read_parquet(inputs["places"]).drop(columns="place").to_parquet(inputs["places"])
+    settings = study_settings(load_study("demo"))
+    with pytest.raises(
+        DataError, match=r"places.*missing column\(s\) \['place'\].*re-run the admin_units step"
+    ):
+        run_road_stage(inputs, outputs, roads=settings.roads, admin=settings.admin)
+    assert not outputs["edges"].exists()
+
+
+NETWORK_TABLES = {
+    "admin_units.gpkg": ADMIN_UNITS,
+    "places.parquet": PLACES,
+    "road_nodes.parquet": ROAD_NODES,
+    "road_edges.parquet": ROAD_EDGES,
+    "planned_ways.parquet": PLANNED_WAYS,
+    "rail_edges.parquet": RAIL_EDGES,
+    "rail_stations.parquet": RAIL_STATIONS,
+}
+
+
+@pytest.mark.pipeline
+def test_demo_run_network_tables_keep_their_contracts(demo_run: Path):
+    folder = demo_run / "data" / "demo" / "network"
+    for name, table in NETWORK_TABLES.items():
+        assert len(read_table(folder / name, table)) > 0, name
+
+
+@pytest.mark.pipeline
+def test_road_edges_without_travel_times_are_refused(demo_run: Path, tmp_path: Path):
+    """A road_edges file that breaks its contract (an older version's, or an edited one) is
+    refused where it is read, naming the step that rewrites it."""
+    edges = gpd.read_parquet(demo_run / "data" / "demo" / "network" / "road_edges.parquet")
+    broken = tmp_path / "road_edges.parquet"
+    edges.drop(columns="travel_time_s").to_parquet(broken)
+    with pytest.raises(
+        DataError,
+        match=r"missing column\(s\) \['travel_time_s'\].*re-run the road_network step",
+    ):
+        read_table(broken, ROAD_EDGES)

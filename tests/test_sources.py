@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from spatialint.config import load_study
 from spatialint.errors import ConfigError, DataError, DownloadError
 from spatialint.osm.sources import (
     cache_path,
@@ -21,6 +23,15 @@ from spatialint.osm.sources import (
     local_path,
     resolve_source,
 )
+from spatialint.settings import SourceSettings
+
+#: The schema's source defaults (retries, cache folder...), from the demo study.
+DEFAULT_SOURCE = SourceSettings.from_study(load_study("demo"))
+
+
+def pbf_source(url: str | None, **values: object) -> SourceSettings:
+    """``source.kind: pbf`` settings for ``url``, other keys at their schema defaults."""
+    return replace(DEFAULT_SOURCE, kind="pbf", url=url, **values)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -125,21 +136,21 @@ def test_explicit_md5_url_must_answer(server: str, tmp_path: Path) -> None:
 
 
 def test_resolve_source_downloads_into_cache_dir(server: str, tmp_path: Path) -> None:
-    source = {"kind": "pbf", "url": f"{server}/ok/monaco.osm.pbf", "cache_dir": "raw"}
+    source = pbf_source(f"{server}/ok/monaco.osm.pbf", cache_dir="raw")
     path = resolve_source(source, base_dir=tmp_path)
     assert path.is_relative_to(tmp_path / "raw")
 
 
 def test_local_paths(tmp_path: Path, monaco_pbf: Path) -> None:
-    assert resolve_source({"kind": "pbf", "url": str(monaco_pbf)}) == monaco_pbf
-    assert resolve_source({"kind": "pbf", "url": monaco_pbf.as_uri()}) == monaco_pbf
+    assert resolve_source(pbf_source(str(monaco_pbf))) == monaco_pbf
+    assert resolve_source(pbf_source(monaco_pbf.as_uri())) == monaco_pbf
     relative = resolve_source(
-        {"kind": "pbf", "url": "shared/data/osm/monaco.osm.pbf"}, base_dir=monaco_pbf.parents[3]
+        pbf_source("shared/data/osm/monaco.osm.pbf"), base_dir=monaco_pbf.parents[3]
     )
     assert relative.samefile(monaco_pbf)
     with pytest.raises(DataError, match=r"does not exist; check the path"):
-        resolve_source({"kind": "pbf", "url": "nowhere/x.osm.pbf"}, base_dir=tmp_path)
+        resolve_source(pbf_source("nowhere/x.osm.pbf"), base_dir=tmp_path)
     with pytest.raises(ConfigError, match="source.url is missing"):
-        resolve_source({"kind": "pbf"})
+        resolve_source(pbf_source(None))
     with pytest.raises(ConfigError, match="unsupported scheme 'ftp'"):
         local_path("ftp://example.org/x.pbf")

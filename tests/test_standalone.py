@@ -99,46 +99,58 @@ def test_standalone_config_finds_the_studies_outside_the_repository(tmp_path, mo
 
 def test_origins_stage_needs_an_origin():
     from spatialint.access.origins import run_origins_stage
-    from spatialint.config import load_study
+    from spatialint.settings import OriginSettings
 
-    study = load_study("demo")
-    study["access"]["origins"] = []
+    none = OriginSettings(origins=(), snap_max_m=2000.0)
     with pytest.raises(ConfigError, match="no access.origins; add at least one origin"):
-        run_origins_stage({}, {}, study)
+        run_origins_stage({}, {}, origins=none, study_name="demo")
 
 
 def test_multimodal_stage_rejects_nodes_of_another_road_build(tmp_path):
+    import geopandas as gpd
     import numpy as np
-    import pandas as pd
+    import shapely
 
     from spatialint.config import load_study
+    from spatialint.contracts import ROAD_NODES
+    from spatialint.contracts.io import write_table
     from spatialint.errors import DataError
     from spatialint.network.graph import CSRGraph
     from spatialint.network.multimodal import run_multimodal_stage
+    from spatialint.settings import MultimodalSettings
 
     graph = CSRGraph.from_arcs(
         np.array([1, 2]), np.array([0.0, 0.01]), np.array([0.0, 0.0]),
         np.array([0]), np.array([1]), np.array([60.0]),
     )  # fmt: skip
     graph.save(tmp_path / "road_graph.npz")
-    pd.DataFrame({"node_id": [1, 3]}).to_parquet(tmp_path / "road_nodes.parquet")
+    nodes = gpd.GeoDataFrame(
+        {"node_id": [1, 3], "x": [0.0, 0.01], "y": [0.0, 0.0], "unit_id": None,
+         "street_count": [1, 1]},
+        geometry=shapely.points([0.0, 0.01], [0.0, 0.0]), crs="EPSG:4326",
+    )  # fmt: skip
+    write_table(nodes, ROAD_NODES, tmp_path / "road_nodes.parquet")
     inputs = {
         "road_graph": tmp_path / "road_graph.npz",
         "road_nodes": tmp_path / "road_nodes.parquet",
     }
     with pytest.raises(DataError, match="different runs: re-run the road_network step"):
-        run_multimodal_stage(inputs, {"graph": tmp_path / "m.npz"}, load_study("demo"))
+        costs = MultimodalSettings.from_study(load_study("demo"))
+        run_multimodal_stage(inputs, {"graph": tmp_path / "m.npz"}, multimodal=costs)
     assert not (tmp_path / "m.npz").exists()
 
 
 def test_retrieve_names_a_missing_demo_pbf(tmp_path):
     from spatialint.config import load_study
     from spatialint.errors import DataError
-    from spatialint.osm.sources import retrieve_extract
+    from spatialint.osm.retrieve import run_retrieve_stage
+    from spatialint.settings import study_settings
 
     target = tmp_path / "extract.osm.pbf"
+    settings = study_settings(load_study("demo"))
     with pytest.raises(DataError, match="run the generate_demo rule first"):
-        retrieve_extract(
-            load_study("demo"), target=target, demo_pbf=tmp_path / "none.pbf", base_dir=tmp_path
-        )
+        run_retrieve_stage(
+            {"demo_pbf": tmp_path / "none.pbf"}, {"pbf": target}, source=settings.source,
+            area=settings.area, admin_levels=settings.admin_levels, base_dir=tmp_path,
+        )  # fmt: skip
     assert not target.exists()

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from os import PathLike
 
 import numpy as np
 
@@ -24,6 +24,8 @@ from spatialint.errors import DataError
 from spatialint.network.routing import load_times, save_times
 
 logger = logging.getLogger(__name__)
+
+PathArg = str | PathLike[str]
 
 
 def chunk_slices(n_items: int, *, chunk_size: int) -> list[slice]:
@@ -59,7 +61,7 @@ def chunk_slice(n_origins: int, *, chunk_size: int, chunk: int) -> slice:
     return slices[chunk]
 
 
-def gather_times(chunk_paths: Sequence[str | Path], target: str | Path) -> None:
+def gather_times(chunk_paths: Sequence[PathArg], target: PathArg) -> None:
     """Stack chunked travel-time files (in order) into one :func:`save_times` file.
 
     Raises
@@ -91,3 +93,10 @@ def gather_times(chunk_paths: Sequence[str | Path], target: str | Path) -> None:
         "gathered %d chunks: %d origins x %d nodes", len(chunk_paths), all_origins.size,
         node_ids.size,
     )  # fmt: skip
+
+
+def run_gather_stage(
+    inputs: Mapping[str, Sequence[PathArg]], outputs: Mapping[str, PathArg]
+) -> None:
+    """What the ``gather_travel_times`` rule runs: its ``chunks`` (in order) into ``times``."""
+    gather_times(list(inputs["chunks"]), outputs["times"])

@@ -4,44 +4,44 @@
 every mode (road, multimodal) onto the road graph, builds the isochrone polygons per origin,
 mode and band (:class:`spatialint.access.isochrones.IsochroneBuilder`, with population when
 the study has a population file) and the hexagon surface
-(:func:`spatialint.access.hexgrid.hex_access`) from
-points sampled along the roads, and writes both as layers of one GeoPackage.
+(:func:`spatialint.access.hexgrid.hex_access`) from points sampled along the roads, and writes
+both as layers of one GeoPackage through their contracts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from os import PathLike
-from typing import Any
 
 import geopandas as gpd
 import h3
 import numpy as np
+import pandas as pd
 
+from spatialint.access.edges import EdgeSet, prepare_edges, road_point_times
 from spatialint.access.hexgrid import hex_access
-from spatialint.access.isochrones import (
-    IsochroneBuilder,
-    isochrone_table,
-    load_population,
-    prepare_edges,
-    road_point_times,
-)
+from spatialint.access.isochrones import IsochroneBuilder, isochrone_table
 from spatialint.access.origins import read_origins
-from spatialint.fileio import atomic_path
+from spatialint.access.population import load_population
+from spatialint.contracts import HEX_ACCESS, ISOCHRONES, ROAD_EDGES
+from spatialint.contracts.io import read_table, write_layers
+from spatialint.errors import DataError
 from spatialint.network.graph import CSRGraph
 from spatialint.network.routing import load_times, times_on_nodes
+from spatialint.settings import IsochroneSettings, PopulationSettings
 
 PathArg = str | PathLike[str]
 
-#: Travel-time modes of the access stage; input ``times_<mode>`` holds each one's times.
 MODES = ("road", "multimodal")
+"""Travel-time modes of the access stage; input ``times_<mode>`` holds each one's times."""
 
 
 def run_isochrone_stage(
     inputs: Mapping[str, PathArg],
     outputs: Mapping[str, PathArg],
-    study: Mapping[str, Any],
     *,
+    isochrones: IsochroneSettings,
+    population: PopulationSettings,
     workers: int = 1,
 ) -> None:
     """Build the isochrones and the hexagon surface of a study and write them.
@@ -51,57 +51,80 @@ def run_isochrone_stage(
     inputs
         Paths by the ``isochrones`` rule's input names: ``origins``, ``road_edges``,
         ``road_graph``, ``times_road``, ``times_multimodal`` and, when the study sets
-        ``access.population_file``, ``population``
-        (:func:`spatialint.access.isochrones.population_inputs`).
+        ``access.population_file``, ``population``.
     outputs
         Paths by the rule's output names: ``isochrones``, the GeoPackage written with layers
         ``isochrones`` and ``hex_access``.
-    study
-        The validated study config (its ``access`` section is used).
+    isochrones
+        Bands, buffer, polygon method and hexagon resolution.
+    population
+        The optional population layer's file and head-count column.
     workers
         Processes for building the polygons (the rule's ``threads``).
     """
-    access = study["access"]
     graph = CSRGraph.load(inputs["road_graph"])
     origins = read_origins(inputs["origins"])
-    node_times: dict[str, np.ndarray] = {}
-    for mode in MODES:
-        _, node_ids, seconds = load_times(inputs[f"times_{mode}"])
-        node_times[mode] = times_on_nodes(node_ids, seconds, graph.node_ids)
-    edges = prepare_edges(gpd.read_parquet(inputs["road_edges"]), graph)
+    node_times = {mode: road_node_times(inputs[f"times_{mode}"], graph, origins) for mode in MODES}
+    edges = prepare_edges(read_table(inputs["road_edges"], ROAD_EDGES), graph)
     builder = IsochroneBuilder(
         edges,
-        buffer_m=access["access_buffer_m"],
-        min_hole_km2=access["min_hole_km2"],
-        method=access["isochrone_method"],
-        grid_cell_m=access["grid_cell_m"],
+        buffer_m=isochrones.access_buffer_m,
+        min_hole_km2=isochrones.min_hole_km2,
+        method=isochrones.isochrone_method,
+        grid_cell_m=isochrones.grid_cell_m,
     )
-    population = None
-    if access.get("population_file"):
-        population = load_population(inputs["population"], column=access["population_column"])
-    isochrones = isochrone_table(
+    people = None
+    if population.population_file:  # as population_inputs in common.smk
+        people = load_population(inputs["population"], column=population.population_column)
+    circles = isochrone_table(
         builder,
         origins,
         node_times,
-        bands_min=access["bands_min"],
-        population=population,
-        population_column=access["population_column"],
+        bands_min=isochrones.bands_min,
+        population=people,
+        population_column=population.population_column,
         workers=workers,
     )
-    spacing_m = h3.average_hexagon_edge_length(access["hex_resolution"], unit="m") / 2
+    hexes = hexagon_surface(edges, node_times, origins, isochrones)
+    write_layers(outputs["isochrones"], {ISOCHRONES: circles, HEX_ACCESS: hexes})
+
+
+def road_node_times(path: PathArg, graph: CSRGraph, origins: pd.DataFrame) -> np.ndarray:
+    """Travel times of one mode (origins × the road graph's nodes, in its node order).
+
+    Raises
+    ------
+    DataError
+        If the file was routed from other origins than ``origins`` (another run of the
+        origins step), or lacks road nodes of ``graph``.
+    """
+    origin_ids, node_ids, seconds = load_times(path)
+    if not np.array_equal(origin_ids, origins["origin_id"].to_numpy()):
+        raise DataError(
+            f"{path} holds the origins {origin_ids.tolist()} but origins.gpkg has "
+            f"{origins['origin_id'].tolist()}; rerun the travel_times step."
+        )
+    return times_on_nodes(node_ids, seconds, graph.node_ids)
+
+
+def hexagon_surface(
+    edges: EdgeSet,
+    node_times: Mapping[str, np.ndarray],
+    origins: pd.DataFrame,
+    isochrones: IsochroneSettings,
+) -> gpd.GeoDataFrame:
+    """The hexagon surface from road points sampled half an H3 edge apart."""
+    spacing_m = h3.average_hexagon_edge_length(isochrones.hex_resolution, unit="m") / 2
     point_times = {}
     for mode, times in node_times.items():
         xy, point_times[mode] = road_point_times(edges, times, spacing_m=spacing_m)
-    hexes = hex_access(
+    return hex_access(
         xy[:, 0],
         xy[:, 1],
         point_times,
         crs=edges.crs,
         origin_ids=origins["origin_id"].to_numpy(),
-        bands_min=access["bands_min"],
-        resolution=access["hex_resolution"],
-        reach_m=access["access_buffer_m"],
+        bands_min=isochrones.bands_min,
+        resolution=isochrones.hex_resolution,
+        reach_m=isochrones.access_buffer_m,
     )
-    with atomic_path(outputs["isochrones"]) as tmp:
-        isochrones.to_file(tmp, layer="isochrones", driver="GPKG")
-        hexes.to_file(tmp, layer="hex_access", driver="GPKG")

@@ -56,8 +56,9 @@ HEX_ACCESS = Table(
             "minutes to nearest origin ({mode})",
             "min",
         ),  # fmt: skip
+        # missing where no origin arrives within the largest band
         ColumnFamily(
-            "nearest_origin_{mode}", "int", "最近中心点（{mode}）", "nearest origin ({mode})"
+            "nearest_origin_{mode}", "Int", "最近中心点（{mode}）", "nearest origin ({mode})"
         ),
         ColumnFamily(
             "origins_{band}min_{mode}",

@@ -94,7 +94,7 @@ class ColumnFamily:
     @property
     def regex(self) -> re.Pattern[str]:
         text = re.escape(self.pattern).replace(r"\{mode\}", "(?P<mode>road|multimodal)")
-        return re.compile("^" + text.replace(r"\{band\}", r"(?P<band>\d+)") + "$")
+        return re.compile("^" + text.replace(r"\{band\}", r"(?P<band>\d+(?:\.\d+)?)") + "$")
 
     def column(self, name: str) -> Column | None:
         """The column ``name`` as a member of this family, or ``None``."""
@@ -296,7 +296,12 @@ def normalise_dtypes(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
                 frame[name] = pd.array(
                     [pd.NA if np.isnan(v) else bool(v) for v in values], dtype="boolean"
                 )
-        elif column.dtype == "str" and len(series) and series.isna().all():
+        elif (
+            column.dtype == "str"
+            and len(series)
+            and series.isna().all()
+            and not isinstance(series.dtype, pd.StringDtype)  # a text column stays text
+        ):
             frame[name] = series.astype(object)
     return frame
 

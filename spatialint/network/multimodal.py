@@ -38,20 +38,169 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from spatialint.contracts import RAIL_EDGES, RAIL_STATIONS, ROAD_NODES
+from spatialint.contracts.io import read_table
 from spatialint.errors import DataError
 from spatialint.network.graph import CSRGraph
+from spatialint.settings import MultimodalSettings
 
 logger = logging.getLogger(__name__)
 
 SECONDS_PER_MIN = 60.0
+KPH_PER_M_PER_S = 3.6
+
+
+@dataclass
+class _ArcList:
+    """Arcs of the multimodal graph, added group by group (node positions, seconds)."""
+
+    src: list[np.ndarray] = field(default_factory=list)
+    dst: list[np.ndarray] = field(default_factory=list)
+    weight_s: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, src: np.ndarray, dst: np.ndarray, weight_s: np.ndarray) -> None:
+        self.src.append(np.asarray(src, dtype=np.int64))
+        self.dst.append(np.asarray(dst, dtype=np.int64))
+        self.weight_s.append(np.broadcast_to(np.asarray(weight_s, dtype=float), len(src)))
+
+
+@dataclass(frozen=True)
+class _Stops:
+    """The station × service stops: their arrival (track) and departure node positions, the
+    road node each is reached from, and its access time (platform walk + walk to the road)."""
+
+    frame: pd.DataFrame  # service, osm, station, x, y of each stop
+    arrival: np.ndarray
+    departure: np.ndarray
+    road: np.ndarray
+    access_s: np.ndarray
+
+
+def _station_road_positions(road_graph: CSRGraph, stations: pd.DataFrame) -> dict[int, int]:
+    """Road-graph position of each station's nearest road node, by station id."""
+    try:
+        road_pos = road_graph.index_of(stations["road_node_id"].to_numpy(dtype=np.int64))
+    except KeyError as err:
+        raise DataError(
+            f"the stations table names road nodes that are not in the road graph ({err}); it "
+            "was built from another road network: re-run the rail_network step."
+        ) from err
+    return dict(zip(stations["node_id"].to_numpy(dtype=np.int64), road_pos, strict=True))
+
+
+def _track_nodes(rail_edges: pd.DataFrame, station_ids: set[int]) -> pd.DataFrame:
+    """One row per (service, OSM node) at a link end, with its station when it is a stop."""
+    coords_u = shapely.get_coordinates(shapely.get_point(rail_edges.geometry.array, 0))
+    coords_v = shapely.get_coordinates(shapely.get_point(rail_edges.geometry.array, -1))
+    ends = pd.DataFrame(
+        {
+            "service": np.concatenate([rail_edges["service"], rail_edges["service"]]).astype(str),
+            "osm": np.concatenate([rail_edges["u"], rail_edges["v"]]).astype(np.int64),
+            "station": pd.concat(
+                [rail_edges["u_station"], rail_edges["v_station"]], ignore_index=True
+            ),
+            "x": np.concatenate([coords_u[:, 0], coords_v[:, 0]]),
+            "y": np.concatenate([coords_u[:, 1], coords_v[:, 1]]),
+        }
+    )
+    track = ends.drop_duplicates(["service", "osm"]).reset_index(drop=True)
+    unknown = track["station"].notna() & ~track["station"].isin(list(station_ids))
+    if unknown.any():
+        logger.warning(
+            "%d rail stop(s) name a station missing from the stations table; used as plain "
+            "track nodes (no boarding there)",
+            int(unknown.sum()),
+        )
+        track.loc[unknown, "station"] = pd.NA
+    return track
+
+
+def _stops(
+    track: pd.DataFrame,
+    track_pos: pd.Series,
+    stations: pd.DataFrame,
+    station_road: Mapping[int, int],
+    *,
+    first_departure: int,
+    station_access_min: float,
+    station_walk_kph: float,
+) -> _Stops:
+    """The stops among the track nodes, their departure nodes and access times."""
+    frame = track[track["station"].notna()].reset_index(drop=True)
+    arrival = track_pos.loc[list(zip(frame["service"], frame["osm"], strict=True))].to_numpy()
+    snap_m = dict(
+        zip(
+            stations["node_id"].to_numpy(dtype=np.int64),
+            stations["road_snap_m"].fillna(0.0).to_numpy(dtype=float),
+            strict=True,
+        )
+    )
+    walk_m_per_s = station_walk_kph / KPH_PER_M_PER_S
+    access_s = np.array(
+        [station_access_min * SECONDS_PER_MIN + snap_m[int(s)] / walk_m_per_s
+         for s in frame["station"]]
+    )  # fmt: skip
+    return _Stops(
+        frame=frame,
+        arrival=arrival,
+        departure=first_departure + np.arange(len(frame)),
+        road=np.array([station_road[int(s)] for s in frame["station"]], dtype=np.int64),
+        access_s=access_s,
+    )
+
+
+def _ride_arcs(
+    arcs: _ArcList, rail_edges: pd.DataFrame, track_pos: pd.Series, stops: _Stops
+) -> None:
+    """Both directions of every link, out of the departure node where the link starts at a stop
+    (riding through a stop so costs its dwell) and into the track (arrival) node."""
+    link_u = track_pos.loc[list(zip(rail_edges["service"], rail_edges["u"], strict=True))]
+    link_v = track_pos.loc[list(zip(rail_edges["service"], rail_edges["v"], strict=True))]
+    departure_of = pd.Series(stops.departure, index=stops.arrival)
+
+    def leave(node: np.ndarray) -> np.ndarray:
+        return (
+            departure_of.reindex(node).fillna(pd.Series(node, index=node)).to_numpy(dtype=np.int64)
+        )
+
+    ride_s = rail_edges["travel_time_s"].to_numpy(dtype=float)
+    link_u, link_v = link_u.to_numpy(), link_v.to_numpy()
+    arcs.add(leave(link_u), link_v, ride_s)
+    arcs.add(leave(link_v), link_u, ride_s)
+
+
+def _station_arcs(
+    arcs: _ArcList,
+    stops: _Stops,
+    *,
+    boarding_penalty_min: Mapping[str, float],
+    dwell_min: float,
+    transfer_penalty_min: float,
+) -> int:
+    """Dwell, board, alight and transfer arcs of every stop; returns the number of transfers."""
+    boarding_s = np.array(
+        [boarding_penalty_min[s] * SECONDS_PER_MIN for s in stops.frame["service"]]
+    )
+    arcs.add(stops.arrival, stops.departure, dwell_min * SECONDS_PER_MIN)
+    arcs.add(stops.road, stops.departure, stops.access_s + boarding_s)
+    arcs.add(stops.arrival, stops.road, stops.access_s)
+    # transfers between services at one station
+    frame = stops.frame.reset_index()
+    pairs = frame.merge(frame, on="station", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["service_a"] != pairs["service_b"]]
+    arcs.add(
+        stops.arrival[pairs["index_a"].to_numpy()],
+        stops.departure[pairs["index_b"].to_numpy()],
+        transfer_penalty_min * SECONDS_PER_MIN,
+    )
+    return len(pairs)
 
 
 def build_multimodal_graph(
@@ -73,6 +222,13 @@ def build_multimodal_graph(
         ``road_graph.npz``.
     rail_edges, stations
         ``rail_edges.parquet`` and ``rail_stations.parquet`` (:mod:`spatialint.network.rail`).
+    boarding_penalty_min, dwell_min, transfer_penalty_min, station_access_min, station_walk_kph
+        The rail trips' time costs (:class:`spatialint.settings.MultimodalSettings`).
+
+    Raises
+    ------
+    DataError
+        The stations name road nodes the road graph lacks.
     """
     if rail_edges.empty or stations.empty:
         logger.info(
@@ -82,130 +238,68 @@ def build_multimodal_graph(
         )
         return road_graph
     n_road = road_graph.n_nodes
-    try:
-        road_pos = road_graph.index_of(stations["road_node_id"].to_numpy(dtype=np.int64))
-    except KeyError as err:
-        raise DataError(
-            f"the stations table names road nodes that are not in the road graph ({err}); it "
-            "was built from another road network: re-run the rail_network step."
-        ) from err
-    station_road = dict(zip(stations["node_id"].to_numpy(dtype=np.int64), road_pos, strict=True))
-
-    # track nodes: (service, OSM node) at each link end, with its station if it is a stop
-    coords_u = shapely.get_coordinates(shapely.get_point(rail_edges.geometry.array, 0))
-    coords_v = shapely.get_coordinates(shapely.get_point(rail_edges.geometry.array, -1))
-    ends = pd.DataFrame(
-        {
-            "service": np.concatenate([rail_edges["service"], rail_edges["service"]]).astype(str),
-            "osm": np.concatenate([rail_edges["u"], rail_edges["v"]]).astype(np.int64),
-            "station": pd.concat(
-                [rail_edges["u_station"], rail_edges["v_station"]], ignore_index=True
-            ),
-            "x": np.concatenate([coords_u[:, 0], coords_v[:, 0]]),
-            "y": np.concatenate([coords_u[:, 1], coords_v[:, 1]]),
-        }
-    )
-    track = ends.drop_duplicates(["service", "osm"]).reset_index(drop=True)
-    unknown = track["station"].notna() & ~track["station"].isin(list(station_road))
-    if unknown.any():
-        logger.warning(
-            "%d rail stop(s) name a station missing from the stations table; used as plain "
-            "track nodes (no boarding there)",
-            int(unknown.sum()),
-        )
-        track.loc[unknown, "station"] = pd.NA
+    station_road = _station_road_positions(road_graph, stations)
+    track = _track_nodes(rail_edges, set(station_road))
     n_track = len(track)
     track_pos = pd.Series(
         np.arange(n_track) + n_road, index=pd.MultiIndex.from_frame(track[["service", "osm"]])
     )
-    stops = track[track["station"].notna()].reset_index(drop=True)
-    n_stop = len(stops)
-    arrival = track_pos.loc[list(zip(stops["service"], stops["osm"], strict=True))].to_numpy()
-    departure = n_road + n_track + np.arange(n_stop)
-    departure_of = pd.Series(departure, index=arrival)
-    road_of_stop = np.array([station_road[int(s)] for s in stops["station"]], dtype=np.int64)
-    snap_m = dict(
-        zip(
-            stations["node_id"].to_numpy(dtype=np.int64),
-            stations["road_snap_m"].fillna(0.0).to_numpy(dtype=float),
-            strict=True,
-        )
+    stops = _stops(
+        track,
+        track_pos,
+        stations,
+        station_road,
+        first_departure=n_road + n_track,
+        station_access_min=station_access_min,
+        station_walk_kph=station_walk_kph,
     )
-    access_s = np.array(
-        [
-            station_access_min * SECONDS_PER_MIN + snap_m[int(s)] / (station_walk_kph / 3.6)
-            for s in stops["station"]
-        ]
+    arcs = _ArcList()
+    _ride_arcs(arcs, rail_edges, track_pos, stops)
+    n_transfers = _station_arcs(
+        arcs,
+        stops,
+        boarding_penalty_min=boarding_penalty_min,
+        dwell_min=dwell_min,
+        transfer_penalty_min=transfer_penalty_min,
     )
-
-    # ride arcs, both directions, out of departure nodes at stops
-    link_u = track_pos.loc[
-        list(zip(rail_edges["service"], rail_edges["u"], strict=True))
-    ].to_numpy()
-    link_v = track_pos.loc[
-        list(zip(rail_edges["service"], rail_edges["v"], strict=True))
-    ].to_numpy()
-    ride_s = rail_edges["travel_time_s"].to_numpy(dtype=float)
-
-    def leave(node: np.ndarray) -> np.ndarray:
-        return (
-            departure_of.reindex(node).fillna(pd.Series(node, index=node)).to_numpy(dtype=np.int64)
-        )
-
-    src = [leave(link_u), leave(link_v)]
-    dst = [link_v, link_u]
-    weight = [ride_s, ride_s]
-    # dwell, board, alight
-    board_s = access_s + np.array(
-        [boarding_penalty_min[s] * SECONDS_PER_MIN for s in stops["service"]]
-    )
-    src += [arrival, road_of_stop, arrival]
-    dst += [departure, departure, road_of_stop]
-    weight += [
-        np.full(n_stop, dwell_min * SECONDS_PER_MIN),
-        board_s,
-        access_s,
-    ]
-    # transfers between services at one station
-    pairs = stops.reset_index().merge(stops.reset_index(), on="station", suffixes=("_a", "_b"))
-    pairs = pairs[pairs["service_a"] != pairs["service_b"]]
-    src.append(arrival[pairs["index_a"].to_numpy()])
-    dst.append(departure[pairs["index_b"].to_numpy()])
-    weight.append(np.full(len(pairs), transfer_penalty_min * SECONDS_PER_MIN))
-
-    road = road_graph.matrix.tocoo()
-    n_rail = n_track + n_stop
-    graph = CSRGraph.from_arcs(
-        np.concatenate([road_graph.node_ids, -np.arange(1, n_rail + 1, dtype=np.int64)]),
-        np.concatenate(
-            [road_graph.x, track["x"].to_numpy(), track["x"].to_numpy()[arrival - n_road]]
-        ),
-        np.concatenate(
-            [road_graph.y, track["y"].to_numpy(), track["y"].to_numpy()[arrival - n_road]]
-        ),
-        np.concatenate([road.row, *src]),
-        np.concatenate([road.col, *dst]),
-        np.concatenate([road.data, *weight]),
-    )
+    graph = _join(road_graph, track, stops, arcs)
     logger.info(
         "multimodal graph: %d road nodes + %d rail nodes (%d track nodes, %d station × service "
         "stops), %d arcs (%d road, %d ride, %d transfer)",
         n_road,
-        n_rail,
+        graph.n_nodes - n_road,
         n_track,
-        n_stop,
+        len(stops.frame),
         graph.n_arcs,
         road_graph.n_arcs,
         2 * len(rail_edges),
-        len(pairs),
+        n_transfers,
     )
     return graph
+
+
+def _join(road_graph: CSRGraph, track: pd.DataFrame, stops: _Stops, arcs: _ArcList) -> CSRGraph:
+    """The road graph with the track and departure nodes (ids -1, -2, ... after the road
+    nodes; a departure node at its stop's place) and the rail arcs added."""
+    n_road = road_graph.n_nodes
+    road = road_graph.matrix.tocoo()
+    n_rail = len(track) + len(stops.frame)
+    x, y = track["x"].to_numpy(), track["y"].to_numpy()
+    return CSRGraph.from_arcs(
+        np.concatenate([road_graph.node_ids, -np.arange(1, n_rail + 1, dtype=np.int64)]),
+        np.concatenate([road_graph.x, x, x[stops.arrival - n_road]]),
+        np.concatenate([road_graph.y, y, y[stops.arrival - n_road]]),
+        np.concatenate([road.row, *arcs.src]),
+        np.concatenate([road.col, *arcs.dst]),
+        np.concatenate([road.data, *arcs.weight_s]),
+    )
 
 
 def run_multimodal_stage(
     inputs: Mapping[str, str | Path],
     outputs: Mapping[str, str | Path],
-    study: Mapping[str, Any],
+    *,
+    multimodal: MultimodalSettings,
 ) -> CSRGraph:
     """Join a study's road graph and rail links into the multimodal graph and save it.
 
@@ -216,8 +310,8 @@ def run_multimodal_stage(
         ``road_graph``, ``rail_edges``, ``stations``.
     outputs
         Paths by the rule's output names: ``graph`` (``CSRGraph.save``).
-    study
-        The validated study config (its ``network`` penalties and speeds).
+    multimodal
+        The boarding, dwell, transfer and station-access costs.
 
     Returns
     -------
@@ -227,11 +321,11 @@ def run_multimodal_stage(
     Raises
     ------
     DataError
-        If the road graph and the road nodes come from different runs of ``road_network``.
+        If the road graph and the road nodes come from different runs of ``road_network``, or
+        an input table breaks its contract (naming the step to re-run).
     """
-    network = study["network"]
     road_graph = CSRGraph.load(inputs["road_graph"])
-    road_nodes = pd.read_parquet(inputs["road_nodes"], columns=["node_id"])
+    road_nodes = read_table(inputs["road_nodes"], ROAD_NODES)
     if not np.array_equal(road_nodes["node_id"].to_numpy(), road_graph.node_ids):
         raise DataError(
             f"{inputs['road_graph']} and {inputs['road_nodes']} list different nodes; they come "
@@ -239,13 +333,13 @@ def run_multimodal_stage(
         )
     graph = build_multimodal_graph(
         road_graph,
-        gpd.read_parquet(inputs["rail_edges"]),
-        gpd.read_parquet(inputs["stations"]),
-        boarding_penalty_min=network["boarding_penalty_min"],
-        dwell_min=network["dwell_min"],
-        transfer_penalty_min=network["transfer_penalty_min"],
-        station_access_min=network["station_access_min"],
-        station_walk_kph=network["station_walk_kph"],
+        read_table(inputs["rail_edges"], RAIL_EDGES),
+        read_table(inputs["stations"], RAIL_STATIONS),
+        boarding_penalty_min=multimodal.boarding_penalty_min,
+        dwell_min=multimodal.dwell_min,
+        transfer_penalty_min=multimodal.transfer_penalty_min,
+        station_access_min=multimodal.station_access_min,
+        station_walk_kph=multimodal.station_walk_kph,
     )
     graph.save(outputs["graph"])
     return graph

@@ -1,12 +1,21 @@
 """Small study areas straight from the Overpass API, through osmnx, written as an OSM PBF.
 
-``source.kind: overpass`` fetches the same object families :mod:`spatialint.osm.extract` keeps from
-a PBF (roads incl. construction/proposed, railway track and stations, admin boundaries at the
-configured levels, places, rivers/canals and water) for the buffered study area, using osmnx's
-Overpass machinery (``osmnx._overpass``: polygon subdivision, server slot pauses, on-disk
-response cache, retries on 429/504).  The answer (``out body`` JSON with ``(._;>;)`` recursion,
-so ways are complete) is written as ``extract.osm.pbf`` with pyosmium, so every later stage reads
-one format.
+``source.kind: overpass`` fetches the same object families :mod:`spatialint.osm.extract` keeps
+from a PBF (roads incl. construction/proposed, railway track and stations, admin boundaries at
+the configured levels, places, rivers/canals and water) for the buffered study area. The answer
+(``out body`` JSON with ``(._;>;)`` recursion, so ways are complete) is written as
+``extract.osm.pbf`` with pyosmium, so every later stage reads one format.
+
+Why osmnx's private Overpass functions: the later stages need the raw elements — node ids
+shared between ways (the road graph's topology), way node lists, relation members. osmnx's
+public API (``ox.features.features_from_polygon``, ``ox.graph.graph_from_polygon``) returns
+geometries or a simplified graph and drops exactly those, and it cannot send our query (the
+``is_in`` look-up of the units containing the area). What we reuse is osmnx's Overpass client:
+polygon subdivision by ``ox.settings.max_query_area_size``, the pause for a free server slot,
+the on-disk response cache and the retry on 429/504. Those live in ``osmnx._overpass``; their
+signatures changed between osmnx 2.0 and 2.1, so ``pyproject.toml`` pins osmnx to the minor
+versions checked here (``>=2.0,<2.2``) and ``tests/test_overpass.py`` checks that the two
+functions used (:data:`OSMNX_PRIVATE_API`) still take what we pass.
 
 osmnx keeps its settings in module globals; :func:`osmnx_settings` sets them from the study
 config for the duration of a call and restores them afterwards.
@@ -32,17 +41,15 @@ from shapely.geometry.base import BaseGeometry
 from spatialint.config import REPO_ROOT
 from spatialint.errors import ConfigError, DataError, DownloadError
 from spatialint.fileio import atomic_path
-from spatialint.osm.extract import (
-    RAIL_NODE_VALUES,
-    RAIL_WAY_VALUES,
-    WATERWAY_VALUES,
-    RelationInfo,
-    assemble_relation,
-    buffer_km,
-    configured_area,
-)
+from spatialint.osm.area import buffer_km, configured_area
+from spatialint.osm.extract import RAIL_NODE_VALUES, RAIL_WAY_VALUES, WATERWAY_VALUES
+from spatialint.osm.relations import RelationInfo, assemble_relation, describe_unit
+from spatialint.settings import AreaSettings, SourceSettings, UnitRef
 
 logger = logging.getLogger(__name__)
+
+#: The private osmnx functions this module calls (see the module docstring).
+OSMNX_PRIVATE_API = ("_overpass_request", "_make_overpass_polygon_coord_strs")
 
 _SETTING_NAMES = (
     "overpass_url",
@@ -53,6 +60,9 @@ _SETTING_NAMES = (
     "overpass_rate_limit",
 )
 
+#: An Overpass answer's elements by (type, id).
+Elements = dict[tuple[str, int], dict[str, Any]]
+
 
 def overpass_base_url(url: str) -> str:
     """osmnx wants the API base (``.../api``); accept ``.../api/interpreter`` too."""
@@ -61,16 +71,14 @@ def overpass_base_url(url: str) -> str:
 
 
 @contextlib.contextmanager
-def osmnx_settings(source: Mapping[str, Any], *, base_dir: Path = REPO_ROOT) -> Iterator[None]:
+def osmnx_settings(source: SourceSettings, *, base_dir: Path = REPO_ROOT) -> Iterator[None]:
     """Set osmnx's Overpass URL, timeout and cache folder from ``source``; restore on exit."""
     saved = {name: getattr(ox.settings, name) for name in _SETTING_NAMES}
-    cache_dir = Path(source.get("cache_dir", "data/raw"))
+    cache_dir = Path(source.cache_dir)
     cache_dir = cache_dir if cache_dir.is_absolute() else Path(base_dir) / cache_dir
     try:
-        ox.settings.overpass_url = overpass_base_url(
-            source.get("overpass_url", "https://overpass-api.de/api")
-        )
-        ox.settings.requests_timeout = int(source.get("timeout_s", 180))
+        ox.settings.overpass_url = overpass_base_url(source.overpass_url)
+        ox.settings.requests_timeout = source.timeout_s
         ox.settings.cache_folder = str(cache_dir / "overpass")
         ox.settings.use_cache = True
         ox.settings.log_console = False
@@ -78,6 +86,15 @@ def osmnx_settings(source: Mapping[str, Any], *, base_dir: Path = REPO_ROOT) -> 
     finally:
         for name, value in saved.items():
             setattr(ox.settings, name, value)
+
+
+def query_settings() -> str:
+    """The ``[out:json][timeout:...]`` head of a query, from osmnx's public settings."""
+    memory = ox.settings.overpass_memory
+    maxsize = "" if memory is None else f"[maxsize:{memory}]"
+    return ox.settings.overpass_settings.format(
+        timeout=ox.settings.requests_timeout, maxsize=maxsize
+    )
 
 
 def _alternation(values: Sequence[str]) -> str:
@@ -101,7 +118,7 @@ def features_query(
             f'rel(pivot.containing)["boundary"="administrative"]["admin_level"~"{level_re}"];'
         )
     return (
-        f"{_overpass._make_overpass_settings()};({containing}"
+        f"{query_settings()};({containing}"
         f'way["highway"]{p};'
         f'way["railway"~"{_alternation(sorted(RAIL_WAY_VALUES))}"]{p};'
         f'way["waterway"~"{_alternation(sorted(WATERWAY_VALUES))}"]{p};'
@@ -114,19 +131,19 @@ def features_query(
     )
 
 
-def units_query(refs: Sequence[Mapping[str, Any]]) -> str:
+def units_query(refs: Sequence[UnitRef]) -> str:
     """Overpass QL for the boundary relations named in ``area.admin_units``, with members."""
     parts = []
     for ref in refs:
-        if "relation_id" in ref:
-            parts.append(f"relation({int(ref['relation_id'])});")
+        if ref.relation_id is not None:
+            parts.append(f"relation({ref.relation_id});")
         else:
-            name = str(ref["name"]).replace('"', '\\"')
+            name = str(ref.name).replace('"', '\\"')
             parts.append(
-                f'relation["boundary"="administrative"]["admin_level"="{int(ref["admin_level"])}"]'
+                f'relation["boundary"="administrative"]["admin_level"="{ref.admin_level}"]'
                 f'["name"="{name}"];'
             )
-    return f"{_overpass._make_overpass_settings()};({''.join(parts)});(._;>;);out body;"
+    return f"{query_settings()};({''.join(parts)});(._;>;);out body;"
 
 
 def _request(query: str) -> dict[str, Any]:
@@ -153,51 +170,52 @@ def _request(query: str) -> dict[str, Any]:
     return response
 
 
-def _merge(responses: Sequence[Mapping[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:
-    merged: dict[tuple[str, int], dict[str, Any]] = {}
+def _merge(responses: Sequence[Mapping[str, Any]]) -> Elements:
+    merged: Elements = {}
     for response in responses:
         for element in response.get("elements", []):
             merged[(element["type"], int(element["id"]))] = element
     return merged
 
 
-def _unit_area(refs: Sequence[Mapping[str, Any]], *, source_label: str) -> BaseGeometry:
-    """Union of the admin units of ``refs``, assembled from an Overpass answer."""
-    elements = _merge([_request(units_query(refs))])
+def _way_lines(elements: Elements) -> dict[int, BaseGeometry]:
+    """LineString of every way with at least two nodes in the answer."""
     nodes = {i: (e["lon"], e["lat"]) for (t, i), e in elements.items() if t == "node"}
-    way_lines = {
+    return {
         i: shapely.LineString([nodes[n] for n in e["nodes"] if n in nodes])
         for (t, i), e in elements.items()
         if t == "way" and sum(n in nodes for n in e["nodes"]) >= 2
     }
-    relations = []
+
+
+def _relation_info(element: Mapping[str, Any]) -> RelationInfo:
+    """A relation of the answer with its outer and inner member ways."""
+    info = RelationInfo(id=int(element["id"]), tags=dict(element.get("tags", {})))
+    for member in element.get("members", []):
+        if member["type"] == "way":
+            target = info.inner_ways if member.get("role") == "inner" else info.outer_ways
+            target.append(int(member["ref"]))
+    return info
+
+
+def _unit_area(refs: Sequence[UnitRef], *, source_label: str) -> BaseGeometry:
+    """Union of the admin units of ``refs``, assembled from an Overpass answer."""
+    elements = _merge([_request(units_query(refs))])
+    relations = [_relation_info(e) for (t, _), e in elements.items() if t == "relation"]
+    chosen: list[RelationInfo] = []
     for ref in refs:
-        matches = [
-            e
-            for (t, i), e in elements.items()
-            if t == "relation"
-            and (
-                i == int(ref["relation_id"])
-                if "relation_id" in ref
-                else e.get("tags", {}).get("name") == ref["name"]
-                and str(e.get("tags", {}).get("admin_level")) == str(ref["admin_level"])
-            )
-        ]
+        matches = [r for r in relations if r.matches(ref)]
         if not matches:
             raise ConfigError(
                 f"area.admin_units: the Overpass API at {source_label} has no boundary relation "
-                f"{dict(ref)}; check the name, admin_level or relation id on openstreetmap.org."
+                f"{describe_unit(ref)}; check the name, admin_level or relation id on "
+                "openstreetmap.org."
             )
-        relations.extend(m for m in matches if m not in relations)
-    parts = []
-    for element in relations:
-        info = RelationInfo(id=int(element["id"]), tags=dict(element.get("tags", {})))
-        for member in element.get("members", []):
-            if member["type"] == "way":
-                target = info.inner_ways if member.get("role") == "inner" else info.outer_ways
-                target.append(int(member["ref"]))
-        parts.append(assemble_relation(info, way_lines, source=Path(source_label)))
-    return shapely.union_all(parts)
+        chosen.extend(r for r in matches if r not in chosen)
+    lines = _way_lines(elements)
+    return shapely.union_all(
+        [assemble_relation(r, lines, source=Path(source_label)) for r in chosen]
+    )
 
 
 def write_elements(elements: Mapping[tuple[str, int], Mapping[str, Any]], target: Path) -> dict:
@@ -206,56 +224,89 @@ def write_elements(elements: Mapping[tuple[str, int], Mapping[str, Any]], target
     Ways referring to nodes absent from the answer are dropped with a warning (Overpass's
     ``(._;>;)`` recursion normally makes them complete).
     """
-    nodes = sorted((i, e) for (t, i), e in elements.items() if t == "node")
-    node_ids = {i for i, _ in nodes}
-    ways = sorted((i, e) for (t, i), e in elements.items() if t == "way")
-    relations = sorted((i, e) for (t, i), e in elements.items() if t == "relation")
-    broken = [i for i, e in ways if not set(e.get("nodes", [])) <= node_ids]
+    by_type: dict[str, list[tuple[int, Mapping[str, Any]]]] = {
+        "node": [],
+        "way": [],
+        "relation": [],
+    }
+    for (kind, element_id), element in sorted(elements.items(), key=lambda item: item[0][1]):
+        by_type[kind].append((element_id, element))
+    node_ids = {i for i, _ in by_type["node"]}
+    broken = {i for i, e in by_type["way"] if not set(e.get("nodes", [])) <= node_ids}
     if broken:
         logger.warning(
-            "dropping %d way(s) whose nodes Overpass did not return: %s", len(broken), broken[:10]
+            "dropping %d way(s) whose nodes Overpass did not return: %s",
+            len(broken),
+            sorted(broken)[:10],
         )
-    member_type = {"node": "n", "way": "w", "relation": "r"}
-    counts = {"nodes": 0, "ways": 0, "relations": 0}
+    ways = [(i, e) for i, e in by_type["way"] if i not in broken]
     with atomic_path(target) as tmp, osmium.SimpleWriter(str(tmp)) as writer:
-        for node_id, e in nodes:
-            writer.add_node(
-                osmium.osm.mutable.Node(
-                    id=node_id,
-                    location=(e["lon"], e["lat"]),
-                    tags=e.get("tags", {}),
-                    version=1,
-                )
-            )
-            counts["nodes"] += 1
-        dropped = set(broken)
+        for node_id, e in by_type["node"]:
+            writer.add_node(_mutable_node(node_id, e))
         for way_id, e in ways:
-            if way_id in dropped:
-                continue
             writer.add_way(
                 osmium.osm.mutable.Way(
                     id=way_id, nodes=e["nodes"], tags=e.get("tags", {}), version=1
                 )
             )
-            counts["ways"] += 1
-        for rel_id, e in relations:
-            members = [
-                (member_type[m["type"]], int(m["ref"]), m.get("role", ""))
-                for m in e.get("members", [])
-            ]
-            writer.add_relation(
-                osmium.osm.mutable.Relation(
-                    id=rel_id, members=members, tags=e.get("tags", {}), version=1
-                )
-            )
-            counts["relations"] += 1
-    return counts
+        for rel_id, e in by_type["relation"]:
+            writer.add_relation(_mutable_relation(rel_id, e))
+    return {"nodes": len(by_type["node"]), "ways": len(ways), "relations": len(by_type["relation"])}
+
+
+def _mutable_node(node_id: int, e: Mapping[str, Any]) -> osmium.osm.mutable.Node:
+    return osmium.osm.mutable.Node(
+        id=node_id, location=(e["lon"], e["lat"]), tags=e.get("tags", {}), version=1
+    )
+
+
+def _mutable_relation(rel_id: int, e: Mapping[str, Any]) -> osmium.osm.mutable.Relation:
+    member_type = {"node": "n", "way": "w", "relation": "r"}
+    members = [
+        (member_type[m["type"]], int(m["ref"]), m.get("role", "")) for m in e.get("members", [])
+    ]
+    return osmium.osm.mutable.Relation(
+        id=rel_id, members=members, tags=e.get("tags", {}), version=1
+    )
+
+
+def _study_area(area: AreaSettings, *, base_dir: Path) -> BaseGeometry:
+    """The buffered study area; Overpass needs one (the planet is not an option)."""
+    if area.admin_units:
+        geom = _unit_area(area.admin_units, source_label=ox.settings.overpass_url)
+    else:
+        geom = configured_area(area, base_dir=base_dir)
+    if geom is None:
+        raise ConfigError(
+            "source.kind: overpass needs a study area: give area.admin_units, "
+            "area.polygon_file or area.bbox (the whole planet is not an option)."
+        )
+    return buffer_km(geom, area.buffer_km)
 
 
 def fetch_extract(
-    study: Mapping[str, Any], target: Path, *, base_dir: Path = REPO_ROOT
+    target: Path,
+    *,
+    source: SourceSettings,
+    area: AreaSettings,
+    levels: Sequence[int],
+    base_dir: Path = REPO_ROOT,
 ) -> dict[str, int]:
     """Fetch the study's extract from Overpass and write it to ``target`` (an ``.osm.pbf``).
+
+    Parameters
+    ----------
+    target
+        The extract to write.
+    source
+        ``overpass_url``, ``timeout_s`` and ``cache_dir`` (the Overpass answers are cached in
+        its ``overpass`` folder).
+    area
+        The study area: admin units (looked up on Overpass), a polygon file or a bbox.
+    levels
+        ``admin.levels``: the boundary relations fetched.
+    base_dir
+        Folder that relative paths of the config resolve against.
 
     Raises
     ------
@@ -266,29 +317,13 @@ def fetch_extract(
     DataError
         The answer holds no roads, railways or places.
     """
-    area = study.get("area", {})
-    source = study["source"]
-    levels = list(study.get("admin", {}).get("levels", [5, 6]))
     with osmnx_settings(source, base_dir=base_dir):
-        if area.get("admin_units"):
-            geom = _unit_area(area["admin_units"], source_label=ox.settings.overpass_url)
-        else:
-            geom = configured_area(area, base_dir=base_dir)
-        if geom is None:
-            raise ConfigError(
-                "source.kind: overpass needs a study area: give area.admin_units, "
-                "area.polygon_file or area.bbox (the whole planet is not an option)."
-            )
-        geom = buffer_km(geom, float(area.get("buffer_km", 0)))
+        geom = _study_area(area, base_dir=base_dir)
         coord_strs = _overpass._make_overpass_polygon_coord_strs(geom)
         logger.info("querying %s in %d request(s)", ox.settings.overpass_url, len(coord_strs))
         point = geom.representative_point()
-        elements = _merge(
-            [
-                _request(features_query(p, levels=levels, centre=(point.x, point.y)))
-                for p in coord_strs
-            ]
-        )
+        queries = [features_query(p, levels=levels, centre=(point.x, point.y)) for p in coord_strs]
+        elements = _merge([_request(query) for query in queries])
     if not any(t in {"way", "node"} and "tags" in e for (t, _), e in elements.items()):
         raise DataError(
             f"The Overpass API returned no roads, railways or places for the study area "

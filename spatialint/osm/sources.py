@@ -16,9 +16,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlparse
 
 import requests
@@ -27,6 +25,7 @@ from tqdm import tqdm
 from spatialint.config import REPO_ROOT
 from spatialint.errors import ConfigError, DataError, DownloadError
 from spatialint.fileio import atomic_path
+from spatialint.settings import SourceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -200,35 +199,23 @@ def download(
     if target.exists():
         logger.info("using cached download %s of %s", target, url)
         return target
-    expected = fetch_md5(md5_url or f"{url}.md5", required=md5_url is not None)
+    checksum_url = md5_url or f"{url}.md5"
+    expected = fetch_md5(checksum_url, required=md5_url is not None)
     attempts = retries + 1
     for attempt in range(1, attempts + 1):
+        last = attempt == attempts
+        pause = backoff_s * 2 ** (attempt - 1)
         try:
-            with atomic_path(target) as tmp:
-                logger.info(
-                    "downloading %s to %s (attempt %d of %d)", url, target, attempt, attempts
-                )
-                size = _download_once(url, tmp)
-                if expected is not None:
-                    actual = file_md5(tmp)
-                    if actual != expected:
-                        raise _ChecksumMismatchError(actual, expected)
-                    logger.info("MD5 %s verified", actual)
-            logger.info("downloaded %s (%.1f MB) to %s", url, size / 1e6, target)
+            logger.info("downloading %s to %s (attempt %d of %d)", url, target, attempt, attempts)
+            _download_verified(url, target, expected)
             return target
         except DownloadError:
             raise
         except _ChecksumMismatchError as err:
             actual, published = err.args
-            if attempt == attempts:
-                raise DownloadError(
-                    f"The download of {url} has MD5 {actual} but the server publishes "
-                    f"{published}; the file was not kept. Run again to re-download; if it "
-                    "persists the mirror is updating — wait, or set source.url to another "
-                    "mirror."
-                ) from None
+            if last:
+                raise _checksum_error(url, actual, published) from None
             # Geofabrik replaces *-latest files daily: the checksum may belong to a newer file
-            pause = backoff_s * 2 ** (attempt - 1)
             logger.warning(
                 "MD5 of %s does not match (%s, published %s); fetching the checksum again and "
                 "retrying in %.1f s",
@@ -238,35 +225,63 @@ def download(
                 pause,
             )
             time.sleep(pause)
-            expected = fetch_md5(md5_url or f"{url}.md5", required=True)
+            expected = fetch_md5(checksum_url, required=True)
         except (requests.RequestException, OSError) as err:
-            if isinstance(err, OSError) and err.errno in _DISK_FULL_ERRNOS:
-                raise DownloadError(
-                    f"The disk holding {cache_dir} is full ({err.strerror}) while downloading "
-                    f"{url}; nothing was kept in the cache. Free space there, or set "
-                    "source.cache_dir to a folder on a disk with room for the extract, and run "
-                    "again."
-                ) from err
-            if isinstance(err, requests.HTTPError) and not _is_retryable(err):
-                status = err.response.status_code if err.response is not None else "?"
-                raise DownloadError(
-                    f"{url} answered HTTP {status}; check source.url in the study config "
-                    "(for Geofabrik see https://download.geofabrik.de for the extract names)."
-                ) from err
-            if attempt == attempts or not _is_retryable(err):
-                raise DownloadError(
-                    f"Downloading {url} failed after {attempt} attempt(s): {err}. Nothing was "
-                    "kept in the cache; check your network and run again, or download the file "
-                    "yourself and set source.url to its local path."
-                ) from err
-            pause = backoff_s * 2 ** (attempt - 1)
+            fatal = _fatal_error(err, url, cache_dir=cache_dir, attempt=attempt, last=last)
+            if fatal is not None:
+                raise fatal from err
             logger.warning("download of %s failed (%s); retrying in %.1f s", url, err, pause)
             time.sleep(pause)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def resolve_source(source: Mapping[str, Any], *, base_dir: Path = REPO_ROOT) -> Path:
-    """The local PBF file of a ``source.kind: pbf`` config section, downloading if needed.
+def _download_verified(url: str, target: Path, expected: str | None) -> None:
+    """One attempt: stream ``url`` into ``target`` (atomically) and check its MD5 if known."""
+    with atomic_path(target) as tmp:
+        size = _download_once(url, tmp)
+        if expected is not None:
+            actual = file_md5(tmp)
+            if actual != expected:
+                raise _ChecksumMismatchError(actual, expected)
+            logger.info("MD5 %s verified", actual)
+    logger.info("downloaded %s (%.1f MB) to %s", url, size / 1e6, target)
+
+
+def _checksum_error(url: str, actual: str, published: str) -> DownloadError:
+    return DownloadError(
+        f"The download of {url} has MD5 {actual} but the server publishes {published}; the "
+        "file was not kept. Run again to re-download; if it persists the mirror is updating — "
+        "wait, or set source.url to another mirror."
+    )
+
+
+def _fatal_error(
+    err: Exception, url: str, *, cache_dir: Path, attempt: int, last: bool
+) -> DownloadError | None:
+    """The error that ends the download after ``err``; ``None`` when it is worth retrying."""
+    if isinstance(err, OSError) and err.errno in _DISK_FULL_ERRNOS:
+        return DownloadError(
+            f"The disk holding {cache_dir} is full ({err.strerror}) while downloading {url}; "
+            "nothing was kept in the cache. Free space there, or set source.cache_dir to a "
+            "folder on a disk with room for the extract, and run again."
+        )
+    if isinstance(err, requests.HTTPError) and not _is_retryable(err):
+        status = err.response.status_code if err.response is not None else "?"
+        return DownloadError(
+            f"{url} answered HTTP {status}; check source.url in the study config (for "
+            "Geofabrik see https://download.geofabrik.de for the extract names)."
+        )
+    if last or not _is_retryable(err):
+        return DownloadError(
+            f"Downloading {url} failed after {attempt} attempt(s): {err}. Nothing was kept in "
+            "the cache; check your network and run again, or download the file yourself and "
+            "set source.url to its local path."
+        )
+    return None
+
+
+def resolve_source(source: SourceSettings, *, base_dir: Path = REPO_ROOT) -> Path:
+    """The local PBF file of a ``source.kind: pbf`` source, downloading it if needed.
 
     Raises
     ------
@@ -277,22 +292,22 @@ def resolve_source(source: Mapping[str, Any], *, base_dir: Path = REPO_ROOT) -> 
     DownloadError
         A download failed (see :func:`download`).
     """
-    url = source.get("url")
+    url = source.url
     if not url:
         raise ConfigError(
             "source.url is missing: give the PBF's http(s):// URL, a file:// URL or a local "
             "path (e.g. https://download.geofabrik.de/asia/china/hunan-latest.osm.pbf)."
         )
     if is_remote(url):
-        cache_dir = Path(source.get("cache_dir", "data/raw"))
+        cache_dir = Path(source.cache_dir)
         if not cache_dir.is_absolute():
             cache_dir = Path(base_dir) / cache_dir
         return download(
             url,
             cache_dir=cache_dir,
-            md5_url=source.get("md5_url"),
-            retries=int(source.get("retries", DOWNLOAD_RETRIES)),
-            backoff_s=float(source.get("backoff_s", BACKOFF_BASE_S)),
+            md5_url=source.md5_url,
+            retries=source.retries,
+            backoff_s=source.backoff_s,
         )
     path = local_path(url, base_dir=base_dir)
     if not path.is_file():
@@ -303,50 +318,3 @@ def resolve_source(source: Mapping[str, Any], *, base_dir: Path = REPO_ROOT) -> 
     if os.access(path, os.R_OK) is False:
         raise DataError(f"The OSM file {path} is not readable; check its permissions.")
     return path
-
-
-def retrieve_extract(
-    study: Mapping[str, Any], *, target: Path, demo_pbf: Path | None, base_dir: Path
-) -> None:
-    """Write the study's OSM extract ``target`` from its source, clipped and filtered.
-
-    Parameters
-    ----------
-    study
-        The validated study config (``source``, ``area``, ``admin.levels``).
-    target
-        The extract to write (``data/<study>/osm/extract.osm.pbf``).
-    demo_pbf
-        The synthetic region written by the ``generate_demo`` rule, for ``source.kind: demo``.
-    base_dir
-        Directory that relative paths of the config resolve against (Snakemake's working
-        directory).
-
-    Raises
-    ------
-    DataError
-        If the demo PBF is missing, or the source cannot be read (see :func:`resolve_source`).
-    """
-    from spatialint.osm.extract import clip_extract  # the download side stays light to import
-
-    kind = study["source"]["kind"]
-    if kind == "overpass":
-        from spatialint.osm.overpass import fetch_extract  # osmnx: only for Overpass studies
-
-        fetch_extract(study, target, base_dir=base_dir)
-        return
-    if kind == "demo":
-        if demo_pbf is None or not Path(demo_pbf).is_file():
-            raise DataError(
-                f"The demo PBF {demo_pbf} is missing; run the generate_demo rule first."
-            )
-        source = Path(demo_pbf)
-    else:
-        source = resolve_source(study["source"], base_dir=base_dir)
-    clip_extract(
-        source,
-        target,
-        area=study["area"],
-        levels=study["admin"]["levels"],
-        base_dir=base_dir,
-    )

@@ -75,6 +75,16 @@ class WayTable:
             lat=self.lat[keep_nodes],
         )
 
+    def segments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Node-entry positions ``(a, b)`` of every segment between consecutive nodes of a way
+        where both nodes are located and distinct."""
+        way_of = self.way_index()
+        a_idx = np.flatnonzero(way_of[1:] == way_of[:-1])
+        b_idx = a_idx + 1
+        located = np.isfinite(self.lon) & np.isfinite(self.lat)
+        ok = located[a_idx] & located[b_idx] & (self.node_ids[a_idx] != self.node_ids[b_idx])
+        return a_idx[ok], b_idx[ok]
+
     def linestrings(self) -> np.ndarray:
         """One shapely LineString per way from its located nodes (None if fewer than two)."""
         valid = np.isfinite(self.lon) & np.isfinite(self.lat)
@@ -96,6 +106,70 @@ class OsmSelection:
 
     ways: WayTable
     nodes: pd.DataFrame  # node_id, lon, lat and the requested node tag columns
+
+
+class _Collector:
+    """Gathers the selected ways and nodes while pyosmium streams the file."""
+
+    def __init__(self, way_keys: Sequence[str], node_keys: Sequence[str]) -> None:
+        self.way_keys = list(way_keys)
+        self.node_keys = list(node_keys)
+        self.way_ids: list[int] = []
+        self.way_tags: list[tuple[str | None, ...]] = []
+        self.counts: list[int] = []
+        self.refs: list[int] = []
+        self.lons: list[float] = []
+        self.lats: list[float] = []
+        self.node_rows: list[tuple] = []
+
+    def add_way(self, way: osmium.osm.Way) -> None:
+        tags = way.tags
+        self.way_ids.append(way.id)
+        self.way_tags.append(tuple(tags.get(k) for k in self.way_keys))
+        nodes = way.nodes
+        self.counts.append(len(nodes))
+        refs, lons, lats = self.refs, self.lons, self.lats
+        for n in nodes:
+            refs.append(n.ref)
+            loc = n.location
+            if loc.valid():
+                lons.append(loc.lon)
+                lats.append(loc.lat)
+            else:
+                lons.append(np.nan)
+                lats.append(np.nan)
+
+    def add_node(self, node: osmium.osm.Node) -> None:
+        loc = node.location
+        if loc.valid():
+            tags = node.tags
+            self.node_rows.append(
+                (node.id, loc.lon, loc.lat, *(tags.get(k) for k in self.node_keys))
+            )
+
+    def way_table(self) -> WayTable:
+        if not self.way_ids:
+            return _empty_ways(self.way_keys)
+        tag_frame = pd.DataFrame.from_records(self.way_tags, columns=self.way_keys)
+        tag_frame = tag_frame.astype(object).where(tag_frame.notna(), None)
+        tag_frame.insert(0, "osmid", np.asarray(self.way_ids, dtype=np.int64))
+        offsets = np.zeros(len(self.counts) + 1, dtype=np.int64)
+        np.cumsum(np.asarray(self.counts, dtype=np.int64), out=offsets[1:])
+        return WayTable(
+            tags=tag_frame,
+            offsets=offsets,
+            node_ids=np.asarray(self.refs, dtype=np.int64),
+            lon=np.asarray(self.lons, dtype=np.float64),
+            lat=np.asarray(self.lats, dtype=np.float64),
+        )
+
+    def node_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame.from_records(
+            self.node_rows, columns=["node_id", "lon", "lat", *self.node_keys]
+        ).astype({"node_id": "int64", "lon": "float64", "lat": "float64"})
+        for key in self.node_keys:
+            frame[key] = frame[key].astype(object)
+        return frame
 
 
 def _empty_ways(way_keys: Sequence[str]) -> WayTable:
@@ -147,90 +221,49 @@ def read_osm(
             f"OSM file {path} does not exist; run the retrieve step (snakemake "
             f"data/<study>/osm/extract.osm.pbf) or fix the path."
         )
-    way_keys = list(way_keys)
-    node_keys = list(node_keys)
     entities = osmium.osm.WAY | osmium.osm.NODE if node_test is not None else osmium.osm.WAY
-
-    way_ids: list[int] = []
-    way_tags: list[tuple[str | None, ...]] = []
-    counts: list[int] = []
-    refs: list[int] = []
-    lons: list[float] = []
-    lats: list[float] = []
-    node_rows: list[tuple] = []
-
     processor = (
         osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
         .with_locations()
         .with_filter(osmium.filter.EntityFilter(entities))
         .with_filter(osmium.filter.KeyFilter(*filter_keys))
     )
+    collector = _Collector(way_keys, node_keys)
     try:
         for obj in processor:
-            tags = obj.tags
             if obj.is_way():
-                if not way_test(tags):
-                    continue
-                way_ids.append(obj.id)
-                way_tags.append(tuple(tags.get(k) for k in way_keys))
-                nodes = obj.nodes
-                counts.append(len(nodes))
-                for n in nodes:
-                    refs.append(n.ref)
-                    loc = n.location
-                    if loc.valid():
-                        lons.append(loc.lon)
-                        lats.append(loc.lat)
-                    else:
-                        lons.append(np.nan)
-                        lats.append(np.nan)
-            elif node_test is not None and obj.is_node() and node_test(tags):
-                loc = obj.location
-                if loc.valid():
-                    node_rows.append((obj.id, loc.lon, loc.lat, *(tags.get(k) for k in node_keys)))
+                if way_test(obj.tags):
+                    collector.add_way(obj)
+            elif node_test is not None and obj.is_node() and node_test(obj.tags):
+                collector.add_node(obj)
     except (RuntimeError, ValueError, osmium.InvalidLocationError) as err:
         raise DataError(
             f"{path} is not a readable OSM file ({err}); the download may be truncated or "
             "corrupt: delete it and run the retrieve step again."
         ) from err
-
-    if way_ids:
-        tag_frame = pd.DataFrame.from_records(way_tags, columns=way_keys)
-        tag_frame = tag_frame.astype(object).where(tag_frame.notna(), None)
-        tag_frame.insert(0, "osmid", np.asarray(way_ids, dtype=np.int64))
-        offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-        np.cumsum(np.asarray(counts, dtype=np.int64), out=offsets[1:])
-        ways = WayTable(
-            tags=tag_frame,
-            offsets=offsets,
-            node_ids=np.asarray(refs, dtype=np.int64),
-            lon=np.asarray(lons, dtype=np.float64),
-            lat=np.asarray(lats, dtype=np.float64),
-        )
-    else:
-        ways = _empty_ways(way_keys)
-
-    node_frame = pd.DataFrame.from_records(
-        node_rows, columns=["node_id", "lon", "lat", *node_keys]
-    ).astype({"node_id": "int64", "lon": "float64", "lat": "float64"})
-    for key in node_keys:
-        node_frame[key] = node_frame[key].astype(object)
-    missing = int(np.isnan(ways.lon).sum())
+    selection = OsmSelection(ways=collector.way_table(), nodes=collector.node_frame())
     logger.info(
         "read %s: %d ways (%d node refs, %d without location), %d tagged nodes",
         path.name,
-        ways.n_ways,
-        len(ways.node_ids),
-        missing,
-        len(node_frame),
+        selection.ways.n_ways,
+        len(selection.ways.node_ids),
+        int(np.isnan(selection.ways.lon).sum()),
+        len(selection.nodes),
     )
-    return OsmSelection(ways=ways, nodes=node_frame)
+    return selection
 
 
 def as_text(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """A copy with ``columns`` as pandas string columns (missing = NA), so every file written
     has a string type even where a column happens to be all empty."""
     return frame.astype({c: "str" for c in columns})
+
+
+def take_text(values: pd.Series | np.ndarray, index: np.ndarray) -> pd.Series:
+    """``values[index]`` as a pandas string column, -1 giving NA; done in Arrow (no Python
+    string objects per row), which matters at millions of edges."""
+    text = pd.Series(values).astype("str").array
+    return pd.Series(text.take(np.asarray(index, dtype=np.int64), allow_fill=True))
 
 
 def haversine_m(

@@ -20,7 +20,7 @@ rule origins:
     resources:
         mem_mb=2000,
     params:
-        study=study_config,
+        origins=settings_param("origins"),
     script:
         "../scripts/origins.py"
 
@@ -43,7 +43,7 @@ rule travel_times:
     resources:
         mem_mb=8000,
     params:
-        study=study_config,
+        travel_times=settings_param("travel_times"),
     script:
         "../scripts/travel_times.py"
 
@@ -69,7 +69,9 @@ rule travel_times_chunk:
     resources:
         mem_mb=8000,
     params:
-        study=study_config,
+        travel_times=settings_param("travel_times"),
+        origins=settings_param("origins"),
+        execution=settings_param("execution"),
     script:
         "../scripts/travel_times_chunk.py"
 
@@ -114,6 +116,7 @@ rule isochrones:
     resources:
         mem_mb=8000,
     params:
-        study=study_config,
+        isochrones=settings_param("isochrones"),
+        population=settings_param("population"),
     script:
         "../scripts/isochrones.py"

@@ -19,7 +19,7 @@ rule admin_units:
     resources:
         mem_mb=4000,
     params:
-        study=study_config,
+        admin=settings_param("admin"),
     script:
         "../scripts/admin_units.py"
 
@@ -44,7 +44,8 @@ rule road_network:
     resources:
         mem_mb=8000,
     params:
-        study=study_config,
+        roads=settings_param("roads"),
+        admin=settings_param("admin"),
     script:
         "../scripts/road_network.py"
 
@@ -67,7 +68,8 @@ rule rail_network:
     resources:
         mem_mb=4000,
     params:
-        study=study_config,
+        rail=settings_param("rail"),
+        admin=settings_param("admin"),
     script:
         "../scripts/rail_network.py"
 
@@ -90,6 +92,6 @@ rule multimodal_network:
     resources:
         mem_mb=8000,
     params:
-        study=study_config,
+        multimodal=settings_param("multimodal"),
     script:
         "../scripts/multimodal_network.py"

@@ -35,6 +35,8 @@ rule retrieve_osm:
     resources:
         mem_mb=4000,
     params:
-        study=study_config,
+        source=settings_param("source"),
+        area=settings_param("area"),
+        admin_levels=settings_param("admin_levels"),
     script:
         "../scripts/retrieve_osm.py"

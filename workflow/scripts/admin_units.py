@@ -8,9 +8,8 @@ Standalone (see ``_helpers.mock_snakemake``)::
 import sys
 from pathlib import Path
 
-from _helpers import mock_snakemake
+from _helpers import mock_snakemake, run_rule
 
-from spatialint.logs import run_step
 from spatialint.osm.admin import run_admin_stage
 
 if __name__ == "__main__":
@@ -18,12 +17,4 @@ if __name__ == "__main__":
         snakemake = mock_snakemake(
             "admin_units", study=sys.argv[1] if len(sys.argv) > 1 else "demo"
         )
-    run_step(
-        lambda: run_admin_stage(
-            dict(snakemake.output.items()),
-            snakemake.params.study,
-            pbf=snakemake.input.pbf,
-            base_dir=Path.cwd(),
-        ),
-        log_path=snakemake.log[0],
-    )
+    run_rule(snakemake, run_admin_stage, base_dir=Path.cwd())

@@ -7,15 +7,11 @@ Standalone (see ``_helpers.mock_snakemake``)::
 
 import sys
 
-from _helpers import mock_snakemake
+from _helpers import mock_snakemake, run_rule
 
-from spatialint.access.chunks import gather_times
-from spatialint.logs import run_step
+from spatialint.access.chunks import run_gather_stage
 
 if __name__ == "__main__":
     if "snakemake" not in globals():
         snakemake = mock_snakemake("gather_travel_times", study=sys.argv[1], mode=sys.argv[2])
-    run_step(
-        lambda: gather_times(list(snakemake.input.chunks), snakemake.output.times),
-        log_path=snakemake.log[0],
-    )
+    run_rule(snakemake, run_gather_stage)

@@ -7,22 +7,13 @@ Standalone (see ``_helpers.mock_snakemake``)::
 
 import sys
 
-from _helpers import mock_snakemake
+from _helpers import mock_snakemake, run_rule
 
-from spatialint.demo.generator import write_demo
-from spatialint.logs import run_step
+from spatialint.demo.generator import run_generate_demo_stage
 
 if __name__ == "__main__":
     if "snakemake" not in globals():
         snakemake = mock_snakemake(
             "generate_demo", study=sys.argv[1] if len(sys.argv) > 1 else "demo"
         )
-    run_step(
-        lambda: write_demo(
-            snakemake.output.pbf,
-            snakemake.output.truth,
-            seed=snakemake.params.source["seed"],
-            scale=snakemake.params.source["scale"],
-        ),
-        log_path=snakemake.log[0],
-    )
+    run_rule(snakemake, run_generate_demo_stage)

@@ -8,9 +8,8 @@ Standalone (see ``_helpers.mock_snakemake``)::
 
 import sys
 
-from _helpers import mock_snakemake
+from _helpers import mock_snakemake, run_rule
 
-from spatialint.logs import run_step
 from spatialint.network.multimodal import run_multimodal_stage
 
 if __name__ == "__main__":
@@ -18,9 +17,4 @@ if __name__ == "__main__":
         snakemake = mock_snakemake(
             "multimodal_network", study=sys.argv[1] if len(sys.argv) > 1 else "demo"
         )
-    run_step(
-        lambda: run_multimodal_stage(
-            dict(snakemake.input.items()), dict(snakemake.output.items()), snakemake.params.study
-        ),
-        log_path=snakemake.log[0],
-    )
+    run_rule(snakemake, run_multimodal_stage)

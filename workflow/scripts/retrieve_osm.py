@@ -8,22 +8,13 @@ Standalone (see ``_helpers.mock_snakemake``)::
 import sys
 from pathlib import Path
 
-from _helpers import mock_snakemake
+from _helpers import mock_snakemake, run_rule
 
-from spatialint.logs import run_step
-from spatialint.osm.sources import retrieve_extract
+from spatialint.osm.retrieve import run_retrieve_stage
 
 if __name__ == "__main__":
     if "snakemake" not in globals():
         snakemake = mock_snakemake(
             "retrieve_osm", study=sys.argv[1] if len(sys.argv) > 1 else "demo"
         )
-    run_step(
-        lambda: retrieve_extract(
-            snakemake.params.study,
-            target=Path(snakemake.output.pbf),
-            demo_pbf=getattr(snakemake.input, "demo_pbf", None),
-            base_dir=Path.cwd(),
-        ),
-        log_path=snakemake.log[0],
-    )
+    run_rule(snakemake, run_retrieve_stage, base_dir=Path.cwd())
