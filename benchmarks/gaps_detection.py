@@ -9,8 +9,8 @@ look for the drivable roads of another unit within ``gap_max_m``:
 
 ``ours``
     One :class:`shapely.STRtree` query for all dead ends (``predicate="dwithin"``), then
-    vectorised nearest points and unit look-ups (what :func:`spatialint.gaps.detect.find_dead_ends`
-    does before the detour check).
+    vectorised nearest points and unit look-ups (what
+    :func:`spatialint.gaps.dead_ends.facing_roads` does before the detour check).
 ``loop``
     The common script approach: for each dead end, ``edges.distance(point)`` over the road
     GeoSeries, keep those within the gap, look up the unit of each nearest point.
@@ -34,14 +34,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from spatialint.config import load_study  # noqa: E402
-from spatialint.gaps.detect import (  # noqa: E402
-    GapSettings,
-    _assign_units,
-    _degree,
-    _prepare,
-    detect_gaps,
-)
+from spatialint.contracts.io import read_table  # noqa: E402
+from spatialint.contracts.network import ADMIN_UNITS, ROAD_EDGES  # noqa: E402
+from spatialint.gaps.detect import detect_gaps  # noqa: E402
+from spatialint.gaps.network import node_degree, prepare_network  # noqa: E402
 from spatialint.network.graph import CSRGraph  # noqa: E402
+from spatialint.settings import study_settings  # noqa: E402
 
 
 def main() -> None:
@@ -49,37 +47,36 @@ def main() -> None:
     parser.add_argument("--study", default="demo")
     parser.add_argument("--data", default=str(REPO / "data"), help="folder holding <study>/")
     args = parser.parse_args()
-    study = load_study(args.study)
+    every = study_settings(load_study(args.study))
     base = Path(args.data) / args.study / "network"
-    nodes = gpd.read_parquet(base / "road_nodes.parquet")
-    edges = gpd.read_parquet(base / "road_edges.parquet")
-    units = gpd.read_file(base / "admin_units.gpkg")
+    edges = read_table(base / "road_edges.parquet", ROAD_EDGES)
+    units = read_table(base / "admin_units.gpkg", ADMIN_UNITS)
     graph = CSRGraph.load(base / "road_graph.npz")
-    settings = GapSettings.from_config(study["gaps"])
-    level = int(study["admin"]["border_level"])
+    settings = every.gaps
+    level = every.admin.border_level
 
     start = time.perf_counter()
-    detect_gaps(nodes, edges, units, graph, border_level=level, settings=settings)
+    detect_gaps(edges, units, graph, border_level=level, settings=settings)
     t_all = time.perf_counter() - start
 
-    net = _prepare(
-        nodes, edges, units, graph, border_level=level, ignore_highway=settings.ignore_highway
+    net = prepare_network(
+        edges, units, graph, border_level=level, ignore_highway=settings.ignore_highway
     )
-    dead = np.flatnonzero(_degree(net, graph.n_nodes) == 1)
+    dead = np.flatnonzero(node_degree(net, graph.n_nodes) == 1)
     pts = shapely.points(net.xy[dead])
     near, _ = shapely.STRtree(net.borders.geometry.values).query(
         pts, predicate="dwithin", distance=settings.border_distance_m
     )
     near = np.unique(near)
     dead, pts = dead[near], pts[near]
-    own = _assign_units(pts, net.units, net.unit_tree)
+    own = net.units_of(pts)
 
     start = time.perf_counter()
     di, ej = shapely.STRtree(net.geoms).query(pts, predicate="dwithin", distance=settings.gap_max_m)
     p = shapely.line_interpolate_point(
         net.geoms[ej], shapely.line_locate_point(net.geoms[ej], pts[di])
     )
-    p_unit = _assign_units(p, net.units, net.unit_tree)
+    p_unit = net.units_of(p)
     keep = (p_unit >= 0) & (p_unit != own[di])
     ours = set(zip(di[keep].tolist(), ej[keep].tolist(), strict=True))
     t_ours = time.perf_counter() - start

@@ -9,15 +9,17 @@ from scipy.sparse.csgraph import dijkstra
 
 from spatialint.errors import DataError
 from spatialint.gaps.benefit import (
-    BenefitSettings,
+    BENEFIT_DTYPES,
     catchment_population,
     gap_savings,
     link_times,
     person_minutes,
     rank_gaps,
+    ranking_column,
     split_edge,
 )
 from spatialint.network.graph import CSRGraph
+from tests.gaps_region import gap_settings
 
 LON0, LAT0, STEP = 112.9, 28.2, 0.005  # ~490 m × 555 m cells near Changsha
 N = 12  # 12 × 12 grid; columns 0-5 West, 6-11 East
@@ -104,11 +106,24 @@ def _dead_ends(graph: CSRGraph, pairs: list[tuple[int, int]]) -> pd.DataFrame:
             "highway": "residential",
             "planned_class": "",
             "gap_m": 490.0,
+            # the link joins the facing road at its node b
+            "u_pos": [b for _, b in pairs],
+            "v_pos": [b for _, b in pairs],
+            "along_fraction": 0.0,
         }
     )
 
 
-SETTINGS = BenefitSettings(radius_m=3000, samples_per_side=12, cutoff_min=120, seed=0)
+def benefit_settings(radius_m: float = 3000):
+    return gap_settings(
+        benefit_radius_m=radius_m,
+        benefit_samples_per_side=12,
+        benefit_cutoff_min=120,
+        benefit_seed=0,
+    )
+
+
+SETTINGS = benefit_settings()
 
 
 def test_rank_puts_the_longest_detour_first():
@@ -137,7 +152,8 @@ def test_rank_puts_the_longest_detour_first():
         speeds_kph={"residential": 25},
         settings=SETTINGS,
     )
-    assert again.iloc[0]["minutes_saved_per_trip"] == best["minutes_saved_per_trip"]
+    pd.testing.assert_frame_equal(again, ranked)  # the input order does not matter
+    assert ranking_column(ranked) == "minutes_saved_per_trip"  # no population
 
 
 def test_rank_on_nothing_returns_empty_columns():
@@ -145,7 +161,8 @@ def test_rank_on_nothing_returns_empty_columns():
     ranked = rank_gaps(
         _dead_ends(graph, []), graph, unit, speeds_kph={"residential": 25}, settings=SETTINGS
     )
-    assert ranked.empty and "minutes_saved_per_trip" in ranked.columns
+    assert ranked.empty
+    assert {c: str(ranked[c].dtype) for c in BENEFIT_DTYPES} == BENEFIT_DTYPES
 
 
 def test_link_uses_planned_class_and_needs_a_speed():
@@ -229,10 +246,11 @@ def test_population_ranks_by_person_minutes():
         graph,
         unit,
         speeds_kph={"residential": 25},
-        settings=BenefitSettings(radius_m=1200, samples_per_side=12, cutoff_min=120, seed=0),
+        settings=benefit_settings(radius_m=1200),
         node_population=people,
     )
     assert ranked.iloc[0]["a_pos"] == near_crossing[0]
+    assert ranking_column(ranked) == "person_minutes_saved"
     assert ranked.iloc[0]["person_minutes_saved"] > 0
     assert ranked.iloc[1]["person_minutes_saved"] == pytest.approx(0.0, abs=1e-6) or np.isnan(
         ranked.iloc[1]["person_minutes_saved"]
@@ -242,7 +260,7 @@ def test_population_ranks_by_person_minutes():
         graph,
         unit,
         speeds_kph={"residential": 25},
-        settings=BenefitSettings(radius_m=1200, samples_per_side=12, cutoff_min=120, seed=0),
+        settings=benefit_settings(radius_m=1200),
     )
     assert without["person_minutes_saved"].isna().all()
 

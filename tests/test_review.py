@@ -7,19 +7,26 @@ import pandas as pd
 import pytest
 import shapely
 
+from spatialint.contracts.base import Table
+from spatialint.contracts.gaps import CLASS_DROPS, DEAD_ENDS, REVIEW_COLUMNS, REVIEW_TEMPLATE
+from spatialint.contracts.io import write_csv
 from spatialint.errors import DataError
 from spatialint.gaps.review import (
     DEFAULT_STATUS,
     STATUSES,
+    check_kinds,
     join_review,
+    of_kind,
     read_review,
+    review_template,
     stable_gap_id,
-    write_template,
 )
+from tests.pipeline_runs import clone_run, output_of, snakemake
 
 G1 = stable_gap_id((11, 12), (101, 102))
 G2 = stable_gap_id((21, 22), (201, 202))
 G3 = stable_gap_id((31, 32), (301, 302))
+C1 = stable_gap_id((41,), (401, 402), kind="C")
 
 
 def test_gap_id_is_stable_and_order_free():
@@ -115,81 +122,94 @@ def test_join_keeps_decisions_and_gaps_no_longer_found(tmp_path):
     assert len(gpd.read_file(out)) == 3
 
 
-def test_template_has_bom_and_reads_back(tmp_path):
+#: pandas dtype of each contract dtype, for findings made up in a test.
+PANDAS_DTYPES = {
+    "int": "int64",
+    "Int": "Int64",
+    "float": "float64",
+    "str": "object",
+    "bool": "boolean",
+}
+
+
+def _detected(table: Table, **values: list) -> pd.DataFrame:
+    """Findings of ``table`` as detection gives them (no review columns yet): ``values`` for
+    some columns, missing values in the others."""
+    rows = len(values["gap_id"])
+    review = {c.name for c in REVIEW_COLUMNS} - {"gap_id"}
+    return pd.DataFrame(
+        {
+            c.name: pd.Series(values.get(c.name, [None] * rows), dtype=PANDAS_DTYPES[c.dtype])
+            for c in table.columns
+            if c.name not in review
+        }
+    )
+
+
+def test_template_lists_every_finding_and_reads_back(tmp_path):
     path = _write(tmp_path / "r.csv", f'gap_id,status,comment\n{G3},误报,"河, 桥"\n')
-    joined = join_review(_gaps(), read_review(path), keep_columns=["name"])
+    review = read_review(path)
+    dead = join_review(
+        _detected(DEAD_ENDS, gap_id=[G1, G2], name=["西四路", "西二路"], rank=[1, 2]),
+        of_kind(review, "G"),
+        keep_columns=REVIEW_TEMPLATE.names,
+    )
+    drops = join_review(
+        _detected(CLASS_DROPS, gap_id=[C1], class_high=["primary"]),
+        of_kind(review, "C"),
+        keep_columns=REVIEW_TEMPLATE.names,
+    )
     template = tmp_path / "gaps" / "gaps_review_template.csv"
-    write_template(template, joined, columns=["found", "name", "gap_m"])
+    write_csv(review_template(dead, drops), REVIEW_TEMPLATE, template)
     raw = template.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert "西四路" in raw.decode("utf-8-sig")
     back = read_review(template)
-    assert list(back["gap_id"]) == [G1, G2, G3]
-    assert list(back["status"]) == [DEFAULT_STATUS, DEFAULT_STATUS, "误报"]
+    assert list(back["gap_id"]) == [G1, G2, G3, C1]
+    assert list(back["status"]) == [DEFAULT_STATUS, DEFAULT_STATUS, "误报", DEFAULT_STATUS]
     assert back["comment"].iloc[2] == "河, 桥"
-    assert list(pd.read_csv(template, encoding="utf-8-sig").columns[:4]) == [
-        "gap_id",
-        "status",
-        "comment",
-        "found",
-    ]
+    assert list(back["found"]) == ["是 yes", "是 yes", "否 no", "是 yes"]
+    assert list(back["kind"]) == ["断头路 dead end"] * 3 + ["瓶颈路 class drop"]
+    assert list(back.columns[:-1]) == list(REVIEW_TEMPLATE.names)  # and review_row
+    written = pd.read_csv(template, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(written["rank"]) == ["1", "2", "", ""]  # integers, not 1.0
+
+
+def test_review_rows_of_an_unknown_kind_are_refused(tmp_path):
+    path = _write(tmp_path / "r.csv", f"gap_id,status,comment\n{G1},确认,\nX0123456789,误报,\n")
+    with pytest.raises(DataError, match=r"row 3: gap_id X0123456789 does not start with one of"):
+        check_kinds(read_review(path), path)
 
 
 @pytest.mark.pipeline
-def test_snakemake_reruns_gaps_only_when_the_review_file_changes(tmp_path):
+def test_snakemake_reruns_gaps_only_when_the_review_file_changes(demo_run, tmp_path):
     """The review file is an input only when it exists; a run never writes it; editing it
     (not merely touching it) reruns the gaps stage; an unchanged second run does nothing."""
     import shutil
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    from tests.conftest import REPO_ROOT
-    from tests.test_gaps import build_region, write_region_pbf
+    workdir = clone_run(demo_run, tmp_path / "run")
 
-    shutil.copy2(REPO_ROOT / "Snakefile", tmp_path / "Snakefile")
-    shutil.copytree(REPO_ROOT / "workflow", tmp_path / "workflow")
-    (tmp_path / "workflow/config/studies/syn.yaml").write_text(
-        "source: {kind: demo}\nadmin: {levels: [5, 6], border_level: 6}\n", encoding="utf-8"
-    )
-    nodes, edges, units, graph, planned = build_region()
-    net = tmp_path / "data/syn/network"
-    net.mkdir(parents=True)
-    nodes.to_parquet(net / "road_nodes.parquet")
-    edges.to_parquet(net / "road_edges.parquet")
-    planned.to_parquet(net / "planned_ways.parquet")
-    units.to_file(net / "admin_units.gpkg", layer="admin_units")
-    graph.save(net / "road_graph.npz")
-    write_region_pbf(tmp_path / "data/syn/osm/extract.osm.pbf")
+    def run(*args: str) -> str:
+        result = snakemake(
+            workdir, "--cores", "1", "--config", "studies=[demo]", "--allowed-rules", "gaps",
+            *args, "--", "data/demo/gaps/gaps.gpkg",
+        )  # fmt: skip
+        assert result.returncode == 0, output_of(result)[-4000:]
+        return output_of(result)
 
-    def snakemake(*args: str) -> str:
-        result = subprocess.run(
-            [str(Path(sys.executable).parent / "snakemake"), "--cores", "1"]
-            + ["--config", "studies=[syn]", "--allowed-rules", "gaps", *args]
-            + ["--", "data/syn/gaps/gaps.gpkg"],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-        return result.stdout + result.stderr
-
-    snakemake()
-    review = tmp_path / "data/syn/review/gaps_review.csv"
+    review = workdir / "data/demo/review/gaps_review.csv"
     assert not review.exists()
-    assert "Nothing to be done" in snakemake("-n")
+    assert "Nothing to be done" in run("-n")
     review.parent.mkdir(parents=True)
-    shutil.copy2(tmp_path / "data/syn/gaps/gaps_review_template.csv", review)
-    assert "gaps_review.csv" in snakemake("-n")  # a new input: rerun
-    snakemake()
-    assert "Nothing to be done" in snakemake("-n")
+    shutil.copy2(workdir / "data/demo/gaps/gaps_review_template.csv", review)
+    assert "gaps_review.csv" in run("-n")  # a new input: rerun
+    run()
+    assert "Nothing to be done" in run("-n")
     text = review.read_text(encoding="utf-8-sig").replace("待核实", "误报", 1)
     review.write_text(text, encoding="utf-8-sig")
     before = review.read_bytes()
-    assert "Updated input files" in snakemake("-n")
-    snakemake()
+    assert "Updated input files" in run("-n")
+    run()
     assert review.read_bytes() == before
-    statuses = pd.read_csv(tmp_path / "data/syn/gaps/gaps.csv", encoding="utf-8-sig")["status"]
+    statuses = pd.read_csv(workdir / "data/demo/gaps/gaps.csv", encoding="utf-8-sig")["status"]
     assert "误报" in set(statuses)

@@ -267,7 +267,8 @@ class Table:
 
 def normalise_dtypes(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
     """Lossless dtype fixes for what file formats change: nullable integers read back as
-    float, integral floats of an ``Int`` column, ints in a ``float`` column."""
+    float, integral floats of an ``Int`` column, ints in a ``float`` column, nullable booleans
+    read back as 1.0 / 0.0 / NaN."""
     frame = frame.copy()
     for name in table._frame_columns(frame):
         try:
@@ -288,6 +289,13 @@ def normalise_dtypes(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
             present = series.dropna()
             if present.map(lambda v: isinstance(v, bool | np.bool_)).all():
                 frame[name] = series.astype("boolean" if len(present) < len(series) else bool)
+        elif column.dtype == "bool" and pd.api.types.is_float_dtype(series.dtype):
+            # a GeoPackage boolean field with missing values reads back as 1.0 / 0.0 / NaN
+            values = series.to_numpy(dtype=float)
+            if np.isin(values[~np.isnan(values)], (0.0, 1.0)).all():
+                frame[name] = pd.array(
+                    [pd.NA if np.isnan(v) else bool(v) for v in values], dtype="boolean"
+                )
         elif (
             column.dtype == "str"
             and len(series)

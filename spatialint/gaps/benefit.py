@@ -1,9 +1,9 @@
 """Benefit of closing each gap: travel time saved on sampled trips across it, and the ranking.
 
 For a gap between dead end ``a`` and the facing road's node ``b`` (see
-:mod:`spatialint.gaps.detect`), origins ``O`` and destinations ``D`` are sampled among the
-road nodes within ``radius_m`` of
-the gap, on the dead end's side and on the other side. Trips run both ways (O → D and D → O).
+:mod:`spatialint.gaps.dead_ends`), origins ``O`` and destinations ``D`` are sampled among the
+road nodes within ``gaps.benefit_radius_m`` of the gap, on the dead end's side and on the other
+side. Trips run both ways (O → D and D → O).
 
 Closing the gap adds a two-way link of time ``L`` (the straight-line gap at the configured speed
 of the link's class, plus the stretch from the nearest point of the facing road to ``b`` at that
@@ -14,16 +14,16 @@ to ``a`` and ``b``; "to" uses :func:`spatialint.network.routing.travel_times` wi
     new(o, d) = min(old(o, d), t(o→a) + L + t(b→d), t(o→b) + L + t(a→d))
 
 ``old(o, d)`` comes from one multi-source Dijkstra from the sampled nodes. Searches stop at
-``cutoff_min``; an old time beyond it counts as ``cutoff_min`` (so savings are conservative) and
-a new route through a beyond the cutoff does not count.
+``gaps.benefit_cutoff_min``; an old time beyond it counts as the cutoff (so savings are
+conservative) and a new route through a beyond the cutoff does not count.
 
 Measures per gap: ``minutes_saved_mean`` (mean over improving trips), ``pairs_improving``,
 ``minutes_saved_per_trip`` (mean over all sampled trips: it weighs how much and how many trips
 gain) and ``rank`` (1 = largest benefit).
 
 Where the study has a population layer, ``person_minutes_saved`` weighs the trips by people:
-every resident within ``radius_m`` on either side is counted at the sampled node nearest to
-them (on their side), and makes **one trip to the other side**, to a destination drawn in
+every resident within ``benefit_radius_m`` on either side is counted at the sampled node nearest
+to them (on their side), and makes **one trip to the other side**, to a destination drawn in
 proportion to population there::
 
     person_minutes = Σ_o P_o Σ_d (P_d / P_D) s(o→d)  +  Σ_d P_d Σ_o (P_o / P_O) s(d→o)
@@ -49,6 +49,7 @@ from spatialint.errors import DataError
 from spatialint.geo import to_metric, utm_crs_for
 from spatialint.network.graph import CSRGraph
 from spatialint.network.routing import travel_times
+from spatialint.settings import GapSettings
 
 logger = logging.getLogger(__name__)
 
@@ -56,26 +57,6 @@ logger = logging.getLogger(__name__)
 #: the difference is rounding in the float32 travel times).
 MIN_SAVING_S = 1.0
 KPH_TO_MPS = 1000.0 / 3600.0
-
-
-@dataclass(frozen=True)
-class BenefitSettings:
-    """The benefit part of the ``gaps`` config section."""
-
-    radius_m: float
-    samples_per_side: int
-    cutoff_min: float
-    seed: int
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> BenefitSettings:
-        """Build from a validated, default-filled ``gaps`` config section."""
-        return cls(
-            radius_m=float(section["benefit_radius_m"]),
-            samples_per_side=int(section["benefit_samples_per_side"]),
-            cutoff_min=float(section["benefit_cutoff_min"]),
-            seed=int(section["benefit_seed"]),
-        )
 
 
 def link_times(dead_ends: pd.DataFrame, *, speeds_kph: Mapping[str, float]) -> pd.DataFrame:
@@ -259,13 +240,50 @@ def ranking_column(dead_ends: pd.DataFrame) -> str:
     return RANKING_COLUMNS[0] if people.notna().any() else RANKING_COLUMNS[1]
 
 
+#: Sort keys after the ranking column (:func:`ranking_column`), largest benefit first; then the
+#: shorter gap, then the id, so the ranking is the same in every run.
+TIE_BREAKERS = ("minutes_saved_per_trip", "minutes_saved_mean", "gap_m", "gap_id")
+#: Columns :func:`rank_gaps` adds, with their dtypes.
+BENEFIT_DTYPES: dict[str, str] = {
+    "link_class": "object", "link_time_min": "float64", "pairs_sampled": "int64",
+    "pairs_improving": "int64", "minutes_saved_mean": "float64",
+    "minutes_saved_per_trip": "float64", "person_minutes_saved": "float64", "rank": "int64",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Catchments:
+    """What sampling trips around a gap needs: the graph's nodes in metres, their units and
+    residents, and the benefit settings."""
+
+    graph: CSRGraph
+    xy: np.ndarray
+    tree: cKDTree
+    node_unit: np.ndarray
+    node_population: np.ndarray | None
+    settings: GapSettings
+
+    @classmethod
+    def of(
+        cls,
+        graph: CSRGraph,
+        node_unit: np.ndarray,
+        node_population: np.ndarray | None,
+        settings: GapSettings,
+    ) -> _Catchments:
+        crs = utm_crs_for(graph.x, graph.y)
+        x, y = to_metric(graph.x, graph.y, crs)
+        xy = np.column_stack([x, y])
+        return cls(graph, xy, cKDTree(xy), np.asarray(node_unit), node_population, settings)
+
+
 def rank_gaps(
     dead_ends: pd.DataFrame,
     graph: CSRGraph,
     node_unit: np.ndarray,
     *,
     speeds_kph: Mapping[str, float],
-    settings: BenefitSettings,
+    settings: GapSettings,
     node_population: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Add link class/time, trip savings and the benefit rank to the detected dead ends.
@@ -273,8 +291,9 @@ def rank_gaps(
     Parameters
     ----------
     dead_ends
-        The ``dead_ends`` layer of :func:`spatialint.gaps.detect.detect_gaps` (with ``a_pos``,
-        ``b_pos``, ``unit_id``, ``other_unit_id``, ``gap_id``).
+        The ``dead_ends`` layer of :func:`spatialint.gaps.detect.detect_gaps` (with its graph
+        positions :data:`spatialint.gaps.dead_ends.GRAPH_COLUMNS`, ``unit_id``,
+        ``other_unit_id``, ``highway``, ``planned_class``, ``gap_m`` and ``gap_id``).
     graph
         The road graph in seconds.
     node_unit
@@ -282,7 +301,8 @@ def rank_gaps(
     speeds_kph
         ``network.speeds_kph`` of the study.
     settings
-        Sampling radius, samples per side, search cutoff and seed.
+        The study's ``gaps`` settings: ``benefit_radius_m``, ``benefit_samples_per_side``,
+        ``benefit_cutoff_min`` and ``benefit_seed``.
     node_population
         Residents per graph node (population points gathered at their nearest node), or None
         when the study has no population layer.
@@ -290,68 +310,85 @@ def rank_gaps(
     Returns
     -------
     pandas.DataFrame
-        A copy with ``link_class``, ``link_time_min``, ``pairs_sampled``, ``pairs_improving``,
-        ``minutes_saved_mean``, ``minutes_saved_per_trip``, ``person_minutes_saved`` (NaN
-        without population) and ``rank``, sorted by rank.
+        A copy with the columns of :data:`BENEFIT_DTYPES` (``person_minutes_saved`` NaN
+        without population), sorted by ``rank`` (1 = largest benefit, by
+        :func:`ranking_column`).
     """
     out = dead_ends.copy()
     if out.empty:
-        for column in ("link_class", "link_time_min", "pairs_sampled", "pairs_improving",
-                       "minutes_saved_mean", "minutes_saved_per_trip", "person_minutes_saved",
-                       "rank"):  # fmt: skip
-            out[column] = pd.Series(dtype=float)
-        return out
+        return out.assign(**{c: pd.Series(dtype=t) for c, t in BENEFIT_DTYPES.items()})
     links = link_times(out, speeds_kph=speeds_kph)
-    crs = utm_crs_for(graph.x, graph.y)
-    x, y = to_metric(graph.x, graph.y, crs)
-    xy = np.column_stack([x, y])
-    tree = cKDTree(xy)
-    node_unit = np.asarray(node_unit)
-    cutoff_s = settings.cutoff_min * 60.0
-    sampled, improving, mean_saved, per_trip, people = [], [], [], [], []
-    for row, link_s in zip(out.itertuples(index=False), links["link_time_s"], strict=True):
-        # one iteration per gap (tens to hundreds), each a handful of Dijkstra searches
-        a, b = int(row.a_pos), int(row.b_pos)
-        near = np.asarray(tree.query_ball_point((xy[a] + xy[b]) / 2, settings.radius_m), np.int64)
-        rng = np.random.default_rng([settings.seed, int(row.gap_id[1:], 16)])
-        near_o = near[node_unit[near] == row.unit_id]
-        near_d = near[node_unit[near] == row.other_unit_id]
-        o = _sample(near_o, settings.samples_per_side, rng)
-        d = _sample(near_d, settings.samples_per_side, rng)
-        routed = graph
-        fraction = float(getattr(row, "along_fraction", 0.0))
-        if 0.0 < fraction < 1.0:  # the link joins the facing road between two graph nodes
-            routed, b = split_edge(graph, int(row.u_pos), int(row.v_pos), fraction)
-        saving = gap_savings(routed, a, b, float(link_s), o, d, cutoff_s=cutoff_s)
-        better = saving >= MIN_SAVING_S
-        sampled.append(len(saving))
-        improving.append(int(better.sum()))
-        mean_saved.append(saving[better].mean() / 60.0 if better.any() else 0.0)
-        per_trip.append(saving.mean() / 60.0 if len(saving) else 0.0)
-        people.append(
-            float("nan")
-            if node_population is None or not len(saving)
-            else person_minutes(
-                saving,
-                catchment_population(xy, o, near_o, node_population),
-                catchment_population(xy, d, near_d, node_population),
-            )
-        )
+    catchments = _Catchments.of(graph, node_unit, node_population, settings)
+    benefits = pd.DataFrame(
+        [  # one gap at a time (tens to hundreds), each a handful of Dijkstra searches
+            gap_benefit(row, link_s, catchments)
+            for row, link_s in zip(out.itertuples(index=False), links["link_time_s"], strict=True)
+        ]
+    )
     out["link_class"] = links["link_class"]
     out["link_time_min"] = (links["link_time_s"] / 60.0).round(2)
-    out["pairs_sampled"] = sampled
-    out["pairs_improving"] = improving
-    out["minutes_saved_mean"] = np.round(mean_saved, 2)
-    out["minutes_saved_per_trip"] = np.round(per_trip, 3)
-    out["person_minutes_saved"] = np.round(people, 1)
-    key = ["minutes_saved_per_trip", "minutes_saved_mean", "gap_m", "gap_id"]
-    if node_population is not None:
-        key.insert(0, "person_minutes_saved")
-    out = out.sort_values(key, ascending=[False] * (len(key) - 2) + [True, True])
+    out["pairs_sampled"] = benefits["pairs_sampled"].to_numpy()
+    out["pairs_improving"] = benefits["pairs_improving"].to_numpy()
+    out["minutes_saved_mean"] = np.round(benefits["minutes_saved_mean"].to_numpy(), 2)
+    out["minutes_saved_per_trip"] = np.round(benefits["minutes_saved_per_trip"].to_numpy(), 3)
+    out["person_minutes_saved"] = np.round(benefits["person_minutes_saved"].to_numpy(), 1)
+    return _rank(out)
+
+
+def gap_benefit(row: Any, link_s: float, catchments: _Catchments) -> dict[str, float]:
+    """Trip savings of closing one gap (a row of the dead ends, as a named tuple).
+
+    Origins and destinations are sampled among the nodes within ``benefit_radius_m`` of the
+    gap's middle, on its two sides; the link joins the facing road at its point, between two
+    graph nodes when ``along_fraction`` is strictly between 0 and 1.
+    """
+    settings = catchments.settings
+    xy = catchments.xy
+    a, b = int(row.a_pos), int(row.b_pos)
+    near = np.asarray(
+        catchments.tree.query_ball_point((xy[a] + xy[b]) / 2, settings.benefit_radius_m), np.int64
+    )
+    rng = np.random.default_rng([settings.benefit_seed, int(row.gap_id[1:], 16)])
+    near_o = near[catchments.node_unit[near] == row.unit_id]
+    near_d = near[catchments.node_unit[near] == row.other_unit_id]
+    o = _sample(near_o, settings.benefit_samples_per_side, rng)
+    d = _sample(near_d, settings.benefit_samples_per_side, rng)
+    routed = catchments.graph
+    if 0.0 < row.along_fraction < 1.0:  # the link joins the facing road between two nodes
+        routed, b = split_edge(routed, int(row.u_pos), int(row.v_pos), float(row.along_fraction))
+    cutoff_s = settings.benefit_cutoff_min * 60.0
+    saving = gap_savings(routed, a, b, float(link_s), o, d, cutoff_s=cutoff_s)
+    better = saving >= MIN_SAVING_S
+    people = catchments.node_population
+    return {
+        "pairs_sampled": len(saving),
+        "pairs_improving": int(better.sum()),
+        "minutes_saved_mean": saving[better].mean() / 60.0 if better.any() else 0.0,
+        "minutes_saved_per_trip": saving.mean() / 60.0 if len(saving) else 0.0,
+        "person_minutes_saved": (
+            float("nan")
+            if people is None or not len(saving)
+            else person_minutes(
+                saving,
+                catchment_population(xy, o, near_o, people),
+                catchment_population(xy, d, near_d, people),
+            )
+        ),
+    }
+
+
+def _rank(dead_ends: pd.DataFrame) -> pd.DataFrame:
+    """``dead_ends`` sorted by benefit (:func:`ranking_column`, then :data:`TIE_BREAKERS`)
+    with ``rank`` 1, 2, ..."""
+    by = ranking_column(dead_ends)
+    key = [by, *(k for k in TIE_BREAKERS if k != by)]
+    ascending = [k in ("gap_m", "gap_id") for k in key]
+    out = dead_ends.sort_values(key, ascending=ascending)
     out["rank"] = np.arange(1, len(out) + 1)
     logger.info(
-        "ranked %d gap(s); best saves %.1f min per sampled trip",
+        "ranked %d gap(s) by %s; best saves %.1f min per sampled trip",
         len(out),
+        by,
         float(out["minutes_saved_per_trip"].iloc[0]),
     )
     return out.reset_index(drop=True)

@@ -19,14 +19,13 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+from spatialint.contracts.gaps import REVIEW_TEMPLATE
 from spatialint.errors import DataError
-from spatialint.fileio import atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +46,10 @@ REQUIRED_COLUMNS: dict[str, str] = {"gap_id": "编号", "status": "状态", "com
 #: A gap id: a kind letter (G = dead end) and 10 hex digits. The letter keeps Excel from reading
 #: an id such as 1234e56789 as a number.
 GAP_ID_PATTERN = re.compile(r"^[A-Z][0-9a-f]{10}$")
+#: Kinds of reviewable findings by id letter.
+KINDS: dict[str, str] = {"G": "断头路 dead end", "C": "瓶颈路 class drop"}
+#: ``found`` in the template, for planners.
+FOUND_TEXT: dict[bool, str] = {True: "是 yes", False: "否 no"}
 #: Encodings tried in order: UTF-8 (with or without BOM), then GB18030, what Excel on a Chinese
 #: Windows writes for "CSV (逗号分隔)".
 _ENCODINGS = ("utf-8-sig", "gb18030")
@@ -117,14 +120,36 @@ def read_review(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     rows = list(csv.reader(io.StringIO(_decode(path), newline="")))
+    header = _header(rows, path)
+    records: list[dict[str, str | int]] = []
+    seen: dict[str, int] = {}
+    for index, cells in enumerate(rows[1:]):
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines Excel leaves at the end
+        record = _record(cells, header, excel_row=index + 2, path=path, seen=seen)
+        seen[str(record["gap_id"])] = int(record["review_row"])
+        records.append(record)
+    columns = [*REQUIRED_COLUMNS, *(h for h in header if h not in REQUIRED_COLUMNS and h)]
+    frame = pd.DataFrame.from_records(records, columns=[*columns, "review_row"])
+    logger.info("review file %s: %d reviewed gaps", path, len(frame))
+    return frame
+
+
+def _header(rows: list[list[str]], path: Path) -> list[str]:
+    """The header row with Chinese names of the required columns replaced by theirs.
+
+    Raises
+    ------
+    DataError
+        When the file is empty, not comma-separated, lacks a required column or repeats one.
+    """
     if not rows:
         raise DataError(
             f"Review file {path} is empty; it needs a header row with "
             f"{', '.join(REQUIRED_COLUMNS)} (copy gaps_review_template.csv as a start)."
         )
-    header = [cell.strip() for cell in rows[0]]
     aliases = {zh: key for key, zh in REQUIRED_COLUMNS.items()}
-    header = [aliases.get(cell, cell) for cell in header]
+    header = [aliases.get(cell.strip(), cell.strip()) for cell in rows[0]]
     missing = [key for key in REQUIRED_COLUMNS if key not in header]
     if missing and len(header) == 1 and any(sep in header[0] for sep in ";\t"):
         raise DataError(
@@ -142,46 +167,66 @@ def read_review(path: str | Path) -> pd.DataFrame:
         raise DataError(
             f"Review file {path}: column {duplicated[0]!r} appears twice in the header (row 1)."
         )
-    records: list[dict[str, str | int]] = []
-    seen: dict[str, int] = {}
-    for index, cells in enumerate(rows[1:]):
-        excel_row = index + 2
-        if not any(cell.strip() for cell in cells):
-            continue  # blank lines Excel leaves at the end
-        if len(cells) > len(header):
-            raise DataError(
-                f"Review file {path}, row {excel_row}: {len(cells)} cells but the header has "
-                f"{len(header)}; a comment containing a comma must be quoted (Excel does this "
-                "when it saves CSV)."
-            )
-        record: dict[str, str | int] = dict.fromkeys(header, "")
-        record.update({h: c.strip() for h, c in zip(header, cells, strict=False)})
-        gap_id = str(record["gap_id"])
-        if not GAP_ID_PATTERN.match(gap_id):
-            raise DataError(
-                f"Review file {path}, row {excel_row}: gap_id {gap_id!r} is not a gap id "
-                "(a letter and 10 hex digits, e.g. G3f9a0c21be, as in gaps.csv)."
-            )
-        if gap_id in seen:
-            raise DataError(
-                f"Review file {path}, row {excel_row}: gap_id {gap_id} already appears in row "
-                f"{seen[gap_id]}; keep one row per gap."
-            )
-        seen[gap_id] = excel_row
-        status = str(record["status"])
-        status = _ENGLISH_STATUS.get(status.lower(), status)
-        if status not in STATUSES:
-            raise DataError(
-                f"Review file {path}, row {excel_row}: status {record['status']!r} of gap "
-                f"{gap_id} is not allowed; use one of {_allowed_text()}."
-            )
-        record["status"] = status
-        record["review_row"] = excel_row
-        records.append(record)
-    columns = [*REQUIRED_COLUMNS, *(h for h in header if h not in REQUIRED_COLUMNS and h)]
-    frame = pd.DataFrame.from_records(records, columns=[*columns, "review_row"])
-    logger.info("review file %s: %d reviewed gaps", path, len(frame))
-    return frame
+    return header
+
+
+def _record(
+    cells: list[str], header: list[str], *, excel_row: int, path: Path, seen: dict[str, int]
+) -> dict[str, str | int]:
+    """One row of the review file as {column: text}, its status normalised, with
+    ``review_row``; ``seen`` holds the gap ids of the rows before (id -> row).
+
+    Raises
+    ------
+    DataError
+        When the row has more cells than the header, its gap id is malformed or already seen,
+        or its status is not allowed.
+    """
+    if len(cells) > len(header):
+        raise DataError(
+            f"Review file {path}, row {excel_row}: {len(cells)} cells but the header has "
+            f"{len(header)}; a comment containing a comma must be quoted (Excel does this "
+            "when it saves CSV)."
+        )
+    record: dict[str, str | int] = dict.fromkeys(header, "")
+    record.update({h: c.strip() for h, c in zip(header, cells, strict=False)})
+    gap_id = str(record["gap_id"])
+    if not GAP_ID_PATTERN.match(gap_id):
+        raise DataError(
+            f"Review file {path}, row {excel_row}: gap_id {gap_id!r} is not a gap id "
+            "(a letter and 10 hex digits, e.g. G3f9a0c21be, as in gaps.csv)."
+        )
+    if gap_id in seen:
+        raise DataError(
+            f"Review file {path}, row {excel_row}: gap_id {gap_id} already appears in row "
+            f"{seen[gap_id]}; keep one row per gap."
+        )
+    status = str(record["status"])
+    status = _ENGLISH_STATUS.get(status.lower(), status)
+    if status not in STATUSES:
+        raise DataError(
+            f"Review file {path}, row {excel_row}: status {record['status']!r} of gap "
+            f"{gap_id} is not allowed; use one of {_allowed_text()}."
+        )
+    record["status"] = status
+    record["review_row"] = excel_row
+    return record
+
+
+def check_kinds(review: pd.DataFrame, path: str | Path) -> None:
+    """Refuse review rows whose gap id starts with no letter of :data:`KINDS`."""
+    unknown = review[~review["gap_id"].str[0].isin(list(KINDS))]
+    if not unknown.empty:
+        raise DataError(
+            f"Review file {path}, row {int(unknown['review_row'].iloc[0])}: "
+            f"gap_id {unknown['gap_id'].iloc[0]} does not start with one of "
+            f"{', '.join(KINDS)} ({', '.join(KINDS.values())})."
+        )
+
+
+def of_kind(review: pd.DataFrame | None, letter: str) -> pd.DataFrame | None:
+    """The rows of ``review`` about findings of one kind (gap ids starting with ``letter``)."""
+    return None if review is None else review[review["gap_id"].str.startswith(letter)]
 
 
 def join_review(
@@ -250,27 +295,27 @@ def _restore_type(values: pd.Series, like: pd.Series) -> pd.Series:
     return values
 
 
-def write_template(path: str | Path, joined: pd.DataFrame, *, columns: Sequence[str]) -> None:
-    """Write the ready-to-edit review template (UTF-8 with BOM, atomically).
+def review_template(dead_ends: pd.DataFrame, class_drops: pd.DataFrame) -> pd.DataFrame:
+    """The ready-to-edit review template: every finding, dead ends then class drops.
 
     Parameters
     ----------
-    path
-        Where to write, e.g. ``data/{study}/gaps/gaps_review_template.csv`` (never the review
-        file itself).
-    joined
-        The output of :func:`join_review`.
-    columns
-        Context columns to include after ``gap_id, status, comment`` so planners see what each
-        gap is (names, units, gap length, coordinates).
+    dead_ends, class_drops
+        The joined findings (:func:`join_review`) as written (their contracts'
+        :data:`~spatialint.contracts.DEAD_ENDS` and :data:`~spatialint.contracts.CLASS_DROPS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :data:`~spatialint.contracts.REVIEW_TEMPLATE` columns: ``gap_id``, ``status``,
+        ``comment``, the ``kind`` in words, ``found`` as ``是 yes`` / ``否 no`` and what planners
+        need to judge each finding (names, units, gap length, coordinates). Written as UTF-8
+        with BOM (:func:`spatialint.contracts.io.write_csv`), so Excel shows Chinese correctly;
+        never over the review file itself.
     """
-    head = list(REQUIRED_COLUMNS)
-    rest = [c for c in columns if c in joined.columns and c not in head]
-    table = pd.DataFrame(joined[[*head, *rest]])
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig")
-
-
-def review_path(study: Mapping[str, Any]) -> Path:
-    """The study's review file: ``gaps.review_file`` with ``{study}`` replaced by its name."""
-    return Path(str(study["gaps"]["review_file"]).format(study=study["name"]))
+    template = pd.concat(
+        [dead_ends.assign(kind=KINDS["G"]), class_drops.assign(kind=KINDS["C"])],
+        ignore_index=True,
+    )
+    template["found"] = template["found"].map({True: FOUND_TEXT[True], False: FOUND_TEXT[False]})
+    return pd.DataFrame(template[list(REVIEW_TEMPLATE.names)])

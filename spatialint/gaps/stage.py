@@ -1,53 +1,177 @@
 """The gaps stage of a study: detect, rank, join the planners' review, write every output.
 
-:func:`run_gap_stage` is what the ``gaps`` rule runs: it reads the road network, admin units and
-OSM context (waterways, all roads) of a study, finds the cross-border gaps
-(:func:`spatialint.gaps.detect.detect_gaps`), ranks the dead ends by the time a link would save
-(:func:`spatialint.gaps.benefit.rank_gaps`), joins the decisions of the review file
-(:mod:`spatialint.gaps.review`) and writes the GeoPackage, CSV, XLSX and a fresh review template.
+:func:`run_gap_stage` is what the ``gaps`` rule runs (``workflow/scripts/gaps.py``); from a
+notebook::
 
-The review file is only *read* (``gaps.review_file``); nothing a planner wrote is overwritten.
+    from spatialint.config import load_study
+    from spatialint.settings import study_settings
+
+    every = study_settings(load_study("demo"))
+    run_gap_stage(inputs, outputs, **{n: getattr(every, n) for n in STAGE_SETTINGS})
+
+It reads the road network, admin units and OSM context (waterways, all road vertices) of a
+study, finds the cross-border gaps (:func:`spatialint.gaps.detect.detect_gaps`), ranks the dead
+ends by the time a link would save (:func:`spatialint.gaps.benefit.rank_gaps`), joins the
+decisions of the review file (:mod:`spatialint.gaps.review`) and writes the GeoPackage, CSV,
+XLSX and a fresh review template, each through its contract (:mod:`spatialint.contracts.gaps`).
+
+The review file (``gaps.review_file``) is only *read*; nothing a planner wrote is overwritten.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from spatialint.access.isochrones import load_population
+from spatialint.contracts.gaps import CLASS_DROPS, DEAD_ENDS, MISSING_CROSSINGS, REVIEW_TEMPLATE
+from spatialint.contracts.io import read_table, write_csv, write_layers, write_workbook
+from spatialint.contracts.network import ADMIN_UNITS, PLANNED_WAYS, ROAD_EDGES
 from spatialint.errors import DataError
-from spatialint.fileio import atomic_path
-from spatialint.gaps.benefit import BenefitSettings, rank_gaps
-from spatialint.gaps.detect import (
-    CLASS_DROP_COLUMNS,
-    DEAD_END_COLUMNS,
-    KINDS,
-    MISSING_CROSSING_COLUMNS,
-    TEMPLATE_COLUMNS,
-    GapSettings,
-    detect_gaps,
-    order_columns,
-    read_osm_context,
-    write_xlsx,
-)
-from spatialint.gaps.review import join_review, read_review, review_path, write_template
+from spatialint.gaps.benefit import rank_gaps, ranking_column
+from spatialint.gaps.dead_ends import GRAPH_COLUMNS
+from spatialint.gaps.detect import GapFindings, detect_gaps
+from spatialint.gaps.osm_context import read_osm_context
+from spatialint.gaps.review import check_kinds, join_review, of_kind, read_review, review_template
 from spatialint.geo import WGS84, NearestNodes
 from spatialint.network.graph import CSRGraph
+from spatialint.osm.ways import WayTable
+from spatialint.settings import AdminSettings, GapSettings, PopulationSettings, RoadSettings
 
 logger = logging.getLogger(__name__)
 
 PathArg = str | PathLike[str]
 
-#: Dead-end columns holding integers that are NA on gaps of the review no longer found.
-NULLABLE_INT_COLUMNS = ("rank", "pairs_sampled", "pairs_improving", "way_id", "other_way_id",
-                        "node_id", "other_node_id", "planned_way_id")  # fmt: skip
+STAGE_SETTINGS = ("gaps", "roads", "admin", "population")
+"""The settings :func:`run_gap_stage` takes, by their :data:`spatialint.settings.PARAMS` names."""
+
+#: Decimals of the detour columns as written (0.1 min, 10 m).
+DETOUR_MIN_DECIMALS = 1
+DETOUR_KM_DECIMALS = 2
+
+
+@dataclass(frozen=True)
+class GapInputs:
+    """The upstream tables of the gaps stage, read and checked."""
+
+    edges: gpd.GeoDataFrame
+    planned: gpd.GeoDataFrame
+    units: gpd.GeoDataFrame
+    graph: CSRGraph
+    waterways: gpd.GeoDataFrame
+    osm_roads: WayTable  # the drivable OSM ways with all their vertices
+
+
+def run_gap_stage(
+    inputs: Mapping[str, PathArg],
+    outputs: Mapping[str, PathArg],
+    *,
+    gaps: GapSettings,
+    roads: RoadSettings,
+    admin: AdminSettings,
+    population: PopulationSettings,
+) -> None:
+    """Read the network, detect and rank gaps, join the review, write every output.
+
+    Parameters
+    ----------
+    inputs
+        Paths by the ``gaps`` rule's input names: ``pbf``, ``road_edges``, ``planned``,
+        ``road_graph``, ``units``, and optionally ``review``, ``waterways`` and ``population``
+        (``gap_inputs`` in ``workflow/rules/common.smk``).
+    outputs
+        Paths by the rule's output names: ``gpkg`` (layers ``dead_ends``, ``class_drops``,
+        ``missing_crossings``), ``csv`` (dead ends), ``xlsx`` (a sheet per layer),
+        ``template`` (review template of dead ends and class drops).
+    gaps
+        Detection, benefit and review settings; ``review_file`` is named in the log.
+    roads
+        ``highway_classes`` (which OSM ways are roads) and ``speeds_kph`` (of a new link).
+    admin
+        ``border_level``: the level of units whose borders count.
+    population
+        ``population_column`` of the optional population layer.
+
+    Raises
+    ------
+    DataError
+        If an input is missing or breaks its contract, the waterway layer has no CRS, or the
+        review file is malformed or names an unknown kind of gap.
+    """
+    tables = read_gap_inputs(inputs, outputs, gaps=gaps, roads=roads)
+    findings = detect_gaps(
+        tables.edges,
+        tables.units,
+        tables.graph,
+        border_level=admin.border_level,
+        settings=gaps,
+        planned=tables.planned,
+        waterways=tables.waterways,
+        osm_roads=tables.osm_roads,
+    )
+    people = (
+        node_population(tables.graph, inputs["population"], population.population_column)
+        if "population" in inputs
+        else None
+    )
+    ranked = rank_dead_ends(findings, tables.graph, gaps=gaps, roads=roads, people=people)
+    review = read_review_file(inputs.get("review"))
+    context = REVIEW_TEMPLATE.names  # restored for reviewed gaps no longer found
+    dead = join_review(ranked, of_kind(review, "G"), keep_columns=context)
+    drops = join_review(findings.class_drops, of_kind(review, "C"), keep_columns=context)
+    written = write_gap_outputs(outputs, dead=dead, drops=drops, missing=findings.missing_crossings)
+    _log_summary(written, template=outputs["template"], review_file=gaps.review_file)
+
+
+def read_gap_inputs(
+    inputs: Mapping[str, PathArg],
+    outputs: Mapping[str, PathArg],
+    *,
+    gaps: GapSettings,
+    roads: RoadSettings,
+) -> GapInputs:
+    """Read the network tables (each checked against its contract), the graph and the OSM
+    context of the extract, with the user's extra waterways when ``gaps.waterways_file`` is
+    set.
+
+    Raises
+    ------
+    DataError
+        If an input is missing or a table breaks its contract, naming the step to run.
+    """
+    absent = [str(p) for p in inputs.values() if not Path(p).exists()]
+    if absent:
+        raise DataError(
+            f"Input(s) of the gaps stage missing: {', '.join(absent)}; build them first "
+            f"(snakemake --cores 2 {outputs['gpkg']} does it all)."
+        )
+    # the tables first: one that breaks its contract stops the stage before the extract is read
+    edges = read_table(inputs["road_edges"], ROAD_EDGES)
+    planned = read_table(inputs["planned"], PLANNED_WAYS)
+    units = read_table(inputs["units"], ADMIN_UNITS)
+    ignored = set(gaps.ignore_highway)
+    osm = read_osm_context(
+        inputs["pbf"], drivable_classes=[c for c in roads.highway_classes if c not in ignored]
+    )
+    waterways = osm.waterways
+    if "waterways" in inputs:
+        extra = read_waterways(inputs["waterways"]).to_crs(waterways.crs)
+        waterways = pd.concat([waterways, extra[["geometry"]]], ignore_index=True)
+    return GapInputs(
+        edges=edges,
+        planned=planned,
+        units=units,
+        graph=CSRGraph.load(inputs["road_graph"]),
+        waterways=waterways,
+        osm_roads=osm.roads,
+    )
 
 
 def read_waterways(path: PathArg) -> gpd.GeoDataFrame:
@@ -68,108 +192,40 @@ def node_population(graph: CSRGraph, path: PathArg, column: str) -> np.ndarray:
     return np.bincount(positions, weights=counts, minlength=graph.n_nodes)
 
 
-def _check_review_kinds(review: pd.DataFrame, path: PathArg) -> None:
-    unknown = review[~review["gap_id"].str[0].isin(list(KINDS))]
-    if not unknown.empty:
-        raise DataError(
-            f"Review file {path}, row {int(unknown['review_row'].iloc[0])}: "
-            f"gap_id {unknown['gap_id'].iloc[0]} does not start with one of "
-            f"{', '.join(KINDS)} ({', '.join(KINDS.values())})."
-        )
-
-
-def run_gap_stage(
-    inputs: Mapping[str, PathArg | None],
-    outputs: Mapping[str, PathArg],
-    study: Mapping[str, Any],
-) -> None:
-    """Read the network, detect and rank gaps, join the review, write every output.
-
-    Parameters
-    ----------
-    inputs
-        Paths by the ``gaps`` rule's input names: ``pbf``, ``road_nodes``, ``road_edges``,
-        ``planned``, ``road_graph``, ``units``, and optionally ``review`` and ``waterways``
-        (:func:`spatialint.gaps.review.optional_stage_inputs`).
-    outputs
-        Paths by the rule's output names: ``gpkg`` (layers ``dead_ends``, ``class_drops``,
-        ``missing_crossings``), ``csv`` and ``xlsx`` (dead ends), ``template`` (review
-        template of dead ends and class drops).
-    study
-        The validated study config.
-
-    Raises
-    ------
-    DataError
-        If an input is missing, the waterway layer has no CRS or a review row names an
-        unknown kind of gap.
-    """
-    settings = GapSettings.from_config(study["gaps"])
-    absent = [str(p) for p in inputs.values() if p and not Path(p).exists()]
-    if absent:
-        raise DataError(
-            f"Input(s) of the gaps stage missing: {', '.join(absent)}; build them first "
-            f"(snakemake --cores 2 data/{study['name']}/gaps/gaps.gpkg does it all)."
-        )
-    nodes = gpd.read_parquet(inputs["road_nodes"])
-    edges = gpd.read_parquet(inputs["road_edges"])
-    planned = gpd.read_parquet(inputs["planned"])
-    units = gpd.read_file(inputs["units"], layer="admin_units")
-    graph = CSRGraph.load(inputs["road_graph"])
-    ignored = set(settings.ignore_highway)
-    drivable = [c for c in study["network"]["highway_classes"] if c not in ignored]
-    osm = read_osm_context(inputs["pbf"], drivable_classes=drivable)
-    waterways = osm.waterways
-    if inputs.get("waterways"):
-        extra = read_waterways(inputs["waterways"]).to_crs(waterways.crs)
-        waterways = pd.concat([waterways, extra[["geometry"]]], ignore_index=True)
-    findings = detect_gaps(
-        nodes,
-        edges,
-        units,
-        graph,
-        border_level=int(study["admin"]["border_level"]),
-        settings=settings,
-        planned=planned,
-        waterways=waterways,
-        osm_roads=osm.roads,
-    )
+def rank_dead_ends(
+    findings: GapFindings,
+    graph: CSRGraph,
+    *,
+    gaps: GapSettings,
+    roads: RoadSettings,
+    people: np.ndarray | None,
+) -> gpd.GeoDataFrame:
+    """The dead ends ranked by benefit, without their graph positions, detours rounded as
+    written."""
     ranked = rank_gaps(
         findings.dead_ends,
         graph,
         findings.node_unit,
-        speeds_kph=study["network"]["speeds_kph"],
-        settings=BenefitSettings.from_config(study["gaps"]),
-        node_population=(
-            node_population(graph, inputs["population"], study["access"]["population_column"])
-            if inputs.get("population")
-            else None
-        ),
+        speeds_kph=roads.speeds_kph,
+        settings=gaps,
+        node_population=people,
     )
-    ranked = gpd.GeoDataFrame(ranked, geometry="geometry", crs=findings.dead_ends.crs)
-    ranked["detour_min"] = ranked["detour_min"].round(1)
-    ranked["detour_km"] = ranked["detour_km"].round(2)
+    ranked = gpd.GeoDataFrame(
+        ranked.drop(columns=list(GRAPH_COLUMNS)), geometry="geometry", crs=findings.dead_ends.crs
+    )
+    ranked["detour_min"] = ranked["detour_min"].round(DETOUR_MIN_DECIMALS)
+    ranked["detour_km"] = ranked["detour_km"].round(DETOUR_KM_DECIMALS)
+    return ranked
 
-    review = read_review(inputs["review"]) if inputs.get("review") else None
-    if review is not None:
-        _check_review_kinds(review, inputs["review"])
-    dead = join_review(
-        ranked,
-        None if review is None else review[review["gap_id"].str.startswith("G")],
-        keep_columns=TEMPLATE_COLUMNS,
-    )
-    drops = join_review(
-        findings.class_drops,
-        None if review is None else review[review["gap_id"].str.startswith("C")],
-        keep_columns=TEMPLATE_COLUMNS,
-    )
-    for column in NULLABLE_INT_COLUMNS:
-        dead[column] = pd.array(dead[column], dtype="Int64")
-    dead = order_columns(dead, DEAD_END_COLUMNS)
-    drops = order_columns(drops, CLASS_DROP_COLUMNS)
-    missing = order_columns(findings.missing_crossings, MISSING_CROSSING_COLUMNS)
-    write_gap_outputs(outputs, dead=dead, drops=drops, missing=missing)
-    _log_summary(dead, drops, missing, template=outputs["template"], study=study)
+
+def read_review_file(path: PathArg | None) -> pd.DataFrame | None:
+    """The planners' review file, checked (:func:`spatialint.gaps.review.read_review`), or
+    None when the study has none yet."""
+    if path is None:
+        return None
+    review = read_review(path)
+    check_kinds(review, path)
+    return review
 
 
 def write_gap_outputs(
@@ -178,56 +234,45 @@ def write_gap_outputs(
     dead: gpd.GeoDataFrame,
     drops: gpd.GeoDataFrame,
     missing: gpd.GeoDataFrame,
-) -> None:
-    """Write the GeoPackage, CSV, XLSX and review template of the gaps stage (atomically)."""
-    with atomic_path(outputs["gpkg"]) as tmp:
-        for layer, frame in (
-            ("dead_ends", dead),
-            ("class_drops", drops),
-            ("missing_crossings", missing),
-        ):
-            frame.to_file(tmp, layer=layer, driver="GPKG")
-    with atomic_path(outputs["csv"]) as tmp:
-        pd.DataFrame(dead.drop(columns="geometry")).to_csv(tmp, index=False, encoding="utf-8-sig")
-    write_xlsx(
-        outputs["xlsx"], {"dead_ends": dead, "class_drops": drops, "missing_crossings": missing}
-    )
-    template = pd.concat(
-        [dead.assign(kind=KINDS["G"]), drops.assign(kind=KINDS["C"])], ignore_index=True
-    )
-    template["found"] = template["found"].map({True: "是 yes", False: "否 no"})
-    write_template(outputs["template"], template, columns=TEMPLATE_COLUMNS)
+) -> dict[str, pd.DataFrame]:
+    """Write the GeoPackage, CSV, XLSX and review template of the gaps stage, each through its
+    contract (atomically). Returns the written tables by name."""
+    layers = {DEAD_ENDS: dead, CLASS_DROPS: drops, MISSING_CROSSINGS: missing}
+    written = write_layers(outputs["gpkg"], layers)
+    write_csv(written[DEAD_ENDS.name], DEAD_ENDS, outputs["csv"])
+    write_workbook(outputs["xlsx"], {table: written[table.name] for table in layers})
+    template = review_template(written[DEAD_ENDS.name], written[CLASS_DROPS.name])
+    write_csv(template, REVIEW_TEMPLATE, outputs["template"])
+    return written
 
 
 def _log_summary(
-    dead: pd.DataFrame,
-    drops: pd.DataFrame,
-    missing: pd.DataFrame,
-    *,
-    template: PathArg,
-    study: Mapping[str, Any],
+    written: Mapping[str, pd.DataFrame], *, template: PathArg, review_file: str
 ) -> None:
+    dead, drops = written[DEAD_ENDS.name], written[CLASS_DROPS.name]
     found = dead[dead["found"].astype(bool)]
     logger.info(
         "wrote %d dead end(s) (%d planned, %d no longer detected), %d class drop(s), "
         "%d border stretch(es) without crossing; review template %s (copy it to %s to review)",
         len(found),
         int(found["planned"].astype(bool).sum()),
-        int((~dead["found"].astype(bool)).sum()),
+        len(dead) - len(found),
         len(drops),
-        len(missing),
+        len(written[MISSING_CROSSINGS.name]),
         template,
-        review_path(study),
+        review_file,
     )
     if len(found):
+        by = ranking_column(found)
         best = found.sort_values("rank").iloc[0]
         logger.info(
-            "largest benefit: %s %s ↔ %s %s, %.0f m gap, detour %.1f min, %.2f min saved per trip",
+            "largest benefit (%s %.2f): %s %s ↔ %s %s, %.0f m gap, detour %.1f min",
+            by,
+            best[by],
             best["unit_name"],
             best["name"] or best["way_id"],
             best["other_unit_name"],
             best["other_name"] or best["other_way_id"],
             best["gap_m"],
             np.nan_to_num(best["detour_min"], nan=-1),
-            best["minutes_saved_per_trip"],
         )

@@ -6,7 +6,6 @@ rule gaps:
     input:
         unpack(gap_inputs),
         pbf="data/{study}/osm/extract.osm.pbf",
-        road_nodes="data/{study}/network/road_nodes.parquet",
         road_edges="data/{study}/network/road_edges.parquet",
         planned="data/{study}/network/planned_ways.parquet",
         road_graph="data/{study}/network/road_graph.npz",
@@ -26,6 +25,9 @@ rule gaps:
     resources:
         mem_mb=4000,
     params:
-        study=study_config,
+        gaps=settings_param("gaps"),
+        roads=settings_param("roads"),
+        admin=settings_param("admin"),
+        population=settings_param("population"),
     script:
         "../scripts/gaps.py"
