@@ -111,22 +111,24 @@ def gap_backlog(dead_ends: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> Ba
     with_population = len(dead_ends) > 0 and ranking_column(dead_ends) == PERSON_MINUTES
     gaps = open_gaps(dead_ends)
     a, b = (gaps[c].astype(str).tolist() for c in GAP_UNIT_COLUMNS)
-    by_pair = pd.DataFrame(
-        {
-            "key": _pair_keys(a, b),
-            "minutes": gaps[MINUTES_PER_TRIP].to_numpy(float),
-            "people": gaps[PERSON_MINUTES].to_numpy(float),
-        }
-    ).groupby("key")
-    count, minutes, people = by_pair.size(), by_pair["minutes"].sum(), by_pair["people"].sum()
-    keys = _pair_keys([x for x, _ in pairs], [y for _, y in pairs])
+    summed = (
+        pd.DataFrame(
+            {
+                "key": _pair_keys(a, b),
+                "gaps": 1.0,
+                "minutes": gaps[MINUTES_PER_TRIP].to_numpy(float),
+                "people": gaps[PERSON_MINUTES].to_numpy(float),
+            }
+        )
+        .groupby("key")
+        .sum()  # NaN benefits add nothing
+        .reindex(_pair_keys([x for x, _ in pairs], [y for _, y in pairs]), fill_value=0.0)
+    )
     return Backlog(
-        open_gaps=np.array([count.get(k, 0) for k in keys], dtype=float),
-        benefit_min=np.array([minutes.get(k, 0.0) for k in keys], dtype=float),
+        open_gaps=summed["gaps"].to_numpy(float),
+        benefit_min=summed["minutes"].to_numpy(float),
         person_minutes=(
-            np.array([people.get(k, 0.0) for k in keys], dtype=float)
-            if with_population
-            else np.full(len(keys), np.nan)
+            summed["people"].to_numpy(float) if with_population else np.full(len(pairs), np.nan)
         ),
     )
 

@@ -100,13 +100,13 @@ def permeability_measures(
     border = level.borders.iloc[row.border]
     mine = level.crossings[level.crossings["border"] == row.border]
     km = float(border["border_km"])
-    counts = mine["road_class"].value_counts()
+    counts = mine["road_class"].value_counts().reindex(list(CROSSING_CLASSES), fill_value=0)
     weighted = float(sum(crossing_weights[c] * int(n) for c, n in counts.items()))
     longest_m = longest_uncrossed_m(border["border"], mine["point"].to_numpy())
     return {
         "border_km": km,
         "crossings": len(mine),
-        **{f"crossings_{c}": int(counts.get(c, 0)) for c in CROSSING_CLASSES},
+        **{f"crossings_{c}": int(n) for c, n in counts.items()},
         "weighted_crossings": weighted,
         "crossings_per_10km": len(mine) / km * BORDER_PER_KM,
         "weighted_crossings_per_10km": weighted / km * BORDER_PER_KM,
