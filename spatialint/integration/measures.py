@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 
 from spatialint.contracts.integration import CROSSING_CLASSES
@@ -59,7 +60,7 @@ class MeasureInputs:
     workers: int = 1
 
 
-def identity_columns(row: CorridorRow, units_m: Any) -> dict[str, Any]:
+def identity_columns(row: CorridorRow, units_m: gpd.GeoDataFrame) -> dict[str, Any]:
     """Id, kind, name, level, units and origins of a row."""
 
     def unit_field(unit: int, column: str) -> str:
@@ -202,14 +203,14 @@ def penalty_measures(row: CorridorRow, inputs: MeasureInputs) -> dict[str, Any]:
     rng = pair_rng(settings.seed, str(unit_ids.iat[row.unit_a]), str(unit_ids.iat[row.unit_b]))
     border = level.borders["border"].iat[row.border] if row.border >= 0 else None
     node_points = inputs.study.node_points.values
-    sides = tuple(
-        zone_nodes(level.node_unit, unit, node_points, border, zone_km=settings.zone_km)
-        for unit in (row.unit_a, row.unit_b)
-    )
+
+    def zone(unit: int) -> np.ndarray:
+        return zone_nodes(level.node_unit, unit, node_points, border, zone_km=settings.zone_km)
+
     penalty, n_cross, n_inside = sampled_border_penalty(
         inputs.road_graph,
         inputs.study.node_xy,
-        sides,  # type: ignore[arg-type]
+        (zone(row.unit_a), zone(row.unit_b)),
         rng,
         settings,
         workers=inputs.workers,
