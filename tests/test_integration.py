@@ -614,7 +614,7 @@ def test_gaps_join_the_table_and_the_summary():
     assert "节省共1750人·分钟" in corridor_summary(q.to_dict(), language="zh")
 
 
-def test_unconnected_and_unbordered_rows_get_nan_and_a_reason():
+def test_unconnected_and_unbordered_rows_get_nan_and_a_reason(tmp_path):
     table = run(crossing_rows=(), settings=corridors(("甲中心", "甲中心")))
     p = pair(table)
     assert p["crossings"] == 0 and p["longest_uncrossed_km"] == pytest.approx(10.0)
@@ -625,6 +625,13 @@ def test_unconnected_and_unbordered_rows_get_nan_and_a_reason():
     c = table[table["kind"] == "corridor"].iloc[0]
     assert "same unit" in c["reason"]
     assert math.isnan(c["border_km"]) and math.isnan(c["border_penalty"])
+    assert pd.isna(c["crossings"]) and pd.isna(c["crossings_primary"])  # missing, not 0
+    # nullable counts keep their contract through the files
+    write_corridors(
+        table, gpkg=tmp_path / "c.gpkg", csv=tmp_path / "c.csv", xlsx=tmp_path / "c.xlsx"
+    )
+    back = read_table(tmp_path / "c.gpkg", CORRIDORS)
+    assert back["crossings"].isna().tolist() == table["crossings"].isna().tolist()
 
 
 def test_bad_input_is_named():
