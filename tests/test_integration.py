@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -19,8 +21,14 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
+from geopandas.testing import assert_geodataframe_equal
+from pandas.testing import assert_frame_equal
 
+from spatialint.config import load_schema, study_schema, validate
+from spatialint.contracts import CORRIDORS, DEAD_ENDS
+from spatialint.contracts.io import read_table
 from spatialint.errors import ConfigError, DataError
+from spatialint.integration.backlog import gap_backlog
 from spatialint.integration.border import (
     assign_units,
     border_crossings,
@@ -28,19 +36,15 @@ from spatialint.integration.border import (
     road_class,
     shared_borders,
 )
-from spatialint.integration.corridors import (
-    COLUMN_LABELS,
-    IntegrationSettings,
-    corridor_summary,
-    corridor_table,
-    gap_backlog,
-    integration_index,
-    write_corridors,
-)
+from spatialint.integration.index import integration_index
 from spatialint.integration.penalty import border_penalty
 from spatialint.integration.reach import ReachGrid, RoadSnap, jaccard
 from spatialint.integration.routes import arc_lengths, redundant_routes
+from spatialint.integration.stage import run_integration_stage, write_corridors
+from spatialint.integration.summary import corridor_summary
+from spatialint.integration.table import corridor_table
 from spatialint.network.graph import CSRGraph
+from spatialint.settings import CorridorSpec, IndexSettings, IntegrationSettings
 
 UTM = "EPSG:32650"
 X0, Y0 = 500_000.0, 3_100_000.0  # UTM 50N central meridian (117°E), ~28°N
@@ -154,25 +158,53 @@ def make_world(crossing_rows=tuple(range(ROWS))):
     return units, edges, road, mm, places, origins
 
 
-SETTINGS = IntegrationSettings(
+def default_settings() -> IntegrationSettings:
+    """The schema's defaults (a study that sets nothing)."""
+    study = validate({"source": {"kind": "demo"}}, study_schema(load_schema()), source="test")
+    return IntegrationSettings.from_study(study)
+
+
+DEFAULTS = default_settings()
+SETTINGS = replace(
+    DEFAULTS,
     border_level=6,
     reach_band_min=20.0,
     reach_cell_m=1000.0,
     access_buffer_m=600.0,
-    penalty_sources_per_side=100,
-    penalty_targets_per_side=100,
-    penalty_bands_km=(0.5, 1, 2, 4, 8, 16, 32),
-    penalty_min_pairs_per_band=5,
+    border_penalty=replace(
+        DEFAULTS.border_penalty,
+        sources_per_side=100,
+        targets_per_side=100,
+        bands_km=(0.5, 1, 2, 4, 8, 16, 32),
+        min_pairs_per_band=5,
+    ),
     language="en",
 )
+A_TO_B_NORTH = CorridorSpec(from_="甲中心", to="乙北", name="甲–乙北")
 
 
-def run(crossing_rows=tuple(range(ROWS)), **kwargs):
-    units, edges, road, mm, places, origins = make_world(crossing_rows)
-    kwargs.setdefault("corridors", [{"from": "甲中心", "to": "乙北", "name": "甲–乙北"}])
-    return corridor_table(
-        units, edges, road, mm, settings=SETTINGS, origins=origins, places=places, **kwargs
+def corridors(*specs):
+    """SETTINGS with the named corridors ``specs`` as (from, to) or (from, to, name)."""
+    return replace(
+        SETTINGS,
+        corridors=tuple(CorridorSpec(s[0], s[1], s[2] if len(s) > 2 else None) for s in specs),
     )
+
+
+def run(crossing_rows=tuple(range(ROWS)), settings=None, **kwargs):
+    units, edges, road, mm, places, origins = make_world(crossing_rows)
+    settings = settings or replace(SETTINGS, corridors=(A_TO_B_NORTH,))
+    return corridor_table(
+        units, edges, road, mm, settings=settings, origins=origins, places=places, **kwargs
+    )
+
+
+def dead_ends(**columns):
+    """A hand-made ``dead_ends`` table: the columns the backlog reads, every gap open
+    (status 待核实) and without population unless given."""
+    n = len(columns["unit_id"])
+    base = {"status": ["待核实"] * n, "person_minutes_saved": [np.nan] * n}
+    return pd.DataFrame({**base, **columns})
 
 
 @pytest.fixture(scope="module")
@@ -426,14 +458,14 @@ def test_border_penalty_grows_when_crossings_are_closed(full, gappy):
     assert pair(gappy)["border_penalty"] > open_border + 0.05
     assert pair(gappy)["penalty_pairs_cross"] > 1000
     # a single crossing at the bottom corner: a heavy penalty
-    corner = pair(run(crossing_rows=(0,), corridors=[]))["border_penalty"]
+    corner = pair(run(crossing_rows=(0,), settings=SETTINGS))["border_penalty"]
     assert corner > 1.4
 
 
 def test_border_penalty_sampling_is_deterministic():
-    a = run(crossing_rows=(4, 8), corridors=[])
-    b = run(crossing_rows=(4, 8), corridors=[])
-    assert a["border_penalty"].tolist() == b["border_penalty"].tolist()
+    a = run(crossing_rows=(4, 8), settings=SETTINGS)
+    b = run(crossing_rows=(4, 8), settings=SETTINGS)
+    assert_frame_equal(a[["border_penalty"]], b[["border_penalty"]])
 
 
 # ---------------------------------------------------------------------------------------
@@ -500,101 +532,118 @@ def test_integration_index_by_hand():
         }
     )
     weights = {"permeability": 1, "speed": 1, "reach": 1, "border_penalty": 1, "redundancy": 1}
-    index, basis = integration_index(
-        table,
+    settings = IndexSettings(
         weights=weights,
         target_weighted_crossings_per_10km=10,
         target_speed_kph=60,
         target_routes=3,
     )
+    index, basis = integration_index(table, settings)
     # row 0: 0.5, 0.75, 0.3, 0.5, 1.0 → mean 0.61; row 1: speed 0.5, reach 0.3, routes 1/3
     assert index.tolist() == pytest.approx([61.0, round(100 * (0.5 + 0.3 + 1 / 3) / 3, 1)])
     assert basis.tolist() == [
         "permeability,speed,reach,border_penalty,redundancy",
         "speed,reach,redundancy",
     ]
-    with pytest.raises(ConfigError, match="unknown component"):
-        integration_index(
-            table,
-            weights={"beauty": 1},
-            target_weighted_crossings_per_10km=1,
-            target_speed_kph=1,
-            target_routes=1,
-        )
+    with pytest.raises(ConfigError, match=r"unknown component\(s\) \['beauty'\]"):
+        integration_index(table, replace(settings, weights={**weights, "beauty": 1}))
+    with pytest.raises(ConfigError, match=r"missing \['redundancy'\]"):
+        no_redundancy = {c: w for c, w in weights.items() if c != "redundancy"}
+        integration_index(table, replace(settings, weights=no_redundancy))
 
 
 def test_gap_backlog_counts_open_gaps_both_ways():
-    dead = pd.DataFrame(
-        {
-            "unit_id": ["r1", "r2", "r1", "r1", "r1"],
-            "other_unit_id": ["r2", "r1", "r2", "r2", "r3"],
-            "minutes_saved_mean": [5.0, 7.5, 100.0, 50.0, 9.0],
-            "status": ["待核实", "", "误报", "已打通", "确认"],
-        }
+    dead = dead_ends(
+        unit_id=["r1", "r2", "r1", "r1", "r1"],
+        other_unit_id=["r2", "r1", "r2", "r2", "r3"],
+        minutes_saved_per_trip=[5.0, 7.5, 100.0, 50.0, 9.0],
+        status=["待核实", "", "误报", "已打通", "确认"],
     )
-    n, minutes = gap_backlog(
-        dead,
-        [("r1", "r2"), ("r2", "r3")],
-        unit_columns=("unit_id", "other_unit_id"),
-        benefit_column="minutes_saved_mean",
-        status_column="status",
+    found = gap_backlog(dead, [("r1", "r2"), ("r2", "r3"), ("r3", "r1")])
+    assert found.open_gaps.tolist() == [2, 0, 1]
+    assert found.benefit_min.tolist() == [12.5, 0.0, 9.0]
+    # no population in the study: the gaps are ranked by minutes per trip, no person-minutes
+    assert np.isnan(found.person_minutes).all()
+
+
+def test_gap_backlog_sums_the_ranking_key_not_the_mean_per_improved_trip():
+    """Two open gaps between r1 and r2, one closed, one elsewhere. The benefit sums
+    minutes_saved_per_trip (the mean over *all* sampled trips: one sampled trip around each
+    gap), never minutes_saved_mean (a mean over each gap's own improved trips)."""
+    dead = dead_ends(
+        unit_id=["r1", "r2", "r1", "r3"],
+        other_unit_id=["r2", "r1", "r2", "r1"],
+        minutes_saved_mean=[30.0, 20.0, 50.0, 8.0],  # not summed
+        minutes_saved_per_trip=[3.0, 1.5, 10.0, 0.25],
+        person_minutes_saved=[1200.0, np.nan, 999.0, 40.0],
+        status=["待核实", "确认", "已打通", "待核实"],
     )
-    assert n.tolist() == [2, 0] and minutes.tolist() == [12.5, 0.0]
-    with pytest.raises(DataError, match="lacks column"):
-        gap_backlog(
-            dead.drop(columns="status"),
-            [("r1", "r2")],
-            unit_columns=("unit_id", "x"),
-            benefit_column="minutes_saved_mean",
-            status_column="status",
-        )
+    found = gap_backlog(dead, [("r2", "r1"), ("r1", "r3"), ("r2", "r3")])
+    assert found.open_gaps.tolist() == [2, 1, 0]
+    assert found.benefit_min.tolist() == [3.0 + 1.5, 0.25, 0.0]
+    # with population: person-minutes summed too; a gap with a side without residents adds 0
+    assert found.person_minutes.tolist() == [1200.0, 40.0, 0.0]
+    # without population (every person_minutes_saved NaN): the sum is unknown, not 0
+    without = gap_backlog(dead.assign(person_minutes_saved=np.nan), [("r1", "r2")])
+    assert without.benefit_min.tolist() == [4.5] and np.isnan(without.person_minutes).all()
 
 
 def test_gaps_join_the_table_and_the_summary():
-    dead = pd.DataFrame(
-        {
-            "unit_id": ["r2"],
-            "other_unit_id": ["r1"],
-            "minutes_saved_mean": [12.0],
-            "status": ["待核实"],
-        }
+    dead = dead_ends(
+        unit_id=["r2", "r1"],
+        other_unit_id=["r1", "r2"],
+        minutes_saved_mean=[12.0, 30.0],
+        minutes_saved_per_trip=[2.5, 4.0],
     )
-    table = run(crossing_rows=(4, 8), corridors=[], dead_ends=dead)
-    p = pair(table)
-    assert p["open_gaps"] == 1 and p["open_gap_benefit_min"] == 12.0
+    p = pair(run(crossing_rows=(4, 8), settings=SETTINGS, dead_ends=dead))
+    assert p["open_gaps"] == 2 and p["open_gap_benefit_min"] == 6.5
+    assert math.isnan(p["open_gap_person_minutes"])
     assert p["summary"].startswith(f"{p['name']}: 2.0 crossings per 10 km;")
-    assert "1 open 断头路 would save 12 min in total" in p["summary"]
+    assert "2 open 断头路 would save 6.5 min on one sampled trip around each" in p["summary"]
     zh = corridor_summary(p.to_dict(), language="zh")
     assert "每10公里边界2.0条跨界道路" in zh and "边界阻抗系数" in zh
+    assert "2处未打通断头路，打通后各处周边一次抽样出行共节省6.5分钟" in zh
+    # with population the summary cites the person-minutes
+    people = dead.assign(person_minutes_saved=[1500.0, 250.0])
+    q = pair(run(crossing_rows=(4, 8), settings=SETTINGS, dead_ends=people))
+    assert q["open_gap_person_minutes"] == 1750.0 and q["open_gap_benefit_min"] == 6.5
+    assert (
+        "2 open 断头路 would save 1750 person-minutes (one cross-border trip per resident)"
+        in (q["summary"])
+    )
+    assert "节省共1750人·分钟" in corridor_summary(q.to_dict(), language="zh")
 
 
-def test_unconnected_and_unbordered_rows_get_nan_and_a_reason():
-    table = run(crossing_rows=(), corridors=[{"from": "甲中心", "to": "甲中心"}])
+def test_unconnected_and_unbordered_rows_get_nan_and_a_reason(tmp_path):
+    table = run(crossing_rows=(), settings=corridors(("甲中心", "甲中心")))
     p = pair(table)
     assert p["crossings"] == 0 and p["longest_uncrossed_km"] == pytest.approx(10.0)
     assert math.isnan(p["road_min"]) and math.isnan(p["road_kph"])
     assert "not connected by road" in p["reason"]
     assert p["multimodal_min"] == pytest.approx(15.0)  # the railway still links them
-    assert p["routes"] != 0 and math.isnan(p["routes"])
+    assert pd.isna(p["routes"])  # no route: missing, not a count of 0
     c = table[table["kind"] == "corridor"].iloc[0]
     assert "same unit" in c["reason"]
     assert math.isnan(c["border_km"]) and math.isnan(c["border_penalty"])
+    assert pd.isna(c["crossings"]) and pd.isna(c["crossings_primary"])  # missing, not 0
+    # nullable counts keep their contract through the files
+    write_corridors(
+        table, gpkg=tmp_path / "c.gpkg", csv=tmp_path / "c.csv", xlsx=tmp_path / "c.xlsx"
+    )
+    back = read_table(tmp_path / "c.gpkg", CORRIDORS)
+    assert back["crossings"].isna().tolist() == table["crossings"].isna().tolist()
 
 
 def test_bad_input_is_named():
     units, edges, road, mm, places, origins = make_world()
     with pytest.raises(DataError, match="admin_level 7"):
-        corridor_table(units, edges, road, mm, settings=IntegrationSettings(border_level=7))
+        corridor_table(units, edges, road, mm, settings=replace(SETTINGS, border_level=7))
     with pytest.raises(ConfigError, match="'丙中心'.*known origins: 乙北, 甲中心"):
         corridor_table(
-            units,
-            edges,
-            road,
-            mm,
-            settings=SETTINGS,
-            origins=origins,
-            corridors=[{"from": "甲中心", "to": "丙中心"}],
+            units, edges, road, mm, settings=corridors(("甲中心", "丙中心")), origins=origins
         )
+    with pytest.raises(DataError, match="access/origins.gpkg has none"):
+        corridor_table(units, edges, road, mm, settings=corridors(("甲中心", "乙北")))
     with pytest.raises(DataError, match="multimodal_graph"):
         corridor_table(
             units,
@@ -610,16 +659,21 @@ def test_outputs_sorted_bilingual_and_excel_friendly(tmp_path, full, gappy):
     both = gpd.GeoDataFrame(both, geometry="geometry", crs="EPSG:4326")
     assert full["index"].is_monotonic_decreasing
     assert pair(full)["index"] > pair(gappy)["index"]
-    assert set(COLUMN_LABELS) <= set(full.columns)
-    write_corridors(
+    assert list(full.columns) == [*CORRIDORS.names, "geometry"]
+    written = write_corridors(
         full, gpkg=tmp_path / "c.gpkg", csv=tmp_path / "c.csv", xlsx=tmp_path / "c.xlsx"
     )
     assert (tmp_path / "c.csv").read_bytes().startswith(b"\xef\xbb\xbf")
-    back = gpd.read_file(tmp_path / "c.gpkg", layer="corridors")
-    assert back.crs.to_epsg() == 4326 and len(back) == len(full)
-    assert back.geometry.iloc[0].geom_type == "LineString"
+    back = read_table(tmp_path / "c.gpkg", CORRIDORS)
+    assert back.crs.to_epsg() == 4326
+    assert_geodataframe_equal(back, written, check_dtype=False, check_less_precise=True)
+    csv = pd.read_csv(tmp_path / "c.csv", encoding="utf-8-sig")
+    assert list(csv.columns) == list(CORRIDORS.names)  # the geometry is in the GeoPackage
+    numbers = [c.name for c in CORRIDORS.columns if c.dtype != "str"]
+    assert_frame_equal(csv[numbers], pd.DataFrame(written[numbers]), check_dtype=False)
     xl = pd.read_excel(tmp_path / "c.xlsx")
-    assert "一体化指数(0-100) / Integration index (0-100)" in xl.columns
+    assert list(xl.columns) == [CORRIDORS.bilingual(c) for c in CORRIDORS.names]
+    assert "一体化指数(0-100) / integration index (0-100)" in xl.columns
 
 
 def split_units():
@@ -653,23 +707,20 @@ def test_named_corridor_is_measured_at_the_coarsest_level_separating_its_ends():
     """The corridor 甲中心 (in W1) – 乙北 (in E1) runs between the cities W and E."""
     _, edges, road, mm, places, origins = make_world()
     units = split_units()
-    dead = pd.DataFrame(  # level-6 ids: W2 | E1 lies on the city border, W1 | W2 does not
-        {
-            "unit_id": ["r3", "r2"],
-            "other_unit_id": ["r4", "r3"],
-            "minutes_saved_mean": [4.0, 6.0],
-            "status": ["待核实", "待核实"],
-        }
+    dead = dead_ends(  # level-6 ids: W2 | E1 lies on the city border, W1 | W2 does not
+        unit_id=["r3", "r2"],
+        other_unit_id=["r4", "r3"],
+        minutes_saved_per_trip=[4.0, 6.0],
+        person_minutes_saved=[100.0, 300.0],
     )
     table = corridor_table(
         units,
         edges,
         road,
         mm,
-        settings=SETTINGS,
+        settings=corridors(("甲中心", "乙北")),
         origins=origins,
         places=places,
-        corridors=[{"from": "甲中心", "to": "乙北"}],
         dead_ends=dead,
     )
     pairs = table[table["kind"] == "neighbours"]
@@ -680,10 +731,12 @@ def test_named_corridor_is_measured_at_the_coarsest_level_separating_its_ends():
     assert (c["unit_a"], c["unit_b"]) == ("W", "E")
     assert c["crossings"] == 10 and c["border_km"] == pytest.approx(10.0, rel=1e-6)
     assert c["open_gaps"] == 1 and c["open_gap_benefit_min"] == 4.0
+    assert c["open_gap_person_minutes"] == 100.0
     w2e1 = pairs[pairs["name"] == "W2–E1"].iloc[0]
     assert w2e1["open_gaps"] == 1 and w2e1["crossings"] == 10
     w = pairs[pairs["name"] == "W1–W2"].iloc[0]
     assert w["open_gaps"] == 1 and w["open_gap_benefit_min"] == 6.0
+    assert w["open_gap_person_minutes"] == 300.0
 
 
 # ---------------------------------------------------------------------------------------
@@ -691,16 +744,11 @@ def test_named_corridor_is_measured_at_the_coarsest_level_separating_its_ends():
 
 
 @pytest.fixture(scope="module")
-def demo_corridors(tmp_path_factory):
-    """Run the pipeline on the demo study up to the corridor table (once per module)."""
-    from tests.test_pipeline import snakemake, workflow_copy
-
-    workdir = workflow_copy(tmp_path_factory.mktemp("integration_demo"))
-    target = "data/demo/integration/corridors.gpkg"
-    result = snakemake(workdir, "--cores", "2", target)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
-    truth = json.loads((workdir / "data/demo/demo/truth.json").read_text(encoding="utf-8"))
-    return workdir, gpd.read_file(workdir / target, layer="corridors"), truth
+def demo_corridors(demo_run: Path):
+    """The corridor table of the shared demo run, read by its contract, and the demo's truth."""
+    table = read_table(demo_run / "data/demo/integration/corridors.gpkg", CORRIDORS)
+    truth = json.loads((demo_run / "data/demo/demo/truth.json").read_text(encoding="utf-8"))
+    return demo_run, table, truth
 
 
 def _pair_row(table, names):
@@ -738,7 +786,7 @@ def test_demo_outputs_for_excel_and_the_named_corridor(demo_corridors):
     base = workdir / "data/demo/integration"
     assert (base / "corridors.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     xl = pd.read_excel(base / "corridors.xlsx")
-    assert len(xl) == len(table) and "摘要 / Summary" in xl.columns
+    assert len(xl) == len(table) and "摘要 / summary" in xl.columns
     named = table[table["kind"] == "corridor"]
     assert named["name"].tolist() == ["东城–西城"]
     assert np.isfinite(named["road_min"].iloc[0])
@@ -748,10 +796,9 @@ def test_demo_outputs_for_excel_and_the_named_corridor(demo_corridors):
 def test_border_penalty_samples_the_border_zone():
     """Within 1 km of the border (grid columns 9 and 10) the two remaining crossings of the
     gappy world force long detours; over whole 10 km units the detour is diluted."""
-    from dataclasses import replace
-
     units, edges, road, mm, places, origins = make_world(crossing_rows=(4, 8))
-    narrow = corridor_table(units, edges, road, mm, settings=replace(SETTINGS, penalty_zone_km=1.0))
+    zone = replace(SETTINGS.border_penalty, zone_km=1.0)
+    narrow = corridor_table(units, edges, road, mm, settings=replace(SETTINGS, border_penalty=zone))
     wide = corridor_table(units, edges, road, mm, settings=SETTINGS)
     assert pair(narrow)["border_penalty"] > pair(wide)["border_penalty"] + 0.3
     # 10 zone nodes per side, all sampled: 2 × 10 × 10 cross pairs, and 2 × (10 × 10 − 10)
@@ -804,7 +851,6 @@ def test_andorra_parishes_from_the_real_extract(andorra_pbf, tmp_path):
         graph,
         settings=IntegrationSettings.from_study(study),
         origins=origins,
-        corridors=study["integration"]["corridors"],
         places=admin.places,
     )
     pairs = table[table["kind"] == "neighbours"]
@@ -824,31 +870,75 @@ def test_a_single_unit_gives_an_empty_table_that_still_writes(tmp_path):
     units, edges, road, mm, _, _ = make_world()
     one = units[units["unit_id"] == "r9"].assign(admin_level=6)
     table = corridor_table(one, edges, road, mm, settings=SETTINGS)
-    assert len(table) == 0 and list(table.columns) == [*COLUMN_LABELS, "geometry"]
+    assert len(table) == 0 and list(table.columns) == [*CORRIDORS.names, "geometry"]
     write_corridors(
         table, gpkg=tmp_path / "c.gpkg", csv=tmp_path / "c.csv", xlsx=tmp_path / "c.xlsx"
     )
-    assert len(gpd.read_file(tmp_path / "c.gpkg", layer="corridors")) == 0
+    assert len(read_table(tmp_path / "c.gpkg", CORRIDORS)) == 0
 
 
-def test_stage_names_a_missing_gaps_layer(tmp_path):
-    """The stage's reader: a gaps.gpkg without the dead_ends layer is one clear DataError."""
-    from spatialint.fileio import read_layer
+def stage_inputs(run: Path, **replaced: Path) -> dict[str, Path]:
+    """The integration rule's inputs in a pipeline run folder, some replaced."""
+    base = run / "data" / "demo"
+    inputs = {
+        "units": base / "network/admin_units.gpkg",
+        "places": base / "network/places.parquet",
+        "origins": base / "access/origins.gpkg",
+        "road_edges": base / "network/road_edges.parquet",
+        "road_graph": base / "network/road_graph.npz",
+        "multimodal_graph": base / "network/multimodal_graph.npz",
+        "gaps": base / "gaps/gaps.gpkg",
+    }
+    return {**inputs, **replaced}
 
+
+def stage_outputs(folder: Path) -> dict[str, Path]:
+    return {"gpkg": folder / "c.gpkg", "csv": folder / "c.csv", "xlsx": folder / "c.xlsx"}
+
+
+@pytest.mark.pipeline
+def test_stage_names_a_missing_gaps_layer(demo_run, tmp_path):
+    """The stage reads gaps.gpkg by its contract: no file, or no dead_ends layer, is one clear
+    DataError that names the step to run, and nothing is written."""
     units, *_ = make_world()
     gpkg = tmp_path / "gaps.gpkg"
     units.to_file(gpkg, layer="class_drops")
-    with pytest.raises(DataError, match=r"no layer 'dead_ends'.*rebuild gaps"):
-        read_layer(str(gpkg), "dead_ends", what="gaps")
-    with pytest.raises(DataError, match="does not exist; run the stage"):
-        read_layer(str(tmp_path / "none.gpkg"), "dead_ends", what="gaps")
+    integration = default_settings()
+    with pytest.raises(DataError, match=r"no layer 'dead_ends'.*re-run the\s+gaps step"):
+        run_integration_stage(
+            stage_inputs(demo_run, gaps=gpkg), stage_outputs(tmp_path), integration=integration
+        )
+    with pytest.raises(DataError, match="does not exist; run the gaps step first"):
+        run_integration_stage(
+            stage_inputs(demo_run, gaps=tmp_path / "none.gpkg"),
+            stage_outputs(tmp_path),
+            integration=integration,
+        )
+    assert not (tmp_path / "c.gpkg").exists()
+
+
+@pytest.mark.pipeline
+def test_stage_refuses_dead_ends_that_break_their_contract(demo_run, tmp_path):
+    """A dead_ends layer from another version (the benefit column the backlog sums renamed)
+    is refused with a DataError naming the gaps step, not summed as NaN."""
+    dead = read_table(demo_run / "data/demo/gaps/gaps.gpkg", DEAD_ENDS)
+    old = dead.rename(columns={"minutes_saved_per_trip": "minutes_per_trip"})
+    gpkg = tmp_path / "gaps.gpkg"
+    old.to_file(gpkg, layer="dead_ends", driver="GPKG")
+    with pytest.raises(
+        DataError, match=r"missing column\(s\) \['minutes_saved_per_trip'\].*re-run the gaps step"
+    ):
+        run_integration_stage(
+            stage_inputs(demo_run, gaps=gpkg),
+            stage_outputs(tmp_path),
+            integration=default_settings(),
+        )
+    assert not (tmp_path / "c.gpkg").exists()
 
 
 def test_a_corridor_below_the_border_level_has_no_gap_backlog():
     """With border_level 5 a corridor inside city W (甲中心 in W1 – 甲东 in W2) is measured
     between the districts; the gaps stage does not look at district borders then."""
-    from dataclasses import replace
-
     _, edges, road, mm, places, origins = make_world()
     lon, lat = to_wgs([7.5], [4.5])
     extra = gpd.GeoDataFrame(
@@ -857,22 +947,14 @@ def test_a_corridor_below_the_border_level_has_no_gap_backlog():
         crs="EPSG:4326",
     )
     origins = pd.concat([origins, extra], ignore_index=True)
-    dead = pd.DataFrame(
-        {
-            "unit_id": ["r0"],
-            "other_unit_id": ["r1"],
-            "minutes_saved_mean": [3.0],
-            "status": ["待核实"],
-        }
-    )
+    dead = dead_ends(unit_id=["r0"], other_unit_id=["r1"], minutes_saved_per_trip=[3.0])
     table = corridor_table(
         split_units(),
         edges,
         road,
         mm,
-        settings=replace(SETTINGS, border_level=5),
+        settings=replace(corridors(("甲中心", "甲东")), border_level=5),
         origins=origins,
-        corridors=[{"from": "甲中心", "to": "甲东"}],
         dead_ends=dead,
     )
     pairs = table[table["kind"] == "neighbours"]
@@ -880,7 +962,8 @@ def test_a_corridor_below_the_border_level_has_no_gap_backlog():
     c = table[table["kind"] == "corridor"].iloc[0]
     assert c["admin_level"] == 6 and (c["unit_a"], c["unit_b"]) == ("W1", "W2")
     assert c["crossings"] == 10  # every row crosses x = 5 km
-    assert math.isnan(c["open_gaps"]) and "only found on admin_level 5" in c["reason"]
+    assert pd.isna(c["open_gaps"]) and "only found on admin_level 5" in c["reason"]
+    assert math.isnan(c["open_gap_benefit_min"]) and math.isnan(c["open_gap_person_minutes"])
 
 
 def test_a_unit_without_centre_is_named_not_a_crash(tmp_path):

@@ -1,4 +1,9 @@
-"""Contract of the integration stage's table: one row per corridor, every measure and the index."""
+"""Contract of the integration stage's table: one row per corridor, every measure and the index.
+
+Counts that do not apply to a row are missing (nullable ``Int``): the crossings of a named
+corridor whose units share no border, the routes between centres that are not connected, the
+open gaps of a row below ``admin.border_level``.
+"""
 
 from __future__ import annotations
 
@@ -54,9 +59,9 @@ CORRIDORS = Table(
         Column("index", "float", "一体化指数(0-100)", "integration index (0-100)"),
         Column("index_basis", "str", "指数构成", "index based on"),
         Column("border_km", "float", "共同边界长度", "shared border", "km"),
-        Column("crossings", "int", "跨界道路数", "road crossings"),
+        Column("crossings", "Int", "跨界道路数", "road crossings"),
         *(
-            Column(f"crossings_{c}", "int", f"跨界道路数·{zh}", f"crossings: {c}")
+            Column(f"crossings_{c}", "Int", f"跨界道路数·{zh}", f"crossings: {c}")
             for c, zh in CROSSING_CLASSES.items()
         ),
         Column("weighted_crossings", "float", "加权跨界道路数", "weighted crossings"),
@@ -102,7 +107,7 @@ CORRIDORS = Table(
         Column("border_penalty", "float", "边界阻抗系数", "border penalty"),
         Column("penalty_pairs_cross", "int", "跨界样本对数", "sampled cross-border pairs"),
         Column("penalty_pairs_inside", "int", "单元内样本对数", "sampled within-unit pairs"),
-        Column("routes", "int", "可替代路线数", "materially different routes"),
+        Column("routes", "Int", "可替代路线数", "materially different routes"),
         Column("open_gaps", "Int", "未打通断头路数", "open 断头路 (dead-end roads)"),
         Column(
             "open_gap_benefit_min",

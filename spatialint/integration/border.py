@@ -14,17 +14,21 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from spatialint.contracts.integration import CROSSING_CLASSES
+
 logger = logging.getLogger(__name__)
 
-ROAD_CLASSES = ("motorway", "trunk", "primary", "secondary", "tertiary", "minor")
-"""Road class groups of the crossing counts; ``*_link`` counts as its parent class and every
-other drivable class (unclassified, residential, ...) as ``minor``."""
+MINOR_CLASS = "minor"
+"""The crossing class of every drivable road below ``tertiary`` (unclassified, residential...)."""
 
 
 def road_class(highway: pd.Series) -> pd.Series:
-    """Map OSM ``highway`` values to :data:`ROAD_CLASSES` (``primary_link`` → ``primary``)."""
+    """Map OSM ``highway`` values to the crossing classes of
+    :data:`~spatialint.contracts.integration.CROSSING_CLASSES` (``primary_link`` → ``primary``,
+    anything below ``tertiary`` → ``minor``)."""
     base = highway.astype(str).str.replace(r"_link$", "", regex=True)
-    return base.where(base.isin(ROAD_CLASSES[:-1]), "minor")
+    named = [c for c in CROSSING_CLASSES if c != MINOR_CLASS]
+    return base.where(base.isin(named), MINOR_CLASS)
 
 
 def assign_units(points: gpd.GeoSeries, units: gpd.GeoDataFrame) -> np.ndarray:

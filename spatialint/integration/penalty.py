@@ -8,6 +8,13 @@ import zlib
 from collections.abc import Sequence
 
 import numpy as np
+import shapely
+
+from spatialint.integration.travel import dijkstra_rows
+from spatialint.network.graph import CSRGraph
+from spatialint.settings import BorderPenaltySettings
+
+M_PER_KM = 1000.0
 
 
 def pair_rng(seed: int, id_a: str, id_b: str) -> np.random.Generator:
@@ -73,3 +80,89 @@ def border_penalty(
     if weight_sum == 0:
         return float("nan"), 0, 0
     return float(math.exp(log_sum / weight_sum)), used_c, used_i
+
+
+def zone_nodes(
+    node_unit: np.ndarray,
+    unit: int,
+    node_points: np.ndarray,
+    border: shapely.Geometry | None,
+    *,
+    zone_km: float,
+) -> np.ndarray:
+    """Road nodes of ``unit`` within ``zone_km`` of the shared ``border`` (all of the unit's
+    nodes when the pair shares no border)."""
+    nodes = np.flatnonzero(node_unit == unit)
+    if border is None:
+        return nodes
+    return nodes[shapely.dwithin(node_points[nodes], border, zone_km * M_PER_KM)]
+
+
+def _pair_times(
+    times: np.ndarray,
+    node_xy: np.ndarray,
+    rows: slice,
+    cols: slice,
+    sources: np.ndarray,
+    targets: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Travel time (s) and straight-line distance (km) of every source-target pair of one
+    block of ``times`` (a node paired with itself: NaN)."""
+    t = times[rows, cols]
+    d = np.hypot(
+        node_xy[sources][:, None, 0] - node_xy[targets][None, :, 0],
+        node_xy[sources][:, None, 1] - node_xy[targets][None, :, 1],
+    )
+    t = np.where(sources[:, None] == targets[None, :], np.nan, t)
+    return t.ravel(), d.ravel() / M_PER_KM
+
+
+def sampled_border_penalty(
+    graph: CSRGraph,
+    node_xy: np.ndarray,
+    sides: tuple[np.ndarray, np.ndarray],
+    rng: np.random.Generator,
+    settings: BorderPenaltySettings,
+    *,
+    workers: int = 1,
+) -> tuple[float, int, int]:
+    """Border penalty of two units from a sample of their nodes (``sides``: candidate node
+    positions of unit A and of unit B, e.g. :func:`zone_nodes`).
+
+    On each side ``sources_per_side`` origin and ``targets_per_side`` destination nodes are
+    drawn (A's first, with ``rng``); one Dijkstra per origin gives the times of every
+    cross-border pair (A → B, B → A) and every within-unit pair (A → A, B → B), which
+    :func:`border_penalty` compares band by band.
+
+    Returns
+    -------
+    tuple
+        (penalty or NaN, cross pairs used, inside pairs used).
+    """
+    (src_a, tgt_a), (src_b, tgt_b) = (
+        (
+            sample_nodes(nodes, settings.sources_per_side, rng),
+            sample_nodes(nodes, settings.targets_per_side, rng),
+        )
+        for nodes in sides
+    )
+    sources, targets = np.concatenate([src_a, src_b]), np.concatenate([tgt_a, tgt_b])
+    times = dijkstra_rows(graph, sources, targets, workers=workers).astype(float)
+    ra, rb = slice(0, len(src_a)), slice(len(src_a), None)
+    ca, cb = slice(0, len(tgt_a)), slice(len(tgt_a), None)
+    cross = [
+        _pair_times(times, node_xy, ra, cb, src_a, tgt_b),
+        _pair_times(times, node_xy, rb, ca, src_b, tgt_a),
+    ]
+    inside = [
+        _pair_times(times, node_xy, ra, ca, src_a, tgt_a),
+        _pair_times(times, node_xy, rb, cb, src_b, tgt_b),
+    ]
+    return border_penalty(
+        np.concatenate([c[0] for c in cross]),
+        np.concatenate([c[1] for c in cross]),
+        np.concatenate([i[0] for i in inside]),
+        np.concatenate([i[1] for i in inside]),
+        bands_km=settings.bands_km,
+        min_pairs=settings.min_pairs_per_band,
+    )

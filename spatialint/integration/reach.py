@@ -196,3 +196,54 @@ def population_share(
     t = place_times_s[mine]
     hit = np.isfinite(t) & (t <= band_s)
     return float(place_pop[mine][hit].sum() / place_pop[mine].sum())
+
+
+@dataclass(frozen=True)
+class PopulatedPlaces:
+    """The places with a population (``network/places.parquet``), tied to their nearest road
+    like the reach cells: the population reach shares are counted on them.
+
+    Attributes
+    ----------
+    snap
+        Each place's nearest road edge(s) within the access buffer.
+    population
+        Residents of each place.
+    points
+        The places in the metric CRS.
+    """
+
+    snap: RoadSnap
+    population: np.ndarray
+    points: gpd.GeoSeries
+
+    @classmethod
+    def build(
+        cls,
+        places: gpd.GeoDataFrame | None,
+        edges_m: gpd.GeoDataFrame,
+        edge_u: np.ndarray,
+        *,
+        access_buffer_m: float,
+    ) -> PopulatedPlaces:
+        """Places of ``places`` (the ``places`` contract) with a positive population, in the
+        CRS of ``edges_m``."""
+        crs = edges_m.crs
+        population = np.empty(0, float)
+        xy = np.empty((0, 2), float)
+        if places is not None and len(places):
+            population = places["population"].to_numpy(float)
+            keep = np.isfinite(population) & (population > 0)
+            points = places[keep].to_crs(crs).geometry
+            xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+            population = population[keep]
+        snap = RoadSnap.build(
+            shapely.points(xy) if len(xy) else np.empty(0, dtype=object),
+            edges_m.geometry.values,
+            edge_u,
+            edges_m["travel_time_s"].to_numpy(float),
+            max_distance_m=access_buffer_m,
+        )
+        return cls(
+            snap=snap, population=population, points=gpd.GeoSeries(shapely.points(xy), crs=crs)
+        )

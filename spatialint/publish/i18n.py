@@ -224,10 +224,13 @@ TABLE_STAGES: dict[str, str] = {
     "dead_ends": "spatialint.gaps.detect",
     "class_drops": "spatialint.gaps.detect",
     "missing_crossings": "spatialint.gaps.detect",
-    "corridors": "spatialint.integration.corridors",
 }
 """The stage module whose ``COLUMN_LABELS`` ({column: (中文, English)}) labels each table; per
 table, because one column name can mean different things (``name`` of a road, of a corridor)."""
+
+
+CONTRACT_LABELLED = ("corridors",)
+"""Tables whose stage keeps its labels only in its contract (:mod:`spatialint.contracts`)."""
 
 
 def _normalise_labels(raw: Any) -> dict[str, tuple[str, str]]:
@@ -245,6 +248,10 @@ def _normalise_labels(raw: Any) -> dict[str, tuple[str, str]]:
 
 def stage_column_labels(table: str) -> dict[str, tuple[str, str]]:
     """The COLUMN_LABELS of the stage that writes ``table`` (empty when it has none yet)."""
+    if table in CONTRACT_LABELLED:
+        from spatialint.contracts import TABLES
+
+        return {c.name: (c.label("zh"), c.label("en")) for c in TABLES[table].columns}
     module_name = TABLE_STAGES.get(table)
     if module_name is None:
         return {}

@@ -24,6 +24,6 @@ rule integration:
     resources:
         mem_mb=4000,
     params:
-        study=study_config,
+        integration=settings_param("integration"),
     script:
         "../scripts/integration.py"

@@ -7,22 +7,13 @@ Standalone (see ``_helpers.mock_snakemake``)::
 
 import sys
 
-from _helpers import mock_snakemake
+from _helpers import mock_snakemake, run_rule
 
-from spatialint.integration.corridors import run_integration_stage
-from spatialint.logs import run_step
+from spatialint.integration.stage import run_integration_stage
 
 if __name__ == "__main__":
     if "snakemake" not in globals():
         snakemake = mock_snakemake(
             "integration", study=sys.argv[1] if len(sys.argv) > 1 else "demo"
         )
-    run_step(
-        lambda: run_integration_stage(
-            dict(snakemake.input.items()),
-            dict(snakemake.output.items()),
-            snakemake.params.study,
-            workers=snakemake.threads,
-        ),
-        log_path=snakemake.log[0],
-    )
+    run_rule(snakemake, run_integration_stage, workers=snakemake.threads)

@@ -1,0 +1,109 @@
+"""The integration stage: read the upstream tables by their contracts, build the corridor table,
+write it as GeoPackage, CSV and XLSX."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from spatialint.contracts import ADMIN_UNITS, CORRIDORS, DEAD_ENDS, ORIGINS, PLACES, ROAD_EDGES
+from spatialint.contracts.io import read_table, write_csv, write_table, write_workbook
+from spatialint.integration.table import corridor_table
+from spatialint.network.graph import CSRGraph
+from spatialint.settings import IntegrationSettings
+
+logger = logging.getLogger(__name__)
+
+PathArg = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class IntegrationInputs:
+    """The upstream tables and graphs the corridor measures read, each checked."""
+
+    units: gpd.GeoDataFrame
+    places: gpd.GeoDataFrame
+    origins: gpd.GeoDataFrame
+    road_edges: gpd.GeoDataFrame
+    road_graph: CSRGraph
+    multimodal_graph: CSRGraph
+    dead_ends: pd.DataFrame
+
+    @classmethod
+    def read(cls, inputs: Mapping[str, PathArg]) -> IntegrationInputs:
+        """Read the rule's inputs by name, the tables by their contracts (a file that breaks
+        its contract is a :class:`~spatialint.errors.DataError` naming the step to re-run)."""
+        return cls(
+            dead_ends=read_table(inputs["gaps"], DEAD_ENDS),
+            units=read_table(inputs["units"], ADMIN_UNITS),
+            places=read_table(inputs["places"], PLACES),
+            origins=read_table(inputs["origins"], ORIGINS),
+            road_edges=read_table(inputs["road_edges"], ROAD_EDGES),
+            road_graph=CSRGraph.load(inputs["road_graph"]),
+            multimodal_graph=CSRGraph.load(inputs["multimodal_graph"]),
+        )
+
+
+def write_corridors(
+    table: gpd.GeoDataFrame, *, gpkg: PathArg, csv: PathArg, xlsx: PathArg
+) -> gpd.GeoDataFrame:
+    """Write the ``corridors`` table: GeoPackage (layer ``corridors``), CSV (UTF-8 with BOM,
+    for Excel; geometry left out) and XLSX with the contract's ``中文 / English`` headers,
+    each atomically. Returns the table as written."""
+    written = write_table(table, CORRIDORS, gpkg)
+    write_csv(written, CORRIDORS, csv)
+    write_workbook(xlsx, {CORRIDORS: written})
+    return written
+
+
+def run_integration_stage(
+    inputs: Mapping[str, PathArg],
+    outputs: Mapping[str, PathArg],
+    *,
+    integration: IntegrationSettings,
+    workers: int = 1,
+) -> gpd.GeoDataFrame:
+    """Measure every corridor of a study from its stage files and write the corridor table.
+
+    Parameters
+    ----------
+    inputs
+        Paths by the ``integration`` rule's input names: ``units``, ``places``, ``origins``,
+        ``road_edges``, ``road_graph``, ``multimodal_graph``, ``gaps``.
+    outputs
+        Paths by the rule's output names: ``gpkg``, ``csv``, ``xlsx`` (:func:`write_corridors`).
+    integration
+        The study's integration settings (``spatialint.settings.PARAMS["integration"]``).
+    workers
+        Processes for the corridor routing (the rule's ``threads``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The corridor table that was written.
+
+    Raises
+    ------
+    DataError
+        If an input is missing or does not hold its contract's table.
+    """
+    read = IntegrationInputs.read(inputs)
+    table = corridor_table(
+        read.units,
+        read.road_edges,
+        read.road_graph,
+        read.multimodal_graph,
+        settings=integration,
+        origins=read.origins,
+        places=read.places,
+        dead_ends=read.dead_ends,
+        workers=workers,
+    )
+    written = write_corridors(table, gpkg=outputs["gpkg"], csv=outputs["csv"], xlsx=outputs["xlsx"])
+    logger.info("%d corridors written to %s", len(written), outputs["gpkg"])
+    return written

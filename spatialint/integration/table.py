@@ -1,0 +1,225 @@
+"""The corridor table: every neighbouring pair of units and every named corridor, measured
+(:mod:`.measures`), with its backlog of open 断头路 (:mod:`.backlog`), its 0–100 index
+(:mod:`.index`) and a one-sentence summary (:mod:`.summary`), in the ``corridors`` contract.
+
+:func:`corridor_table` runs the steps in order:
+
+1. project the units, road nodes and edges to metres (:class:`.levels.MetricStudy`);
+2. list the rows: neighbours at ``admin.border_level``, then the named corridors, each at the
+   coarsest level that separates its origins (:mod:`.rows`);
+3. per admin level used, the borders, crossings and the units of nodes, cells and places
+   (:class:`.levels.LevelData`);
+4. route from every centre once (:func:`.travel.route_centres`);
+5. measure each row (:func:`.measures.measure_corridor`);
+6. add the backlog, the reasons, the index and the summary; sort by index and rank.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from spatialint.contracts.base import Table
+from spatialint.contracts.integration import CORRIDORS
+from spatialint.geo import WGS84
+from spatialint.integration.backlog import BACKLOG_COLUMNS, corridor_backlog, no_dead_ends
+from spatialint.integration.index import integration_index
+from spatialint.integration.levels import (
+    LevelData,
+    MetricStudy,
+    check_border_level,
+    check_graphs,
+)
+from spatialint.integration.measures import MeasureInputs, measure_corridor
+from spatialint.integration.reach import PopulatedPlaces, ReachGrid
+from spatialint.integration.routes import arc_lengths, with_weights
+from spatialint.integration.rows import (
+    CorridorRow,
+    attach_border,
+    named_corridor_rows,
+    neighbour_rows,
+)
+from spatialint.integration.summary import corridor_summary
+from spatialint.integration.travel import route_centres
+from spatialint.network.graph import CSRGraph
+from spatialint.settings import IntegrationSettings
+
+logger = logging.getLogger(__name__)
+
+PANDAS_DTYPES = {"int": "int64", "Int": "Int64", "float": "float64", "str": object, "bool": bool}
+"""The pandas dtype of each contract dtype, for an empty table."""
+
+TABLE_WIDE_COLUMNS = ("rank", "index", "index_basis", *BACKLOG_COLUMNS, "reason", "summary")
+"""Columns filled once the whole table is measured (not by :func:`measure_corridor`)."""
+
+
+def empty_frame(table: Table, columns: Sequence[str]) -> pd.DataFrame:
+    """A frame without rows holding ``columns`` of ``table`` with their dtypes."""
+    return pd.DataFrame({c: pd.Series(dtype=PANDAS_DTYPES[table.column(c).dtype]) for c in columns})
+
+
+def list_rows(
+    study: MetricStudy,
+    named: list[CorridorRow],
+    levels: dict[int, LevelData],
+    settings: IntegrationSettings,
+) -> list[CorridorRow]:
+    """The neighbouring pairs at ``border_level``, then the named corridors with their
+    shared borders attached."""
+    centre_pos, centre_ok = study.snap_centres(settings.snap_max_m)
+    base = levels[settings.border_level]
+    rows = neighbour_rows(study.units, settings.border_level, base.borders, centre_pos, centre_ok)
+    for row in named:
+        attach_border(row, levels[row.level].borders)
+    if not rows + named:
+        logger.warning("no neighbouring units and no named corridors: the table is empty")
+    return rows + named
+
+
+def measure_levels(
+    study: MetricStudy,
+    levels: Sequence[int],
+    places: PopulatedPlaces,
+    settings: IntegrationSettings,
+) -> tuple[ReachGrid, dict[int, LevelData]]:
+    """The reach grid over the units of ``levels`` and each level's data."""
+    grid = ReachGrid.build(
+        study.units[np.isin(study.units["admin_level"].to_numpy(), levels)],
+        study.edges,
+        study.edge_u,
+        cell_m=settings.reach_cell_m,
+        snap_m=settings.access_buffer_m,
+    )
+    by_level = {
+        level: LevelData.build(
+            study, level, grid, places.points, tolerance_m=settings.border_tolerance_m
+        )
+        for level in levels
+    }
+    return grid, by_level
+
+
+def finish_table(
+    records: list[dict],
+    rows: Sequence[CorridorRow],
+    study: MetricStudy,
+    dead_ends: pd.DataFrame,
+    settings: IntegrationSettings,
+) -> gpd.GeoDataFrame:
+    """The measured records as the ``corridors`` table: backlog, reasons, index, summary and
+    a centre-to-centre line; sorted by index (best first, rows without one last), ranked."""
+    measured = [c for c in CORRIDORS.names if c not in TABLE_WIDE_COLUMNS]
+    table = (
+        pd.DataFrame.from_records(records, columns=measured)
+        if records
+        else empty_frame(CORRIDORS, measured)
+    )
+    backlog = corridor_backlog(rows, study.units, settings.border_level, dead_ends)
+    for column, values in backlog.columns().items():
+        table[column] = values
+    table["reason"] = pd.Series(["; ".join(dict.fromkeys(r.reasons)) for r in rows], dtype=object)
+    if len(table):
+        table["index"], table["index_basis"] = integration_index(table, settings.index)
+    else:
+        table["index"], table["index_basis"] = np.empty(0), pd.Series(dtype=object)
+    table["summary"] = pd.Series(
+        [corridor_summary(r, language=settings.language) for r in table.to_dict("records")],
+        dtype=object,
+    )
+    geometry = [
+        shapely.LineString([r.lonlat_a, r.lonlat_b])
+        if np.isfinite([*r.lonlat_a, *r.lonlat_b]).all()
+        else None
+        for r in rows
+    ]
+    out = gpd.GeoDataFrame(table, geometry=geometry, crs=WGS84)
+    out = out.sort_values("index", ascending=False, na_position="last", kind="stable")
+    out["rank"] = np.arange(1, len(out) + 1)
+    return CORRIDORS.conform(out.reset_index(drop=True))
+
+
+def corridor_table(
+    units: gpd.GeoDataFrame,
+    edges: gpd.GeoDataFrame,
+    road_graph: CSRGraph,
+    multimodal_graph: CSRGraph,
+    *,
+    settings: IntegrationSettings,
+    origins: gpd.GeoDataFrame | None = None,
+    places: gpd.GeoDataFrame | None = None,
+    dead_ends: pd.DataFrame | None = None,
+    workers: int = 1,
+) -> gpd.GeoDataFrame:
+    """Every corridor measure for every neighbouring pair of units and every named corridor.
+
+    Parameters
+    ----------
+    units
+        The ``admin_units`` table. Neighbouring pairs are formed at ``settings.border_level``;
+        a named corridor is measured at the coarsest level whose units separate its two
+        origins (e.g. between the cities for 长沙–株洲).
+    edges
+        The ``road_edges`` table.
+    road_graph, multimodal_graph
+        ``network/road_graph.npz`` and ``network/multimodal_graph.npz`` (road nodes first).
+    settings
+        The ``integration`` settings; ``settings.corridors`` are the named corridors.
+    origins
+        The ``origins`` table (needed when ``settings.corridors`` is not empty).
+    places
+        The ``places`` table; places with a population give the population reach.
+    dead_ends
+        The ``dead_ends`` table of the gaps stage, for the backlog of open 断头路 (its unit
+        ids are at ``border_level``; for a corridor at a coarser level the gaps between units
+        lying in its two units count). ``None``: no gaps.
+    workers
+        Processes for the Dijkstra batches (see :func:`spatialint.network.routing.travel_times`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The ``corridors`` table (:data:`spatialint.contracts.integration.CORRIDORS`): one row
+        per corridor with a centre-to-centre LineString, EPSG:4326, sorted by index.
+    """
+    check_border_level(units, settings.border_level)
+    check_graphs(road_graph, multimodal_graph)
+    study = MetricStudy.build(units, edges, road_graph)
+    named = named_corridor_rows(
+        settings.corridors, origins, road_graph, study.units, settings.border_level
+    )
+    places_m = PopulatedPlaces.build(
+        places, study.edges, study.edge_u, access_buffer_m=settings.access_buffer_m
+    )
+    levels = sorted({settings.border_level} | {r.level for r in named})
+    grid, by_level = measure_levels(study, levels, places_m, settings)
+    rows = list_rows(study, named, by_level, settings)
+    lengths_m = arc_lengths(road_graph, study.edges)
+    times = route_centres(
+        rows,
+        {"road": road_graph, "mm": multimodal_graph},
+        with_weights(road_graph, lengths_m),
+        grid,
+        places_m,
+        band_s=settings.reach_band_min * 60.0,
+        workers=workers,
+    )
+    inputs = MeasureInputs(
+        settings=settings,
+        study=study,
+        levels=by_level,
+        road_graph=road_graph,
+        arc_lengths_m=lengths_m,
+        grid=grid,
+        places=places_m,
+        times=times,
+        workers=workers,
+    )
+    records = [measure_corridor(row, inputs) for row in rows]
+    return finish_table(
+        records, rows, study, no_dead_ends() if dead_ends is None else dead_ends, settings
+    )
