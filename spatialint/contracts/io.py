@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from spatialint.contracts.base import Table
 from spatialint.errors import DataError
@@ -55,15 +56,27 @@ def write_layers(path: PathArg, layers: Mapping[Table, pd.DataFrame]) -> dict[st
     return written
 
 
-def write_csv(frame: pd.DataFrame, table: Table, path: PathArg) -> None:
-    """Write ``table`` (without its geometry) as UTF-8-with-BOM CSV under its column names."""
+WKT_DECIMALS = 6
+"""Decimals of WKT coordinates in CSV files (1e-6 degree, about 0.1 m)."""
+GEOMETRY_WKT_COLUMN = "geometry_wkt"
+"""The last column of a CSV written with its geometry: WKT in WGS-84, which QGIS's delimited-text
+layer and Excel's Power Query read."""
+
+
+def write_csv(frame: pd.DataFrame, table: Table, path: PathArg, *, wkt: bool = False) -> None:
+    """Write ``table`` as UTF-8-with-BOM CSV under its column names; the geometry is left out,
+    or with ``wkt`` written as WKT in a last column ``geometry_wkt``."""
     frame = table.conform(frame)
     with atomic_path(path) as tmp:
-        _to_csv(frame, tmp)
+        _to_csv(frame, tmp, wkt=wkt)
 
 
-def _to_csv(frame: pd.DataFrame, path: PathArg) -> None:
-    plain = pd.DataFrame(frame.drop(columns=Table._geometry_name(frame) or [], errors="ignore"))
+def _to_csv(frame: pd.DataFrame, path: PathArg, *, wkt: bool = False) -> None:
+    geometry = Table._geometry_name(frame)
+    plain = pd.DataFrame(frame.drop(columns=geometry or [], errors="ignore"))
+    if wkt and geometry:
+        geoms = frame[geometry].to_numpy()
+        plain[GEOMETRY_WKT_COLUMN] = shapely.to_wkt(geoms, rounding_precision=WKT_DECIMALS)
     plain.to_csv(path, index=False, encoding="utf-8-sig")
 
 

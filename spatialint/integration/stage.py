@@ -53,10 +53,10 @@ def write_corridors(
     table: gpd.GeoDataFrame, *, gpkg: PathArg, csv: PathArg, xlsx: PathArg
 ) -> gpd.GeoDataFrame:
     """Write the ``corridors`` table: GeoPackage (layer ``corridors``), CSV (UTF-8 with BOM,
-    for Excel; geometry left out) and XLSX with the contract's ``中文 / English`` headers,
-    each atomically. Returns the table as written."""
+    for Excel; the corridor line as WKT in its last column) and XLSX with the contract's
+    ``中文 / English`` headers, each atomically. Returns the table as written."""
     written = write_table(table, CORRIDORS, gpkg)
-    write_csv(written, CORRIDORS, csv)
+    write_csv(written, CORRIDORS, csv, wkt=True)
     write_workbook(xlsx, {CORRIDORS: written})
     return written
 
