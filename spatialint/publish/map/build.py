@@ -36,6 +36,7 @@ from spatialint.publish.map.page import (
     add_basemap,
     add_page_extras,
     add_panels,
+    basemap_tiles,
     legend_panel,
     offline_page,
     title_panel,
@@ -100,6 +101,9 @@ def build_map(
         OSM data date shown under the title.
     """
     language = check_language(study.language)
+    tile_specs = basemap_tiles(  # a basemap without its key stops here, before any drawing
+        map_settings.basemap, language=language, tianditu_token=map_settings.tianditu_token
+    )
     drawings = map_drawings(layers, map_settings=map_settings, language=language)
     west, south, east, north = layers.units.total_bounds
     m = folium.Map(
@@ -107,10 +111,7 @@ def build_map(
         zoom_start=ZOOM_START, zoom_snap=0.25,
     )  # fmt: skip
     offline_page(m)
-    tiles = add_basemap(
-        m, basemap=map_settings.basemap, language=language,
-        tianditu_token=map_settings.tianditu_token,
-    )  # fmt: skip
+    tiles = add_basemap(m, tile_specs)
     for drawing in drawings:
         for layer in drawing.layers:
             add_layer(m, layer)

@@ -35,6 +35,8 @@ AMAP_TILES = (
     "&x={x}&y={y}&z={z}"
 )
 MAX_ZOOM = 18
+TileSpec = tuple[str, str, str, str | None]
+"""(URL template, attribution, name, subdomains) of one tile layer."""
 
 ERROR_FLAG_JS = (
     "<script>window.addEventListener('error', function (e) {"
@@ -107,10 +109,8 @@ def offline_page(m: folium.Map) -> None:
     root.header.add_child(Element(PAGE_CSS), name="spatialint_css")
 
 
-def basemap_tiles(
-    basemap: str, *, language: str, tianditu_token: str | None
-) -> list[tuple[str, str, str, str | None]]:
-    """(URL template, attribution, name, subdomains) of each tile layer of ``basemap``."""
+def basemap_tiles(basemap: str, *, language: str, tianditu_token: str | None) -> list[TileSpec]:
+    """The tile layers of ``basemap``; a :class:`ConfigError` when Tianditu has no token."""
     if basemap == "none":
         return []
     if basemap == "osm":
@@ -140,14 +140,11 @@ def basemap_tiles(
     raise ConfigError(f"maps.basemap {basemap!r} is not one of {', '.join(BASEMAPS)}.")
 
 
-def add_basemap(
-    m: folium.Map, *, basemap: str, language: str, tianditu_token: str | None
-) -> list[folium.TileLayer]:
-    """Add the configured background tiles; return them (for the offline fallback)."""
+def add_basemap(m: folium.Map, tiles: Sequence[TileSpec]) -> list[folium.TileLayer]:
+    """Add the background tiles (:func:`basemap_tiles`); return them (for the offline
+    fallback)."""
     layers = []
-    for url, attr, name, subdomains in basemap_tiles(
-        basemap, language=language, tianditu_token=tianditu_token
-    ):
+    for url, attr, name, subdomains in tiles:
         kwargs: dict[str, Any] = {"subdomains": subdomains} if subdomains else {}
         layer = folium.TileLayer(
             tiles=url, attr=attr, name=name, overlay=False, control=False, max_zoom=MAX_ZOOM,
