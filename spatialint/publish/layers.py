@@ -120,7 +120,7 @@ def osm_data_date(pbf: str | os.PathLike[str]) -> str | None:
     try:
         header = reader.header()
         for key in ("osmosis_replication_timestamp", "timestamp"):
-            value = header.get(key, "")
+            value = header.get(key)  # "" when the header has no such key
             if value:
                 return value[:10]
     finally:

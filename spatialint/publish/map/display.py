@@ -24,7 +24,7 @@ from spatialint.publish.style import road_group
 
 COORD_DECIMALS = 5
 """Decimals of degrees kept in the HTML (1e-5° ≈ 1 m), which halves the page size."""
-POINT, LINESTRING, MULTILINESTRING = 0, 1, 5
+POINT, LINESTRING, POLYGON, MULTILINESTRING, MULTIPOLYGON = 0, 1, 3, 5, 6
 """shapely geometry type ids."""
 
 
@@ -85,11 +85,11 @@ def outer_rings(geometries: np.ndarray) -> np.ndarray:
     """The exterior rings of (multi)polygons as (multi)linestrings; other geometries as is."""
     geoms = np.asarray(geometries, dtype=object)
     out = geoms.copy()
-    for i, geom in enumerate(geoms):
-        if geom is None or geom.is_empty:
-            continue
-        parts = getattr(geom, "geoms", [geom])
-        rings = [shapely.LineString(p.exterior.coords) for p in parts if hasattr(p, "exterior")]
+    polygonal = np.isin(shapely.get_type_id(geoms), (POLYGON, MULTIPOLYGON))
+    polygonal &= ~shapely.is_empty(geoms)
+    for i in np.flatnonzero(polygonal):
+        parts = shapely.get_parts(geoms[i])
+        rings = [shapely.LineString(shapely.get_exterior_ring(p).coords) for p in parts]
         if rings:
             out[i] = rings[0] if len(rings) == 1 else shapely.MultiLineString(rings)
     return out
