@@ -38,23 +38,26 @@ UTM = "EPSG:32649"
 
 
 def complete(frame: gpd.GeoDataFrame, table: Table) -> gpd.GeoDataFrame:
-    """``frame`` with the contract's columns it lacks as missing values (0 for integers without
-    NA, False for flags), conformed to ``table``."""
+    """``frame`` with the contract's columns it lacks, conformed to ``table``: missing values of
+    their dtype, or a neutral value (0, "", False) where the column allows none."""
     frame = frame.copy()
     for column in table.columns:
         if column.name in frame.columns:
             continue
-        if column.dtype == "int":
-            frame[column.name] = np.zeros(len(frame), dtype=np.int64)
-        elif column.dtype == "Int":
-            frame[column.name] = pd.array([pd.NA] * len(frame), dtype="Int64")
-        elif column.dtype == "float":
-            frame[column.name] = np.full(len(frame), np.nan)
-        elif column.dtype == "bool":  # (a GeoPackage cannot tell an all-missing flag's type)
-            frame[column.name] = np.zeros(len(frame), dtype=bool)
-        else:
-            frame[column.name] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        frame[column.name] = _filler(column.dtype, column.nullable, len(frame))
     return table.conform(frame)
+
+
+def _filler(dtype: str, nullable: bool, rows: int) -> object:
+    if dtype == "int" or (dtype == "Int" and not nullable):
+        return np.zeros(rows, dtype=np.int64)
+    if dtype == "Int":
+        return pd.array([pd.NA] * rows, dtype="Int64")
+    if dtype == "float":
+        return np.full(rows, np.nan if nullable else 0.0)
+    if dtype == "bool":  # a GeoPackage cannot tell the type of an all-missing flag
+        return np.zeros(rows, dtype=bool)
+    return pd.Series([None if nullable else ""] * rows, dtype=object).to_numpy()
 
 
 def _buffer_m(point: Point, metres: float) -> Polygon:
