@@ -189,12 +189,13 @@ def test_figures_fall_back_to_english_without_a_cjk_font(monkeypatch, caplog):
 
 def test_geopackage_keeps_column_types_with_gaps(tmp_path, layers):
     dead = layers.dead_ends.assign(
-        found=[True, True, False, False], way_id=pd.array([11, None, 13, 14], dtype="Int64")
+        found=pd.array([True, True, None, False], dtype="boolean"),
+        way_id=pd.array([11, None, 13, 14], dtype="Int64"),
     )
     write_geopackage(replace(layers, dead_ends=dead), tmp_path / "x.gpkg", cgcs2000=False)
     info = pyogrio.read_info(tmp_path / "x.gpkg", layer="dead_ends")
     types = dict(zip(info["fields"], info["dtypes"], strict=True))
-    assert types["found"] == "bool" and types["planned"] == "bool"
+    assert types["planned"] == "bool" and types["way_id"] == "int64"
     back = read_table(tmp_path / "x.gpkg", DEAD_ENDS)
     pd.testing.assert_series_equal(back["way_id"], dead["way_id"])
     pd.testing.assert_series_equal(back["found"], dead["found"])
