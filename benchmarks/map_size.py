@@ -17,8 +17,10 @@ import folium
 import geopandas as gpd
 import numpy as np
 
+from spatialint.config import load_study
 from spatialint.geo import utm_crs_for
-from spatialint.publish.maps import ROAD_DEFAULT_CLASSES, SIMPLIFY_M, display_roads
+from spatialint.publish.map.display import display_roads
+from spatialint.settings import MapSettings
 
 
 def main(path: Path) -> None:
@@ -32,11 +34,12 @@ def main(path: Path) -> None:
     naive_html = naive.get_root().render()
     naive_s = time.perf_counter() - start
 
+    settings = MapSettings.from_study(load_study("demo"))  # the schema's defaults
     start = time.perf_counter()
     crs = utm_crs_for(np.array([west, east]), np.array([south, north]))
     shown = display_roads(
-        edges, road_classes=ROAD_DEFAULT_CLASSES, simplify_m=SIMPLIFY_M, metric_crs=crs,
-        gcj02=False,
+        edges, road_classes=settings.road_classes, simplify_m=settings.simplify_m,
+        metric_crs=crs, gcj02=False,
     )  # fmt: skip
     ours = folium.Map(location=centre, tiles=None)
     folium.GeoJson(shown[["highway", "name", "geometry"]].to_json()).add_to(ours)

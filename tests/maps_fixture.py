@@ -1,5 +1,10 @@
 """A small hand-made study (two counties near 112.9°E 28.2°N, in China so GCJ-02 applies)
-with every layer the map and the report read, built inline with an explicit CRS."""
+with every layer the map and the report read, built inline with an explicit CRS.
+
+Each layer keeps its contract (:mod:`spatialint.contracts`): the columns a test cares about
+are given, the others filled with missing values of their dtype (:func:`complete`), and the
+frame conformed, so the fixture breaks when a contract changes under it.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,48 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import LineString, Point, Polygon, box
 
-from spatialint.publish.maps import StudyLayers
+from spatialint.contracts import (
+    ADMIN_UNITS,
+    CLASS_DROPS,
+    CORRIDORS,
+    DEAD_ENDS,
+    HEX_ACCESS,
+    ISOCHRONES,
+    MISSING_CROSSINGS,
+    ORIGINS,
+    RAIL_EDGES,
+    RAIL_STATIONS,
+    ROAD_EDGES,
+    Table,
+)
+from spatialint.contracts.io import write_layers, write_table
+from spatialint.publish.layers import StudyLayers
 
 CRS = "EPSG:4326"
 UTM = "EPSG:32649"
+
+
+def complete(frame: gpd.GeoDataFrame, table: Table) -> gpd.GeoDataFrame:
+    """``frame`` with the contract's columns it lacks, conformed to ``table``: missing values of
+    their dtype, or a neutral value (0, "", False) where the column allows none."""
+    frame = frame.copy()
+    for column in table.columns:
+        if column.name in frame.columns:
+            continue
+        frame[column.name] = _filler(column.dtype, column.nullable, len(frame))
+    return table.conform(frame)
+
+
+def _filler(dtype: str, nullable: bool, rows: int) -> object:
+    if dtype == "int" or (dtype == "Int" and not nullable):
+        return np.zeros(rows, dtype=np.int64)
+    if dtype == "Int":
+        return pd.array([pd.NA] * rows, dtype="Int64")
+    if dtype == "float":
+        return np.full(rows, np.nan if nullable else 0.0)
+    if dtype == "bool":  # a GeoPackage cannot tell the type of an all-missing flag
+        return np.zeros(rows, dtype=bool)
+    return pd.Series([None if nullable else ""] * rows, dtype=object).to_numpy()
 
 
 def _buffer_m(point: Point, metres: float) -> Polygon:
@@ -63,27 +106,23 @@ def make_layers(*, with_rail: bool = True) -> StudyLayers:
         ],
         crs=CRS,
     )
-    if with_rail:
-        rail = gpd.GeoDataFrame(
-            {"service": ["highspeed", "conventional"], "name": ["京广高铁", "京广铁路"]},
-            geometry=[
-                LineString([(112.8, 28.25), (113.2, 28.26)]),
-                LineString([(112.8, 28.14), (113.2, 28.13)]),
-            ],
-            crs=CRS,
-        )
-        stations = gpd.GeoDataFrame(
-            {"node_id": [-1, -2], "name": ["西站", "东站"], "services": ["highspeed", "highspeed"]},
-            geometry=[Point(112.9, 28.252), Point(113.1, 28.257)],
-            crs=CRS,
-        )
-    else:
-        rail = gpd.GeoDataFrame({"service": []}, geometry=[], crs=CRS)
-        stations = gpd.GeoDataFrame(
-            {"node_id": [], "name": [], "services": []}, geometry=[], crs=CRS
-        )
+    rail = gpd.GeoDataFrame(
+        {"service": ["highspeed", "conventional"], "name": ["京广高铁", "京广铁路"]},
+        geometry=[
+            LineString([(112.8, 28.25), (113.2, 28.26)]),
+            LineString([(112.8, 28.14), (113.2, 28.13)]),
+        ],
+        crs=CRS,
+    )
+    stations = gpd.GeoDataFrame(
+        {"node_id": [-1, -2], "name": ["西站", "东站"], "services": ["highspeed", "highspeed"]},
+        geometry=[Point(112.9, 28.252), Point(113.1, 28.257)],
+        crs=CRS,
+    )
+    if not with_rail:  # the contract's columns and dtypes, no rows
+        rail, stations = rail.iloc[:0], stations.iloc[:0]
     origins = gpd.GeoDataFrame(
-        {"origin_id": ["o1", "o2"], "name": ["西城中心", "东城中心"], "kind": ["place", "place"]},
+        {"origin_id": [1, 2], "name": ["西城中心", "东城中心"], "kind": ["place", "place"]},
         geometry=[Point(112.9, 28.2), Point(113.1, 28.2)],
         crs=CRS,
     )
@@ -97,9 +136,9 @@ def make_layers(*, with_rail: bool = True) -> StudyLayers:
                         "origin_id": origin.origin_id,
                         "origin_name": origin.name,
                         "mode": mode,
-                        "band_min": band,
+                        "band_min": float(band),
                         "area_km2": round(geom.area * 1e4, 1),
-                        "population": 1000 * band,
+                        "population": 1000.0 * band,
                         "geometry": geom,
                     }
                 )
@@ -117,8 +156,8 @@ def make_layers(*, with_rail: bool = True) -> StudyLayers:
         geometry=polys,
         crs=CRS,
     )
-    # columns as the gaps stage writes them (spatialint.gaps.detect.DEAD_END_COLUMNS); G004 is a
-    # reviewed gap no longer found in the data: kept in the tables without geometry
+    # G004 is a reviewed gap no longer found in the data: kept in the tables without geometry;
+    # no population: the gaps stage ranks by minutes saved per sampled trip
     dead_ends = gpd.GeoDataFrame(
         {
             "rank": [1.0, 2.0, 3.0, np.nan],
@@ -171,10 +210,9 @@ def make_layers(*, with_rail: bool = True) -> StudyLayers:
         geometry=[LineString([(113.0, 28.26), (113.0, 28.3)])],
         crs=CRS,
     )
-    # columns as the integration stage writes them (spatialint.integration.corridors.COLUMN_LABELS)
     corridors = gpd.GeoDataFrame(
         {
-            "rank": [1.0, np.nan],
+            "rank": [1, 2],
             "corridor_id": ["K1", "K2"],
             "kind": ["corridor", "neighbours"],
             "name": ["东城–西城", "东县–西县"],
@@ -197,22 +235,23 @@ def make_layers(*, with_rail: bool = True) -> StudyLayers:
         crs=CRS,
     )
     return StudyLayers(
-        units=units,
-        roads=roads,
-        rail=rail,
-        stations=stations,
-        origins=origins,
-        isochrones=isochrones,
-        hexagons=hexagons,
-        dead_ends=dead_ends,
-        class_drops=class_drops,
-        missing_crossings=missing,
-        corridors=corridors,
+        units=complete(units, ADMIN_UNITS),
+        roads=complete(roads, ROAD_EDGES),
+        rail=complete(rail, RAIL_EDGES),
+        stations=complete(stations, RAIL_STATIONS),
+        origins=complete(origins, ORIGINS),
+        isochrones=complete(isochrones, ISOCHRONES),
+        hexagons=complete(hexagons, HEX_ACCESS),
+        dead_ends=complete(dead_ends, DEAD_ENDS),
+        class_drops=complete(class_drops, CLASS_DROPS),
+        missing_crossings=complete(missing, MISSING_CROSSINGS),
+        corridors=complete(corridors, CORRIDORS),
     )
 
 
 def write_inputs(layers: StudyLayers, folder: Path) -> dict[str, Path]:
-    """Write the layers as the stages do (README contract); return the rule-style input paths."""
+    """Write the layers as the stages do (by their contracts); return the rule-style input
+    paths."""
     paths = {
         "units": folder / "network" / "admin_units.gpkg",
         "road_edges": folder / "network" / "road_edges.parquet",
@@ -223,20 +262,19 @@ def write_inputs(layers: StudyLayers, folder: Path) -> dict[str, Path]:
         "gaps": folder / "gaps" / "gaps.gpkg",
         "corridors": folder / "integration" / "corridors.gpkg",
     }
-    for path in paths.values():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    layers.units.to_file(paths["units"], layer="admin_units")
-    layers.roads.to_parquet(paths["road_edges"])
-    layers.rail.to_parquet(paths["rail_edges"])
-    layers.stations.to_parquet(paths["stations"])
-    layers.origins.to_file(paths["origins"])
-    layers.isochrones.to_file(paths["isochrones"], layer="isochrones")
-    layers.hexagons.to_file(paths["isochrones"], layer="hex_access")
-    for name in ("dead_ends", "class_drops", "missing_crossings"):
-        getattr(layers, name).to_file(paths["gaps"], layer=name)
-    layers.corridors.to_file(paths["corridors"], layer="corridors")
+    write_table(layers.units, ADMIN_UNITS, paths["units"])
+    write_table(layers.roads, ROAD_EDGES, paths["road_edges"])
+    write_table(layers.rail, RAIL_EDGES, paths["rail_edges"])
+    write_table(layers.stations, RAIL_STATIONS, paths["stations"])
+    write_table(layers.origins, ORIGINS, paths["origins"])
+    write_layers(paths["isochrones"], {ISOCHRONES: layers.isochrones, HEX_ACCESS: layers.hexagons})
+    write_layers(
+        paths["gaps"],
+        {
+            DEAD_ENDS: layers.dead_ends,
+            CLASS_DROPS: layers.class_drops,
+            MISSING_CROSSINGS: layers.missing_crossings,
+        },
+    )
+    write_table(layers.corridors, CORRIDORS, paths["corridors"])
     return paths
-
-
-def frame_count(frame: pd.DataFrame) -> int:
-    return len(frame)

@@ -17,8 +17,10 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from spatialint.publish.maps import write_map
+from spatialint.config import load_study
+from spatialint.publish.map import write_map
 from spatialint.publish.report import write_report
+from spatialint.settings import MapSettings, ReportSettings, StudyInfo
 from tests.maps_fixture import make_layers
 
 pytestmark = pytest.mark.browser
@@ -27,6 +29,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 APT_PACKAGES = ("chromium", "fonts-wqy-microhei")
 BROWSER_TIMEOUT_S = 120
 WINDOW = (1280, 900)
+STUDY = StudyInfo(name="test", title="测试区域", synthetic=True, language="zh")
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +77,10 @@ def run_chromium(binary: Path, url: str, profile: Path, *extra: str) -> str:
 @pytest.fixture(scope="module")
 def map_page(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("browser")
-    return write_map(make_layers(), folder / "index.html", title="测试区域", synthetic=True)
+    settings = MapSettings.from_study(load_study("demo"))  # the schema's defaults
+    return write_map(
+        make_layers(), folder / "index.html", map_settings=settings, study=STUDY, data_date=None
+    )
 
 
 def test_map_renders_offline_with_layers(chromium, map_page, tmp_path):
@@ -120,7 +126,11 @@ def test_report_renders_offline(chromium, tmp_path):
         "xlsx_path": tmp_path / "report.xlsx",
         "gpkg_path": tmp_path / "spatialint.gpkg",
     }
-    write_report(make_layers(), title="测试区域", synthetic=True, **paths)
+    settings = ReportSettings.from_study(load_study("demo"))
+    write_report(
+        make_layers(), **paths, map_path=None, report_settings=settings, study=STUDY,
+        data_date=None,
+    )  # fmt: skip
     dom = run_chromium(chromium, paths["html_path"].as_uri(), tmp_path / "profile", "--dump-dom")
     assert dom.count("<img") == 3 and dom.count("<table") >= 4
     shot = tmp_path / "report.png"

@@ -1,31 +1,47 @@
-"""The Folium map: layers, offline assets, languages, basemaps (GCJ-02 on AMap), bad input."""
+"""The Folium map: layer data, legend, popups, basemaps (GCJ-02 on AMap), offline page, bad input.
+
+The layers are tested as data (:func:`spatialint.publish.map.map_drawings`: GeoJSON features and
+their properties, circles, popup fields, legend entries), not as the HTML a Folium version
+writes; ``test_browser.py`` looks at the rendered page in Chromium.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
 
 import numpy as np
 import osmium
+import pandas as pd
 import pyproj
 import pytest
+from geopandas.testing import assert_geodataframe_equal
 
-from spatialint.config import REPO_ROOT
+from spatialint.config import REPO_ROOT, load_study
+from spatialint.contracts import DEAD_ENDS, Table
+from spatialint.contracts.io import write_layers
 from spatialint.errors import ConfigError, DataError
-from spatialint.publish.maps import (
-    build_map,
-    display_roads,
-    osm_data_date,
-    read_layers,
-    render_map,
-    write_map,
-)
+from spatialint.gaps.review import STATUSES
+from spatialint.publish.layers import osm_data_date, read_layers
+from spatialint.publish.map import build_map, map_drawings, render_map, run_map_stage, write_map
+from spatialint.publish.map.access_layers import hex_class
+from spatialint.publish.map.display import display_roads
+from spatialint.publish.map.draw import popup_html
+from spatialint.publish.map.model import Circle, Drawing, MapLayer
+from spatialint.publish.map.page import basemap_tiles, legend_panel
 from spatialint.publish.offline_assets import leaflet_version
+from spatialint.publish.style import HEX_UNREACHED_COLOUR, STATUS_CLASSES
+from spatialint.settings import MapSettings, StudyInfo
 from tests.maps_fixture import make_layers, write_inputs
+from tests.pipeline_runs import clone_run
 
 GEOD = pyproj.Geod(ellps="WGS84")
+MAP = MapSettings.from_study(load_study("demo"))  # the schema's defaults (demo sets no maps)
+STUDY = StudyInfo(name="test", title="测试区域", synthetic=False, language="zh")
 
 
 @pytest.fixture(scope="module")
@@ -33,103 +49,189 @@ def layers():
     return make_layers()
 
 
-def page(layers, **options):
-    """The rendered map with JSON \\uXXXX escapes decoded, as a reader would see the text."""
-    options.setdefault("title", "测试区域")
-    html = render_map(build_map(layers, **options))
-    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
+def drawings(layers, *, language="zh", **settings) -> tuple[Drawing, ...]:
+    return map_drawings(layers, map_settings=replace(MAP, **settings), language=language)
 
 
-def in_layer_control(html: str, name: str) -> bool:
-    """True if ``name`` is an entry of the layer control (JSON-encoded in the page)."""
-    control = html[html.rindex("overlays", 0, html.index("L.control.layers")) :]
-    return f'"{name}" :' in control
+def all_layers(drawn) -> dict[str, MapLayer]:
+    return {layer.name: layer for d in drawn for layer in d.layers}
 
 
-def marker_position(html: str, gap_id: str) -> tuple[float, float]:
-    """(lat, lon) of the CircleMarker whose tooltip starts with ``gap_id``."""
-    for match in re.finditer(r"L\.circleMarker\(\s*\[([-\d.]+),\s*([-\d.]+)\]", html):
-        tail = html[match.end() : match.end() + 3000]
-        tip = re.search(r"bindTooltip\(\s*`<div>\s*([^<]*?)\s*</div>`", tail)
-        if tip and tip.group(1).startswith(gap_id):
-            return float(match.group(1)), float(match.group(2))
-    raise AssertionError(f"no marker for {gap_id}")
+def legend_texts(drawn) -> list[str]:
+    return [entry.text for d in drawn for entry in d.legend]
 
 
-def test_map_has_every_layer_offline_and_labelled(layers):
-    html = page(layers, synthetic=True)
+def features(layer: MapLayer) -> list[dict]:
+    return [f for shapes in layer.shapes for f in shapes.features["features"]]
+
+
+def circle_of(layer: MapLayer, gap_id: str) -> Circle:
+    (circle,) = [c for c in layer.circles if c.tooltip.startswith(f"{gap_id}:")]
+    return circle
+
+
+def test_map_has_every_layer_labelled(layers):
+    drawn = all_layers(drawings(layers))
     names = ["行政区", "高速公路/快速路", "主干道", "高速铁路", "普速铁路", "车站",
              "等时圈: 西城中心 – 公路", "等时圈: 东城中心 – 公路+铁路",
              "可达性网格（公路，分钟）", "中心点", "走廊一体化指数", "等级骤降",
              "缺失的跨界通道", "断头路"]  # fmt: skip
     for name in names:
-        assert in_layer_control(html, name), name
-    assert "L.control.layers" in html
-    # Leaflet inlined, nothing fetched from the network
-    assert f't.version="{leaflet_version()}"' in html and ".leaflet-control-layers" in html
-    assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']https?://", html)
-    assert "cdn.jsdelivr" not in html and "jquery" not in html.lower()
-    # unit labels, synthetic note, attribution, legend
-    assert "spatialint-label" in html and "东县" in html
-    assert "演示数据：合成区域" in html
-    assert "© OpenStreetMap 贡献者" in html and "OpenStreetMap</a> contributors" in html
-    assert "图例" in html and "1小时圈" in html and "3小时圈" in html
+        assert name in drawn, name
+    # only the first origin's road circles start shown; the hexagons are hidden at first
+    shown = [name for name, layer in drawn.items() if name.startswith("等时圈") and layer.show]
+    assert shown == ["等时圈: 西城中心 – 公路"]
+    assert not drawn["可达性网格（公路，分钟）"].show
+    # units labelled by name, roads and rail with their contract columns on hover
+    assert [t.text for t in drawn["行政区"].labels] == ["东县", "西县", "双城市"]
+    roads = drawn["高速公路/快速路"].shapes[0]
+    assert [f["properties"] for f in roads.features["features"]] == [
+        {"name": "京港澳高速", "ref": "G4", "highway": "motorway"}
+    ]  # the two directed edges drawn once
+    assert dict(roads.tooltip) == {"name": "名称", "ref": "道路编号", "highway": "道路等级"}
+    stations = drawn["车站"].circles
+    assert [c.tooltip for c in stations] == ["西站 (highspeed)", "东站 (highspeed)"]
+    legend = legend_texts(drawings(layers))
+    assert legend[:2] == ["行政区", "高速公路/快速路"] and "1小时圈" in legend
+    assert "3小时圈" in legend and "断头路" in legend
+
+
+def test_isochrone_layer_draws_each_band_filled_and_outlined(layers):
+    layer = all_layers(drawings(layers))["等时圈: 西城中心 – 公路"]
+    assert [s.name for s in layer.shapes] == [
+        "1 road 180.0 outline", "1 road 180.0", "1 road 120.0 outline", "1 road 120.0",
+        "1 road 60.0 outline", "1 road 60.0",
+    ]  # fmt: skip
+    fill = layer.shapes[-1]
+    assert fill.features["features"][0]["geometry"]["type"] == "Polygon"
+    assert layer.shapes[-2].features["features"][0]["geometry"]["type"] == "LineString"
+    expected = pd.DataFrame(
+        {"_band": ["1小时圈"], "origin_name": ["西城中心"], "area_km2": ["37.4"],
+         "population": ["60,000"]}
+    )  # fmt: skip
+    properties = pd.DataFrame([f["properties"] for f in fill.features["features"]])
+    pd.testing.assert_frame_equal(properties, expected)
+    assert dict(fill.tooltip)["area_km2"] == "面积（平方公里）"
+
+
+def test_hexagon_classes_and_unreached_cells(layers):
+    drawn = all_layers(drawings(layers))
+    road = drawn["可达性网格（公路，分钟）"]
+    texts = [f["properties"]["_text"] for f in features(road)]
+    assert "0–15 分钟" in texts and all(t.endswith("分钟") for t in texts)
+    assert hex_class(-1.0, 180.0, "zh") == (HEX_UNREACHED_COLOUR, "> 180 分钟")
+    assert hex_class(30.0, 180.0, "en")[1] == "15–30 minutes"
 
 
 def test_dead_end_popup_answers_a_reviewer(layers):
-    html = page(layers)
-    popup = html[html.index("G001") - 200 : html.index("G001") + 3000]
-    for text in ["东环路", "西环路", "东县", "180", "12.5", "8.2", "14.5", "3.1", "是", "确认",
-                 "纳入2026年计划"]:  # fmt: skip
-        assert text in popup, text
+    drawn = all_layers(drawings(layers))["断头路"]
+    popup = circle_of(drawn, "G001").popup
+    texts = {row.field: row.text for row in popup.rows}
+    assert texts["name"] == "东环路" and texts["other_name"] == "西环路"
+    assert texts["unit_name"] == "东县" and texts["gap_m"] == "180"
+    assert texts["detour_min"] == "12.5" and texts["detour_km"] == "8.2"
+    assert texts["minutes_saved_mean"] == "14.5" and texts["minutes_saved_per_trip"] == "3.1"
+    assert texts["planned"] == "是" and texts["status"] == "确认"
+    assert texts["comment"] == "纳入2026年计划"
+    # labelled by the dead_ends contract; rows without a value are left out of the popup
+    assert {r.field: r.label for r in popup.rows}["gap_m"] == DEAD_ENDS.label("gap_m", "zh")
+    assert "person_minutes_saved" not in popup.fields and "planned_class" not in popup.fields
     # a reviewed gap no longer in the data has no place on the map (it stays in the tables)
-    assert "G004" not in html
-    # link to openstreetmap.org at the WGS-84 position
-    assert "https://www.openstreetmap.org/?mlat=28.150000&amp;mlon=113.000500" in html
-    # sized by benefit: G001 (14.5 min) larger than G003 (0.8 min)
-    radii = {
-        gid: float(re.search(r'"radius": ([\d.]+)', html[html.index(f"{gid}:") - 900 :]).group(1))
-        for gid in ("G001", "G003")
-    }
-    assert radii["G001"] > radii["G003"]
+    assert not [c for c in drawn.circles if c.tooltip.startswith("G004")]
+    # link to openstreetmap.org at the WGS-84 position of the dead end
+    assert popup.link[0].startswith("https://www.openstreetmap.org/?mlat=28.150000&mlon=113.000500")
+    assert "openstreetmap.org" in popup_html(popup) and "纳入2026年计划" in popup_html(popup)
+    # the gap lines beneath the circles
+    assert len(features(drawn)) == 3
+
+
+def test_dead_ends_are_sized_by_the_ranking_key(layers):
+    """Without population: minutes saved per sampled trip; with it: person-minutes."""
+    drawn = all_layers(drawings(layers))["断头路"]
+    radius = {gid: circle_of(drawn, gid).radius for gid in ("G001", "G002", "G003")}
+    assert radius["G001"] > radius["G002"] > radius["G003"]
+    legend = legend_texts(drawings(layers))
+    assert "圆大小 = 每次出行平均节省（分钟）" in legend
+    people = layers.dead_ends.assign(person_minutes_saved=[10.0, 200.0, 5000.0, np.nan])
+    with_people = replace(layers, dead_ends=people)
+    drawn = all_layers(drawings(with_people))["断头路"]
+    radius = {gid: circle_of(drawn, gid).radius for gid in ("G001", "G002", "G003")}
+    assert radius["G003"] > radius["G002"] > radius["G001"]
+    assert drawn.circles[0].tooltip.startswith("G003")  # the largest drawn first, beneath
+    assert f"圆大小 = {DEAD_ENDS.label('person_minutes_saved', 'zh')}" in legend_texts(
+        drawings(with_people)
+    )
+    assert "person_minutes_saved" in circle_of(drawn, "G003").popup.fields
+
+
+def test_review_statuses_colour_the_dead_ends(layers):
+    assert set(STATUS_CLASSES) == set(STATUSES)  # every status the gaps stage writes
+    drawn = drawings(layers)
+    dead = [d for d in drawn if d.layers and d.layers[0].name == "断头路"][0]
+    dots = {e.text: e.colours[0] for e in dead.legend if e.kind == "dot"}
+    assert set(dots) == {"确认", "待核实", "误报"}
+    assert len(set(dots.values())) == 3
+
+
+def test_corridors_class_drops_and_missing_crossings(layers):
+    drawn = all_layers(drawings(layers))
+    corridors = drawn["走廊一体化指数"].shapes
+    colours = {s.name: s.style["color"] for s in corridors}
+    assert colours == {"corridor K2": "#999999", "corridor K1": "#fee08b"}  # no index: grey
+    assert corridors[-1].name == "corridor K1"  # the best on top
+    popup = corridors[-1].popup
+    assert {"name", "index", "road_min", "summary"} <= set(popup.fields)
+    assert "无指数（见说明）" in legend_texts(drawings(layers))
+    drops = drawn["等级骤降"].shapes[0]
+    expected = pd.DataFrame(
+        {"gap_id": ["C001"], "status": ["待核实"], "unit_high": ["西县"], "unit_low": ["东县"],
+         "class_high": ["primary"], "class_low": ["residential"], "name_high": ["建设路"],
+         "name_low": ["建设路"], "comment": [""]}
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(
+        pd.DataFrame([f["properties"] for f in drops.features["features"]]), expected
+    )
+    missing = drawn["缺失的跨界通道"].shapes[0]
+    assert missing.features["features"][0]["properties"]["length_km"] == "4.4"
+    assert dict(missing.tooltip)["length_km"] == "无通道边界长度（公里）"
 
 
 def test_english_labels(layers):
-    zh = page(layers)
-    en = page(layers, language="en")
-    assert "Administrative units" in en and "Administrative units" not in zh
-    assert "Dead-end roads" in en and "行政区" in zh and "行政区" not in en
-    assert "East County" in en and "1-hour circle" in en
+    drawn = all_layers(drawings(layers, language="en"))
+    assert "Administrative units" in drawn and "Dead-end roads (断头路)" in drawn
+    assert [t.text for t in drawn["Administrative units"].labels][0] == "East County"
+    assert "1-hour circle" in legend_texts(drawings(layers, language="en"))
+    popup = circle_of(drawn["Dead-end roads (断头路)"], "G001").popup
+    assert {r.field: r.text for r in popup.rows}["status"] == "confirmed"
 
 
 def test_basemaps_change_tiles_and_amap_shifts_overlays(layers):
-    osm = page(layers)
-    assert "tile.openstreetmap.org" in osm
-    none = page(layers, basemap="none")
-    assert "L.tileLayer" not in none
-    tianditu = page(layers, basemap="tianditu", tianditu_token="abc123")
-    assert "tianditu.gov.cn/vec_w" in tianditu and "tk=abc123" in tianditu
-    assert "cva_w" in tianditu and "eva_w" in page(
-        layers, basemap="tianditu", tianditu_token="abc123", language="en"
-    )
+    osm_tiles = basemap_tiles("osm", language="zh", tianditu_token=None)
+    assert "tile.openstreetmap.org" in osm_tiles[0][0]
+    assert basemap_tiles("none", language="zh", tianditu_token=None) == []
+    tianditu = [t[0] for t in basemap_tiles("tianditu", language="zh", tianditu_token="abc123")]
+    assert "tianditu.gov.cn/vec_w" in tianditu[0] and "tk=abc123" in tianditu[0]
+    assert "cva_w" in tianditu[1]
+    english = basemap_tiles("tianditu", language="en", tianditu_token="abc123")
+    assert "eva_w" in english[1][0]
     with pytest.raises(ConfigError, match="tianditu_token"):
-        page(layers, basemap="tianditu")
-    amap = page(layers, basemap="amap")
-    assert "autonavi.com" in amap and "tile.openstreetmap.org" not in amap
-    lat0, lon0 = marker_position(osm, "G001")
-    lat1, lon1 = marker_position(amap, "G001")
-    _, _, shift_m = GEOD.inv(lon0, lat0, lon1, lat1)
+        basemap_tiles("tianditu", language="zh", tianditu_token=None)
+    assert "autonavi.com" in basemap_tiles("amap", language="zh", tianditu_token=None)[0][0]
+    osm = circle_of(all_layers(drawings(layers))["断头路"], "G001")
+    amap = circle_of(all_layers(drawings(layers, basemap="amap"))["断头路"], "G001")
+    _, _, shift_m = GEOD.inv(osm.lon, osm.lat, amap.lon, amap.lat)
     assert 300 < shift_m < 700
     # Tianditu is CGCS2000 ≈ WGS-84: no shift
-    assert marker_position(tianditu, "G001") == (lat0, lon0)
+    tianditu_map = drawings(layers, basemap="tianditu", tianditu_token="abc123")
+    assert circle_of(all_layers(tianditu_map)["断头路"], "G001").lat == osm.lat
     # the OSM link keeps WGS-84 even on AMap
-    assert "mlat=28.150000&amp;mlon=113.000500" in amap
+    assert "mlat=28.150000&mlon=113.000500" in amap.popup.link[0]
 
 
 def test_no_rail_is_said_in_the_legend():
-    html = page(make_layers(with_rail=False))
-    assert "研究区内无铁路" in html
-    assert '"高速铁路"' not in html and "车站" not in html
+    drawn = drawings(make_layers(with_rail=False))
+    assert "研究区内无铁路" in legend_texts(drawn)
+    assert not {"高速铁路", "车站"} & set(all_layers(drawn))
 
 
 def test_display_roads_dedupes_directed_edges_and_drops_minor_classes(layers):
@@ -143,28 +245,32 @@ def test_display_roads_dedupes_directed_edges_and_drops_minor_classes(layers):
     assert (np.round(coords, 5) == coords).all()
 
 
-def test_missing_columns_and_layers_are_named(tmp_path, layers):
-    benefit = ["minutes_saved_mean", "minutes_saved_per_trip"]
-    broken = replace(layers, dead_ends=layers.dead_ends.drop(columns=benefit))
-    with pytest.raises(DataError, match="minutes_saved"):
-        page(broken)
-    broken = replace(layers, corridors=layers.corridors.drop(columns="index"))
-    with pytest.raises(DataError, match="integration index"):
-        page(broken)
-    # the README's name for the index works as well as the integration stage's
-    renamed = layers.corridors.rename(columns={"index": "integration_index"})
-    assert "东城–西城" in page(replace(layers, corridors=renamed))
-    paths = write_inputs(layers, tmp_path)
-    read = read_layers(paths)
-    assert len(read.dead_ends) == 4 and len(read.hexagons) == len(layers.hexagons)
-    layers.units.drop(columns="name").to_file(paths["units"], layer="admin_units")
-    with pytest.raises(DataError, match="name"):
-        read_layers(paths)
-    layers.units.to_file(paths["units"], layer="admin_units")
-    paths["gaps"].unlink()
-    layers.dead_ends.to_file(paths["gaps"], layer="dead_ends")
-    with pytest.raises(DataError, match="class_drops"):
-        read_layers(paths)
+def test_road_classes_and_simplification_follow_the_config(layers):
+    default = drawings(layers)
+    assert "其他道路" not in all_layers(default)
+    assert "地图仅显示主要道路；完整路网见 GeoPackage" in legend_texts(default)
+    everything = drawings(layers, road_classes=("motorway", "primary", "residential"))
+    assert "其他道路" in all_layers(everything)
+    assert not any(t.startswith("地图仅显示主要道路") for t in legend_texts(everything))
+
+    def vertices(drawn):
+        iso = all_layers(drawn)["等时圈: 西城中心 – 公路"]
+        return sum(len(str(f["geometry"]["coordinates"])) for f in features(iso))
+
+    assert vertices(drawings(layers, simplify_m=2000.0)) < vertices(default)
+
+
+def test_page_is_offline_with_title_and_legend(layers):
+    m = build_map(layers, map_settings=MAP, study=replace(STUDY, synthetic=True), data_date=None)
+    html = render_map(m)
+    # Leaflet inlined, nothing fetched from the network
+    assert f'version="{leaflet_version()}"' in html and ".leaflet-control-layers" in html
+    assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']https?://", html)
+    assert "cdn.jsdelivr" not in html and "jquery" not in html.lower()
+    # our panels, as written: title, synthetic note, attribution, legend
+    assert "演示数据：合成区域，并非真实地点" in html and "© OpenStreetMap 贡献者" in html
+    legend = [e for d in drawings(layers) for e in d.legend]
+    assert legend_panel(legend, "zh") in html
 
 
 def _pbf(path, timestamp=None):
@@ -190,92 +296,132 @@ def test_osm_data_date_of_the_real_extracts(andorra_pbf, monaco_pbf):
     assert osm_data_date(monaco_pbf) == "2012-07-06"  # newest edit (no header date)
 
 
-def test_write_map_and_script_standalone(tmp_path, layers):
-    target = write_map(layers, tmp_path / "maps" / "index.html", title="t", data_date="2024-05-01")
-    text = target.read_text(encoding="utf-8")
-    assert "2024-05-01" in text and target.stat().st_size < 5e6
-    # the thin script, run as a user would (standalone, study from the config folder)
-    study_dir = tmp_path / "data" / "demo"
-    write_inputs(layers, study_dir)
-    _pbf(study_dir / "osm" / "extract.osm.pbf", "2025-01-02T00:00:00Z")
-    script = REPO_ROOT / "workflow" / "scripts" / "map.py"
+def test_map_stage_reads_every_layer_by_its_contract(tmp_path, layers):
+    paths = write_inputs(layers, tmp_path)
+    read = read_layers(paths)
+    assert len(read.dead_ends) == 4 and len(read.hexagons) == len(layers.hexagons)
+    assert_geodataframe_equal(read.corridors, layers.corridors, check_dtype=False)
+    paths["pbf"] = _pbf(tmp_path / "osm" / "extract.osm.pbf", "2024-05-01T00:00:00Z")
+    target = run_map_stage(paths, {"html": tmp_path / "index.html"}, map=MAP, study=STUDY)
+    assert "2024-05-01" in target.read_text(encoding="utf-8")
+
+
+def _without_column(table: Table, column: str) -> Table:
+    """``table`` minus ``column``: writes a file that breaks the real contract."""
+    return dataclasses.replace(table, columns=tuple(c for c in table.columns if c.name != column))
+
+
+def test_map_stage_refuses_a_dead_ends_layer_that_breaks_its_contract(tmp_path, layers):
+    paths = write_inputs(layers, tmp_path)
+    paths["pbf"] = _pbf(tmp_path / "osm" / "extract.osm.pbf")
+    broken = _without_column(DEAD_ENDS, "minutes_saved_per_trip")
+    write_layers(paths["gaps"], {
+        broken: layers.dead_ends.drop(columns="minutes_saved_per_trip"),
+    })  # fmt: skip
+    target = tmp_path / "index.html"
+    with pytest.raises(DataError, match=r"dead_ends.*minutes_saved_per_trip.*re-run the gaps step"):
+        run_map_stage(paths, {"html": target}, map=MAP, study=STUDY)
+    assert not target.exists()
+    # a missing layer and a units file without names are named too
+    write_inputs(layers, tmp_path)
+    write_layers(paths["gaps"], {DEAD_ENDS: layers.dead_ends})
+    with pytest.raises(DataError, match="class_drops.*gaps step"):
+        read_layers(paths)
+    write_inputs(layers, tmp_path)
+    layers.units.drop(columns="name").to_file(paths["units"], layer="admin_units")
+    with pytest.raises(DataError, match="'name'.*admin_units step"):
+        read_layers(paths)
+
+
+def test_map_of_the_demo_run(demo_run):
+    """Every layer of the shared demo run draws; no population there: sized per trip."""
+    data = demo_run / "data" / "demo"
+    paths = {
+        "units": data / "network" / "admin_units.gpkg",
+        "road_edges": data / "network" / "road_edges.parquet",
+        "rail_edges": data / "network" / "rail_edges.parquet",
+        "stations": data / "network" / "rail_stations.parquet",
+        "origins": data / "access" / "origins.gpkg",
+        "isochrones": data / "access" / "isochrones.gpkg",
+        "gaps": data / "gaps" / "gaps.gpkg",
+        "corridors": data / "integration" / "corridors.gpkg",
+    }
+    layers = read_layers(paths)
+    drawn = drawings(layers)
+    names = all_layers(drawn)
+    assert {"行政区", "高速铁路", "车站", "中心点", "走廊一体化指数", "断头路"} <= set(names)
+    assert len(names["断头路"].circles) == len(layers.dead_ends)
+    assert "圆大小 = 每次出行平均节省（分钟）" in legend_texts(drawn)
+    html = (demo_run / "maps" / "demo" / "index.html").read_text(encoding="utf-8")
+    assert "演示数据：合成区域，并非真实地点" in html  # demo.yaml says synthetic: true
+
+
+def test_map_script_standalone(demo_run, tmp_path):
+    """The thin script, run as a user would (standalone, study from the config folder)."""
+    run = clone_run(demo_run, tmp_path / "run")
+    (run / "maps" / "demo" / "index.html").unlink()
+    shutil.rmtree(run / "workflow" / "scripts" / "__pycache__", ignore_errors=True)
+    script = run / "workflow" / "scripts" / "map.py"
     result = subprocess.run(
-        [sys.executable, str(script), "demo"], cwd=tmp_path, capture_output=True, text=True,
+        [sys.executable, str(script), "demo"], cwd=run, capture_output=True, text=True,
         env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    html = (tmp_path / "maps" / "demo" / "index.html").read_text(encoding="utf-8")
-    assert "演示数据" in html  # demo.yaml says synthetic: true
+    html = (run / "maps" / "demo" / "index.html").read_text(encoding="utf-8")
+    assert "演示数据" in html
 
 
 @pytest.mark.realdata
 def test_map_of_the_real_monaco_extract(monaco_pbf, tmp_path):
     """Units, roads, the railway and its station of the real Monaco extract on the map."""
-    from spatialint.config import load_study
     from spatialint.network.rail import build_rail_network
     from spatialint.network.roads import build_road_network
     from spatialint.osm.admin import units_from_osm
+    from spatialint.settings import study_settings
 
-    study = load_study("monaco")
-    network = study["network"]
-    units = units_from_osm(monaco_pbf, levels=study["admin"]["levels"]).units
-    border_units = units[units["admin_level"] == study["admin"]["border_level"]]
+    settings = study_settings(load_study("monaco"))
+    units = units_from_osm(monaco_pbf, levels=settings.admin.levels).units
+    border_units = units[units["admin_level"] == settings.admin.border_level]
     roads = build_road_network(
-        monaco_pbf, border_units, highway_classes=network["highway_classes"],
-        speeds_kph=network["speeds_kph"], maxspeed_zones_kph=network["maxspeed_zones_kph"],
+        monaco_pbf, border_units, highway_classes=settings.roads.highway_classes,
+        speeds_kph=settings.roads.speeds_kph,
+        maxspeed_zones_kph=settings.roads.maxspeed_zones_kph,
     )  # fmt: skip
     rail = build_rail_network(
         monaco_pbf, road_nodes=roads.nodes, units=border_units,
-        rail_speeds_kph=network["rail_speeds_kph"],
-        highspeed_min_kph=network["highspeed_min_kph"],
-        intercity_name_patterns=network["intercity_name_patterns"],
-        station_line_max_m=network["station_line_max_m"],
-        station_merge_m=network["station_merge_m"],
+        rail_speeds_kph=settings.rail.rail_speeds_kph,
+        highspeed_min_kph=settings.rail.highspeed_min_kph,
+        intercity_name_patterns=settings.rail.intercity_name_patterns,
+        station_line_max_m=settings.rail.station_line_max_m,
+        station_merge_m=settings.rail.station_merge_m,
     )  # fmt: skip
     empty = make_layers()
     layers = replace(
-        empty,
-        units=units,
-        roads=roads.edges,
-        rail=rail.edges,
-        stations=rail.stations,
-        origins=empty.origins.iloc[:0],
-        isochrones=empty.isochrones.iloc[:0],
-        hexagons=empty.hexagons.iloc[:0],
-        dead_ends=empty.dead_ends.iloc[:0],
-        class_drops=empty.class_drops.iloc[:0],
-        missing_crossings=empty.missing_crossings.iloc[:0],
-        corridors=empty.corridors.iloc[:0],
-    )
-    path = write_map(
-        layers, tmp_path / "index.html", title=study["title"], language="en",
-        data_date=osm_data_date(monaco_pbf),
+        empty, units=units, roads=roads.edges, rail=rail.edges, stations=rail.stations,
+        **{name: getattr(empty, name).iloc[:0] for name in (
+            "origins", "isochrones", "hexagons", "dead_ends", "class_drops",
+            "missing_crossings", "corridors")},
     )  # fmt: skip
-    html = re.sub(
-        r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), path.read_text("utf-8")
-    )
+    english = replace(STUDY, title=settings.study.title, language="en")
+    drawn = all_layers(drawings(layers, language="en"))
+    assert "Stations" in drawn and len(rail.stations) >= 1
+    assert {"Conventional rail", "Intercity rail"} & set(drawn)
+    assert "Primary roads" in drawn
+    assert "Monaco" in [t.text for t in drawn["Administrative units"].labels]
+    path = write_map(layers, tmp_path / "index.html", map_settings=MAP, study=english,
+                     data_date=osm_data_date(monaco_pbf))  # fmt: skip
     assert path.stat().st_size < 5e6
-    assert "OSM data date: 2012-07-06" in html and "Monaco" in html
-    assert in_layer_control(html, "Stations") and len(rail.stations) >= 1
-    assert any(in_layer_control(html, name) for name in ("Conventional rail", "Intercity rail"))
-    assert in_layer_control(html, "Primary roads")
-
-
-def test_road_classes_and_simplification_follow_the_config(layers):
-    default = page(layers)
-    assert not in_layer_control(default, "其他道路") and "地图仅显示主要道路" in default
-    everything = page(layers, road_classes=("motorway", "primary", "residential"))
-    assert in_layer_control(everything, "其他道路") and "地图仅显示主要道路" not in everything
-    coarse = page(layers, simplify_m=2000.0)
-    assert len(coarse) < len(default)  # isochrone circles lose vertices
+    assert "OSM data date: 2012-07-06" in path.read_text(encoding="utf-8")
 
 
 def test_bad_config_ends_the_step_with_one_message(tmp_path, layers, capsys):
     from spatialint.logs import run_step
 
     target = tmp_path / "index.html"
+    settings = replace(MAP, basemap="tianditu", tianditu_token=None)
     with pytest.raises(SystemExit) as stop:
-        run_step(lambda: write_map(layers, target, title="t", basemap="tianditu"))
+        run_step(lambda: write_map(layers, target, map_settings=settings, study=STUDY,
+                                   data_date=None))  # fmt: skip
     assert stop.value.code == 1 and not target.exists()
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "maps.tianditu_token" in err[0] and "Traceback" not in err[0]

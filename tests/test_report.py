@@ -1,36 +1,70 @@
-"""The review report: HTML page, XLSX workbook (bilingual headers) and the all-layers GPKG."""
+"""The review report: HTML page, XLSX workbook (contract headers) and the all-layers GPKG."""
 
 from __future__ import annotations
 
-import os
+import logging
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import openpyxl
-import osmium
 import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from geopandas.testing import assert_geodataframe_equal
 
-from spatialint.config import REPO_ROOT
-from spatialint.errors import DataError
-from spatialint.publish.i18n import stage_column_labels
-from spatialint.publish.report import (
+from spatialint.config import REPO_ROOT, load_study
+from spatialint.contracts import (
+    COVERAGE,
+    DEAD_ENDS,
+    ISOCHRONES,
+    SUMMARY,
+    TABLES,
+    ContractError,
+)
+from spatialint.contracts.io import read_table
+from spatialint.publish.map.gap_layers import dead_end_popup_rows
+from spatialint.publish.report import figures
+from spatialint.publish.report.files import write_geopackage
+from spatialint.publish.report.page import top_gap_columns
+from spatialint.publish.report.stage import write_report
+from spatialint.publish.report.tables import (
     coverage_table,
     gaps_by_benefit,
-    header,
     study_summary,
-    write_geopackage,
-    write_report,
+    summary_sheet,
 )
-from tests.maps_fixture import make_layers, write_inputs
+from spatialint.settings import ReportSettings, StudyInfo
+from tests.maps_fixture import make_layers
+from tests.pipeline_runs import clone_run
+
+REPORT = ReportSettings.from_study(load_study("demo"))  # the schema's defaults
+STUDY = StudyInfo(name="test", title="测试区域", synthetic=True, language="zh")
+GPKG_LAYERS = ("admin_units", "road_edges", "rail_edges", "rail_stations", "origins",
+               "isochrones", "hex_access", "dead_ends", "class_drops", "missing_crossings",
+               "corridors")  # fmt: skip
+SHEETS = ("summary", "corridors", "dead_ends", "class_drops", "missing_crossings", "coverage",
+          "admin_units", "origins")  # fmt: skip
+
+
+def sheet_name(table: str) -> str:
+    """The sheet title the one XLSX writer gives a contract table."""
+    return f"{TABLES[table].zh} {TABLES[table].en}"[:31]
+
+
+def report_files(folder, layers, *, report=REPORT, study=STUDY, data_date=None, with_map=True):
+    paths = {
+        "html_path": folder / "maps" / "demo" / "report.html",
+        "xlsx_path": folder / "data" / "demo" / "results" / "report.xlsx",
+        "gpkg_path": folder / "data" / "demo" / "results" / "spatialint.gpkg",
+    }
+    map_path = folder / "maps" / "demo" / "index.html" if with_map else None
+    write_report(layers, **paths, map_path=map_path, report_settings=report, study=study,
+                 data_date=data_date)  # fmt: skip
+    return paths
 
 
 @pytest.fixture(scope="module")
@@ -40,26 +74,18 @@ def layers():
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory, layers):
-    root = tmp_path_factory.mktemp("report")
-    paths = {
-        "html_path": root / "maps" / "demo" / "report.html",
-        "xlsx_path": root / "data" / "demo" / "results" / "report.xlsx",
-        "gpkg_path": root / "data" / "demo" / "results" / "spatialint.gpkg",
-    }
-    write_report(
-        layers, title="测试区域", synthetic=True, cgcs2000=True, top_n=2,
-        map_path=root / "maps" / "demo" / "index.html", **paths,
-    )  # fmt: skip
-    return paths
+    settings = replace(REPORT, top_gaps=2, cgcs2000=True)
+    return report_files(tmp_path_factory.mktemp("report"), layers, report=settings)
 
 
 def test_report_page_for_the_review_meeting(outputs):
     html = outputs["html_path"].read_text(encoding="utf-8")
     assert "测试区域 – 规划审查报告" in html and "演示数据：合成区域" in html
     assert "OSM数据日期: 合成数据" in html and "© OpenStreetMap 贡献者" in html
-    # study area, corridor table, top gaps (2 of 3, by benefit), coverage per origin and band
+    # study area, corridor table, top gaps (2 of 4, by rank), coverage per origin and band
     assert "研究范围" in html and "东县" in html
     assert "走廊一体化" in html and "东城–西城" in html and "62.0" in html
+    assert "道路通行时间（分钟）" in html  # headers from the corridors contract
     assert "(top 2 / 4)" in html
     assert html.index("G001") < html.index("G002") and "G003" not in html
     assert "mlat=28.150000&amp;mlon=113.000500" in html
@@ -75,33 +101,39 @@ def test_report_page_for_the_review_meeting(outputs):
     assert "href='../../data/demo/results/report.xlsx'" in html
 
 
-def test_workbook_has_one_sheet_per_table_with_bilingual_headers(outputs, layers):
+def test_workbook_has_one_sheet_per_table_with_contract_headers(outputs, layers):
     book = openpyxl.load_workbook(outputs["xlsx_path"], read_only=True)
-    assert book.sheetnames == [
-        "概况 summary", "走廊 corridors", "断头路 dead_ends", "等级骤降 class_drops",
-        "缺失通道 missing_crossings", "等时圈覆盖 coverage", "行政区 admin_units", "中心点 origins",
-    ]  # fmt: skip
-    gaps = list(book["断头路 dead_ends"].iter_rows(values_only=True))
-    # headers: the gaps stage's COLUMN_LABELS where it defines them, else the report's own
-    labels = stage_column_labels("dead_ends")
-    expected = [header(c, labels) for c in ("rank", "gap_id", "status")]
-    assert list(gaps[0][:3]) == expected and all(" / " in h for h in expected)
-    assert header("minutes_saved_mean", labels) in gaps[0]
-    assert [row[1] for row in gaps[1:]] == ["G001", "G002", "G003", "G004"]  # all, by rank
-    coverage = list(book["等时圈覆盖 coverage"].iter_rows(values_only=True))
+    assert book.sheetnames == [sheet_name(t) for t in SHEETS]
+    rows = list(book[sheet_name("dead_ends")].iter_rows(values_only=True))
+    assert list(rows[0]) == [DEAD_ENDS.bilingual(c) for c in DEAD_ENDS.names]
+    assert [row[1] for row in rows[1:]] == ["G001", "G002", "G003", "G004"]  # all, by rank
+    coverage = list(book[sheet_name("coverage")].iter_rows(values_only=True))
     assert "时间圈（分钟） / band (min)" in coverage[0] and len(coverage) == 1 + 12
+    summary = pd.read_excel(outputs["xlsx_path"], sheet_name=sheet_name("summary"))
+    assert list(summary.columns) == [SUMMARY.bilingual("item"), SUMMARY.bilingual("value")]
+    assert summary.iloc[0].tolist() == ["行政区数量 / number of units", 2]
+
+
+def test_one_column_has_one_label(outputs, layers):
+    """gap_m on the map, on the report page and in the workbook: the contract's label."""
+    zh = DEAD_ENDS.label("gap_m", "zh")
+    popup = {r.field: r.label for r in dead_end_popup_rows(layers.dead_ends.iloc[0], "zh")}
+    assert popup["gap_m"] == zh == "直线缺口（米）"
+    assert f"<th>{zh}</th>" in outputs["html_path"].read_text(encoding="utf-8")
+    book = openpyxl.load_workbook(outputs["xlsx_path"], read_only=True)
+    header = next(book[sheet_name("dead_ends")].iter_rows(values_only=True))
+    assert DEAD_ENDS.bilingual("gap_m") in header and DEAD_ENDS.bilingual("gap_m").startswith(zh)
 
 
 def test_geopackage_holds_every_layer_full_resolution_and_cgcs2000(outputs, layers):
-    listed = {name: kind for name, kind in pyogrio.list_layers(outputs["gpkg_path"])}
-    for name in ("admin_units", "road_edges", "rail_edges", "rail_stations", "origins",
-                 "isochrones", "hex_access", "dead_ends", "class_drops", "missing_crossings",
-                 "corridors"):  # fmt: skip
-        assert name in listed and f"{name}_cgcs2000" in listed
-    roads = gpd.read_file(outputs["gpkg_path"], layer="road_edges")
-    assert roads.crs.to_epsg() == 4326 and len(roads) == len(layers.roads)  # incl. residential
-    cgcs = gpd.read_file(outputs["gpkg_path"], layer="dead_ends_cgcs2000")
-    assert cgcs.crs.to_epsg() == 4490
+    listed = {name for name, _ in pyogrio.list_layers(outputs["gpkg_path"])}
+    assert listed == {*GPKG_LAYERS, *(f"{name}_cgcs2000" for name in GPKG_LAYERS)}
+    roads = read_table(outputs["gpkg_path"], TABLES["road_edges"])
+    assert len(roads) == len(layers.roads)  # incl. residential
+    dead = read_table(outputs["gpkg_path"], DEAD_ENDS)  # each layer keeps its contract
+    assert_geodataframe_equal(dead, layers.dead_ends, check_dtype=False, check_less_precise=True)
+    cgcs = pyogrio.read_dataframe(outputs["gpkg_path"], layer="dead_ends_cgcs2000")
+    assert cgcs.crs.to_epsg() == 4490 and list(cgcs.columns) == list(dead.columns)
     assert cgcs.geometry.isna().sum() == 1  # the gap no longer found keeps its row
     np.testing.assert_allclose(
         shapely.get_coordinates(cgcs.geometry.values),
@@ -111,96 +143,96 @@ def test_geopackage_holds_every_layer_full_resolution_and_cgcs2000(outputs, laye
 
 
 def test_tables(layers):
-    ordered = gaps_by_benefit(layers.dead_ends)
-    assert list(ordered["gap_id"]) == ["G001", "G002", "G003", "G004"]
-    unranked = gaps_by_benefit(layers.dead_ends.drop(columns=["rank", "lon", "lat"]).iloc[::-1])
-    assert list(unranked["gap_id"]) == ["G001", "G002", "G003", "G004"]  # by benefit
-    assert unranked["lon"].iloc[0] == pytest.approx(113.0005)  # the dead end, line start
+    shuffled = layers.dead_ends.iloc[::-1]
+    ordered = gaps_by_benefit(shuffled)
+    assert list(ordered["gap_id"]) == ["G001", "G002", "G003", "G004"]  # unranked last
     coverage = coverage_table(layers.isochrones)
-    assert len(coverage) == 12 and "geometry" not in coverage
+    assert list(coverage.columns) == list(COVERAGE.names) and len(coverage) == 12
+    pd.testing.assert_frame_equal(COVERAGE.conform(coverage), coverage)
     summary = dict(study_summary(layers).itertuples(index=False))
     assert summary["units_count"] == 2  # the finest admin level
     assert summary["total_area"] == pytest.approx(19.6 * 22.2 * 2, rel=0.05)
     assert summary["road_km"] == pytest.approx(36.0 + 17.8 + 4.5)  # two-way streets once
-    with pytest.raises(DataError, match="minutes"):
-        gaps_by_benefit(
-            layers.dead_ends.drop(columns=["minutes_saved_mean", "minutes_saved_per_trip"])
-        )
+    sheet = summary_sheet(study_summary(layers))
+    assert sheet["value"].dtype == float and sheet["item"].iloc[0] == "行政区数量 / number of units"
 
 
-def test_stage_labels_are_used_when_a_stage_exports_them(monkeypatch):
-    module = type(sys)("spatialint.gaps.detect")
-    module.COLUMN_LABELS = {"gap_m": ("断口", "gap"), "x": {"zh": "甲", "en": "x-axis"}}
-    monkeypatch.setitem(sys.modules, "spatialint.gaps.detect", module)
-    labels = stage_column_labels("dead_ends")
-    assert labels["gap_m"] == ("断口", "gap") and labels["x"] == ("甲", "x-axis")
-    assert stage_column_labels("coverage") == {}
+def test_top_gaps_list_the_ranking_key(layers):
+    assert "person_minutes_saved" not in top_gap_columns(layers.dead_ends)
+    people = layers.dead_ends.assign(person_minutes_saved=[10.0, 200.0, 5000.0, np.nan])
+    columns = top_gap_columns(people)
+    assert columns[columns.index("minutes_saved_per_trip") + 1] == "person_minutes_saved"
 
 
 def test_english_report_and_no_rail(tmp_path):
-    layers = replace(make_layers(with_rail=False))
-    paths = {
-        "html_path": tmp_path / "r.html",
-        "xlsx_path": tmp_path / "r.xlsx",
-        "gpkg_path": tmp_path / "r.gpkg",
-    }
-    write_report(layers, title="Test", language="en", data_date="2024-05-01", **paths)
+    study = replace(STUDY, title="Test", language="en", synthetic=False)
+    paths = report_files(tmp_path, make_layers(with_rail=False), study=study,
+                         data_date="2024-05-01", with_map=False)  # fmt: skip
     html = paths["html_path"].read_text(encoding="utf-8")
     assert "Plan review report" in html and "OSM data date: 2024-05-01" in html
     assert "East County" in html and "Top dead-end roads by benefit" in html
+    assert "straight-line gap (m)" in html and "Open the interactive map" not in html
     assert "_cgcs2000" not in str(pyogrio.list_layers(paths["gpkg_path"]))
+    assert len(read_table(paths["gpkg_path"], TABLES["rail_edges"])) == 0
 
 
-def _tiny_pbf(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer = osmium.SimpleWriter(str(path))
-    writer.add_node(osmium.osm.mutable.Node(id=1, location=(112.9, 28.2), tags={}))
-    writer.close()
-    return path
-
-
-def test_report_script_standalone(tmp_path, layers):
-    write_inputs(layers, tmp_path / "data" / "demo")
-    _tiny_pbf(tmp_path / "data" / "demo" / "osm" / "extract.osm.pbf")
-    script = REPO_ROOT / "workflow" / "scripts" / "report.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "demo"], cwd=tmp_path, capture_output=True, text=True,
-        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "maps" / "demo" / "report.html").exists()
-    assert (tmp_path / "data" / "demo" / "results" / "report.xlsx").exists()
-    assert (tmp_path / "data" / "demo" / "results" / "spatialint.gpkg").exists()
-
-
-@pytest.mark.pipeline
-def test_map_and_report_rules_run_in_snakemake(tmp_path, layers):
-    """The two rules, run by Snakemake itself on stage outputs written by hand."""
-    shutil.copy2(REPO_ROOT / "Snakefile", tmp_path / "Snakefile")
-    shutil.copytree(REPO_ROOT / "workflow", tmp_path / "workflow")
-    write_inputs(layers, tmp_path / "data" / "demo")
-    _tiny_pbf(tmp_path / "data" / "demo" / "osm" / "extract.osm.pbf")
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "snakemake"), "--cores", "1", "--allowed-rules",
-         "map", "report", "maps/demo/index.html", "maps/demo/report.html"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-4000:]
-    html = (tmp_path / "maps" / "demo" / "index.html").read_text(encoding="utf-8")
-    assert "演示数据" in html and (tmp_path / "data/demo/results/spatialint.gpkg").exists()
-    assert "Wrote" in (tmp_path / "logs" / "demo" / "map.log").read_text(encoding="utf-8")
+def test_figures_fall_back_to_english_without_a_cjk_font(monkeypatch, caplog):
+    font = figures.cjk_font()
+    if font is not None:  # fonts-wqy-microhei (or another CJK font) installed
+        assert figures.figure_language("zh") == ("zh", font)
+    monkeypatch.setattr(figures, "cjk_font", lambda: None)
+    with caplog.at_level(logging.WARNING):
+        assert figures.figure_language("zh") == ("en", None)
+    assert "fonts-wqy-microhei" in caplog.text
+    assert figures.figure_language("en") == ("en", None)
 
 
 def test_geopackage_keeps_column_types_with_gaps(tmp_path, layers):
     dead = layers.dead_ends.assign(
-        found=pd.Series([True, True, None, False], dtype=object),
-        way_id=pd.Series([11, None, 13, 14], dtype=object),
-        tags=[["a", "b"], None, ["c"], []],
+        found=pd.array([True, True, None, False], dtype="boolean"),
+        way_id=pd.array([11, None, 13, 14], dtype="Int64"),
     )
-    write_geopackage(replace(layers, dead_ends=dead), tmp_path / "x.gpkg")
+    write_geopackage(replace(layers, dead_ends=dead), tmp_path / "x.gpkg", cgcs2000=False)
     info = pyogrio.read_info(tmp_path / "x.gpkg", layer="dead_ends")
     types = dict(zip(info["fields"], info["dtypes"], strict=True))
-    assert types["way_id"] == "float64" and types["tags"] == "object"
-    back = gpd.read_file(tmp_path / "x.gpkg", layer="dead_ends")
-    assert back["found"].tolist()[:2] == [1, 1] and back["tags"].iloc[0] == "a, b"
+    assert types["planned"] == "bool" and types["way_id"] == "int64"
+    back = read_table(tmp_path / "x.gpkg", DEAD_ENDS)
+    pd.testing.assert_series_equal(back["way_id"], dead["way_id"])
+    pd.testing.assert_series_equal(back["found"], dead["found"])
+    # a column no contract knows is our bug, not a file to write
+    with pytest.raises(ContractError, match="tags"):
+        write_geopackage(
+            replace(layers, dead_ends=dead.assign(tags="a")), tmp_path / "y.gpkg", cgcs2000=False
+        )
+    assert not (tmp_path / "y.gpkg").exists()
+
+
+def test_report_of_the_demo_run(demo_run):
+    """The rules ran in Snakemake: the demo's report, workbook and GeoPackage by contract."""
+    html = (demo_run / "maps" / "demo" / "report.html").read_text(encoding="utf-8")
+    assert "演示区域" in html and "规划审查报告" in html and html.count("<img") == 3
+    results = demo_run / "data" / "demo" / "results"
+    book = openpyxl.load_workbook(results / "report.xlsx", read_only=True)
+    assert book.sheetnames == [sheet_name(t) for t in SHEETS]
+    dead = read_table(results / "spatialint.gpkg", DEAD_ENDS)
+    gaps = read_table(demo_run / "data" / "demo" / "gaps" / "gaps.gpkg", DEAD_ENDS)
+    assert_geodataframe_equal(dead, gaps)  # full resolution, unchanged
+    isochrones = read_table(results / "spatialint.gpkg", ISOCHRONES)
+    assert set(isochrones["mode"]) == {"road", "multimodal"}
+    assert "Wrote" in (demo_run / "logs" / "demo" / "report.log").read_text(encoding="utf-8")
+
+
+def test_report_script_standalone(demo_run, tmp_path):
+    run = clone_run(demo_run, tmp_path / "run")
+    for path in ("maps/demo/report.html", "data/demo/results/report.xlsx",
+                 "data/demo/results/spatialint.gpkg"):  # fmt: skip
+        (run / path).unlink()
+    script = run / "workflow" / "scripts" / "report.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "demo"], cwd=run, capture_output=True, text=True,
+        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (run / "maps" / "demo" / "report.html").exists()
+    assert (run / "data" / "demo" / "results" / "report.xlsx").exists()
+    assert (run / "data" / "demo" / "results" / "spatialint.gpkg").exists()

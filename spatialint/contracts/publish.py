@@ -10,8 +10,13 @@ SUMMARY = Table(
     "概况",
     "summary",
     stage="report",
-    columns=(Column("item", "str", "项目", "item"), Column("value", "float", "数值", "value")),
+    columns=(
+        Column("item", "str", "项目", "item", nullable=False),
+        Column("value", "float", "数值", "value"),
+    ),
 )
+"""The study's key figures (the workbook's first sheet): ``item`` names one in ``中文 / English``
+(units, area in km², road and rail length in km, counts of findings), ``value`` is its number."""
 
 COVERAGE = Table(
     "coverage",

@@ -24,7 +24,8 @@ rule map:
     resources:
         mem_mb=4000,
     params:
-        study=study_config,
+        map=settings_param("map"),
+        study=settings_param("study"),
     script:
         "../scripts/map.py"
 
@@ -54,6 +55,7 @@ rule report:
     resources:
         mem_mb=4000,
     params:
-        study=study_config,
+        report=settings_param("report"),
+        study=settings_param("study"),
     script:
         "../scripts/report.py"

@@ -7,17 +7,11 @@ Standalone (see ``_helpers.mock_snakemake``)::
 
 import sys
 
-from _helpers import mock_snakemake
+from _helpers import mock_snakemake, run_rule
 
-from spatialint.logs import run_step
-from spatialint.publish.maps import run_map_stage
+from spatialint.publish.map import run_map_stage
 
 if __name__ == "__main__":
     if "snakemake" not in globals():
         snakemake = mock_snakemake("map", study=sys.argv[1] if len(sys.argv) > 1 else "demo")
-    run_step(
-        lambda: run_map_stage(
-            dict(snakemake.input.items()), dict(snakemake.output.items()), snakemake.params.study
-        ),
-        log_path=snakemake.log[0],
-    )
+    run_rule(snakemake, run_map_stage)

@@ -1,0 +1,84 @@
+"""The result files beside the report: ``report.xlsx`` and ``spatialint.gpkg``.
+
+Both are written through :mod:`spatialint.contracts.io` with each table's contract: the
+workbook by the one XLSX writer (a sheet per table, one header row ``中文 / English`` from the
+contract), the GeoPackage as one layer per table at full resolution in WGS-84, plus CGCS2000
+(EPSG:4490) copies named ``<layer>_cgcs2000`` for official planning GIS when
+``maps.cgcs2000`` is set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from spatialint.contracts import (
+    ADMIN_UNITS,
+    CLASS_DROPS,
+    CORRIDORS,
+    COVERAGE,
+    DEAD_ENDS,
+    HEX_ACCESS,
+    ISOCHRONES,
+    MISSING_CROSSINGS,
+    ORIGINS,
+    RAIL_EDGES,
+    RAIL_STATIONS,
+    ROAD_EDGES,
+    SUMMARY,
+)
+from spatialint.contracts.io import write_layers, write_workbook
+from spatialint.fileio import atomic_path
+from spatialint.geo import CGCS2000
+from spatialint.publish.layers import StudyLayers
+from spatialint.publish.report.tables import (
+    coverage_table,
+    gaps_by_benefit,
+    study_summary,
+    summary_sheet,
+)
+
+CGCS2000_SUFFIX = "_cgcs2000"
+
+
+def write_report_workbook(layers: StudyLayers, path: str | os.PathLike[str]) -> Path:
+    """``report.xlsx``: key figures, corridors, 断头路 by rank, class drops, missing crossings,
+    coverage, admin units and origins, one sheet each."""
+    write_workbook(
+        path,
+        {
+            SUMMARY: summary_sheet(study_summary(layers)),
+            CORRIDORS: layers.corridors,
+            DEAD_ENDS: gaps_by_benefit(layers.dead_ends),
+            CLASS_DROPS: layers.class_drops,
+            MISSING_CROSSINGS: layers.missing_crossings,
+            COVERAGE: coverage_table(layers.isochrones),
+            ADMIN_UNITS: layers.units,
+            ORIGINS: layers.origins,
+        },
+    )
+    return Path(path)
+
+
+def write_geopackage(layers: StudyLayers, path: str | os.PathLike[str], *, cgcs2000: bool) -> Path:
+    """Every layer at full resolution in WGS-84 (+ ``<layer>_cgcs2000`` copies), atomically."""
+    tables = {
+        ADMIN_UNITS: layers.units,
+        ROAD_EDGES: layers.roads,
+        RAIL_EDGES: layers.rail,
+        RAIL_STATIONS: layers.stations,
+        ORIGINS: layers.origins,
+        ISOCHRONES: layers.isochrones,
+        HEX_ACCESS: layers.hexagons,
+        DEAD_ENDS: layers.dead_ends,
+        CLASS_DROPS: layers.class_drops,
+        MISSING_CROSSINGS: layers.missing_crossings,
+        CORRIDORS: layers.corridors,
+    }
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        written = write_layers(tmp, tables)
+        if cgcs2000:  # the conformed WGS-84 layers, reprojected: same columns, same dtypes
+            for name, frame in written.items():
+                frame.to_crs(CGCS2000).to_file(tmp, layer=f"{name}{CGCS2000_SUFFIX}", driver="GPKG")
+    return target

@@ -1,0 +1,199 @@
+"""The report page: one self-contained HTML file for the joint review meeting.
+
+It answers, on one page: which area and data date, how integrated each corridor is, which
+断头路 would save the most time if linked, and what share of the region each origin reaches
+within 1, 2 and 3 hours by road and by road + rail. Figures are embedded as PNG, so the page
+opens offline beside the map; column headers come from the tables' contracts.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from spatialint.contracts import CORRIDORS, DEAD_ENDS, Table
+from spatialint.gaps.benefit import ranking_column
+from spatialint.publish.i18n import check_language, display_value, label
+from spatialint.publish.layers import StudyLayers
+from spatialint.publish.map.model import osm_link
+from spatialint.publish.report.tables import (
+    REPORT_CORRIDOR_COLUMNS,
+    TOP_GAP_COLUMNS,
+    coverage_matrix,
+    coverage_table,
+    gaps_by_benefit,
+    study_summary,
+)
+
+CORRIDOR_ROWS_MAX = 200
+COVERAGE_ROWS_MAX = 1000
+REPORT_CSS = """
+body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei",
+  sans-serif; margin: 24px auto; max-width: 1100px; color: #222; font-size: 14px; }
+h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 26px;
+  border-bottom: 1px solid #ccc; }
+.synthetic { color: #b03a2e; font-weight: bold; }
+table { border-collapse: collapse; margin: 6px 0; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; }
+img { max-width: 100%; border: 1px solid #ddd; margin: 6px 0; }
+.meta { color: #555; }
+@media print { h2 { page-break-after: avoid; } img { page-break-inside: avoid; } }
+"""
+
+
+def _esc(text: str) -> str:
+    return html.escape(text)
+
+
+def html_table(frame: pd.DataFrame, *, table: Table | None, language: str, max_rows: int) -> str:
+    """The first ``max_rows`` rows as an HTML table, headed by ``table``'s labels (the column
+    names themselves when ``table`` is ``None``); lon/lat become a link to openstreetmap.org."""
+    if frame.empty:
+        return f"<p>{_esc(label('no_rows', language))}</p>"
+    shown = pd.DataFrame(frame.head(max_rows))
+    link = {"lon", "lat"} <= set(shown.columns)
+    if link:
+        links = [osm_link(x, y) for x, y in zip(shown["lon"], shown["lat"], strict=True)]
+        shown = shown.drop(columns=["lon", "lat"])
+    names = [table.label(str(c), language) if table else str(c) for c in shown.columns]
+    head = "".join(f"<th>{_esc(n)}</th>" for n in names)
+    if link:
+        head += "<th>OpenStreetMap</th>"
+    body = []
+    for i, row in enumerate(shown.itertuples(index=False)):
+        cells = "".join(f"<td>{_esc(display_value(v))}</td>" for v in row)
+        if link:
+            cells += f"<td><a href='{_esc(links[i])}'>{_esc(label('osm_link', language))}</a></td>"
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _img(png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f"<img alt='{_esc(alt)}' src='data:image/png;base64,{data}'>"
+
+
+def _figure(figures: Mapping[str, bytes | None], name: str, language: str) -> list[str]:
+    png = figures[name]
+    return [_img(png, label(f"fig_{name}", language))] if png else []
+
+
+def _head(
+    title: str, lang: str, *, data_date: str | None, synthetic: bool, links: Mapping[str, str]
+) -> list[str]:
+    """Page head, title, synthetic-data warning, data date and the links to the other files."""
+    heading = f"{_esc(title)} – {_esc(label('report_title', lang))}"
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<title>{heading}</title>",
+        f"<style>{REPORT_CSS}</style></head><body>",
+        f"<h1>{heading}</h1>",
+    ]
+    if synthetic:
+        parts.append(f"<p class='synthetic'>{_esc(label('synthetic', lang))}</p>")
+    date_text = label("synthetic_date", lang) if synthetic else (
+        data_date or label("unknown_date", lang))  # fmt: skip
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    parts.append(
+        f"<p class='meta'>{_esc(label('data_date', lang))}: {_esc(date_text)} · "
+        f"{_esc(label('generated', lang))}: {generated} · {_esc(label('attribution', lang))}</p>"
+    )
+    items = "".join(f"<li><a href='{_esc(href)}'>{_esc(text)}</a></li>"
+                    for text, href in links.items())  # fmt: skip
+    parts.append(f"<ul>{items}</ul>")
+    return parts
+
+
+def _study_area(layers: StudyLayers, summary: pd.DataFrame, lang: str) -> list[str]:
+    """The units' names and the key figures."""
+    rows = "".join(
+        f"<tr><th>{_esc(label(k, lang))}</th><td>{_esc(display_value(v))}</td></tr>"
+        for k, v in summary.itertuples(index=False)
+    )
+    units = layers.units
+    names = units["name_en"] if lang == "en" else units["name"]
+    names = names.where(names.notna() & (names != ""), units["name"])
+    return [
+        f"<h2>{_esc(label('study_area', lang))}</h2>",
+        f"<p>{_esc(', '.join(map(str, names)))}</p><table>{rows}</table>",
+    ]
+
+
+def _corridor_section(corridors: pd.DataFrame, lang: str) -> list[str]:
+    """The corridor table and each corridor's one-line summary."""
+    table = html_table(corridors[list(REPORT_CORRIDOR_COLUMNS)], table=CORRIDORS,
+                       language=lang, max_rows=CORRIDOR_ROWS_MAX)  # fmt: skip
+    items = [
+        f"<li><b>{_esc(display_value(name))}</b>: {_esc(display_value(summary))}</li>"
+        for name, summary in zip(corridors["name"], corridors["summary"], strict=True)
+        if display_value(summary)
+    ]
+    summaries = [f"<ul>{''.join(items)}</ul>"] if items else []
+    return [f"<h2>{_esc(label('corridor_table', lang))}</h2>", table, *summaries]
+
+
+def top_gap_columns(dead_ends: pd.DataFrame) -> list[str]:
+    """:data:`TOP_GAP_COLUMNS`, with the person-minutes where the gaps stage ranks by them."""
+    columns = list(TOP_GAP_COLUMNS)
+    key = ranking_column(dead_ends)
+    if key not in columns:
+        columns.insert(columns.index("minutes_saved_per_trip") + 1, key)
+    return columns
+
+
+def _gap_section(dead_ends: pd.DataFrame, lang: str, top_n: int) -> list[str]:
+    gaps = gaps_by_benefit(dead_ends)
+    heading = f"{_esc(label('top_gaps', lang))} (top {min(top_n, len(gaps))} / {len(gaps)})"
+    table = html_table(gaps[top_gap_columns(dead_ends)], table=DEAD_ENDS, language=lang,
+                       max_rows=top_n)  # fmt: skip
+    return [f"<h2>{heading}</h2>", table]
+
+
+def _coverage_section(layers: StudyLayers, area_km2: float, lang: str) -> list[str]:
+    coverage = coverage_matrix(coverage_table(layers.isochrones), language=lang, area_km2=area_km2)
+    return [
+        f"<h2>{_esc(label('coverage', lang))}</h2>",
+        html_table(coverage, table=None, language=lang, max_rows=COVERAGE_ROWS_MAX),
+        f"<p class='meta'>{_esc(label('coverage_note', lang))}</p>",
+    ]
+
+
+def build_report_html(
+    layers: StudyLayers, *, title: str, language: str, data_date: str | None, synthetic: bool,
+    top_n: int, figures: Mapping[str, bytes | None], links: Mapping[str, str],
+) -> str:  # fmt: skip
+    """The report page as HTML text (figures embedded as data: URIs).
+
+    Parameters
+    ----------
+    layers
+        The stage outputs.
+    title, language, data_date, synthetic
+        The study's title and language; the OSM data date, or that the data is synthetic.
+    top_n
+        Number of 断头路 listed (``maps.top_gaps``).
+    figures
+        PNG figures by name (``overview``, ``corridors``, ``coverage``), ``None`` when empty.
+    links
+        Link text -> relative address of the map and the result files.
+    """
+    lang = check_language(language)
+    summary = study_summary(layers)
+    area_km2 = float(dict(summary.itertuples(index=False))["total_area"])
+    parts: Sequence[str] = [
+        *_head(title, lang, data_date=data_date, synthetic=synthetic, links=links),
+        *_study_area(layers, summary, lang),
+        *_figure(figures, "overview", lang),
+        *_corridor_section(layers.corridors, lang),
+        *_figure(figures, "corridors", lang),
+        *_gap_section(layers.dead_ends, lang, top_n),
+        *_coverage_section(layers, area_km2, lang),
+        *_figure(figures, "coverage", lang),
+        "</body></html>",
+    ]
+    return "\n".join(parts)

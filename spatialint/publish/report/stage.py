@@ -1,0 +1,107 @@
+"""The ``report`` rule's step: report page, workbook and GeoPackage from the stage outputs."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from spatialint.fileio import atomic_path
+from spatialint.publish.i18n import check_language, label
+from spatialint.publish.layers import StudyLayers, osm_data_date, read_layers
+from spatialint.publish.map.build import study_title
+from spatialint.publish.report.figures import report_figures
+from spatialint.publish.report.files import write_geopackage, write_report_workbook
+from spatialint.publish.report.page import build_report_html
+from spatialint.settings import ReportSettings, StudyInfo
+
+logger = logging.getLogger(__name__)
+
+PathArg = str | os.PathLike[str]
+
+
+def _relative(target: Path, start: Path) -> str:
+    return Path(os.path.relpath(target, start)).as_posix()
+
+
+def write_report(
+    layers: StudyLayers, *, html_path: PathArg, xlsx_path: PathArg, gpkg_path: PathArg,
+    map_path: PathArg | None, report_settings: ReportSettings, study: StudyInfo,
+    data_date: str | None,
+) -> dict[str, Path]:  # fmt: skip
+    """Write report.html, report.xlsx and spatialint.gpkg; return their paths by kind.
+
+    Parameters
+    ----------
+    layers
+        The stage outputs.
+    html_path, xlsx_path, gpkg_path
+        Where the page, the workbook and the GeoPackage go.
+    map_path
+        The map the page links to (relative to the page), or ``None``.
+    report_settings
+        How many 断头路 the page lists; whether the GeoPackage gets CGCS2000 copies.
+    study
+        Title, language and whether the data is synthetic.
+    data_date
+        The OSM data date shown under the title.
+    """
+    language = check_language(study.language)
+    title = study_title(study)
+    html_target = Path(html_path)
+    links = {}
+    if map_path is not None:
+        links[label("open_map", language)] = _relative(Path(map_path), html_target.parent)
+    links["report.xlsx"] = _relative(Path(xlsx_path), html_target.parent)
+    links["spatialint.gpkg"] = _relative(Path(gpkg_path), html_target.parent)
+    page = build_report_html(
+        layers, title=title, language=language, data_date=data_date, synthetic=study.synthetic,
+        top_n=report_settings.top_gaps, figures=report_figures(layers, language=language,
+        title=title), links=links,
+    )  # fmt: skip
+    write_report_workbook(layers, xlsx_path)
+    write_geopackage(layers, gpkg_path, cgcs2000=report_settings.cgcs2000)
+    with atomic_path(html_target) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    logger.info("Wrote %s, %s and %s", html_target, xlsx_path, gpkg_path)
+    return {"html": html_target, "xlsx": Path(xlsx_path), "gpkg": Path(gpkg_path)}
+
+
+def run_report_stage(
+    inputs: Mapping[str, PathArg],
+    outputs: Mapping[str, PathArg],
+    *,
+    report: ReportSettings,
+    study: StudyInfo,
+) -> dict[str, Path]:
+    """Write a study's review report, workbook and GeoPackage from its stage outputs.
+
+    Parameters
+    ----------
+    inputs
+        Paths by the ``report`` rule's input names
+        (:func:`~spatialint.publish.layers.read_layers`, plus ``pbf`` for the OSM data date).
+    outputs
+        Paths by the rule's output names: ``html``, ``xlsx``, ``gpkg``. The page links the
+        map ``index.html`` beside ``html``.
+    report
+        The report keys of ``maps`` (``top_gaps``, ``cgcs2000``).
+    study
+        Title, language and whether the data is synthetic.
+
+    Returns
+    -------
+    dict
+        The written paths by kind (:func:`write_report`).
+    """
+    return write_report(
+        read_layers(inputs),
+        html_path=outputs["html"],
+        xlsx_path=outputs["xlsx"],
+        gpkg_path=outputs["gpkg"],
+        map_path=Path(outputs["html"]).with_name("index.html"),
+        report_settings=report,
+        study=study,
+        data_date=osm_data_date(inputs["pbf"]),
+    )

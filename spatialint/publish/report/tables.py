@@ -1,0 +1,124 @@
+"""The report's tables: key figures of the study area, 断头路 by rank, coverage per origin."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from spatialint.contracts import COVERAGE, ISOCHRONES, SUMMARY
+from spatialint.geo import utm_crs_for
+from spatialint.publish.i18n import band_label, bilingual, check_language, label, mode_label
+from spatialint.publish.layers import StudyLayers
+
+SUMMARY_ITEMS = (
+    "units_count", "total_area", "road_km", "rail_km", "origins", "dead_ends", "class_drops",
+    "missing_crossings", "corridors",
+)  # fmt: skip
+"""The key figures, in order (their labels are report words of :mod:`~spatialint.publish.i18n`)."""
+REPORT_CORRIDOR_COLUMNS = (
+    "rank", "name", "kind", "index", "road_min", "multimodal_min", "crossings", "border_km",
+    "open_gaps",
+)  # fmt: skip
+"""Columns of the corridors contract in the report's table; each summary follows as text."""
+TOP_GAP_COLUMNS = (
+    "rank", "gap_id", "status", "unit_name", "name", "other_unit_name", "other_name", "gap_m",
+    "detour_min", "minutes_saved_mean", "minutes_saved_per_trip", "planned", "comment", "lon",
+    "lat",
+)  # fmt: skip
+"""Columns of the dead_ends contract in the report's top-断头路 table (the workbook keeps all);
+``person_minutes_saved`` joins them where the gaps stage ranks by it."""
+
+
+def metric_crs(frame: gpd.GeoDataFrame) -> object:
+    """The UTM zone of ``frame``'s extent."""
+    west, south, east, north = frame.total_bounds
+    return utm_crs_for(np.array([west, east]), np.array([south, north]))
+
+
+def gaps_by_benefit(dead_ends: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """All 断头路 in the gaps stage's benefit rank (gaps no longer found, unranked, last)."""
+    order = dead_ends["rank"].sort_values(kind="stable", na_position="last").index
+    return dead_ends.loc[order].reset_index(drop=True)
+
+
+def coverage_table(isochrones: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Area and population reached per origin, mode and band (the ``coverage`` contract)."""
+    table = pd.DataFrame(isochrones[list(COVERAGE.names)])
+    return table.sort_values(["origin_id", "mode", "band_min"]).reset_index(drop=True)
+
+
+def coverage_matrix(coverage: pd.DataFrame, *, language: str, area_km2: float) -> pd.DataFrame:
+    """One row per origin and mode, one column per band: area (share of the study area) and
+    population reached, as display text."""
+    if coverage.empty:
+        return coverage
+    lang = check_language(language)
+    rows = []
+    for (_, origin_name, mode), part in coverage.groupby(
+        ["origin_id", "origin_name", "mode"], sort=False
+    ):
+        row = {
+            ISOCHRONES.label("origin_name", lang): origin_name,
+            ISOCHRONES.label("mode", lang): mode_label(mode, lang),
+        }
+        for band, band_rows in part.groupby("band_min", sort=True):
+            row[band_label(band, lang)] = _coverage_text(band_rows, lang, area_km2)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _coverage_text(rows: pd.DataFrame, language: str, area_km2: float) -> str:
+    area = rows["area_km2"].sum()
+    text = f"{area:,.0f} km²"
+    if area_km2 > 0:
+        text += f" ({100 * area / area_km2:.0f} %)"
+    if rows["population"].notna().any():
+        text += f" · {rows['population'].sum():,.0f} {label('people', language)}"
+    return text
+
+
+def road_km(roads: gpd.GeoDataFrame) -> float:
+    """Road length in km, counting a two-way street (two directed edges) once."""
+    if roads.empty:
+        return 0.0
+    keys = shapely.to_wkb(shapely.normalize(np.asarray(roads.geometry.array, dtype=object)))
+    unique = ~pd.Series(keys).duplicated().to_numpy()
+    return float(roads["length_m"].to_numpy()[unique].sum()) / 1000
+
+
+def study_summary(layers: StudyLayers) -> pd.DataFrame:
+    """Key figures of the study area as (key, value) rows (:data:`SUMMARY_ITEMS`); counts stay
+    integers for the page."""
+    units = layers.units
+    crs = metric_crs(units)
+    area_km2 = float(shapely.union_all(units.to_crs(crs).geometry.values).area) / 1e6
+    finest = units[units["admin_level"] == units["admin_level"].max()]
+    rail_km = float(layers.rail.to_crs(crs).length.sum()) / 1000 if not layers.rail.empty else 0.0
+    values = {
+        "units_count": len(finest),
+        "total_area": round(area_km2, 1),
+        "road_km": round(road_km(layers.roads), 1),
+        "rail_km": round(rail_km, 1),
+        "origins": len(layers.origins),
+        "dead_ends": len(layers.dead_ends),
+        "class_drops": len(layers.class_drops),
+        "missing_crossings": len(layers.missing_crossings),
+        "corridors": len(layers.corridors),
+    }
+    return pd.DataFrame(
+        [(k, values[k]) for k in SUMMARY_ITEMS], columns=["key", "value"], dtype=object
+    )
+
+
+def summary_sheet(summary: pd.DataFrame) -> pd.DataFrame:
+    """The key figures as the workbook's ``summary`` table: ``中文 / English`` item, value."""
+    return SUMMARY.conform(
+        pd.DataFrame(
+            {
+                "item": [bilingual(k) for k in summary["key"]],
+                "value": summary["value"].astype(float),
+            }
+        )
+    )
