@@ -668,7 +668,9 @@ def test_outputs_sorted_bilingual_and_excel_friendly(tmp_path, full, gappy):
     assert back.crs.to_epsg() == 4326
     assert_geodataframe_equal(back, written, check_dtype=False, check_less_precise=True)
     csv = pd.read_csv(tmp_path / "c.csv", encoding="utf-8-sig")
-    assert list(csv.columns) == list(CORRIDORS.names)  # the geometry is in the GeoPackage
+    assert list(csv.columns) == [*CORRIDORS.names, "geometry_wkt"]  # for QGIS's CSV layer
+    lines = gpd.GeoSeries.from_wkt(csv["geometry_wkt"], crs="EPSG:4326")
+    assert lines.geom_equals_exact(written.geometry.reset_index(drop=True), tolerance=1e-6).all()
     numbers = [c.name for c in CORRIDORS.columns if c.dtype != "str"]
     assert_frame_equal(csv[numbers], pd.DataFrame(written[numbers]), check_dtype=False)
     xl = pd.read_excel(tmp_path / "c.xlsx")

@@ -115,8 +115,3 @@ def travel_time_chunks(wildcards):
         f"data/{wildcards.study}/access/chunks/travel_times_{wildcards.mode}_{i}.npz"
         for i in range(n_chunks)
     ]
-
-
-def study_config(wildcards):
-    """The whole validated config of the job's study (being replaced by settings_param)."""
-    return STUDIES[wildcards.study]
