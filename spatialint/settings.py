@@ -49,6 +49,15 @@ def _lookup(study: Mapping[str, Any], path: str) -> Any:
     return node
 
 
+def _canonical(value: Any) -> Any:
+    """A deep copy of plain config data with every mapping's keys in sorted order."""
+    if isinstance(value, Mapping):
+        return {k: _canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return copy.deepcopy(value)
+
+
 def _convert(value: Any, hint: Any, where: str) -> Any:
     """``value`` (plain YAML data) as the type ``hint`` says."""
     origin = get_origin(hint)
@@ -110,9 +119,13 @@ class Settings(Spec):
 
     @classmethod
     def select(cls, study: Mapping[str, Any]) -> dict[str, Any]:
-        """The plain values this class reads from a validated study (a rule's ``params``)."""
+        """The plain values this class reads from a validated study (a rule's ``params``).
+
+        Mappings come with their keys sorted, so reordering keys in the YAML file does not
+        count as an edit (Snakemake compares params by their text).
+        """
         return {
-            name: copy.deepcopy(_lookup(study, path)) for name, path in cls.config_keys().items()
+            name: _canonical(_lookup(study, path)) for name, path in cls.config_keys().items()
         }
 
     @classmethod
