@@ -41,10 +41,12 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def assert_one_clear_message(result, message: str) -> str:
-    """The run failed, said ``message`` once and showed no Python traceback."""
+    """The run failed, said ``message`` once and showed no Python traceback (Snakemake's own
+    ``reason:`` lines, which quote the edited params, do not count)."""
     output = output_of(result)
     assert result.returncode != 0, output[-3000:]
-    assert output.count(message) == 1, output[-5000:]
+    said = "\n".join(line for line in output.splitlines() if "reason: " not in line)
+    assert said.count(message) == 1, output[-5000:]
     assert "Traceback" not in output, output[-5000:]
     return output
 
@@ -110,9 +112,7 @@ def test_origin_in_the_sea(finished: Path, tmp_path: Path) -> None:
     study_file.write_text(yaml.safe_dump(study, allow_unicode=True), encoding="utf-8")
     network_before = snapshot(workdir / "data" / "demo" / "network")
     # only the origins step (and what depends on it) runs with the edited origin list
-    result = snakemake(
-        workdir, "--cores", "1", "--rerun-triggers", "mtime", "--forcerun", "origins"
-    )
+    result = snakemake(workdir, "--cores", "1")
     assert_one_clear_message(result, "At sea")
     one_error_line(workdir / "logs" / "demo" / "origins.log", "At sea")
     assert snapshot(workdir / "data" / "demo" / "network") == network_before

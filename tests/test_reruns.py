@@ -46,6 +46,13 @@ RERUNS: list[tuple[str, Any, list[str]]] = [
     ("integration.reach_cell_m", 400, ["integration", *PUBLISH]),
     ("maps.basemap", "none", ["map"]),
     ("maps.top_gaps", 10, ["report"]),
+    (
+        "execution.origin_chunk_size",
+        1,
+        ["travel_times_chunk"] * 6
+        + ["gather_travel_times"] * 2
+        + ["isochrones", *PUBLISH],
+    ),
 ]
 
 
