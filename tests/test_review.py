@@ -191,8 +191,8 @@ def test_snakemake_reruns_gaps_only_when_the_review_file_changes(demo_run, tmp_p
 
     def run(*args: str) -> str:
         result = snakemake(
-            workdir, "--cores", "1", "--config", "studies=[demo]", "--allowed-rules", "gaps",
-            *args, "--", "data/demo/gaps/gaps.gpkg",
+            workdir, "--cores", "1", "--config", "studies=[demo]", *args, "--",
+            "data/demo/gaps/gaps.gpkg",
         )  # fmt: skip
         assert result.returncode == 0, output_of(result)[-4000:]
         return output_of(result)
