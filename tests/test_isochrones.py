@@ -296,3 +296,21 @@ def test_population_file_checks_and_polygons(tmp_path: Path) -> None:
         load_population(str(no_crs), column="pop")
     with pytest.raises(DataError, match="Cannot read"):
         load_population(str(tmp_path / "missing.gpkg"), column="pop")
+
+
+@pytest.mark.parametrize("bad", ["约3000", "1,200", -5])
+def test_head_counts_that_are_not_numbers_are_refused(tmp_path: Path, bad) -> None:
+    """A head count the file's author mistyped stops the run, naming the feature: it is never
+    silently counted as 0 people."""
+    frame = gpd.GeoDataFrame(
+        {"pop": [100, bad, None]},
+        geometry=[shapely.Point(0, 0), shapely.Point(1, 1), shapely.Point(2, 2)],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "pop.gpkg"
+    frame.to_file(path)
+    with pytest.raises(DataError, match=r"feature 2: head count .* not a number of people"):
+        load_population(str(path), column="pop")
+    frame["pop"] = [100, "250", None]
+    frame.to_file(path)
+    assert load_population(str(path), column="pop")["pop"].tolist() == [100.0, 250.0, 0.0]

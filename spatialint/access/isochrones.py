@@ -51,7 +51,6 @@ import shapely
 
 from spatialint.access.edges import EdgeSet, reached_lines, sample_points
 from spatialint.access.polygons import as_multi, clean_polygon, distance_field_polygon
-from spatialint.access.population import load_population as load_population  # re-exported
 from spatialint.access.population import population_within
 from spatialint.errors import ConfigError, DataError
 from spatialint.geo import WGS84

@@ -33,7 +33,22 @@ def load_population(path: str | PathLike[str], *, column: str) -> gpd.GeoDataFra
             f"Population file {path} has no column {column!r} (columns: "
             f"{[c for c in frame.columns if c != 'geometry']}); set access.population_column."
         )
-    return frame
+    return frame.assign(**{column: head_counts(frame[column], path=path)})
+
+
+def head_counts(values: pd.Series, *, path: str | PathLike[str]) -> pd.Series:
+    """The head-count column as float; an empty cell counts 0 people, text that is not a number
+    (``约3000``, ``1,200``) or a negative count is refused, naming the row."""
+    text = values.map(lambda v: "" if pd.isna(v) else str(v).strip()).astype(object)
+    counts = pd.to_numeric(text.where(text != "", np.nan), errors="coerce").astype(float)
+    bad = (counts.isna() & (text != "")) | (counts < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"Population file {path}, feature {row + 1}: head count {values.iloc[row]!r} is not "
+            "a number of people >= 0; fix the value (plain digits, no thousands separators)."
+        )
+    return counts.fillna(0.0).astype(float)
 
 
 def population_within(
@@ -41,8 +56,8 @@ def population_within(
 ) -> np.ndarray:
     """Sum of ``population[column]`` over the points inside each polygon (NaN without data).
 
-    Polygons and points must share a CRS (the caller projects both). Head counts that are not
-    numbers count as 0 (the file is the user's, not ours).
+    Polygons and points must share a CRS (the caller projects both); ``population`` is as
+    :func:`load_population` read it.
     """
     n = len(polygons)
     if population is None:
@@ -52,7 +67,7 @@ def population_within(
             f"population file has no column {column!r} (columns: {list(population.columns)}); "
             "set access.population_column."
         )
-    values = pd.to_numeric(population[column], errors="coerce").fillna(0).to_numpy(float)
+    values = population[column].to_numpy(float)
     pts = np.asarray(population.geometry.array, dtype=object)
     if not np.all(shapely.get_type_id(pts) == 0):  # areas count at a point inside them
         pts = shapely.point_on_surface(pts)

@@ -30,7 +30,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatialint.access.isochrones import load_population
+from spatialint.access.population import load_population
 from spatialint.contracts.gaps import CLASS_DROPS, DEAD_ENDS, MISSING_CROSSINGS, REVIEW_TEMPLATE
 from spatialint.contracts.io import read_table, write_csv, write_layers, write_workbook
 from spatialint.contracts.network import ADMIN_UNITS, PLANNED_WAYS, ROAD_EDGES
@@ -187,7 +187,7 @@ def node_population(graph: CSRGraph, path: PathArg, column: str) -> np.ndarray:
     counted at its nearest node."""
     points = load_population(str(path), column=column).to_crs(WGS84)
     where = points.geometry.representative_point()
-    counts = pd.to_numeric(points[column], errors="coerce").fillna(0.0).to_numpy(float)
+    counts = points[column].to_numpy(float)
     positions, _ = NearestNodes(graph.x, graph.y).query(where.x.to_numpy(), where.y.to_numpy())
     return np.bincount(positions, weights=counts, minlength=graph.n_nodes)
 
