@@ -1,4 +1,4 @@
-"""Stage files: atomic writes (a file appears complete or not at all) and checked reads."""
+"""Stage files are written atomically: a file appears complete or not at all."""
 
 from __future__ import annotations
 
@@ -8,12 +8,6 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from spatialint.errors import DataError
-
-if TYPE_CHECKING:
-    import geopandas as gpd
 
 
 @contextlib.contextmanager
@@ -45,31 +39,3 @@ def atomic_path(target: str | os.PathLike[str], *, suffix: str | None = None) ->
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-
-
-def read_layer(path: str | os.PathLike[str], layer: str, *, what: str) -> gpd.GeoDataFrame:
-    """Read ``layer`` of the GeoPackage a previous stage wrote at ``path``.
-
-    Parameters
-    ----------
-    path
-        The GeoPackage.
-    layer
-        The layer to read.
-    what
-        What the file holds, for the message (``"gaps"``, ``"admin units"``).
-
-    Raises
-    ------
-    DataError
-        If the file does not exist or has no such layer, naming what to rebuild.
-    """
-    import geopandas as gpd
-    import pyogrio
-
-    if not Path(path).exists():
-        raise DataError(f"{what} {path} does not exist; run the stage that writes it first.")
-    layers = [name for name, _ in pyogrio.list_layers(path)]
-    if layer not in layers:
-        raise DataError(f"{path} has no layer {layer!r} (it has {layers}); rebuild {what}.")
-    return gpd.read_file(path, layer=layer)

@@ -124,9 +124,7 @@ class Settings(Spec):
         Mappings come with their keys sorted, so reordering keys in the YAML file does not
         count as an edit (Snakemake compares params by their text).
         """
-        return {
-            name: _canonical(_lookup(study, path)) for name, path in cls.config_keys().items()
-        }
+        return {name: _canonical(_lookup(study, path)) for name, path in cls.config_keys().items()}
 
     @classmethod
     def from_study(cls, study: Mapping[str, Any]) -> Self:

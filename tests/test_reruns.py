@@ -49,9 +49,7 @@ RERUNS: list[tuple[str, Any, list[str]]] = [
     (
         "execution.origin_chunk_size",
         1,
-        ["travel_times_chunk"] * 6
-        + ["gather_travel_times"] * 2
-        + ["isochrones", *PUBLISH],
+        ["travel_times_chunk"] * 6 + ["gather_travel_times"] * 2 + ["isochrones", *PUBLISH],
     ),
 ]
 
