@@ -180,6 +180,16 @@ class AreaSettings(Settings):
     bbox: tuple[float, ...] | None
     buffer_km: float
 
+    def __post_init__(self) -> None:
+        if self.bbox is None:
+            return
+        west, south, east, north = self.bbox
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise ConfigError(
+                f"area.bbox is {list(self.bbox)}; give [west, south, east, north] in WGS-84 "
+                "degrees with west < east and south < north, e.g. [112.6, 27.6, 113.4, 28.4]."
+            )
+
 
 @dataclass(frozen=True)
 class AdminSettings(Settings):
@@ -238,6 +248,20 @@ class OriginSpec(Spec):
     lon: float | None
     lat: float | None
 
+    def __post_init__(self) -> None:
+        if (self.lon is None) != (self.lat is None):
+            raise ConfigError(
+                f"origin {self.name!r} gives {'lon' if self.lat is None else 'lat'} without "
+                f"{'lat' if self.lat is None else 'lon'}; give both (WGS-84 degrees)."
+            )
+        given = [k for k in ("place", "station", "unit") if getattr(self, k) is not None]
+        given += ["lon/lat"] if self.lon is not None else []
+        if len(given) != 1:
+            raise ConfigError(
+                f"origin {self.name!r} gives {' and '.join(given) if given else 'none'} of "
+                "place, station, unit and lon/lat; give exactly one."
+            )
+
 
 @dataclass(frozen=True)
 class OriginSettings(Settings):
@@ -246,6 +270,19 @@ class OriginSettings(Settings):
     SECTION: ClassVar[str] = "access"
     origins: tuple[OriginSpec, ...]
     snap_max_m: float
+
+    def __post_init__(self) -> None:
+        if not self.origins:
+            raise ConfigError(
+                "access.origins is empty; name at least one origin (a place, an admin unit's "
+                "seat, a station or lon/lat), e.g. - {name: 长沙, place: 长沙市}."
+            )
+        names = [o.name for o in self.origins]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ConfigError(
+                f"access.origins uses the name {repeated[0]!r} twice; give each origin its own."
+            )
 
 
 @dataclass(frozen=True)
@@ -324,7 +361,14 @@ class GapSettings(Settings):
     @classmethod
     def select(cls, study: Mapping[str, Any]) -> dict[str, Any]:
         values = super().select(study)  # the review file's path, for this study
-        values["review_file"] = str(values["review_file"]).format(study=study["name"])
+        template = str(values["review_file"])
+        try:
+            values["review_file"] = template.format(study=study["name"])
+        except (KeyError, IndexError, ValueError) as err:
+            raise ConfigError(
+                f"gaps.review_file {template!r} is not a valid path template ({err!r}); the "
+                "only placeholder is {study}, e.g. reviews/{study}/gaps_review.csv."
+            ) from err
         return values
 
 
