@@ -79,6 +79,16 @@ def _describe(error: jsonschema.ValidationError) -> str:
         )
     if error.validator == "required":
         return f"missing required key {error.message.split(' ')[0]} under '{key}'"
+    if error.validator in ("oneOf", "anyOf"):
+        options = [
+            " and ".join(option["required"])
+            for option in error.validator_value
+            if isinstance(option, dict) and "required" in option
+        ]
+        what = f" ({hint.strip().rstrip('.')})" if hint else ""
+        return f"key '{key}' has value {error.instance!r}{what}; give " + (
+            "; or ".join(options) if options else "one of the allowed forms"
+        )
     expected = {
         "type": f"a value of type {error.validator_value}",
         "enum": f"one of {error.validator_value}",
@@ -117,13 +127,50 @@ def study_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
     return sub
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping, turning syntax errors into a :class:`ConfigError`."""
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping (plain YAML keeps the last
+    one silently, so an edit to the first copy would do nothing)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+YAML_ENCODINGS = ("utf-8-sig", "gb18030")
+"""Encodings a config file may be saved in: UTF-8 (with or without BOM) and GB18030, a superset
+of the GBK that Chinese Windows editors write."""
+
+
+def read_text(path: Path) -> str:
+    """The text of a config file in one of :data:`YAML_ENCODINGS`."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+        raw = Path(path).read_bytes()
     except FileNotFoundError as err:
         raise ConfigError(f"Configuration file {path} does not exist.") from err
+    for encoding in YAML_ENCODINGS:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding != YAML_ENCODINGS[0]:
+            logger.info("%s is not UTF-8; read it as %s", path, encoding.upper())
+        return text
+    raise ConfigError(
+        f"{path} is neither UTF-8 nor GB18030/GBK text; save it as UTF-8 in your editor."
+    )
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping, turning syntax errors and repeated keys into a :class:`ConfigError`."""
+    try:
+        data = yaml.load(read_text(path), Loader=_UniqueKeyLoader)
     except yaml.YAMLError as err:
         raise ConfigError(f"{path} is not valid YAML: {err}") from err
     if data is None:
@@ -144,6 +191,12 @@ def load_study(
         raise ConfigError(
             f"Study name {name!r} is not valid: use lower-case letters, digits and '_', "
             "starting with a letter (it becomes a folder name under data/ and maps/)."
+        )
+    if not Path(study_dir).is_dir():
+        raise ConfigError(
+            f"The study folder {study_dir} does not exist (study_dir, relative to the working "
+            f"folder {Path.cwd()}); run from the repository root or set "
+            "--config study_dir=/path/to/studies."
         )
     path = Path(study_dir) / f"{name}.yaml"
     if not path.exists():

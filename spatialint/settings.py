@@ -191,6 +191,16 @@ class AreaSettings(Settings):
     bbox: tuple[float, ...] | None
     buffer_km: float
 
+    def __post_init__(self) -> None:
+        if self.bbox is None:
+            return
+        west, south, east, north = self.bbox
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise ConfigError(
+                f"area.bbox is {list(self.bbox)}; give [west, south, east, north] in WGS-84 "
+                "degrees with west < east and south < north, e.g. [112.6, 27.6, 113.4, 28.4]."
+            )
+
 
 @dataclass(frozen=True)
 class AdminSettings(Settings):
@@ -308,6 +318,11 @@ class OriginSettings(Settings):
     snap_max_m: float
 
     def __post_init__(self) -> None:
+        if not self.origins:
+            raise ConfigError(
+                "access.origins is empty; name at least one origin (a place, an admin unit's "
+                "seat, a station or lon/lat), e.g. - {name: 长沙, place: 长沙市}."
+            )
         names = [o.name for o in self.origins]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
@@ -391,7 +406,14 @@ class GapSettings(Settings):
     @classmethod
     def select(cls, study: Mapping[str, Any]) -> dict[str, Any]:
         values = super().select(study)  # the review file's path, for this study
-        values["review_file"] = str(values["review_file"]).format(study=study["name"])
+        template = str(values["review_file"])
+        try:
+            values["review_file"] = template.format(study=study["name"])
+        except (KeyError, IndexError, ValueError) as err:
+            raise ConfigError(
+                f"gaps.review_file {template!r} is not a valid path template ({err!r}); the "
+                "only placeholder is {study}, e.g. reviews/{study}/gaps_review.csv."
+            ) from err
         return values
 
 

@@ -10,6 +10,9 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_OSM_DIR = REPO_ROOT.parent / "shared" / "data" / "osm"
 SCRIPTS_DIR = REPO_ROOT / "workflow" / "scripts"
+#: One origin, for test studies that need a valid config but no particular origin (a study
+#: without origins is refused when it loads).
+AN_ORIGIN = {"name": "东城中心 East city centre", "place": "东城"}
 # The workflow's scripts import their shared code as ``_helpers`` (Snakemake puts the script's
 # folder on the path); so do the tests of it.
 if str(SCRIPTS_DIR) not in sys.path:

@@ -27,6 +27,7 @@ from spatialint.contracts.network import ADMIN_UNITS, PLANNED_WAYS, ROAD_EDGES, 
 from spatialint.gaps.stage import STAGE_SETTINGS
 from spatialint.network.graph import CSRGraph
 from spatialint.settings import GapSettings, Settings, study_settings
+from tests.conftest import AN_ORIGIN
 
 UTM = "EPSG:32649"
 X0, Y0 = 600_000.0, 3_120_000.0
@@ -207,7 +208,9 @@ def region_study(**sections: dict[str, Any]) -> dict[str, Any]:
     """A validated study named ``test`` (the schema's defaults) with border level 6 and the
     given sections' values on top."""
     schema = study_schema(load_schema())
-    study = validate({"source": {"kind": "demo"}}, schema, source="test")
+    study = validate(
+        {"source": {"kind": "demo"}, "access": {"origins": [AN_ORIGIN]}}, schema, source="test"
+    )
     study["name"] = "test"
     study["admin"]["border_level"] = 6
     for section, values in sections.items():

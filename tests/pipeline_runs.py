@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import AN_ORIGIN, REPO_ROOT
 
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 #: A "cluster" whose submit command starts the jobscript in the background and prints its pid:
@@ -99,6 +99,7 @@ def job_stats(output: str) -> dict[str, int]:
 CORRUPT_STUDY = {
     "title": "A study whose PBF is corrupt",
     "source": {"kind": "pbf", "url": ""},  # url filled in with an absolute path
+    "access": {"origins": [AN_ORIGIN]},
 }
 
 

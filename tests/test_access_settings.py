@@ -16,10 +16,11 @@ from spatialint.settings import (
     TravelTimeSettings,
     study_settings,
 )
+from tests.conftest import AN_ORIGIN
 
 
 def write_study(folder: Path, name: str, access: dict) -> None:
-    study = {"source": {"kind": "demo"}, "access": access}
+    study = {"source": {"kind": "demo"}, "access": {"origins": [AN_ORIGIN], **access}}
     (folder / f"{name}.yaml").write_text(yaml.safe_dump(study), encoding="utf-8")
 
 

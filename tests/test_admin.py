@@ -30,7 +30,7 @@ from spatialint.osm.extract import clip_extract
 from spatialint.osm.units import parse_population
 from spatialint.osm.ways import as_text
 from spatialint.settings import AdminSettings, AreaSettings
-from tests.conftest import REPO_ROOT
+from tests.conftest import AN_ORIGIN, REPO_ROOT
 
 UNIT_COLUMNS = list(ADMIN_UNITS.names)
 
@@ -371,7 +371,8 @@ def test_rules_retrieve_and_admin_units(andorra_pbf: Path, tmp_path: Path) -> No
 def test_rule_with_corrupt_source_fails_with_one_message(tmp_path: Path) -> None:
     workdir = _workflow_copy(tmp_path)
     (workdir / "broken.osm.pbf").write_bytes(b"\x00\x00\x00\x0dOSMHeader" + b"\xff" * 4000)
-    study = {"source": {"kind": "pbf", "url": "broken.osm.pbf"}, "admin": {"levels": [6]}}
+    study = {"source": {"kind": "pbf", "url": "broken.osm.pbf"}, "admin": {"levels": [6]},
+             "access": {"origins": [AN_ORIGIN]}}  # fmt: skip
     (workdir / "workflow/config/studies/broken.yaml").write_text(yaml.safe_dump(study))
     result = _snakemake(workdir, "data/broken/osm/extract.osm.pbf", "--config", "studies=[broken]")
     assert result.returncode != 0

@@ -21,6 +21,7 @@ import yaml
 from spatialint.errors import DownloadError
 from spatialint.logs import run_step
 from spatialint.osm.sources import cache_path, download
+from tests.conftest import AN_ORIGIN
 from tests.pipeline_runs import (
     clone_run,
     output_of,
@@ -67,6 +68,7 @@ def test_study_area_without_roads(finished: Path, tmp_path: Path) -> None:
         {
             "source": {"kind": "pbf", "url": str(workdir / DEMO_PBF)},
             "area": {"bbox": [100.0, 10.0, 100.1, 10.1]},  # the demo is at 113.5°E 27.9°N
+            "access": {"origins": [AN_ORIGIN]},
         },
     )
     result = snakemake(workdir, "--cores", "1", "--config", "studies=[noroads]")
@@ -87,7 +89,11 @@ def test_pbf_without_admin_relations(finished: Path, tmp_path: Path) -> None:
             if obj.type_str() == "r" and obj.tags.get("boundary") == "administrative":
                 continue
             writer.add(obj)
-    write_study(workdir, "noadmin", {"source": {"kind": "pbf", "url": str(no_admin)}})
+    write_study(
+        workdir,
+        "noadmin",
+        {"source": {"kind": "pbf", "url": str(no_admin)}, "access": {"origins": [AN_ORIGIN]}},
+    )
     demo_before = snapshot(workdir / "data" / "demo")
     result = snakemake(workdir, "--cores", "1", "--config", "studies=[noadmin]")
     output = output_of(result)

@@ -14,6 +14,7 @@ from spatialint.contracts import PLACES, ROAD_EDGES
 from spatialint.contracts.io import write_table
 from spatialint.geo import WGS84
 from tests.access_net import grid_network, lonlat
+from tests.conftest import AN_ORIGIN
 
 
 def write_study(folder: Path, name: str, data: dict) -> None:
@@ -33,23 +34,24 @@ def test_validate_ok_and_bad(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         "  origin B (point)",
         "  bands 60, 120, 180 min; buffer 500 m",
     ]
-    write_study(studies, "bands", {"source": {"kind": "demo"},
-                                    "access": {"bands_min": [120, 60]}})  # fmt: skip
+    access = {"origins": [AN_ORIGIN], "bands_min": [120, 60]}
+    write_study(studies, "bands", {"source": {"kind": "demo"}, "access": access})
     assert cli.main(["validate", "bands", "--study-dir", str(studies)]) == cli.EXIT_USER_ERROR
     assert "strictly increasing" in capsys.readouterr().err
     write_study(studies, "two", {"source": {"kind": "demo"}, "access": {
         "origins": [{"name": "A", "place": "x", "unit": "y"}]}})  # fmt: skip
     assert cli.main(["validate", "two", "--study-dir", str(studies)]) == cli.EXIT_USER_ERROR
     assert "exactly one of place, unit, station or lon+lat" in capsys.readouterr().err
-    write_study(studies, "pop", {"source": {"kind": "demo"},
-                                 "access": {"population_file": "nowhere/pop.gpkg"}})  # fmt: skip
+    write_study(studies, "pop", {"source": {"kind": "demo"}, "access": {
+        "origins": [AN_ORIGIN], "population_file": "nowhere/pop.gpkg"}})  # fmt: skip
     assert cli.main(["validate", "pop", "--study-dir", str(studies)]) == cli.EXIT_USER_ERROR
     assert "nowhere/pop.gpkg' does not exist" in capsys.readouterr().err
 
 
 def test_times_from_a_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     studies = tmp_path / "studies"
-    write_study(studies, "tiny", {"source": {"kind": "demo"}, "access": {"bands_min": [2, 10]}})
+    access = {"origins": [AN_ORIGIN], "bands_min": [2, 10]}
+    write_study(studies, "tiny", {"source": {"kind": "demo"}, "access": access})
     nodes, edges, graph = grid_network(6, 6, spacing_m=500, speed_kph=36)
     net = tmp_path / "data" / "tiny" / "network"
     net.mkdir(parents=True)
@@ -88,7 +90,7 @@ def test_times_from_a_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_times_without_network_says_what_to_run(tmp_path: Path, capsys) -> None:
     studies = tmp_path / "studies"
-    write_study(studies, "empty", {"source": {"kind": "demo"}})
+    write_study(studies, "empty", {"source": {"kind": "demo"}, "access": {"origins": [AN_ORIGIN]}})
     data = str(tmp_path / "data")
     code = cli.main(["times", "empty", "--lon", "113", "--lat", "28",
                      "--data-dir", data, "--study-dir", str(studies)])  # fmt: skip

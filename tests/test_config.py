@@ -10,6 +10,8 @@ import yaml
 from spatialint.config import STUDY_DIR, load_studies, load_study
 from spatialint.errors import ConfigError
 
+ORIGIN = {"name": "东城", "place": "东城"}
+
 
 def write_study(folder: Path, name: str, data: dict) -> None:
     (folder / f"{name}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -23,7 +25,7 @@ def test_shipped_studies_validate(path: Path) -> None:
 
 
 def test_defaults_are_filled(tmp_path: Path) -> None:
-    write_study(tmp_path, "tiny", {"source": {"kind": "demo"}})
+    write_study(tmp_path, "tiny", {"source": {"kind": "demo"}, "access": {"origins": [ORIGIN]}})
     study = load_study("tiny", study_dir=tmp_path)
     assert study["access"]["bands_min"] == [60, 120, 180]
     assert study["network"]["speeds_kph"]["motorway"] == 100
@@ -79,3 +81,83 @@ def test_name_mismatch(tmp_path: Path) -> None:
     write_study(tmp_path, "one", {"name": "two", "source": {"kind": "demo"}})
     with pytest.raises(ConfigError, match="file is named one.yaml"):
         load_study("one", study_dir=tmp_path)
+
+
+#: Values JSON Schema lets through that must still stop a run before it starts (issue 12).
+REFUSED_UP_FRONT = [
+    ({"access": {"origins": [ORIGIN], "bands_min": [60, 30, 120]}}, "access.bands_min"),
+    ({"access": {"origins": [ORIGIN], "bands_min": [60, 60]}}, "access.bands_min"),
+    ({"access": {"origins": [{"name": "x", "place": "东城", "lon": 113.0, "lat": 28.0}]}},
+     "must give exactly one of place, unit, station or lon+lat"),
+    ({"access": {"origins": [{"name": "x", "lon": 113.0}]}}, "gives only lon"),
+    ({"access": {"origins": [ORIGIN, {"name": "东城", "station": "东城站"}]}}, "used twice"),
+    ({"access": {"origins": []}}, "access.origins is empty"),
+    ({"access": {"origins": [ORIGIN]}, "area": {"bbox": [114, 27, 113, 28]}}, "area.bbox"),
+    ({"access": {"origins": [ORIGIN]}, "gaps": {"review_file": "reviews/{name}.csv"}},
+     "only placeholder is {study}"),
+    ({"access": {"origins": [ORIGIN]}, "integration": {"border_penalty": {"bands_km": [1, 1]}}},
+     "bands_km"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"), REFUSED_UP_FRONT, ids=[e for _, e in REFUSED_UP_FRONT]
+)
+def test_semantic_faults_are_refused_when_the_config_loads(
+    tmp_path: Path, changes: dict, expected: str
+) -> None:
+    write_study(tmp_path, "bad", {"source": {"kind": "demo"}, **changes})
+    with pytest.raises(ConfigError) as info:
+        load_study("bad", study_dir=tmp_path)
+    assert expected in str(info.value) and "bad.yaml" in str(info.value)
+
+
+def test_validate_command_runs_the_same_checks(tmp_path: Path, capsys) -> None:
+    from spatialint.cli import main
+
+    write_study(tmp_path, "bad", {"source": {"kind": "demo"}, **REFUSED_UP_FRONT[0][0]})
+    assert main(["validate", "bad", "--study-dir", str(tmp_path)]) == 2
+    assert "access.bands_min" in capsys.readouterr().err
+
+
+def test_repeated_yaml_key_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "twice.yaml").write_text(
+        "source: {kind: demo}\naccess:\n  bands_min: [60]\naccess:\n  snap_max_m: 10\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"twice.yaml is not valid YAML.*'access' is given twice"):
+        load_study("twice", study_dir=tmp_path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk", "gb18030"])
+def test_chinese_windows_encodings_are_read(tmp_path: Path, encoding: str) -> None:
+    text = "\n".join(["title: 长株潭都市圈", "source: {kind: demo}", "access:",
+                      "  origins: [{name: 长沙, place: 长沙}]"])  # fmt: skip
+    (tmp_path / "cn.yaml").write_bytes(text.encode(encoding))
+    study = load_study("cn", study_dir=tmp_path)
+    assert study["title"] == "长株潭都市圈"
+    assert study["access"]["origins"][0]["name"] == "长沙"
+
+
+def test_undecodable_file_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "binary.yaml").write_bytes(b"title: \xff\xfe\x00\x81\x30\n")
+    with pytest.raises(ConfigError, match="save it as UTF-8"):
+        load_study("binary", study_dir=tmp_path)
+
+
+def test_unit_reference_without_level_says_what_to_give(tmp_path: Path) -> None:
+    write_study(
+        tmp_path,
+        "bad",
+        {"source": {"kind": "demo"}, "area": {"admin_units": [{"name": "长沙市"}]}},
+    )
+    with pytest.raises(ConfigError) as info:
+        load_study("bad", study_dir=tmp_path)
+    message = str(info.value)
+    assert "area.admin_units.0" in message and "relation_id; or name and admin_level" in message
+    assert "is not valid under any of the given schemas" not in message
+
+
+def test_missing_study_folder_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"study folder .*nowhere does not exist"):
+        load_studies({"studies": ["demo"], "study_dir": str(tmp_path / "nowhere")})

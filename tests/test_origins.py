@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
@@ -218,10 +217,3 @@ def test_duplicate_names_and_ties(net, layers) -> None:
     with pytest.raises(DataError, match="equally important.*give lon/lat"):
         resolve_origins(origins({"name": "a", "place": "东城"}), graph=graph, edges=edges,
                         places=twins)  # fmt: skip
-
-
-def test_no_origins_is_an_empty_table(net) -> None:
-    _, graph, edges = net
-    out = resolve_origins(origins(), graph=graph, edges=edges)
-    assert out.empty and ORIGINS.problems(out) == []
-    assert isinstance(out["station_node_id"].dtype, pd.Int64Dtype)

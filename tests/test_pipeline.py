@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import AN_ORIGIN, REPO_ROOT
 from tests.pipeline_runs import clone_run, output_of, snakemake, workflow_copy
 
 
@@ -67,7 +67,10 @@ def write_bad_study(workdir: Path, study: dict) -> None:
     [
         ({"source": {"kind": "demo"}, "acess": {}}, "unknown key 'acess'"),
         ({"source": {"kind": "demo", "scale": "big"}}, "source.scale"),
-        ({"source": {"kind": "demo"}, "access": {"bands_min": []}}, "access.bands_min"),
+        (
+            {"source": {"kind": "demo"}, "access": {"origins": [AN_ORIGIN], "bands_min": []}},
+            "access.bands_min",
+        ),
     ],
     ids=["unknown-key", "wrong-type", "empty-bands"],
 )

@@ -97,15 +97,6 @@ def test_standalone_config_finds_the_studies_outside_the_repository(tmp_path, mo
 # ------------------------------------------------------- checks that moved from the scripts
 
 
-def test_origins_stage_needs_an_origin():
-    from spatialint.access.origins import run_origins_stage
-    from spatialint.settings import OriginSettings
-
-    none = OriginSettings(origins=(), snap_max_m=2000.0)
-    with pytest.raises(ConfigError, match="no access.origins; add at least one origin"):
-        run_origins_stage({}, {}, origins=none, study_name="demo")
-
-
 def test_multimodal_stage_rejects_nodes_of_another_road_build(tmp_path):
     import geopandas as gpd
     import numpy as np

@@ -30,7 +30,7 @@ import pandas as pd
 from spatialint.access.snapping import Snap, road_access_nodes, snap_to_edges
 from spatialint.contracts import ADMIN_UNITS, ORIGINS, PLACES, RAIL_STATIONS, ROAD_EDGES
 from spatialint.contracts.io import read_table, write_table
-from spatialint.errors import ConfigError, DataError
+from spatialint.errors import DataError
 from spatialint.geo import WGS84
 from spatialint.network.graph import CSRGraph
 from spatialint.settings import OriginSettings, OriginSpec
@@ -331,7 +331,6 @@ def run_origins_stage(
     outputs: Mapping[str, PathArg],
     *,
     origins: OriginSettings,
-    study_name: str,
 ) -> gpd.GeoDataFrame:
     """Resolve a study's origins onto its road network and write them.
 
@@ -344,24 +343,12 @@ def run_origins_stage(
         Paths by the rule's output names: ``origins`` (:func:`write_origins`).
     origins
         The study's origins and snap distance.
-    study_name
-        The study (its ``{study}`` wildcard), named in messages.
 
     Returns
     -------
     geopandas.GeoDataFrame
         The origins that were written.
-
-    Raises
-    ------
-    ConfigError
-        If the study lists no origin.
     """
-    if not origins.origins:
-        raise ConfigError(
-            f"Study {study_name!r} has no access.origins; add at least one origin (a place, "
-            f"unit, station or lon/lat) to workflow/config/studies/{study_name}.yaml."
-        )
     table = resolve_origins(
         origins,
         graph=CSRGraph.load(inputs["road_graph"]),

@@ -15,4 +15,4 @@ from spatialint.access.origins import run_origins_stage
 if __name__ == "__main__":
     if "snakemake" not in globals():
         snakemake = mock_snakemake("origins", study=sys.argv[1] if len(sys.argv) > 1 else "demo")
-    run_rule(snakemake, run_origins_stage, study_name=snakemake.wildcards.study)
+    run_rule(snakemake, run_origins_stage)
