@@ -193,7 +193,7 @@ def corridors(*specs):
 
 def run(crossing_rows=tuple(range(ROWS)), settings=None, **kwargs):
     units, edges, road, mm, places, origins = make_world(crossing_rows)
-    settings = settings or replace(SETTINGS, corridors=(A_TO_B_NORTH,))
+    settings = settings or SETTINGS
     return corridor_table(
         units, edges, road, mm, settings=settings, origins=origins, places=places, **kwargs
     )
@@ -339,7 +339,11 @@ def test_centre_to_centre_times_speeds_and_detour(full):
     assert p["multimodal_kph"] == pytest.approx(40.0, rel=1e-3)
     assert p["road_km"] == pytest.approx(10.0)
     assert p["detour_index"] == pytest.approx(1.0, rel=1e-3)
-    c = full[full["kind"] == "corridor"].iloc[0]
+    named = run(settings=replace(SETTINGS, corridors=(A_TO_B_NORTH,)))
+    assert named["kind"].tolist() == ["corridor"]  # the pair once, under the planners' name
+    c = named.iloc[0]
+    assert c["name"] == "甲–乙北" and {c["unit_a"], c["unit_b"]} == {"甲区", "乙区"}
+    assert c["crossings"] == p["crossings"] and c["border_km"] == p["border_km"]
     # origins at nodes (4, 4) and (13, 7): 9 + 3 km of road over a √90 km straight line
     assert c["road_km"] == pytest.approx(12.0)
     assert c["detour_index"] == pytest.approx(12.0 / math.sqrt(90.0), rel=1e-3)
@@ -624,6 +628,7 @@ def test_unconnected_and_unbordered_rows_get_nan_and_a_reason(tmp_path):
     assert pd.isna(p["routes"])  # no route: missing, not a count of 0
     c = table[table["kind"] == "corridor"].iloc[0]
     assert "same unit" in c["reason"]
+    assert math.isnan(c["index"]) and c["index_basis"] == ""  # nothing to compare across
     assert math.isnan(c["border_km"]) and math.isnan(c["border_penalty"])
     assert pd.isna(c["crossings"]) and pd.isna(c["crossings_primary"])  # missing, not 0
     # nullable counts keep their contract through the files

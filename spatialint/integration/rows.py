@@ -56,6 +56,32 @@ class CorridorRow:
         """Both ends have a road node."""
         return min(self.centre_a, self.centre_b) >= 0
 
+    @property
+    def same_unit(self) -> bool:
+        """Both ends lie in one unit: there is no border between them to measure."""
+        return self.has_units and self.unit_a == self.unit_b
+
+    def pair(self) -> tuple[int, int, int]:
+        """The row's level and its two units, in either order: one key per pair."""
+        return (self.level, *sorted((self.unit_a, self.unit_b)))
+
+
+def without_duplicated_pairs(
+    neighbours: list[CorridorRow], named: list[CorridorRow]
+) -> list[CorridorRow]:
+    """The neighbour rows that no named corridor measures already.
+
+    A named corridor between two neighbouring units at ``border_level`` (东城区–东山县 named as
+    a corridor of their two centres) is the same pair at the same level: it keeps the
+    planners' name and origins, and the neighbour row goes, so no pair is listed twice.
+    """
+    named_pairs = {row.pair() for row in named if not row.same_unit}
+    kept = [row for row in neighbours if row.pair() not in named_pairs]
+    for row in neighbours:
+        if row.pair() in named_pairs:
+            logger.info("%s is a named corridor: listed once, under its name", row.name)
+    return kept
+
 
 def neighbour_rows(
     units_m: gpd.GeoDataFrame,
@@ -187,7 +213,7 @@ def named_corridor_rows(
             if unit < 0:
                 row.reasons.append(f"origin {origin} lies outside every unit")
         if ua >= 0 and ua == ub:
-            row.reasons.append("both origins lie in the same unit: no border between them")
+            row.reasons.append("both origins lie in the same unit: no border, no index")
         rows.append(row)
     return rows
 

@@ -43,6 +43,7 @@ from spatialint.integration.rows import (
     attach_border,
     named_corridor_rows,
     neighbour_rows,
+    without_duplicated_pairs,
 )
 from spatialint.integration.summary import corridor_summary
 from spatialint.integration.travel import route_centres
@@ -74,6 +75,7 @@ def list_rows(
     centre_pos, centre_ok = study.snap_centres(settings.snap_max_m)
     base = levels[settings.border_level]
     rows = neighbour_rows(study.units, settings.border_level, base.borders, centre_pos, centre_ok)
+    rows = without_duplicated_pairs(rows, named)
     for row in named:
         attach_border(row, levels[row.level].borders)
     if not rows + named:
@@ -125,6 +127,10 @@ def finish_table(
     table["reason"] = pd.Series(["; ".join(dict.fromkeys(r.reasons)) for r in rows], dtype=object)
     if len(table):
         table["index"], table["index_basis"] = integration_index(table, settings.index)
+        # two ends in one unit have no border between them: an index would compare nothing
+        same_unit = np.array([r.same_unit for r in rows], dtype=bool)
+        table.loc[same_unit, "index"] = np.nan
+        table.loc[same_unit, "index_basis"] = ""
     else:
         table["index"], table["index_basis"] = np.empty(0), pd.Series(dtype=object)
     table["summary"] = pd.Series(
