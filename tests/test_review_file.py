@@ -1,22 +1,33 @@
-"""The review file is read strictly: nothing in it is ever silently merged.
+"""The review file is read strictly and lives in a home meant to be kept.
 
 Every way a CSV file can parse quietly wrong (a quote left open that swallows the rows after it,
 a line break in an unquoted comment, text after a closing quote, a short row, UTF-16, NUL
 bytes) is refused with one message naming the row as Excel numbers it; what Excel writes
-(quoted commas, line breaks and doubled quotes, BOM, GB18030) reads right."""
+(quoted commas, line breaks and doubled quotes, BOM, GB18030) reads right. The file's home is
+``reviews/{study}/gaps_review.csv``; the old place under ``data/`` is still read, with the
+command that moves the file.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from spatialint import cli
+from spatialint.config import load_study
 from spatialint.contracts.gaps import CLASS_DROPS, DEAD_ENDS, REVIEW_TEMPLATE
 from spatialint.contracts.io import write_csv
 from spatialint.errors import DataError
 from spatialint.gaps.review import (
+    OLD_REVIEW_FILE,
+    checked_review_file,
+    find_review_file,
     join_review,
     of_kind,
     read_review,
@@ -24,6 +35,9 @@ from spatialint.gaps.review import (
     stable_gap_id,
 )
 from spatialint.gaps.review_csv import read_rows
+from spatialint.gaps.stage import read_review_file, review_hint
+from spatialint.settings import GapSettings
+from tests.conftest import REPO_ROOT
 from tests.test_review import _detected
 
 G1 = stable_gap_id((11, 12), (101, 102))
@@ -187,3 +201,103 @@ def test_template_with_tricky_comments_reads_back_unchanged(tmp_path):
     back = read_review(template).set_index("gap_id")
     assert back.loc[G1, "comment"] == comment and back.loc[G1, "status"] == "在建"
     assert list(back.index) == [G1, G2, C1]
+
+
+# --- the home of the review file ----------------------------------------------------------
+
+
+def test_the_default_home_is_a_tracked_reviews_folder():
+    gaps = GapSettings.from_study(load_study("demo"))
+    assert gaps.review_file == "reviews/demo/gaps_review.csv"
+    assert (REPO_ROOT / "reviews" / "README.md").is_file()
+    if shutil.which("git") is None or not (REPO_ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", gaps.review_file],
+        cwd=REPO_ROOT,
+        check=False,
+    )
+    assert ignored.returncode == 1, "the review file's home must not be git-ignored"
+
+
+NEW = "reviews/demo/gaps_review.csv"
+OLD = OLD_REVIEW_FILE.format(study="demo")
+
+
+def _place(tmp_path: Path, *paths: str) -> None:
+    for path in paths:
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        _write(tmp_path / path, f"{HEADER}\n{G1},确认,x\n")
+
+
+def test_no_review_file_yet(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert find_review_file(NEW, "demo").path is None
+
+
+def test_the_home_is_read_without_a_note(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _place(tmp_path, NEW)
+    source = find_review_file(NEW, "demo")
+    assert source.path == Path(NEW) and source.notice is None
+
+
+def test_the_old_place_is_read_with_the_command_that_moves_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _place(tmp_path, OLD)
+    before = (tmp_path / OLD).read_bytes()
+    source = checked_review_file(NEW, "demo")
+    assert source.path == Path(OLD)
+    assert f"mkdir -p reviews/demo && mv {OLD} {NEW}" in source.notice
+    assert not (tmp_path / NEW).exists() and (tmp_path / OLD).read_bytes() == before
+
+
+def test_with_both_the_home_wins_and_the_old_file_is_named(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _place(tmp_path, NEW, OLD)
+    source = find_review_file(NEW, "demo")
+    assert source.path == Path(NEW)
+    assert f"reads {NEW} only" in source.notice and f"Delete {OLD}" in source.notice
+
+
+def test_a_review_file_configured_inside_data_gets_a_note(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _place(tmp_path, OLD)
+    source = find_review_file(OLD, "demo")
+    assert source.path == Path(OLD) and "inside the output folder data/" in source.notice
+
+
+def test_a_refused_file_says_nothing_ran(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / NEW).parent.mkdir(parents=True)
+    _write(tmp_path / NEW, f'{HEADER}\n{G1},确认,"open\n{G2},在建,x\n')
+    with pytest.raises(
+        DataError, match=r"row 2, gap G\w+: .*Nothing was run and every earlier output"
+    ):
+        checked_review_file(NEW, "demo")
+
+
+def test_validate_checks_the_review_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / NEW).parent.mkdir(parents=True)
+    _write(tmp_path / NEW, f"{HEADER}\n{G1},确认,x\n{G2},maybe,\n")
+    assert cli.main(["validate", "demo"]) == cli.EXIT_USER_ERROR
+    assert f"{NEW}, row 3: status 'maybe'" in capsys.readouterr().err
+    _place(tmp_path, NEW)
+    assert cli.main(["validate", "demo"]) == 0
+    assert f"review file {NEW}: checked" in capsys.readouterr().out
+
+
+def test_the_stage_log_says_how_to_move_an_old_file_and_how_to_start(tmp_path, caplog):
+    old = tmp_path / OLD
+    _place(tmp_path, OLD)
+    new = str(tmp_path / NEW)
+    with caplog.at_level(logging.WARNING):
+        review = read_review_file(old, review_file=new)
+    assert list(review["gap_id"]) == [G1]
+    assert f"mv {old} {new}" in caplog.text
+    template = tmp_path / "data/demo/gaps/gaps_review_template.csv"
+    hint = review_hint(template, new)
+    assert f"mkdir -p {Path(new).parent} && cp {template} {new}" in hint
+    _place(tmp_path, NEW)
+    assert f"decisions of {new}" in review_hint(template, new)

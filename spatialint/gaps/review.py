@@ -2,16 +2,20 @@
 
 A detected gap (断头路) gets an id derived only from its OpenStreetMap ids, so the same gap has the
 same id in every run and planners can record decisions against it. The decisions live in a CSV
-file that *planners* own (``data/{study}/review/gaps_review.csv`` by default): one row per gap
-with ``gap_id``, ``status`` and ``comment`` (further columns are allowed and ignored).
+file that *planners* own (``gaps.review_file``, by default ``reviews/{study}/gaps_review.csv``
+in the tracked ``reviews/`` folder, kept and versioned apart from the regenerated outputs): one
+row per gap with ``gap_id``, ``status`` and ``comment`` (further columns are allowed and
+ignored). A file at the old place, ``data/{study}/review/gaps_review.csv``, is still read when
+the configured one is absent, with a notice saying how to move it (:func:`find_review_file`).
 
-A run never writes to that file. It reads it strictly (:mod:`.review_csv`: a row that does not
-parse cleanly is refused, never silently merged), rejects it with one :class:`DataError` when
-it is malformed, and joins the decisions onto the detected gaps: gaps not in the file are
-``待核实`` (to verify); gaps in the file that are no longer detected are kept, marked
-``found = False``. The run then writes a *template* (all gaps with their current statuses,
-UTF-8 with BOM so Excel shows Chinese correctly) that a planner edits and copies over the
-review file.
+A run never writes to that file. The workflow checks it before it plans any job
+(:func:`checked_review_file`), so a file that does not parse cleanly (:mod:`.review_csv`) stops
+the run with one message and every earlier output stays as it was. The stage reads it again
+(refusing it the same way) and joins the decisions onto the detected gaps: gaps not in the file
+are ``待核实`` (to verify); gaps in the file that are no longer detected are kept, marked
+``found = False``.
+The run then writes a *template* (all gaps with their current statuses, UTF-8 with BOM so Excel
+shows Chinese correctly) that a planner edits and copies over the review file.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import shlex
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -235,6 +241,104 @@ def check_kinds(review: pd.DataFrame, path: str | Path) -> None:
             f"gap_id {unknown['gap_id'].iloc[0]} does not start with one of "
             f"{', '.join(KINDS)} ({', '.join(KINDS.values())})."
         )
+
+
+def load_review(path: str | Path) -> pd.DataFrame:
+    """The review file read (:func:`read_review`) and its gap ids checked (:func:`check_kinds`).
+
+    Raises
+    ------
+    DataError
+        When the file is refused, naming the row and what to do.
+    """
+    review = read_review(path)
+    check_kinds(review, path)
+    return review
+
+
+# --- where the review file lives ---------------------------------------------------------
+
+
+#: Where review files lived before they had a home of their own: beside the outputs, in the
+#: git-ignored ``data/`` folder that ``rm -rf data/{study}`` deletes. Still read when the
+#: configured file (``gaps.review_file``) is absent, with a notice telling the planner to move it.
+OLD_REVIEW_FILE = "data/{study}/review/gaps_review.csv"
+#: The folder of generated outputs (git-ignored, deleted and rebuilt at will).
+OUTPUT_DIR = Path("data")
+
+
+@dataclass(frozen=True)
+class ReviewSource:
+    """The review file a run of one study reads (``None``: none yet), and what to tell the
+    planner about where it lies (``None``: nothing)."""
+
+    path: Path | None
+    notice: str | None = None
+
+
+def move_notice(old: str | Path, new: str | Path) -> str:
+    """Tell the planner to move a review file from the old place to ``new``: the commands."""
+    old, new = Path(old), Path(new)
+    move = f"mv {shlex.quote(str(old))} {shlex.quote(str(new))}"
+    if str(new.parent) not in ("", "."):
+        move = f"mkdir -p {shlex.quote(str(new.parent))} && {move}"
+    return (
+        f"the review decisions were read from {old}, inside the output folder {OUTPUT_DIR}/ "
+        f"that git ignores and that deleting a study's outputs destroys. Move the file to its "
+        f"home {new} (kept, and versioned with the study): {move}"
+    )
+
+
+def find_review_file(review_file: str | Path, study: str) -> ReviewSource:
+    """The review file of ``study``: ``review_file`` (``gaps.review_file``, ``{study}`` filled
+    in) when it exists, else the old place :data:`OLD_REVIEW_FILE` when that exists.
+
+    Nothing is moved or written: the notice says what to do (move the old file, or delete it
+    once the new one holds everything).
+    """
+    new, old = Path(review_file), Path(OLD_REVIEW_FILE.format(study=study))
+    same = new.resolve() == old.resolve()
+    if not new.exists():
+        if same or not old.exists():
+            return ReviewSource(None)
+        return ReviewSource(old, move_notice(old, new))
+    if not same and old.exists():
+        return ReviewSource(
+            new,
+            f"both {new} and the old {old} exist; the run reads {new} only. Delete {old} once "
+            "you have checked it holds nothing more.",
+        )
+    if new.resolve().is_relative_to(OUTPUT_DIR.resolve()):
+        return ReviewSource(
+            new,
+            f"the review file {new} lies inside the output folder {OUTPUT_DIR}/, which git "
+            "ignores and deleting a study's outputs destroys; keep it elsewhere, e.g. at "
+            f"reviews/{study}/gaps_review.csv, the default of gaps.review_file.",
+        )
+    return ReviewSource(new)
+
+
+def checked_review_file(review_file: str | Path, study: str) -> ReviewSource:
+    """:func:`find_review_file`, with the file found read and checked (:func:`load_review`):
+    what the workflow runs for every study before it plans a job, so a bad file stops it
+    before anything runs or is deleted.
+
+    Raises
+    ------
+    DataError
+        When the file found is refused: the message names the file, the row, what is wrong
+        and what to do.
+    """
+    source = find_review_file(review_file, study)
+    if source.path is not None:
+        try:
+            load_review(source.path)
+        except DataError as err:
+            raise DataError(
+                f"{err} Nothing was run and every earlier output is kept as it was; correct "
+                "the file and run again."
+            ) from err
+    return source
 
 
 def of_kind(review: pd.DataFrame | None, letter: str) -> pd.DataFrame | None:
