@@ -91,7 +91,7 @@ def test_a_quote_closed_by_a_later_opening_quote_is_refused(tmp_path):
 
 def test_text_after_a_closing_quote_is_refused(tmp_path):
     message = _refused(tmp_path, f'{HEADER}\n{G1},确认,x\n{G2},在建,"北段" 已通车\n')
-    assert f"row 3, gap {G2}:" in message and "' 已通车' follows the closing quote" in message
+    assert f"row 3, gap {G2}:" in message and "'已通车' follows the closing quote" in message
 
 
 @pytest.mark.parametrize(
@@ -150,6 +150,11 @@ def test_quoted_multi_line_comments_read_and_rows_are_numbered_as_excel_does(tmp
     assert list(review["review_row"]) == [2, 3, 4]  # Excel's rows, not the file's lines
     bad = text.replace(f"{G3},误报", f"{G3},maybe")
     assert "row 4 (line 5 of the file): status 'maybe'" in _refused(tmp_path, bad)
+
+
+def test_blanks_after_a_closing_quote_are_ignored(tmp_path):
+    review = read_review(_write(tmp_path / "r.csv", f'{HEADER}\n{G1},"确认" ,"a, b"\t\n'))
+    assert list(review["status"]) == ["确认"] and list(review["comment"]) == ["a, b"]
 
 
 def test_gb18030_with_a_multi_line_comment_and_a_doubled_bom(tmp_path):

@@ -13,7 +13,8 @@ does not parse cleanly, naming the row as Excel numbers it and the line a text e
 
 What it accepts is RFC 4180 as Excel writes it: cells separated by commas, rows by ``\\n``,
 ``\\r\\n`` or ``\\r``; a cell in quotes may hold commas, line breaks and doubled quotes (``""``);
-a quote inside an unquoted cell (``他说"好"``) is kept as it is, as Excel does.
+a quote inside an unquoted cell (``他说"好"``) is kept as it is, as Excel does, and blanks
+between a closing quote and the next comma are ignored.
 """
 
 from __future__ import annotations
@@ -181,6 +182,8 @@ class _Splitter:
             break
         cell = "".join(parts)
         self._refuse_swallowed(row, opened_line, cell)
+        while self.text[self.pos : self.pos + 1] in (" ", "\t"):  # blanks after the quote
+            self.pos += 1
         if self.pos >= len(self.text):
             return cell, ""
         if self.text[self.pos] == ",":
