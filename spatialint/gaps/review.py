@@ -283,7 +283,7 @@ def move_notice(old: str | Path, new: str | Path) -> str:
     if str(new.parent) not in ("", "."):
         move = f"mkdir -p {shlex.quote(str(new.parent))} && {move}"
     return (
-        f"the review decisions were read from {old}, inside the output folder {OUTPUT_DIR}/ "
+        f"the review decisions are read from {old}, inside the output folder {OUTPUT_DIR}/ "
         f"that git ignores and that deleting a study's outputs destroys. Move the file to its "
         f"home {new} (kept, and versioned with the study): {move}"
     )
