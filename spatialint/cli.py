@@ -1,7 +1,8 @@
 """The ``spatialint`` command line.
 
 ``spatialint validate STUDY``
-    Check a study configuration (schema, bands, origins) without running anything.
+    Check a study configuration (schema, bands, origins) and its review file without running
+    anything.
 ``spatialint times STUDY --lon X --lat Y [--mode road|multimodal]``
     Travel times from an ad-hoc point on a study's graph (built by the pipeline's network
     stage), without running the pipeline: how many nodes each band reaches, and the minutes to
@@ -28,6 +29,7 @@ from spatialint.config import STUDY_DIR, load_study
 from spatialint.contracts import PLACES, ROAD_EDGES
 from spatialint.contracts.io import read_table
 from spatialint.errors import ConfigError, DataError, SpatialintError
+from spatialint.gaps.review import checked_review_file
 from spatialint.geo import NearestNodes
 from spatialint.logs import configure_logging
 from spatialint.network.graph import CSRGraph
@@ -90,7 +92,8 @@ def validate(study_name: str, *, study_dir: Path = STUDY_DIR) -> StudySettings:
     """Load and check a study; print a summary. Raises ConfigError on the first problem.
 
     The schema, the bands and the origins are checked when the study is loaded; the
-    population file, which only the isochrones step reads, is checked here as well.
+    population file, which only the isochrones step reads, and the planners' review file
+    (as the workflow checks it before it runs) are checked here as well.
     """
     settings = study_settings(load_study(study_name, study_dir=study_dir))
     population = settings.population.population_file
@@ -99,12 +102,17 @@ def validate(study_name: str, *, study_dir: Path = STUDY_DIR) -> StudySettings:
             f"access.population_file {population!r} does not exist (paths are relative to the "
             "repository); fix the path or remove the key."
         )
+    review = checked_review_file(settings.gaps.review_file, study_name)
     origins = settings.origins.origins
     print(f"{study_name}: OK — source {settings.source.kind}, {len(origins)} origin(s)")
     for origin in origins:
         print(f"  origin {origin.name} ({origin.kind})")
     bands = ", ".join(f"{b:g}" for b in settings.isochrones.bands_min)
     print(f"  bands {bands} min; buffer {settings.isochrones.access_buffer_m:g} m")
+    if review.path is not None:
+        print(f"  review file {review.path}: checked")
+    if review.notice:
+        print(f"  note: {review.notice}")
     return settings
 
 

@@ -125,31 +125,6 @@ def test_origin_in_the_sea(finished: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.pipeline
-def test_review_file_edited_into_an_invalid_state(finished: Path, tmp_path: Path) -> None:
-    workdir = clone_run(finished, tmp_path / "run")
-    review = workdir / "data" / "demo" / "review" / "gaps_review.csv"
-    review.parent.mkdir(parents=True, exist_ok=True)
-    template = (workdir / "data" / "demo" / "gaps" / "gaps_review_template.csv").read_text(
-        encoding="utf-8-sig"
-    )
-    header, first, *rest = template.splitlines()
-    cells = first.split(",")
-    status_at = header.split(",").index("status") if "status" in header else 1
-    cells[status_at] = "maybe later"  # not a review status
-    review.write_text("\n".join([header, ",".join(cells), *rest]) + "\n", encoding="utf-8")
-    review_bytes = review.read_bytes()
-    review_mtime = review.stat().st_mtime_ns
-    network_before = snapshot(workdir / "data" / "demo" / "network")
-
-    result = snakemake(workdir, "--cores", "1")
-    assert_one_clear_message(result, "maybe later")
-    one_error_line(workdir / "logs" / "demo" / "gaps.log", "maybe later")
-    assert review.read_bytes() == review_bytes
-    assert review.stat().st_mtime_ns == review_mtime
-    assert snapshot(workdir / "data" / "demo" / "network") == network_before
-
-
-@pytest.mark.pipeline
 def test_duplicate_study_names(finished: Path) -> None:
     result = snakemake(finished, "-n", "--config", "studies=[demo,demo]", timeout=300)
     assert_one_clear_message(result, "listed twice")

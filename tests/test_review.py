@@ -21,7 +21,7 @@ from spatialint.gaps.review import (
     review_template,
     stable_gap_id,
 )
-from tests.pipeline_runs import clone_run, output_of, snakemake
+from tests.pipeline_runs import clone_run, job_stats, output_of, snakemake, snapshot
 
 G1 = stable_gap_id((11, 12), (101, 102))
 G2 = stable_gap_id((21, 22), (201, 202))
@@ -184,7 +184,9 @@ def test_review_rows_of_an_unknown_kind_are_refused(tmp_path):
 @pytest.mark.pipeline
 def test_snakemake_reruns_gaps_only_when_the_review_file_changes(demo_run, tmp_path):
     """The review file is an input only when it exists; a run never writes it; editing it
-    (not merely touching it) reruns the gaps stage; an unchanged second run does nothing."""
+    (not merely touching it) reruns the gaps stage; an unchanged second run does nothing. A
+    file at the old place under data/ is read until it is moved, with the command that moves
+    it; moving it (the same bytes) changes no decision."""
     import shutil
 
     workdir = clone_run(demo_run, tmp_path / "run")
@@ -197,12 +199,21 @@ def test_snakemake_reruns_gaps_only_when_the_review_file_changes(demo_run, tmp_p
         assert result.returncode == 0, output_of(result)[-4000:]
         return output_of(result)
 
-    review = workdir / "data/demo/review/gaps_review.csv"
-    assert not review.exists()
+    review = workdir / "reviews/demo/gaps_review.csv"
+    old = workdir / "data/demo/review/gaps_review.csv"
+    assert not review.exists() and not old.exists()
     assert "Nothing to be done" in run("-n")
+    old.parent.mkdir(parents=True)
+    shutil.copy2(workdir / "data/demo/gaps/gaps_review_template.csv", old)
+    planned = run("-n")
+    assert "data/demo/review/gaps_review.csv" in planned  # a new input: rerun
+    move = (
+        "mkdir -p reviews/demo && mv data/demo/review/gaps_review.csv reviews/demo/gaps_review.csv"
+    )
+    assert planned.count(move) == 1, planned[-3000:]
     review.parent.mkdir(parents=True)
-    shutil.copy2(workdir / "data/demo/gaps/gaps_review_template.csv", review)
-    assert "gaps_review.csv" in run("-n")  # a new input: rerun
+    shutil.move(old, review)  # what the planner is told to do
+    assert "reviews/demo/gaps_review.csv" in run("-n")  # the input moved: rerun
     run()
     assert "Nothing to be done" in run("-n")
     text = review.read_text(encoding="utf-8-sig").replace("待核实", "误报", 1)
@@ -213,3 +224,58 @@ def test_snakemake_reruns_gaps_only_when_the_review_file_changes(demo_run, tmp_p
     assert review.read_bytes() == before
     statuses = pd.read_csv(workdir / "data/demo/gaps/gaps.csv", encoding="utf-8-sig")["status"]
     assert "误报" in set(statuses)
+
+
+@pytest.mark.pipeline
+def test_a_refused_review_file_stops_the_run_before_any_job_and_keeps_every_output(
+    demo_run, tmp_path
+):
+    """A review file whose rows do not parse cleanly stops snakemake while it plans: one
+    message naming the file, the row and what to do, no traceback, no job run, every file
+    under data/demo and maps/demo unchanged. Fixed, it is picked up by gaps and what follows."""
+    import json
+
+    workdir = clone_run(demo_run, tmp_path / "run")
+    before = {folder: snapshot(workdir / folder) for folder in ("data/demo", "maps/demo")}
+    template = pd.read_csv(
+        workdir / "data/demo/gaps/gaps_review_template.csv",
+        encoding="utf-8-sig",
+        dtype=str,
+        keep_default_na=False,
+    )
+    comment = "已上报,计划2026年开工"
+    template.loc[0:2, "status"] = ["确认", "在建", "误报"]
+    template.loc[0, "comment"] = comment
+    review = workdir / "reviews/demo/gaps_review.csv"
+    review.parent.mkdir(parents=True)
+    template.to_csv(review, index=False, encoding="utf-8-sig")
+    good = review.read_bytes()
+    bad = good.replace(f'"{comment}"'.encode(), f'"{comment}'.encode())  # the quote left open
+    assert bad != good
+    review.write_bytes(bad)
+
+    result = snakemake(workdir, "--cores", "1")
+    output = output_of(result)
+    assert result.returncode != 0, output[-3000:]
+    first = template.loc[0, "gap_id"]
+    message = f"reviews/demo/gaps_review.csv, row 2, gap {first}: the cell starting"
+    assert output.count(message) == 1, output[-3000:]
+    assert "never closed" in output and "correct the file and run again" in output
+    assert "Traceback" not in output and "Error in rule" not in output, output[-3000:]
+    assert {f: snapshot(workdir / f) for f in before} == before
+    assert review.read_bytes() == bad
+
+    review.write_bytes(good)  # the planner closes the quote
+    result = snakemake(workdir, "--cores", "1")
+    assert result.returncode == 0, output_of(result)[-4000:]
+    assert job_stats(output_of(result)) == {
+        "all": 1, "gaps": 1, "integration": 1, "map": 1, "report": 1
+    }  # fmt: skip
+    gaps = pd.read_csv(workdir / "data/demo/gaps/gaps.csv", encoding="utf-8-sig")
+    by_id = gaps.set_index("gap_id")
+    assert list(by_id.loc[template.loc[0:2, "gap_id"], "status"]) == ["确认", "在建", "误报"]
+    assert by_id.loc[first, "comment"] == comment
+    assert comment in (workdir / "maps/demo/report.html").read_text(encoding="utf-8")
+    escaped = json.dumps(comment)[1:-1]  # the map's popups are JSON
+    assert escaped in (workdir / "maps/demo/index.html").read_text(encoding="utf-8")
+    assert review.read_bytes() == good

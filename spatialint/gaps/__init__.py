@@ -6,6 +6,7 @@
   (shared borders, road crossings), :mod:`.detours` (today's way round), :mod:`.osm_context`
   (roads and waterways read from the extract, OSM ids of the findings): what they share;
 - :mod:`.benefit`: time saved by closing each dead end, and the ranking;
-- :mod:`.review`: stable gap ids, the planners' review file and the template;
+- :mod:`.review`: stable gap ids, the planners' review file (where it lives, its checks) and
+  the template; :mod:`.review_csv`: its strict CSV reading;
 - :mod:`.stage`: :func:`~.stage.run_gap_stage`, what the ``gaps`` rule runs.
 """

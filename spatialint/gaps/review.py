@@ -2,30 +2,37 @@
 
 A detected gap (断头路) gets an id derived only from its OpenStreetMap ids, so the same gap has the
 same id in every run and planners can record decisions against it. The decisions live in a CSV
-file that *planners* own (``data/{study}/review/gaps_review.csv`` by default): one row per gap
-with ``gap_id``, ``status`` and ``comment`` (further columns are allowed and ignored).
+file that *planners* own (``gaps.review_file``, by default ``reviews/{study}/gaps_review.csv``
+in the tracked ``reviews/`` folder, kept and versioned apart from the regenerated outputs): one
+row per gap with ``gap_id``, ``status`` and ``comment`` (further columns are allowed and
+ignored). A file at the old place, ``data/{study}/review/gaps_review.csv``, is still read when
+the configured one is absent, with a notice saying how to move it (:func:`find_review_file`).
 
-A run never writes to that file. It reads it, rejects it with one :class:`DataError` when it is
-malformed, and joins the decisions onto the detected gaps: gaps not in the file are ``待核实``
-(to verify); gaps in the file that are no longer detected are kept, marked ``found = False``.
+A run never writes to that file. The workflow checks it before it plans any job
+(:func:`checked_review_file`), so a file that does not parse cleanly (:mod:`.review_csv`) stops
+the run with one message and every earlier output stays as it was. The stage reads it again
+(refusing it the same way) and joins the decisions onto the detected gaps: gaps not in the file
+are ``待核实`` (to verify); gaps in the file that are no longer detected are kept, marked
+``found = False``.
 The run then writes a *template* (all gaps with their current statuses, UTF-8 with BOM so Excel
 shows Chinese correctly) that a planner edits and copies over the review file.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import logging
 import re
+import shlex
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from spatialint.contracts.gaps import REVIEW_TEMPLATE
 from spatialint.errors import DataError
+from spatialint.gaps.review_csv import CsvRow, read_rows
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +57,6 @@ GAP_ID_PATTERN = re.compile(r"^[A-Z][0-9a-f]{10}$")
 KINDS: dict[str, str] = {"G": "断头路 dead end", "C": "瓶颈路 class drop"}
 #: ``found`` in the template, for planners.
 FOUND_TEXT: dict[bool, str] = {True: "是 yes", False: "否 no"}
-#: Encodings tried in order: UTF-8 (with or without BOM), then GB18030, what Excel on a Chinese
-#: Windows writes for "CSV (逗号分隔)".
-_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 def stable_gap_id(node_ids: Iterable[int], way_ids: Iterable[int], *, kind: str = "G") -> str:
@@ -81,22 +85,6 @@ def _allowed_text() -> str:
     return ", ".join(f"{zh} ({en})" for zh, en in STATUSES.items())
 
 
-def _decode(path: Path) -> str:
-    raw = path.read_bytes()
-    for encoding in _ENCODINGS:
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if encoding != _ENCODINGS[0]:
-            logger.info("review file %s read as %s (not UTF-8)", path, encoding)
-        return text
-    raise DataError(
-        f"Review file {path} is neither UTF-8 nor GB18030 text; save it from Excel as "
-        "'CSV UTF-8 (逗号分隔)'."
-    )
-
-
 def read_review(path: str | Path) -> pd.DataFrame:
     """Read and check the planners' review file.
 
@@ -114,19 +102,21 @@ def read_review(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     DataError
-        When a required column is missing, a row has more cells than the header, a gap id is
-        empty, malformed or repeated, or a status is not one of :data:`STATUSES`; the message
-        names the file, the row as Excel numbers it and the allowed values.
+        When a row does not parse cleanly (:func:`spatialint.gaps.review_csv.read_rows`: a
+        quote never closed, text after a closing quote, ...), a required column is missing, a
+        row has more or fewer cells than the header, a gap id is empty, malformed or repeated,
+        or a status is not one of :data:`STATUSES`; the message names the file, the row as
+        Excel numbers it and what to do. Nothing of a refused file is used.
     """
     path = Path(path)
-    rows = list(csv.reader(io.StringIO(_decode(path), newline="")))
+    rows = read_rows(path)
     header = _header(rows, path)
     records: list[dict[str, str | int]] = []
     seen: dict[str, int] = {}
-    for index, cells in enumerate(rows[1:]):
-        if not any(cell.strip() for cell in cells):
+    for row in rows[1:]:
+        if not any(cell.strip() for cell in row.cells):
             continue  # blank lines Excel leaves at the end
-        record = _record(cells, header, excel_row=index + 2, path=path, seen=seen)
+        record = _record(row, header, path=path, seen=seen)
         seen[str(record["gap_id"])] = int(record["review_row"])
         records.append(record)
     columns = [*REQUIRED_COLUMNS, *(h for h in header if h not in REQUIRED_COLUMNS and h)]
@@ -135,7 +125,18 @@ def read_review(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _header(rows: list[list[str]], path: Path) -> list[str]:
+def _header_names() -> dict[str, str]:
+    """Header text -> column name: the names of the template's columns, their Chinese labels
+    and the ``中文 / English`` headers of the workbooks, and the short Chinese names of the
+    required columns (:data:`REQUIRED_COLUMNS`)."""
+    names = {zh: key for key, zh in REQUIRED_COLUMNS.items()}
+    for column in REVIEW_TEMPLATE.columns:
+        for text in (column.zh, column.label("zh"), column.bilingual()):
+            names[text] = column.name
+    return names
+
+
+def _header(rows: list[CsvRow], path: Path) -> list[str]:
     """The header row with Chinese names of the required columns replaced by theirs.
 
     Raises
@@ -148,12 +149,13 @@ def _header(rows: list[list[str]], path: Path) -> list[str]:
             f"Review file {path} is empty; it needs a header row with "
             f"{', '.join(REQUIRED_COLUMNS)} (copy gaps_review_template.csv as a start)."
         )
-    aliases = {zh: key for key, zh in REQUIRED_COLUMNS.items()}
-    header = [aliases.get(cell.strip(), cell.strip()) for cell in rows[0]]
+    names = _header_names()
+    cells = [cell.strip().lstrip("\ufeff").strip() for cell in rows[0].cells]
+    header = [names.get(cell, cell) for cell in cells]
     missing = [key for key in REQUIRED_COLUMNS if key not in header]
     if missing and len(header) == 1 and any(sep in header[0] for sep in ";\t"):
         raise DataError(
-            f"Review file {path} is not comma-separated (row 1 is {rows[0][0]!r}); save it from "
+            f"Review file {path} is not comma-separated (row 1 is {cells[0]!r}); save it from "
             "Excel as 'CSV UTF-8 (逗号分隔)' (comma-separated)."
         )
     if missing:
@@ -170,8 +172,30 @@ def _header(rows: list[list[str]], path: Path) -> list[str]:
     return header
 
 
+def _check_cell_count(row: CsvRow, header: list[str], path: Path) -> None:
+    """Refuse a row with more cells than the header, or fewer (unless the header cells it
+    lacks are empty): a comma or a line break in an unquoted comment shifts or splits a row."""
+    short = len(row.cells) < len(header) and any(header[len(row.cells) :])
+    if len(row.cells) <= len(header) and not short:
+        return
+    if short:
+        reason = (
+            "a comment with a line break must be in quotes, or cells are missing; every row "
+            "needs as many cells as the header (Excel writes them so when it saves CSV)"
+        )
+    else:
+        reason = (
+            "a comment containing a comma must be in quotes, with no space before the "
+            "opening quote (Excel does this when it saves CSV)"
+        )
+    raise DataError(
+        f"Review file {path}, {row.where()}: {len(row.cells)} cells but the header has "
+        f"{len(header)}; {reason}."
+    )
+
+
 def _record(
-    cells: list[str], header: list[str], *, excel_row: int, path: Path, seen: dict[str, int]
+    row: CsvRow, header: list[str], *, path: Path, seen: dict[str, int]
 ) -> dict[str, str | int]:
     """One row of the review file as {column: text}, its status normalised, with
     ``review_row``; ``seen`` holds the gap ids of the rows before (id -> row).
@@ -179,37 +203,32 @@ def _record(
     Raises
     ------
     DataError
-        When the row has more cells than the header, its gap id is malformed or already seen,
-        or its status is not allowed.
+        When the row has more or fewer cells than the header, its gap id is malformed or
+        already seen, or its status is not allowed.
     """
-    if len(cells) > len(header):
-        raise DataError(
-            f"Review file {path}, row {excel_row}: {len(cells)} cells but the header has "
-            f"{len(header)}; a comment containing a comma must be quoted (Excel does this "
-            "when it saves CSV)."
-        )
+    _check_cell_count(row, header, path)
+    where = f"Review file {path}, {row.where()}"
     record: dict[str, str | int] = dict.fromkeys(header, "")
-    record.update({h: c.strip() for h, c in zip(header, cells, strict=False)})
+    record.update({h: c.strip() for h, c in zip(header, row.cells, strict=False)})
     gap_id = str(record["gap_id"])
     if not GAP_ID_PATTERN.match(gap_id):
         raise DataError(
-            f"Review file {path}, row {excel_row}: gap_id {gap_id!r} is not a gap id "
+            f"{where}: gap_id {gap_id!r} is not a gap id "
             "(a letter and 10 hex digits, e.g. G3f9a0c21be, as in gaps.csv)."
         )
     if gap_id in seen:
         raise DataError(
-            f"Review file {path}, row {excel_row}: gap_id {gap_id} already appears in row "
-            f"{seen[gap_id]}; keep one row per gap."
+            f"{where}: gap_id {gap_id} already appears in row {seen[gap_id]}; keep one row per gap."
         )
     status = str(record["status"])
     status = _ENGLISH_STATUS.get(status.lower(), status)
     if status not in STATUSES:
         raise DataError(
-            f"Review file {path}, row {excel_row}: status {record['status']!r} of gap "
-            f"{gap_id} is not allowed; use one of {_allowed_text()}."
+            f"{where}: status {record['status']!r} of gap {gap_id} is not allowed; use one of "
+            f"{_allowed_text()}."
         )
     record["status"] = status
-    record["review_row"] = excel_row
+    record["review_row"] = row.row
     return record
 
 
@@ -222,6 +241,104 @@ def check_kinds(review: pd.DataFrame, path: str | Path) -> None:
             f"gap_id {unknown['gap_id'].iloc[0]} does not start with one of "
             f"{', '.join(KINDS)} ({', '.join(KINDS.values())})."
         )
+
+
+def load_review(path: str | Path) -> pd.DataFrame:
+    """The review file read (:func:`read_review`) and its gap ids checked (:func:`check_kinds`).
+
+    Raises
+    ------
+    DataError
+        When the file is refused, naming the row and what to do.
+    """
+    review = read_review(path)
+    check_kinds(review, path)
+    return review
+
+
+# --- where the review file lives ---------------------------------------------------------
+
+
+#: Where review files lived before they had a home of their own: beside the outputs, in the
+#: git-ignored ``data/`` folder that ``rm -rf data/{study}`` deletes. Still read when the
+#: configured file (``gaps.review_file``) is absent, with a notice telling the planner to move it.
+OLD_REVIEW_FILE = "data/{study}/review/gaps_review.csv"
+#: The folder of generated outputs (git-ignored, deleted and rebuilt at will).
+OUTPUT_DIR = Path("data")
+
+
+@dataclass(frozen=True)
+class ReviewSource:
+    """The review file a run of one study reads (``None``: none yet), and what to tell the
+    planner about where it lies (``None``: nothing)."""
+
+    path: Path | None
+    notice: str | None = None
+
+
+def move_notice(old: str | Path, new: str | Path) -> str:
+    """Tell the planner to move a review file from the old place to ``new``: the commands."""
+    old, new = Path(old), Path(new)
+    move = f"mv {shlex.quote(str(old))} {shlex.quote(str(new))}"
+    if str(new.parent) not in ("", "."):
+        move = f"mkdir -p {shlex.quote(str(new.parent))} && {move}"
+    return (
+        f"the review decisions are read from {old}, inside the output folder {OUTPUT_DIR}/ "
+        f"that git ignores and that deleting a study's outputs destroys. Move the file to its "
+        f"home {new} (kept, and versioned with the study): {move}"
+    )
+
+
+def find_review_file(review_file: str | Path, study: str) -> ReviewSource:
+    """The review file of ``study``: ``review_file`` (``gaps.review_file``, ``{study}`` filled
+    in) when it exists, else the old place :data:`OLD_REVIEW_FILE` when that exists.
+
+    Nothing is moved or written: the notice says what to do (move the old file, or delete it
+    once the new one holds everything).
+    """
+    new, old = Path(review_file), Path(OLD_REVIEW_FILE.format(study=study))
+    same = new.resolve() == old.resolve()
+    if not new.exists():
+        if same or not old.exists():
+            return ReviewSource(None)
+        return ReviewSource(old, move_notice(old, new))
+    if not same and old.exists():
+        return ReviewSource(
+            new,
+            f"both {new} and the old {old} exist; the run reads {new} only. Delete {old} once "
+            "you have checked it holds nothing more.",
+        )
+    if new.resolve().is_relative_to(OUTPUT_DIR.resolve()):
+        return ReviewSource(
+            new,
+            f"the review file {new} lies inside the output folder {OUTPUT_DIR}/, which git "
+            "ignores and deleting a study's outputs destroys; keep it elsewhere, e.g. at "
+            f"reviews/{study}/gaps_review.csv, the default of gaps.review_file.",
+        )
+    return ReviewSource(new)
+
+
+def checked_review_file(review_file: str | Path, study: str) -> ReviewSource:
+    """:func:`find_review_file`, with the file found read and checked (:func:`load_review`):
+    what the workflow runs for every study before it plans a job, so a bad file stops it
+    before anything runs or is deleted.
+
+    Raises
+    ------
+    DataError
+        When the file found is refused: the message names the file, the row, what is wrong
+        and what to do.
+    """
+    source = find_review_file(review_file, study)
+    if source.path is not None:
+        try:
+            load_review(source.path)
+        except DataError as err:
+            raise DataError(
+                f"{err} Nothing was run and every earlier output is kept as it was; correct "
+                "the file and run again."
+            ) from err
+    return source
 
 
 def of_kind(review: pd.DataFrame | None, letter: str) -> pd.DataFrame | None:

@@ -21,6 +21,7 @@ The review file (``gaps.review_file``) is only *read*; nothing a planner wrote i
 from __future__ import annotations
 
 import logging
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from os import PathLike
@@ -39,7 +40,13 @@ from spatialint.gaps.benefit import rank_gaps, ranking_column
 from spatialint.gaps.dead_ends import GRAPH_COLUMNS
 from spatialint.gaps.detect import GapFindings, detect_gaps
 from spatialint.gaps.osm_context import read_osm_context
-from spatialint.gaps.review import check_kinds, join_review, of_kind, read_review, review_template
+from spatialint.gaps.review import (
+    join_review,
+    load_review,
+    move_notice,
+    of_kind,
+    review_template,
+)
 from spatialint.geo import WGS84, NearestNodes
 from spatialint.network.graph import CSRGraph
 from spatialint.osm.ways import WayTable
@@ -122,7 +129,7 @@ def run_gap_stage(
         else None
     )
     ranked = rank_dead_ends(findings, tables.graph, gaps=gaps, roads=roads, people=people)
-    review = read_review_file(inputs.get("review"))
+    review = read_review_file(inputs.get("review"), review_file=gaps.review_file)
     context = REVIEW_TEMPLATE.names  # restored for reviewed gaps no longer found
     dead = join_review(ranked, of_kind(review, "G"), keep_columns=context)
     drops = join_review(findings.class_drops, of_kind(review, "C"), keep_columns=context)
@@ -218,14 +225,15 @@ def rank_dead_ends(
     return ranked
 
 
-def read_review_file(path: PathArg | None) -> pd.DataFrame | None:
-    """The planners' review file, checked (:func:`spatialint.gaps.review.read_review`), or
-    None when the study has none yet."""
+def read_review_file(path: PathArg | None, *, review_file: str) -> pd.DataFrame | None:
+    """The planners' review file, checked (:func:`spatialint.gaps.review.load_review`), or
+    None when the study has none yet. A file read from elsewhere than ``review_file`` (the
+    configured home) is the old place: the log says how to move it."""
     if path is None:
         return None
-    review = read_review(path)
-    check_kinds(review, path)
-    return review
+    if Path(path) != Path(review_file):
+        logger.warning("%s", move_notice(path, review_file))
+    return load_review(path)
 
 
 def write_gap_outputs(
@@ -246,6 +254,18 @@ def write_gap_outputs(
     return written
 
 
+def review_hint(template: PathArg, review_file: str) -> str:
+    """What to do with the template: copy it to the review file (``gaps.review_file``)."""
+    if Path(review_file).exists():
+        return (
+            f"it holds the decisions of {review_file} and every new finding; edit it and copy "
+            "it over that file"
+        )
+    parent = shlex.quote(str(Path(review_file).parent))
+    copy = f"cp {shlex.quote(str(template))} {shlex.quote(review_file)}"
+    return f"copy it to {review_file} to record decisions: mkdir -p {parent} && {copy}"
+
+
 def _log_summary(
     written: Mapping[str, pd.DataFrame], *, template: PathArg, review_file: str
 ) -> None:
@@ -253,14 +273,14 @@ def _log_summary(
     found = dead[dead["found"].astype(bool)]
     logger.info(
         "wrote %d dead end(s) (%d planned, %d no longer detected), %d class drop(s), "
-        "%d border stretch(es) without crossing; review template %s (copy it to %s to review)",
+        "%d border stretch(es) without crossing; review template %s (%s)",
         len(found),
         int(found["planned"].astype(bool).sum()),
         len(dead) - len(found),
         len(drops),
         len(written[MISSING_CROSSINGS.name]),
         template,
-        review_file,
+        review_hint(template, review_file),
     )
     if len(found):
         by = ranking_column(found)

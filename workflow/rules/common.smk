@@ -5,7 +5,8 @@ from pathlib import Path
 
 from spatialint.access.chunks import origin_chunk_count
 from spatialint.config import load_studies
-from spatialint.errors import ConfigError
+from spatialint.errors import ConfigError, DataError
+from spatialint.gaps.review import checked_review_file
 from spatialint.osm.sources import is_remote, local_path
 from spatialint.settings import (
     PARAMS,
@@ -20,9 +21,18 @@ from spatialint.settings import (
 
 try:
     STUDIES = load_studies(config)
-except ConfigError as err:
+    # Each study's review file, read and checked now: a file that does not parse cleanly stops
+    # the run before any job is planned, so no output is deleted and none goes stale.
+    REVIEWS = {
+        name: checked_review_file(GapSettings.from_study(study).review_file, name)
+        for name, study in STUDIES.items()
+    }
+except (ConfigError, DataError) as err:
     # One paragraph for the user, no traceback: the message names the file, key and value.
     sys.exit(f"spatialint: {err}")
+for review in REVIEWS.values():
+    if review.notice:
+        print(f"spatialint: note: {review.notice}", file=sys.stderr)
 
 
 wildcard_constraints:
@@ -77,16 +87,18 @@ def population_inputs(wildcards):
 def gap_inputs(wildcards):
     """Inputs of ``gaps`` that exist only sometimes.
 
-    The planners' review file is an input only when it exists, so editing it reruns the gaps
-    stage and what follows, while a missing file is no error and is never created by a run.
-    The waterway layer is an input when ``gaps.waterways_file`` is set, the population when
-    ``access.population_file`` is.
+    The planners' review file (``gaps.review_file``, or the old place under data/ while the
+    file has not been moved) is an input only when it exists, so editing it reruns the gaps
+    stage and what follows, while a missing file is no error and is never created by a run;
+    it was checked when the workflow loaded (``REVIEWS``). The waterway layer is an input when
+    ``gaps.waterways_file`` is set, the population when ``access.population_file`` is.
     """
     study = STUDIES[wildcards.study]
     gaps = GapSettings.from_study(study)
     inputs = population_inputs(wildcards)
-    if Path(gaps.review_file).exists():
-        inputs["review"] = gaps.review_file
+    review = REVIEWS[wildcards.study].path
+    if review is not None:
+        inputs["review"] = str(review)
     if gaps.waterways_file:
         inputs["waterways"] = gaps.waterways_file
     return inputs
