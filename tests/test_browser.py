@@ -2,11 +2,17 @@
 
 Chromium comes from the Debian package ``chromium``. When it is missing the session installs it
 (with a CJK font so Chinese labels render) if running as root, and otherwise fails with the
-command to run: a browser test that silently skips would let a blank map through CI.
+command to run: a browser test that silently skips would let a blank map through CI. The check
+that Chinese text renders needs a font with Chinese glyphs: installed the same way as root,
+skipped (saying how to install one) where that cannot be done.
+
+A test reads what the page laid out by adding a small script to a copy of the page, which
+writes its measurements into an attribute of ``<html>`` that ``--dump-dom`` shows.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -27,6 +33,7 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 APT_PACKAGES = ("chromium", "fonts-wqy-microhei")
+CJK_FONT_PACKAGE = "fonts-wqy-microhei"
 BROWSER_TIMEOUT_S = 120
 WINDOW = (1280, 900)
 STUDY = StudyInfo(name="test", title="测试区域", synthetic=True, language="zh")
@@ -48,6 +55,46 @@ def chromium() -> Path:
     if result.returncode != 0 or not CHROMIUM.exists():
         pytest.fail(f"Installing Chromium with `{command}` failed:\n{result.stderr[-2000:]}")
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def chinese_font() -> str:
+    """A font with Chinese glyphs for the browser: installed through apt when missing and
+    running as root, else the test is skipped."""
+
+    def families() -> str:
+        found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
+        return found.stdout.strip() if found.returncode == 0 else ""
+
+    if shutil.which("fc-list") is None:
+        pytest.skip("fontconfig (fc-list) is not installed: cannot tell the browser's fonts")
+    if not families() and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["sh", "-c", f"apt-get update && apt-get install -y {CJK_FONT_PACKAGE}"],
+                       env=env, capture_output=True, text=True)  # fmt: skip
+    if not families():
+        pytest.skip(f"no font with Chinese glyphs: `apt-get install {CJK_FONT_PACKAGE}` as root")
+    return families().splitlines()[0]
+
+
+def measured_page(page: Path, script: str, folder: Path) -> Path:
+    """A copy of ``page`` that runs ``script`` once it has loaded; the script sets
+    ``data-measured`` on ``<html>`` to JSON."""
+    html = page.read_text(encoding="utf-8")
+    probe = (
+        "<script>window.addEventListener('load', function () { setTimeout(function () {"
+        f"document.documentElement.setAttribute('data-measured', JSON.stringify(({script})()));"
+        "}, 0); });</script>"
+    )
+    copy = folder / f"measured-{page.name}"
+    copy.write_text(html.replace("</body>", probe + "</body>", 1), encoding="utf-8")
+    return copy
+
+
+def measured(dom: str) -> dict:
+    found = re.search(r'data-measured="([^"]*)"', dom)
+    assert found, "the page's measuring script did not run"
+    return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
 
 
 def run_chromium(binary: Path, url: str, profile: Path, *extra: str) -> str:
@@ -120,22 +167,117 @@ def test_map_screenshot_is_not_blank(chromium, map_page, tmp_path):
     assert red.mean() > 0.01 and green.mean() > 0.005
 
 
-def test_report_renders_offline(chromium, tmp_path):
+LAYOUT_JS = """function () {
+    var rect = function (e) { var r = e.getBoundingClientRect();
+        return [r.left, r.top, r.right, r.bottom]; };
+    var name = Object.keys(window).filter(function (k) { return /^map_/.test(k); })[0];
+    var map = window[name], b = BOUNDS;
+    var a = map.latLngToContainerPoint([b[0][0], b[0][1]]);
+    var c = map.latLngToContainerPoint([b[1][0], b[1][1]]);
+    var box = map.getContainer().getBoundingClientRect();
+    var legend = document.getElementById('spatialint-legend');
+    return {
+        data: [Math.min(a.x, c.x) + box.left, Math.min(a.y, c.y) + box.top,
+               Math.max(a.x, c.x) + box.left, Math.max(a.y, c.y) + box.top],
+        map: rect(map.getContainer()),
+        legend: rect(legend), title: rect(document.getElementById('spatialint-title')),
+        layers: rect(document.querySelector('.leaflet-control-layers')),
+        legend_in_corner: !!legend.closest('.leaflet-top.leaflet-right'),
+        legend_open: legend.querySelector('details').open
+    };
+}"""
+
+
+def overlap(first: list[float], second: list[float]) -> bool:
+    return not (first[2] <= second[0] or second[2] <= first[0] or first[3] <= second[1]
+                or second[3] <= first[1])  # fmt: skip
+
+
+def test_legend_is_clear_of_the_study_area(chromium, map_page, tmp_path):
+    """The legend sits under the layer list (top right), the title top left, and the first view
+    fits the study area beside them: no unit under a panel (on Andorra the legend hid Sant
+    Julià). In a small window the legend starts shut."""
+    bounds = [[28.1, 112.8], [28.3, 113.2]]  # the fixture's units
+    page = measured_page(map_page, LAYOUT_JS.replace("BOUNDS", json.dumps(bounds)), tmp_path)
+    layout = measured(run_chromium(chromium, page.as_uri(), tmp_path / "p1", "--dump-dom"))
+    assert layout["legend_in_corner"] and layout["legend_open"]
+    for panel in ("legend", "title", "layers"):
+        assert not overlap(layout["data"], layout[panel]), (panel, layout)
+    width = layout["data"][2] - layout["data"][0]
+    assert width > 0.4 * (layout["map"][2] - layout["map"][0])  # and the area still fills it
+    small = measured(run_chromium(chromium, page.as_uri(), tmp_path / "p2", "--dump-dom",
+                                  "--window-size=560,560"))  # fmt: skip
+    assert not small["legend_open"]
+
+
+@pytest.fixture(scope="module")
+def report_page(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("report")
     paths = {
-        "html_path": tmp_path / "report.html",
-        "xlsx_path": tmp_path / "report.xlsx",
-        "gpkg_path": tmp_path / "spatialint.gpkg",
+        "html_path": folder / "report.html",
+        "xlsx_path": folder / "report.xlsx",
+        "gpkg_path": folder / "spatialint.gpkg",
     }
     settings = ReportSettings.from_study(load_study("demo"))
     write_report(
         make_layers(), **paths, map_path=None, report_settings=settings, study=STUDY,
         data_date=None,
     )  # fmt: skip
-    dom = run_chromium(chromium, paths["html_path"].as_uri(), tmp_path / "profile", "--dump-dom")
-    assert dom.count("<img") == 3 and dom.count("<table") >= 4
+    return paths["html_path"]
+
+
+def test_report_renders_offline(chromium, report_page, tmp_path):
+    dom = run_chromium(chromium, report_page.as_uri(), tmp_path / "profile", "--dump-dom")
+    assert dom.count("<figure") == 3 and dom.count("<svg") == 3 and dom.count("<table") >= 4
     shot = tmp_path / "report.png"
-    run_chromium(
-        chromium, paths["html_path"].as_uri(), tmp_path / "profile2", f"--screenshot={shot}"
-    )
+    run_chromium(chromium, report_page.as_uri(), tmp_path / "profile2", f"--screenshot={shot}")
     image = matplotlib.image.imread(shot)[..., :3]
     assert len(np.unique((image * 255).astype(np.uint8).reshape(-1, 3), axis=0)) > 100
+
+
+GLYPHS_JS = """function () {
+    var boxes = {};
+    var title = Array.prototype.filter.call(
+        document.querySelectorAll('#fig-overview text'),
+        function (t) { return t.textContent.indexOf('总览图') >= 0; })[0];
+    var start = title.textContent.indexOf('总览图');
+    ['总', '览'].forEach(function (ch, i) {
+        var e = title.getExtentOfChar(start + i), m = title.getScreenCTM();
+        var p = new DOMPoint(e.x, e.y).matrixTransform(m);
+        var q = new DOMPoint(e.x + e.width, e.y + e.height).matrixTransform(m);
+        boxes['figure ' + ch] = [p.x, p.y, q.x, q.y];
+    });
+    var heading = document.querySelector('h2').firstChild, range = document.createRange();
+    ['研', '究'].forEach(function (ch, i) {
+        range.setStart(heading, i); range.setEnd(heading, i + 1);
+        var r = range.getBoundingClientRect();
+        boxes['heading ' + ch] = [r.left, r.top, r.right, r.bottom];
+    });
+    return boxes;
+}"""
+
+
+def test_report_draws_chinese_in_figures_and_text(chromium, chinese_font, report_page, tmp_path):
+    """With a Chinese font on the reader's machine, the figures' Chinese (SVG text) renders as
+    glyphs, not empty boxes: two different characters look different and both have ink (empty
+    boxes all look alike)."""
+    size = "--window-size=1280,1600"
+    page = measured_page(report_page, GLYPHS_JS, tmp_path)
+    boxes = measured(run_chromium(chromium, page.as_uri(), tmp_path / "p1", "--dump-dom", size))
+    shot = tmp_path / "report.png"
+    run_chromium(chromium, page.as_uri(), tmp_path / "p2", f"--screenshot={shot}", size)
+    keep = os.environ.get("SPATIALINT_SCREENSHOT_DIR")
+    if keep:
+        shutil.copy(shot, Path(keep) / "report.png")
+    grey = matplotlib.image.imread(shot)[..., :3].mean(axis=2)
+    crops = {}
+    for name, (left, top, right, bottom) in boxes.items():
+        assert right - left > 4 and bottom - top > 4, (name, boxes)
+        crop = grey[int(top) : int(np.ceil(bottom)), int(left) : int(np.ceil(right))]
+        crops[name] = crop
+        assert (crop < 0.5).mean() > 0.03, f"{name}: no ink ({chinese_font})"
+    for first, second in (("figure 总", "figure 览"), ("heading 研", "heading 究")):
+        a, b = crops[first], crops[second]
+        rows, cols = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+        difference = np.abs(a[:rows, :cols] - b[:rows, :cols]).mean()
+        assert difference > 0.05, f"{first} and {second} look alike: empty boxes?"

@@ -8,6 +8,7 @@ writes; ``test_browser.py`` looks at the rendered page in Chromium.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import shutil
 import subprocess
@@ -34,7 +35,20 @@ from spatialint.publish.map.draw import popup_html
 from spatialint.publish.map.model import Circle, Drawing, MapLayer
 from spatialint.publish.map.page import basemap_tiles, legend_panel
 from spatialint.publish.offline_assets import leaflet_version
-from spatialint.publish.style import HEX_UNREACHED_COLOUR, STATUS_CLASSES
+from spatialint.publish.style import (
+    CLASS_DROP_COLOUR,
+    CORRIDOR_RAMP,
+    HEX_UNREACHED_COLOUR,
+    MIN_COLOUR_DIFFERENCE,
+    NO_INDEX_COLOUR,
+    OUTLINE_COLOUR,
+    PALETTES,
+    RAIL_STYLE,
+    ROAD_STYLE,
+    STATUS_CLASSES,
+    band_colours,
+    colour_difference,
+)
 from spatialint.settings import MapSettings, StudyInfo
 from tests.maps_fixture import make_layers, write_inputs
 from tests.pipeline_runs import clone_run
@@ -177,7 +191,8 @@ def test_corridors_class_drops_and_missing_crossings(layers):
     drawn = all_layers(drawings(layers))
     corridors = drawn["走廊一体化指数"].shapes
     colours = {s.name: s.style["color"] for s in corridors}
-    assert colours == {"corridor K2": "#999999", "corridor K1": "#fee08b"}  # no index: grey
+    # 62 on the ramp's middle class; no index: its own colour
+    assert colours == {"corridor K2": NO_INDEX_COLOUR, "corridor K1": CORRIDOR_RAMP[2]}
     assert corridors[-1].name == "corridor K1"  # the best on top
     popup = corridors[-1].popup
     assert {"name", "index", "road_min", "summary"} <= set(popup.fields)
@@ -425,3 +440,51 @@ def test_bad_config_ends_the_step_with_one_message(tmp_path, layers, capsys):
     assert stop.value.code == 1 and not target.exists()
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "maps.tianditu_token" in err[0] and "Traceback" not in err[0]
+
+
+def test_each_kind_of_layer_has_its_own_colours():
+    """No colour of one kind of layer can be taken for one of another (issue 12, item 16):
+    high-speed rail and class drops, motorways and the 3-hour circle, primary roads and the
+    2-hour circle were alike."""
+    close = [
+        (a, x, b, y, round(colour_difference(x, y), 1))
+        for (a, xs), (b, ys) in itertools.combinations(PALETTES.items(), 2)
+        for x in xs
+        for y in ys
+        if colour_difference(x, y) < MIN_COLOUR_DIFFERENCE
+    ]
+    assert not close
+    bands = band_colours([60.0, 120.0, 180.0])
+    for first, second in (
+        (RAIL_STYLE["highspeed"][0], CLASS_DROP_COLOUR),
+        (ROAD_STYLE["roads_major"][0], bands[180.0]),
+        (ROAD_STYLE["roads_primary"][0], bands[120.0]),
+    ):
+        assert colour_difference(first, second) >= MIN_COLOUR_DIFFERENCE
+    assert colour_difference("#000000", "#ffffff") == pytest.approx(100.0, abs=0.01)
+
+
+def test_the_map_draws_with_the_palette_only(layers):
+    """Every colour on the map comes from :mod:`spatialint.publish.style` (written once)."""
+    palette = {c for colours in PALETTES.values() for c in colours} | {OUTLINE_COLOUR}
+    used = set()
+    for drawing in drawings(layers):
+        for layer in drawing.layers:
+            for shapes in layer.shapes:
+                used |= {shapes.style.get(k) for k in ("color", "fillColor")}
+            for circle in layer.circles:
+                used |= {circle.style.get(k) for k in ("color", "fill_color")}
+    assert used - {None} <= palette, used - palette
+    # the time ramp is shared: a circle has the colour of the hexagons of its minutes
+    assert band_colours([60.0, 120.0, 180.0])[60.0] == hex_class(60.0, 180.0, "zh")[0]
+
+
+def test_legend_is_a_control_beside_the_layer_list(layers):
+    """The legend sits in the top-right column under the layer list, collapsible, and the
+    first view fits the study area in the room the panels leave (checked on screen in
+    test_browser.py)."""
+    html = render_map(build_map(layers, map_settings=MAP, study=STUDY, data_date=None))
+    assert "L.control({position: 'topright'})" in html
+    assert "<details open><summary><b>图例</b></summary>" in html
+    assert re.search(r"fitBounds\(\[\[28\.1, 112\.8\], \[28\.3, 113\.2\]\]", html)
+    assert "paddingBottomRight: [padRight, 30]" in html and "animate: false" in html

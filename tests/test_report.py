@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from geopandas.testing import assert_geodataframe_equal
 
 from spatialint.config import REPO_ROOT, load_study
 from spatialint.contracts import (
+    ADMIN_UNITS,
     COVERAGE,
     DEAD_ENDS,
     ISOCHRONES,
@@ -26,12 +26,13 @@ from spatialint.contracts import (
     ContractError,
 )
 from spatialint.contracts.io import read_table
+from spatialint.publish.layers import read_layers, unit_names
 from spatialint.publish.map.gap_layers import dead_end_popup_rows
-from spatialint.publish.report import figures
 from spatialint.publish.report.files import write_geopackage
 from spatialint.publish.report.page import top_gap_columns
 from spatialint.publish.report.stage import write_report
 from spatialint.publish.report.tables import (
+    REPORT_CORRIDOR_COLUMNS,
     coverage_table,
     gaps_by_benefit,
     study_summary,
@@ -46,6 +47,13 @@ STUDY = StudyInfo(name="test", title="测试区域", synthetic=True, language="z
 GPKG_LAYERS = ("admin_units", "road_edges", "rail_edges", "rail_stations", "origins",
                "isochrones", "hex_access", "dead_ends", "class_drops", "missing_crossings",
                "corridors")  # fmt: skip
+LAYER_FILES = {
+    "units": "network/admin_units.gpkg", "road_edges": "network/road_edges.parquet",
+    "rail_edges": "network/rail_edges.parquet", "stations": "network/rail_stations.parquet",
+    "origins": "access/origins.gpkg", "isochrones": "access/isochrones.gpkg",
+    "gaps": "gaps/gaps.gpkg", "corridors": "integration/corridors.gpkg",
+}  # fmt: skip
+"""The stage outputs the report reads, under ``data/<study>/`` (the rule's inputs)."""
 SHEETS = ("summary", "corridors", "dead_ends", "class_drops", "missing_crossings", "coverage",
           "admin_units", "origins")  # fmt: skip
 
@@ -92,9 +100,9 @@ def test_report_page_for_the_review_meeting(outputs):
     coverage = html[html.index("1/2/3小时圈覆盖") :]
     assert "<th>1小时圈</th><th>2小时圈</th><th>3小时圈</th>" in coverage
     assert coverage.count("<td>西城中心</td><td>公路+铁路</td>") == 1
-    assert re.search(r"<td>[\d,]+ km² \(\d+ %\) · 60,000 人</td>", coverage)
-    # three embedded PNG figures, nothing loaded from elsewhere
-    assert len(re.findall(r"src='data:image/png;base64,", html)) == 3
+    assert re.search(r"<td>[\d,]+\.\d km² \(\d+\.\d%\) · 60,000 人</td>", coverage)
+    # three figures inline as SVG (their text drawn by the browser), nothing loaded elsewhere
+    assert len(re.findall(r"<figure id='fig-\w+'><svg ", html)) == 3
     assert not re.search(r"(src|href)=['\"]https?://(?!www\.openstreetmap\.org)", html)
     # links to the map and the tables, relative to the page
     assert "href='index.html'" in html
@@ -111,7 +119,7 @@ def test_workbook_has_one_sheet_per_table_with_contract_headers(outputs, layers)
     assert "时间圈（分钟） / band (min)" in coverage[0] and len(coverage) == 1 + 12
     summary = pd.read_excel(outputs["xlsx_path"], sheet_name=sheet_name("summary"))
     assert list(summary.columns) == [SUMMARY.bilingual("item"), SUMMARY.bilingual("value")]
-    assert summary.iloc[0].tolist() == ["行政区数量 / number of units", 2]
+    assert summary.iloc[0].tolist() == ["行政区数量（行政级别6） / units at admin level 6", 2]
 
 
 def test_one_column_has_one_label(outputs, layers):
@@ -127,7 +135,8 @@ def test_one_column_has_one_label(outputs, layers):
 
 def test_geopackage_holds_every_layer_full_resolution_and_cgcs2000(outputs, layers):
     listed = {name for name, _ in pyogrio.list_layers(outputs["gpkg_path"])}
-    assert listed == {*GPKG_LAYERS, *(f"{name}_cgcs2000" for name in GPKG_LAYERS)}
+    # the layers, their CGCS2000 copies, and the QGIS styles of both (test_qgis_styles.py)
+    assert listed == {*GPKG_LAYERS, *(f"{name}_cgcs2000" for name in GPKG_LAYERS), "layer_styles"}
     roads = read_table(outputs["gpkg_path"], TABLES["road_edges"])
     assert len(roads) == len(layers.roads)  # incl. residential
     dead = read_table(outputs["gpkg_path"], DEAD_ENDS)  # each layer keeps its contract
@@ -153,8 +162,9 @@ def test_tables(layers):
     assert summary["units_count"] == 2  # the finest admin level
     assert summary["total_area"] == pytest.approx(19.6 * 22.2 * 2, rel=0.05)
     assert summary["road_km"] == pytest.approx(36.0 + 17.8 + 4.5)  # two-way streets once
-    sheet = summary_sheet(study_summary(layers))
-    assert sheet["value"].dtype == float and sheet["item"].iloc[0] == "行政区数量 / number of units"
+    sheet = summary_sheet(study_summary(layers), layers.units)
+    assert sheet["value"].dtype == float
+    assert sheet["item"].iloc[0] == "行政区数量（行政级别6） / units at admin level 6"
 
 
 def test_top_gaps_list_the_ranking_key(layers):
@@ -174,17 +184,6 @@ def test_english_report_and_no_rail(tmp_path):
     assert "straight-line gap (m)" in html and "Open the interactive map" not in html
     assert "_cgcs2000" not in str(pyogrio.list_layers(paths["gpkg_path"]))
     assert len(read_table(paths["gpkg_path"], TABLES["rail_edges"])) == 0
-
-
-def test_figures_fall_back_to_english_without_a_cjk_font(monkeypatch, caplog):
-    font = figures.cjk_font()
-    if font is not None:  # fonts-wqy-microhei (or another CJK font) installed
-        assert figures.figure_language("zh") == ("zh", font)
-    monkeypatch.setattr(figures, "cjk_font", lambda: None)
-    with caplog.at_level(logging.WARNING):
-        assert figures.figure_language("zh") == ("en", None)
-    assert "fonts-wqy-microhei" in caplog.text
-    assert figures.figure_language("en") == ("en", None)
 
 
 def test_geopackage_keeps_column_types_with_gaps(tmp_path, layers):
@@ -210,7 +209,7 @@ def test_geopackage_keeps_column_types_with_gaps(tmp_path, layers):
 def test_report_of_the_demo_run(demo_run):
     """The rules ran in Snakemake: the demo's report, workbook and GeoPackage by contract."""
     html = (demo_run / "maps" / "demo" / "report.html").read_text(encoding="utf-8")
-    assert "演示区域" in html and "规划审查报告" in html and html.count("<img") == 3
+    assert "演示区域" in html and "规划审查报告" in html and html.count("<figure") == 3
     results = demo_run / "data" / "demo" / "results"
     book = openpyxl.load_workbook(results / "report.xlsx", read_only=True)
     assert book.sheetnames == [sheet_name(t) for t in SHEETS]
@@ -236,3 +235,92 @@ def test_report_script_standalone(demo_run, tmp_path):
     assert (run / "maps" / "demo" / "report.html").exists()
     assert (run / "data" / "demo" / "results" / "report.xlsx").exists()
     assert (run / "data" / "demo" / "results" / "spatialint.gpkg").exists()
+
+
+def _study_area(html: str) -> str:
+    return html[html.index("<h2>") : html.index("<figure")]
+
+
+def _table_after(html: str, heading: str) -> list[list[str]]:
+    """The rows (cell texts) of the first table after ``heading``."""
+    part = html[html.index(heading) :]
+    body = part[part.index("<tbody>") : part.index("</tbody>")]
+    return [re.findall(r"<td>(.*?)</td>", row) for row in body.split("<tr>")[1:]]
+
+
+def test_units_without_english_names_show_their_names(tmp_path):
+    """Andorra's parishes have no ``name_en``, Monaco's wards only some: the English report
+    (and map) falls back to ``name``, never ``None`` or ``nan`` (issue 12, item 11)."""
+    layers = make_layers()
+    units = layers.units.assign(name_en=pd.Series([None, np.nan, ""], dtype=object))
+    layers = replace(layers, units=ADMIN_UNITS.conform(units))
+    study = replace(STUDY, title="Test", language="en")
+    paths = report_files(tmp_path, layers, study=study, with_map=False)
+    area = _study_area(paths["html_path"].read_text(encoding="utf-8"))
+    assert "<li>admin level 6 (2): 东县, 西县</li>" in area
+    assert "<li>admin level 5 (1): 双城市</li>" in area
+    assert "None" not in area and "nan" not in area
+    partly = units.assign(name_en=[None, "West", None])  # Monaco: one ward named in English
+    assert unit_names(partly, "en") == ["东县", "West", "双城市"]
+
+
+def test_english_report_of_the_demo_run_without_english_names(demo_run, tmp_path):
+    """The real tables of the shared run, with every ``name_en`` removed."""
+    data = demo_run / "data" / "demo"
+    layers = read_layers({key: data / path for key, path in LAYER_FILES.items()})
+    units = ADMIN_UNITS.conform(layers.units.assign(name_en=None))
+    study = replace(STUDY, title="Demo", language="en")
+    paths = report_files(tmp_path, replace(layers, units=units), study=study, with_map=False)
+    area = _study_area(paths["html_path"].read_text(encoding="utf-8"))
+    for name in units["name"]:
+        assert name in area
+    assert "None" not in area and "nan" not in area
+
+
+def test_key_figures_count_what_they_say(outputs):
+    """A count reads as a count, and the unit count names its level and agrees with the list
+    of names beside it (issue 12, item 13)."""
+    html = outputs["html_path"].read_text(encoding="utf-8")
+    area = _study_area(html)
+    assert "<li>行政级别6（2个）: 东县、西县</li>" in area
+    assert "<li>行政级别5（1个）: 双城市</li>" in area
+    assert "<th>行政区数量（行政级别6）</th><td>2</td>" in area
+    assert "<th>走廊数量（相邻单元与指定走廊）</th><td>2</td>" in area
+    assert "<th>断头路数量</th><td>4</td>" in area and "走廊一体化指数" not in area
+    # measures to a tenth of a km (km²), counts whole: no "16.0" beside "9"
+    road = re.search(r"<th>道路总长（公里）</th><td>([\d,.]+)</td>", area).group(1)
+    assert road == "58.3"
+    assert re.search(r"<th>中心点数量</th><td>2</td>", area)
+
+
+def test_coded_values_are_in_the_pages_language(outputs, tmp_path):
+    """Corridor kinds and review statuses in Chinese on a Chinese page, English on an English
+    one (issue 12, item 13)."""
+    zh = outputs["html_path"].read_text(encoding="utf-8")
+    corridors = _table_after(zh, "<h2>走廊一体化</h2>")
+    assert [row[2] for row in corridors] == ["指定走廊", "相邻单元"]
+    gaps = _table_after(zh, "效益最高的断头路")
+    assert [row[2] for row in gaps] == ["确认", "待核实"]
+    study = replace(STUDY, title="Test", language="en")
+    paths = report_files(tmp_path, make_layers(), study=study, with_map=False)
+    en = paths["html_path"].read_text(encoding="utf-8")
+    corridors = _table_after(en, "<h2>Corridor integration</h2>")
+    assert [row[2] for row in corridors] == ["named corridor", "neighbouring units"]
+    gaps = _table_after(en, "Top dead-end roads by benefit")
+    assert [row[2] for row in gaps][:3] == ["confirmed", "to verify", "false positive"]
+    assert "确认" not in en and "待核实" not in en
+
+
+def test_one_number_format_per_column(outputs):
+    """Every number of a column has the column's decimals (minutes one, metres none)."""
+    html = outputs["html_path"].read_text(encoding="utf-8")
+    corridors = _table_after(html, "<h2>走廊一体化</h2>")
+    columns = list(REPORT_CORRIDOR_COLUMNS)
+    for row in corridors:
+        for name in ("index", "road_min", "multimodal_min", "border_km"):
+            value = row[columns.index(name)]
+            assert value == "" or re.fullmatch(r"[\d,]+\.\d", value), (name, value)
+    assert corridors[0][columns.index("road_min")] == "24.0"
+    gaps = _table_after(html, "效益最高的断头路")
+    assert [row[7] for row in gaps] == ["180", "420"]  # gap_m: whole metres
+    assert [row[8] for row in gaps] == ["12.5", "6.1"]  # detour_min: a tenth

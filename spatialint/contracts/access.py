@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spatialint.contracts.base import Column, ColumnFamily, Table
+from spatialint.contracts.base import COUNT_FORMAT, GENERAL_FORMAT, Column, ColumnFamily, Table
 from spatialint.contracts.network import POINTS, POLYGONS
 
 ORIGINS = Table(
@@ -35,9 +35,9 @@ ISOCHRONES = Table(
         Column("origin_id", "int", "中心点编号", "origin id"),
         Column("origin_name", "str", "中心点", "origin"),
         Column("mode", "str", "方式", "mode"),
-        Column("band_min", "float", "时间圈", "band", "min"),
+        Column("band_min", "float", "时间圈", "band", "min", number_format=GENERAL_FORMAT),
         Column("area_km2", "float", "面积", "area", "km²"),
-        Column("population", "float", "人口", "population"),
+        Column("population", "float", "人口", "population", number_format=COUNT_FORMAT),
     ),
     geometry=POLYGONS,
 )

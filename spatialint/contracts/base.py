@@ -39,6 +39,33 @@ UNIT_ZH: dict[str, str] = {
 }
 """Chinese of each unit, appended to the Chinese label: ``直线缺口（米）``."""
 
+UNIT_FORMATS: dict[str, str] = {
+    "m": "#,##0",
+    "km": "#,##0.0",
+    "km²": "#,##0.0",
+    "min": "#,##0.0",
+    "s": "#,##0",
+    "km/h": "#,##0",
+    "°": "0.000000",
+    "person-min": "#,##0",
+    "min/trip": "#,##0.0",
+}
+"""How a number of each unit is shown (an Excel number format code), in workbooks and on the
+report page alike: whole metres, seconds, km/h and person-minutes; tenths of km, km² and
+minutes; degrees to 1e-6 (about 0.1 m). The stored value keeps its full precision."""
+INT_FORMAT = "0"
+"""Integers (ids, counts, ranks): no decimals and no thousands separator (an id reads whole)."""
+FLOAT_FORMAT = "#,##0.00"
+"""A float without unit (a ratio, a factor) unless its column says otherwise."""
+SHARE_FORMAT = "0.0%"
+"""A share of 0–1 (of an area, of a population), shown as a percentage."""
+TENTHS_FORMAT = "#,##0.0"
+"""A value to a tenth: the 0–100 integration index, crossings per 10 km of border."""
+COUNT_FORMAT = "#,##0"
+"""A count kept as float (people, weighted crossings summed to whole numbers)."""
+GENERAL_FORMAT = "General"
+"""Text, flags, and values of mixed kinds: shown as stored."""
+
 MODE_LABELS: dict[str, tuple[str, str]] = {
     "road": ("公路", "road"),
     "multimodal": ("公路+铁路", "road + rail"),
@@ -63,6 +90,21 @@ class Column:
     en: str
     unit: str = ""
     nullable: bool = True
+    number_format: str | None = None
+    """Excel number format code of the column; ``None``: by its kind and unit
+    (:meth:`display_format`)."""
+
+    def display_format(self) -> str:
+        """How the column's values are shown (an Excel number format code): its own
+        ``number_format``, else :data:`INT_FORMAT` for integers, the unit's format
+        (:data:`UNIT_FORMATS`) or :data:`FLOAT_FORMAT` for floats, ``General`` otherwise."""
+        if self.number_format is not None:
+            return self.number_format
+        if self.dtype in ("int", "Int"):
+            return INT_FORMAT
+        if self.dtype == "float":
+            return UNIT_FORMATS.get(self.unit, FLOAT_FORMAT)
+        return GENERAL_FORMAT
 
     def label(self, language: str) -> str:
         """The header in ``zh`` or ``en``, with the unit: ``直线缺口（米）`` / ``gap (m)``."""
@@ -90,6 +132,7 @@ class ColumnFamily:
     en: str
     unit: str = ""
     nullable: bool = True
+    number_format: str | None = None
 
     @property
     def regex(self) -> re.Pattern[str]:
@@ -112,6 +155,7 @@ class ColumnFamily:
             self.en.format(**en_fields),
             self.unit,
             self.nullable,
+            self.number_format,
         )
 
 

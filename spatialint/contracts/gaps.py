@@ -3,7 +3,7 @@ the review template."""
 
 from __future__ import annotations
 
-from spatialint.contracts.base import Column, Table
+from spatialint.contracts.base import COUNT_FORMAT, Column, Table
 from spatialint.contracts.network import LINES, POINTS
 
 #: The review columns every reviewable finding carries (joined from the planners' file).
@@ -50,6 +50,7 @@ DEAD_ENDS = Table(
             "float",
             "人·分钟节省（每人一次跨界出行）",
             "person-minutes saved (one trip per resident)",
+            number_format=COUNT_FORMAT,
         ),
         Column("node_id", "Int", "断头端节点", "dead-end node"),
         Column("way_id", "Int", "断头道路OSM编号", "dead-end way"),

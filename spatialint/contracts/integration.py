@@ -7,7 +7,7 @@ open gaps of a row below ``admin.border_level``.
 
 from __future__ import annotations
 
-from spatialint.contracts.base import Column, Table
+from spatialint.contracts.base import COUNT_FORMAT, SHARE_FORMAT, TENTHS_FORMAT, Column, Table
 
 CROSSING_CLASSES: dict[str, str] = {
     "motorway": "高速公路",
@@ -36,6 +36,7 @@ def _reach(column: str, share_of: str, mode_zh: str, mode_en: str) -> Column:
         "float",
         f"{b}{what_zh}在{a}一小时{mode_zh}圈内比例",
         f"share of {b}'s {what_en} in {a}'s 1-h {mode_en} circle",
+        number_format=SHARE_FORMAT,
     )
 
 
@@ -56,7 +57,13 @@ CORRIDORS = Table(
         Column("unit_b", "str", "单元B", "unit B"),
         Column("origin_a", "str", "起点A", "origin A"),
         Column("origin_b", "str", "起点B", "origin B"),
-        Column("index", "float", "一体化指数(0-100)", "integration index (0-100)"),
+        Column(
+            "index",
+            "float",
+            "一体化指数(0-100)",
+            "integration index (0-100)",
+            number_format=TENTHS_FORMAT,
+        ),
         Column("index_basis", "str", "指数构成", "index based on"),
         Column("border_km", "float", "共同边界长度", "shared border", "km"),
         Column("crossings", "Int", "跨界道路数", "road crossings"),
@@ -64,15 +71,26 @@ CORRIDORS = Table(
             Column(f"crossings_{c}", "Int", f"跨界道路数·{zh}", f"crossings: {c}")
             for c, zh in CROSSING_CLASSES.items()
         ),
-        Column("weighted_crossings", "float", "加权跨界道路数", "weighted crossings"),
         Column(
-            "crossings_per_10km", "float", "每10公里边界跨界道路数", "crossings per 10 km of border"
+            "weighted_crossings",
+            "float",
+            "加权跨界道路数",
+            "weighted crossings",
+            number_format=TENTHS_FORMAT,
+        ),
+        Column(
+            "crossings_per_10km",
+            "float",
+            "每10公里边界跨界道路数",
+            "crossings per 10 km of border",
+            number_format=TENTHS_FORMAT,
         ),
         Column(
             "weighted_crossings_per_10km",
             "float",
             "每10公里边界加权跨界道路数",
             "weighted crossings per 10 km of border",
+            number_format=TENTHS_FORMAT,
         ),
         Column(
             "longest_uncrossed_km",
@@ -102,8 +120,20 @@ CORRIDORS = Table(
         _reach("pop_reach_road_ba", "pop", "道路", "road"),
         _reach("pop_reach_mm_ab", "pop", "公铁", "road+rail"),
         _reach("pop_reach_mm_ba", "pop", "公铁", "road+rail"),
-        Column("overlap_road", "float", "一小时道路圈重叠度", "overlap of the 1-h road circles"),
-        Column("overlap_mm", "float", "一小时公铁圈重叠度", "overlap of the 1-h road+rail circles"),
+        Column(
+            "overlap_road",
+            "float",
+            "一小时道路圈重叠度",
+            "overlap of the 1-h road circles",
+            number_format=SHARE_FORMAT,
+        ),
+        Column(
+            "overlap_mm",
+            "float",
+            "一小时公铁圈重叠度",
+            "overlap of the 1-h road+rail circles",
+            number_format=SHARE_FORMAT,
+        ),
         Column("border_penalty", "float", "边界阻抗系数", "border penalty"),
         Column("penalty_pairs_cross", "int", "跨界样本对数", "sampled cross-border pairs"),
         Column("penalty_pairs_inside", "int", "单元内样本对数", "sampled within-unit pairs"),
@@ -121,6 +151,7 @@ CORRIDORS = Table(
             "float",
             "打通断头路人·分钟节省合计",
             "person-minutes saved by opening them (one trip per resident)",
+            number_format=COUNT_FORMAT,
         ),
         Column("reason", "str", "说明", "note"),
         Column("summary", "str", "摘要", "summary"),

@@ -3,27 +3,33 @@
 Every write is atomic (:func:`spatialint.fileio.atomic_path`) and passes the frame through its
 contract first; every read checks the file against the contract. CSV files are UTF-8 with a
 BOM, so Excel shows Chinese correctly; workbooks have one sheet per table under one header row
-``中文 / English`` from the contract's labels, frozen, with a filter.
+``中文 / English`` from the contract's labels, frozen, with a filter, and each column in its
+contract's number format.
 """
 
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
-from spatialint.contracts.base import Table
+from spatialint.contracts.base import GENERAL_FORMAT, Column, Table
 from spatialint.errors import DataError
 from spatialint.fileio import atomic_path
 
 PathArg = str | os.PathLike[str]
 
-XLSX_COLUMN_WIDTH = (10, 40)
+XLSX_COLUMN_WIDTH = (8, 50)
 """Narrowest and widest column of a workbook sheet, in characters."""
+XLSX_WIDTH_ROWS = 2000
+"""Rows read to fit a column's width (the widest value of a long table is near enough)."""
 
 
 def write_table(frame: pd.DataFrame, table: Table, path: PathArg) -> pd.DataFrame:
@@ -118,32 +124,108 @@ def read_table(path: PathArg, table: Table) -> pd.DataFrame:
 def write_workbook(
     path: PathArg, sheets: Mapping[Table, pd.DataFrame], *, checked: bool = True
 ) -> None:
-    """One XLSX workbook: a sheet per table, titled ``中文 English``, one header row
-    ``中文 / English`` from the contract, panes frozen below it and an autofilter.
+    """One XLSX workbook: a sheet per table, titled ``中文 English``, under one header row
+    ``中文 / English`` from the contract, frozen, with an autofilter.
 
-    Geometry is left out (it is in the GeoPackage). With ``checked`` each frame is conformed
-    to its contract first; report tables built for reading only pass ``checked=False``.
+    Each column shows its values in the contract's number format
+    (:meth:`~spatialint.contracts.base.Column.display_format`: whole metres, minutes to a
+    tenth, shares as percentages ...) while the cell keeps the full value; flags are Excel
+    booleans, missing values empty cells; each column is as wide as its content (within
+    :data:`XLSX_COLUMN_WIDTH`). Geometry is left out (it is in the GeoPackage). With
+    ``checked`` each frame is conformed to its contract first.
     """
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    used: set[str] = set()
+    for table, frame in sheets.items():
+        if checked:
+            frame = table.conform(frame)
+        plain = pd.DataFrame(frame.drop(columns=Table._geometry_name(frame) or [], errors="ignore"))
+        _fill_sheet(book.create_sheet(_sheet_name(table, used)), table, plain)
+    with atomic_path(path) as tmp:
+        book.save(tmp)
+
+
+def _fill_sheet(ws: Any, table: Table, frame: pd.DataFrame) -> None:
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-        used: set[str] = set()
-        for table, frame in sheets.items():
-            if checked:
-                frame = table.conform(frame)
-            plain = pd.DataFrame(
-                frame.drop(columns=Table._geometry_name(frame) or [], errors="ignore")
-            )
-            headers = [table.bilingual(str(c)) for c in plain.columns]
-            sheet = _sheet_name(table, used)
-            plain.to_excel(writer, sheet_name=sheet, index=False, header=headers)
-            ws = writer.sheets[sheet]
-            ws.freeze_panes = "A2"
-            if len(plain.columns):
-                ws.auto_filter.ref = f"A1:{get_column_letter(len(plain.columns))}{len(plain) + 1}"
-            for i, header in enumerate(headers, start=1):
-                width = min(max(XLSX_COLUMN_WIDTH[0], len(header) + 2), XLSX_COLUMN_WIDTH[1])
-                ws.column_dimensions[get_column_letter(i)].width = width
+    columns = [table.column(str(name)) for name in frame.columns]
+    ws.append([column.bilingual() for column in columns])
+    for row in zip(*(_cells(frame[name]) for name in frame.columns), strict=True):
+        ws.append(row)
+    for i, column in enumerate(columns, start=1):
+        header = ws.cell(row=1, column=i)
+        header.font = Font(bold=True)
+        header.alignment = Alignment(wrap_text=True, vertical="top")
+        number_format = column.display_format()
+        if number_format != GENERAL_FORMAT:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                cell.number_format = number_format
+        ws.column_dimensions[get_column_letter(i)].width = _column_width(
+            column, frame[frame.columns[i - 1]], number_format
+        )
+    ws.freeze_panes = "A2"
+    if columns:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(frame) + 1}"
+
+
+def _cells(series: pd.Series) -> list[Any]:
+    """A column's values as openpyxl takes them: Python numbers, booleans and text, ``None``
+    (an empty cell) for a missing value or empty text."""
+    out: list[Any] = []
+    for value in series.astype(object).tolist():
+        if isinstance(value, str):
+            out.append(value or None)
+        elif value is None or pd.isna(value):
+            out.append(None)
+        elif isinstance(value, bool | np.bool_):
+            out.append(bool(value))
+        elif isinstance(value, int | np.integer):
+            out.append(int(value))
+        elif isinstance(value, float | np.floating):
+            out.append(float(value))
+        else:
+            out.append(str(value))
+    return out
+
+
+def _column_width(column: Column, values: pd.Series, number_format: str) -> float:
+    """Characters a column needs: its widest value as shown, and the Chinese part of its
+    header (the English part wraps below it), within :data:`XLSX_COLUMN_WIDTH`."""
+    shown = [text_width(shown_text(v, number_format)) for v in values.head(XLSX_WIDTH_ROWS)]
+    header = text_width(column.label("zh"))
+    narrowest, widest = XLSX_COLUMN_WIDTH
+    return float(min(max(narrowest, header + 2, *(w + 2 for w in shown)), widest))
+
+
+def text_width(text: str) -> int:
+    """Width of ``text`` in character cells: a Chinese (East Asian wide) character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def shown_text(value: Any, number_format: str) -> str:
+    """``value`` as a number format code shows it (``#,##0.0`` → ``1,234.5``, ``0.0%`` →
+    ``12.3%``, ``0`` → ``12``); text and flags as they are, a missing value as ``""``.
+
+    The report page shows numbers by the same codes, so a column reads alike there and in
+    the workbook.
+    """
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        return str(value)
+    if number_format == GENERAL_FORMAT:
+        number = float(value)
+        return f"{number:g}" if not number.is_integer() else f"{int(number)}"
+    percent = number_format.endswith("%")
+    body = number_format.rstrip("%")
+    decimals = len(body.split(".")[1]) if "." in body else 0
+    grouping = "," if "," in body else ""
+    number = float(value) * (100 if percent else 1)
+    return f"{number:{grouping}.{decimals}f}" + ("%" if percent else "")
 
 
 def _sheet_name(table: Table, used: set[str]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from spatialint.contracts.base import Column, Table
+from spatialint.contracts.base import COUNT_FORMAT, Column, Table
 
 POLYGONS = ("Polygon", "MultiPolygon")
 LINES = ("LineString",)
@@ -36,7 +36,7 @@ PLACES = Table(
         Column("name", "str", "名称", "name"),
         Column("name_en", "str", "英文名称", "English name"),
         Column("place", "str", "地名类型", "place type", nullable=False),
-        Column("population", "float", "人口", "population"),
+        Column("population", "float", "人口", "population", number_format=COUNT_FORMAT),
     ),
     geometry=POINTS,
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from spatialint.contracts.access import ISOCHRONES
-from spatialint.contracts.base import Column, Table
+from spatialint.contracts.base import GENERAL_FORMAT, Column, Table
 
 SUMMARY = Table(
     "summary",
@@ -12,7 +12,7 @@ SUMMARY = Table(
     stage="report",
     columns=(
         Column("item", "str", "项目", "item", nullable=False),
-        Column("value", "float", "数值", "value"),
+        Column("value", "float", "数值", "value", number_format=GENERAL_FORMAT),
     ),
 )
 """The study's key figures (the workbook's first sheet): ``item`` names one in ``中文 / English``

@@ -3,7 +3,9 @@
 Planners read Chinese; the study config's ``language: en`` switches every label to English.
 Column labels are not here: a table's columns are labelled by its contract
 (:mod:`spatialint.contracts`, ``Table.label`` / ``Table.bilingual``), so one column has one
-label wherever it is shown.
+label wherever it is shown. :func:`column_text` shows a value of a contract column the same way
+on the map, on the report page and (by its number format) in the workbooks: numbers in the
+column's format, review statuses and corridor kinds in the words of the language.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spatialint.contracts import Table
+from spatialint.contracts.integration import KIND_LABELS
+from spatialint.contracts.io import shown_text
 from spatialint.errors import ConfigError
+from spatialint.gaps.review import STATUSES
 
 LANGUAGES = ("zh", "en")
 
@@ -60,12 +66,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "unknown_date": ("未知", "unknown"),
     "attribution": ("© OpenStreetMap 贡献者", "© OpenStreetMap contributors"),
     "basemap_offline": ("底图无法加载（离线），仅显示专题图层", "Basemap unavailable (offline)"),
-    "status_open": ("待核实", "to verify"),
-    "status_confirmed": ("确认", "confirmed"),
-    "status_rejected": ("误报", "false positive"),
-    "status_planned": ("在建/已规划", "under construction / planned"),
-    "status_opened": ("已打通", "opened"),
-    "status_other": ("其他", "other"),
     "circle_size": ("圆大小", "Circle size"),
     "no_index": ("无指数（见说明）", "no index (see note)"),
     "minor_roads_hidden": (
@@ -79,10 +79,19 @@ LABELS: dict[str, tuple[str, str]] = {
     # report
     "report_title": ("规划审查报告", "Plan review report"),
     "study_area": ("研究范围", "Study area"),
-    "units_count": ("行政区数量", "number of units"),
+    "units_count": ("行政区数量（行政级别{level}）", "units at admin level {level}"),
+    "units_at_level": ("行政级别{level}（{count}个）", "admin level {level} ({count})"),
     "total_area": ("总面积（平方公里）", "total area (km²)"),
     "road_km": ("道路总长（公里）", "road length (km)"),
     "rail_km": ("铁路总长（公里）", "rail length (km)"),
+    "origins_count": ("中心点数量", "number of origins"),
+    "dead_ends_count": ("断头路数量", "number of dead-end roads (断头路)"),
+    "class_drops_count": ("等级骤降数量", "number of road class drops"),
+    "missing_crossings_count": ("缺失跨界通道数量", "number of missing border crossings"),
+    "corridors_count": (
+        "走廊数量（相邻单元与指定走廊）",
+        "number of corridors (neighbouring units and named corridors)",
+    ),
     "coverage": ("1/2/3小时圈覆盖", "1/2/3-hour coverage"),
     "people": ("人", "people"),
     "coverage_note": (
@@ -118,10 +127,9 @@ def label(key: str, language: str, **fields: object) -> str:
     return text.format(**fields) if fields else text
 
 
-def bilingual(key: str) -> str:
-    """``中文 / English`` of ``key`` (the workbook's summary items)."""
-    zh, en = LABELS[key]
-    return f"{zh} / {en}"
+def bilingual(key: str, **fields: object) -> str:
+    """``中文 / English`` of ``key`` (the workbook's summary items), formatted with ``fields``."""
+    return f"{label(key, 'zh', **fields)} / {label(key, 'en', **fields)}"
 
 
 def band_label(minutes: float, language: str) -> str:
@@ -157,3 +165,35 @@ def display_value(value: Any) -> str:
     except (TypeError, ValueError):
         pass
     return str(value)
+
+
+VALUE_WORDS: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
+    ("corridors", "kind"): KIND_LABELS,
+    ("dead_ends", "status"): {zh: (zh, en) for zh, en in STATUSES.items()},
+    ("class_drops", "status"): {zh: (zh, en) for zh, en in STATUSES.items()},
+}
+"""Coded values of a contract column in words, by (table, column): the corridor kinds
+(:data:`spatialint.contracts.integration.KIND_LABELS`) and the review statuses
+(:data:`spatialint.gaps.review.STATUSES`, Chinese as planners write them)."""
+
+
+def value_word(table: Table, column: str, value: Any, language: str) -> str | None:
+    """A coded value (a corridor kind, a review status) in ``language``; ``None`` for a
+    column without coded values or a value it does not know."""
+    words = VALUE_WORDS.get((table.name, column), {})
+    if not isinstance(value, str) or value not in words:
+        return None
+    zh, en = words[value]
+    return zh if check_language(language) == "zh" else en
+
+
+def column_text(table: Table, column: str, value: Any, language: str) -> str:
+    """A value of a contract column as the map and the report show it: a coded value in
+    words (:func:`value_word`), a number in the column's format (the workbook's, so one
+    column reads alike everywhere), a flag as ✓/✗, a missing value as ``""``."""
+    word = value_word(table, column, value, language)
+    if word is not None:
+        return word
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        return display_value(value)
+    return shown_text(value, table.column(column).display_format())

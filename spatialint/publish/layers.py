@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from spatialint.contracts import (
     ADMIN_UNITS,
@@ -102,6 +103,22 @@ def read_layers(paths: Mapping[str, str | os.PathLike[str]]) -> StudyLayers:
             raise DataError(f"No path given for input {key!r} (table {table.name}).")
         frames[name] = read_table(paths[key], table)
     return StudyLayers(**frames)
+
+
+def unit_names(units: gpd.GeoDataFrame, language: str) -> list[str]:
+    """Each unit's name to show: on an English map or report its English name where it has
+    one, else its name, else its id (a unit OSM gives no name)."""
+    names = _present(units["name"]).fillna(units["unit_id"]).astype(str)
+    if language == "en":
+        names = _present(units["name_en"]).fillna(names).astype(str)
+    return names.tolist()
+
+
+def _present(values: pd.Series) -> pd.Series:
+    """``values`` with blank text (``""``, spaces) as missing."""
+    text = values.astype(object)
+    blank = text.map(lambda v: isinstance(v, str) and not v.strip())
+    return text.where(text.notna() & ~blank)
 
 
 def osm_data_date(pbf: str | os.PathLike[str]) -> str | None:

@@ -21,15 +21,17 @@ from spatialint.publish.map.model import (
     feature_collection,
 )
 from spatialint.publish.style import (
-    BAND_COLOURS,
-    HEX_COLOURS,
     HEX_STEP_MIN,
     HEX_UNREACHED_COLOUR,
     ORIGIN_COLOUR,
+    OUTLINE_COLOUR,
+    TIME_RAMP,
+    time_colour,
 )
+from spatialint.publish.style import band_colours as band_ramp
 
 MODES = ("road", "multimodal")
-ORIGIN_STYLE = {"color": "#000000", "weight": 2, "fill": True, "fill_color": ORIGIN_COLOUR,
+ORIGIN_STYLE = {"color": OUTLINE_COLOUR, "weight": 2, "fill": True, "fill_color": ORIGIN_COLOUR,
                 "fill_opacity": 1.0}  # fmt: skip
 ORIGIN_RADIUS_PX = 7.0
 ISOCHRONE_PROPERTIES = ("_band", "origin_name", "area_km2", "population")
@@ -38,9 +40,9 @@ HEX_TOP_WITHOUT_BANDS_MIN = 180.0
 
 
 def band_colours(isochrones: gpd.GeoDataFrame) -> dict[float, str]:
-    """Fill colour of each travel-time band, by its minutes (1 h green, 2 h orange, ...)."""
-    bands = sorted(isochrones["band_min"].unique())
-    return {b: BAND_COLOURS[i % len(BAND_COLOURS)] for i, b in enumerate(bands)}
+    """Fill colour of each travel-time band, by its minutes: the time ramp's colour of its
+    minutes (dark green near, light yellow-green for the largest band)."""
+    return band_ramp(isochrones["band_min"].unique())
 
 
 def origin_layer(origins: gpd.GeoDataFrame, *, display: Display, language: str) -> Drawing:
@@ -102,8 +104,9 @@ def _band_shapes(
     )
     return (
         Shapes(f"{origin_id} {mode} {band} outline", feature_collection(outline, []), line_style),
-        Shapes(f"{origin_id} {mode} {band}", feature_collection(rows, ISOCHRONE_PROPERTIES),
-               fill_style, tooltip),
+        Shapes(f"{origin_id} {mode} {band}",
+               feature_collection(rows, ISOCHRONE_PROPERTIES, ISOCHRONES, language), fill_style,
+               tooltip),
     )  # fmt: skip
 
 
@@ -116,17 +119,16 @@ def hexagon_layers(
         return Drawing()
     top = max(bands) if len(bands) else HEX_TOP_WITHOUT_BANDS_MIN
     layers = tuple(_hexagon_mode(hexagons, mode, top, display, language) for mode in MODES)
-    ramp = HEX_COLOURS[: max(1, int(top // HEX_STEP_MIN))]
-    return Drawing(layers, (LegendEntry("ramp", label("hex_legend", language), ramp),))
+    return Drawing(layers, (LegendEntry("ramp", label("hex_legend", language), TIME_RAMP),))
 
 
 def hex_class(minutes: float, top: float, language: str) -> tuple[str, str]:
-    """Colour and text of a hexagon class: its upper edge in minutes, or -1 beyond ``top``."""
+    """Colour and text of a hexagon class: its upper edge in minutes, or -1 beyond ``top``;
+    the classes spread over the whole time ramp up to ``top``."""
     if minutes < 0:
         return HEX_UNREACHED_COLOUR, f"> {top:g} {label('minutes', language)}"
-    index = min(int(minutes // HEX_STEP_MIN) - 1, len(HEX_COLOURS) - 1)
     text = f"{minutes - HEX_STEP_MIN:g}–{minutes:g} {label('minutes', language)}"
-    return HEX_COLOURS[max(index, 0)], text
+    return time_colour(minutes, top), text
 
 
 def _hexagon_mode(

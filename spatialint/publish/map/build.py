@@ -47,8 +47,6 @@ logger = logging.getLogger(__name__)
 
 MAP_SIZE_WARN_MB = 5.0
 """A map above this size loads slowly on office PCs: a warning suggests coarser settings."""
-FIT_PAD_RIGHT_PX = 240
-"""Room kept for the layer control when the map first fits the study area (pixels)."""
 ZOOM_START = 10
 
 
@@ -116,15 +114,14 @@ def build_map(
         for layer in drawing.layers:
             add_layer(m, layer)
     folium.LayerControl(collapsed=False).add_to(m)
-    # leave room for the layer control (top right) so the study area starts in view
-    m.fit_bounds([[south, west], [north, east]], padding_bottom_right=(FIT_PAD_RIGHT_PX, 0))
     add_page_extras(m, basemap=map_settings.basemap, tiles=tiles)
     title = title_panel(
         study_title(study), language, data_date=data_date, synthetic=study.synthetic,
         basemap=map_settings.basemap,
     )  # fmt: skip
     legend = [entry for drawing in drawings for entry in drawing.legend]
-    add_panels(m, title=title, legend=legend_panel(legend, language))
+    add_panels(m, title=title, legend=legend_panel(legend, language),
+               bounds=[[south, west], [north, east]])  # fmt: skip
     return m
 
 

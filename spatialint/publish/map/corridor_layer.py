@@ -7,7 +7,7 @@ import pandas as pd
 
 from spatialint.contracts import CORRIDORS
 from spatialint.geo import WGS84
-from spatialint.publish.i18n import display_value, label
+from spatialint.publish.i18n import column_text, label
 from spatialint.publish.map.display import Display
 from spatialint.publish.map.model import (
     Drawing,
@@ -31,7 +31,8 @@ CORRIDOR_POPUP = (
 def corridor_popup_rows(row: pd.Series, language: str) -> tuple[PopupRow, ...]:
     """The popup lines of one corridor (:data:`CORRIDOR_POPUP`), labelled by the contract."""
     return tuple(
-        PopupRow(c, CORRIDORS.label(c, language), display_value(row[c])) for c in CORRIDOR_POPUP
+        PopupRow(c, CORRIDORS.label(c, language), column_text(CORRIDORS, c, row[c], language))
+        for c in CORRIDOR_POPUP
     )
 
 

@@ -19,7 +19,7 @@ import shapely
 
 from spatialint.contracts import CLASS_DROPS, DEAD_ENDS, MISSING_CROSSINGS, Table
 from spatialint.gaps.benefit import ranking_column
-from spatialint.publish.i18n import display_value, label
+from spatialint.publish.i18n import column_text, display_value, label, value_word
 from spatialint.publish.map.display import LINESTRING, MULTILINESTRING, Display
 from spatialint.publish.map.model import (
     Circle,
@@ -36,6 +36,7 @@ from spatialint.publish.style import (
     CLASS_DROP_COLOUR,
     GAP_LINE_COLOUR,
     MISSING_CROSSING_COLOUR,
+    OUTLINE_COLOUR,
     STATUS_COLOURS,
     status_key,
 )
@@ -65,9 +66,10 @@ def yes_no(value: Any, language: str) -> str:
 
 
 def status_text(value: Any, language: str) -> str:
-    """A review status as the legend names it (the raw value when it is not one we know)."""
-    key = status_key(value)
-    return display_value(value) if key == "other" else label(f"status_{key}", language)
+    """A review status in words of ``language`` (the raw value when it is not one we know),
+    as the report and the workbook's review file name it."""
+    word = value_word(DEAD_ENDS, "status", value, language)
+    return display_value(value) if word is None else word
 
 
 def class_drop_layer(class_drops: gpd.GeoDataFrame, *, display: Display, language: str) -> Drawing:
@@ -93,7 +95,8 @@ def _finding_layer(
         return Drawing()
     style = {"color": colour, "fillColor": colour, **FINDING_STYLE}
     tooltip = tuple((p, table.label(p, language)) for p in properties)
-    shapes = Shapes(table.name, feature_collection(shown, properties), style, tooltip)
+    features = feature_collection(shown, properties, table, language)
+    shapes = Shapes(table.name, features, style, tooltip)
     layer = MapLayer(label(table.name, language), True, (shapes,))
     legend = LegendEntry("line", label(table.name, language), (colour,), dash=True, width=4)
     return Drawing((layer,), (legend,))
@@ -158,10 +161,10 @@ def _dead_end_circles(
         colour = STATUS_COLOURS[status_key(row["status"])]
         statuses.setdefault(status_text(row["status"], language), colour)
         link = (osm_link(lon_wgs[i], lat_wgs[i]), label("osm_link", language))
-        saved = display_value(row["minutes_saved_mean"])
+        saved = column_text(DEAD_ENDS, "minutes_saved_mean", row["minutes_saved_mean"], language)
         circles.append(Circle(
             float(lat[i]), float(lon[i]), float(radius[i]),
-            {"color": "#222222", "weight": 1, "fill": True, "fill_color": colour,
+            {"color": OUTLINE_COLOUR, "weight": 1, "fill": True, "fill_color": colour,
              "fill_opacity": 0.85},
             f"{display_value(row['gap_id'])}: {saved} {label('minutes', language)}",
             Popup(dead_end_popup_rows(row, language), link),
@@ -176,9 +179,7 @@ def dead_end_popup_rows(row: pd.Series, language: str) -> tuple[PopupRow, ...]:
         value = row[column]
         if column in ("planned", "found"):
             text = yes_no(value, language)
-        elif column == "status":
-            text = status_text(value, language)
         else:
-            text = display_value(value)
+            text = column_text(DEAD_ENDS, column, value, language)
         rows.append(PopupRow(column, DEAD_ENDS.label(column, language), text))
     return tuple(rows)

@@ -18,7 +18,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from spatialint.publish.i18n import display_value
+from spatialint.contracts import Table
+from spatialint.publish.i18n import column_text, display_value
 
 
 @dataclass(frozen=True)
@@ -114,15 +115,28 @@ class Drawing:
     legend: tuple[LegendEntry, ...] = ()
 
 
-def feature_collection(frame: gpd.GeoDataFrame, properties: Sequence[str]) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection of ``frame`` with only ``properties``, as display text."""
+def feature_collection(
+    frame: gpd.GeoDataFrame,
+    properties: Sequence[str],
+    table: Table | None = None,
+    language: str = "zh",
+) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of ``frame`` with only ``properties``, as display text:
+    by ``table``'s columns (:func:`~spatialint.publish.i18n.column_text`) where given."""
     geo = shapely.to_geojson(np.asarray(frame.geometry.array, dtype=object))
     columns = {p: frame[p].tolist() for p in properties}
+    known = set(table.names) if table is not None else set()
+
+    def text(column: str, value: Any) -> str:
+        if table is not None and column in known:
+            return column_text(table, column, value, language)
+        return display_value(value)
+
     features = [
         {
             "type": "Feature",
             "geometry": json.loads(geo[i]),
-            "properties": {p: display_value(values[i]) for p, values in columns.items()},
+            "properties": {p: text(p, values[i]) for p, values in columns.items()},
         }
         for i in range(len(frame))
     ]

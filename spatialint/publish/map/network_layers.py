@@ -8,6 +8,7 @@ import geopandas as gpd
 
 from spatialint.contracts import ADMIN_UNITS, RAIL_EDGES, ROAD_EDGES
 from spatialint.publish.i18n import display_value, label
+from spatialint.publish.layers import unit_names
 from spatialint.publish.map.display import Display
 from spatialint.publish.map.model import (
     Circle,
@@ -23,21 +24,13 @@ from spatialint.publish.style import (
     RAIL_STYLE,
     ROAD_GROUPS,
     ROAD_STYLE,
+    STATION_COLOURS,
     UNIT_COLOUR,
 )
 
-STATION_STYLE = {"color": "#17202a", "weight": 1.5, "fill": True, "fill_color": "#ffffff",
-                 "fill_opacity": 1.0}  # fmt: skip
+STATION_STYLE = {"color": STATION_COLOURS[0], "weight": 1.5, "fill": True,
+                 "fill_color": STATION_COLOURS[1], "fill_opacity": 1.0}  # fmt: skip
 STATION_RADIUS_PX = 4.0
-
-
-def unit_names(units: gpd.GeoDataFrame, language: str) -> list[str]:
-    """Each unit's name to show: its English name on an English map where it has one."""
-    names = units["name"].fillna("").astype(str)
-    if language == "en":
-        english = units["name_en"]
-        names = english.where(english.notna() & (english != ""), names).astype(str)
-    return names.tolist()
 
 
 def admin_unit_layer(units: gpd.GeoDataFrame, *, display: Display, language: str) -> Drawing:
@@ -80,7 +73,7 @@ def road_layers(
         if part.empty:
             continue
         colour, weight = ROAD_STYLE[key]
-        features = feature_collection(part, ["name", "ref", "highway"])
+        features = feature_collection(part, ["name", "ref", "highway"], ROAD_EDGES, language)
         style = {"color": colour, "weight": weight, "opacity": 0.6}
         layers.append(
             MapLayer(label(key, language), True, (Shapes(key, features, style, tooltip),))
@@ -104,7 +97,7 @@ def rail_layers(
         layers, legend = _rail_lines(display.frame(rail), language)
     if not stations.empty:
         layers.append(station_layer(stations, display=display, language=language))
-        legend.append(LegendEntry("dot", label("stations", language), ("#ffffff",)))
+        legend.append(LegendEntry("dot", label("stations", language), (STATION_COLOURS[1],)))
     return Drawing(tuple(layers), tuple(legend))
 
 

@@ -35,6 +35,8 @@ AMAP_TILES = (
     "&x={x}&y={y}&z={z}"
 )
 MAX_ZOOM = 18
+LEGEND_OPEN_MIN_PX = 600
+"""The legend starts shut in a window narrower or lower than this (pixels)."""
 TileSpec = tuple[str, str, str, str | None]
 """(URL template, attribution, name, subdomains) of one tile layer."""
 
@@ -51,9 +53,10 @@ PAGE_CSS = """<style>
 .spatialint-title { top: 10px; left: 55px; max-width: 45%; }
 .spatialint-title h1 { font-size: 16px; margin: 0 0 2px 0; }
 .spatialint-synthetic { color: #b03a2e; font-weight: bold; }
-.spatialint-legend { bottom: 48px; left: 10px; max-height: 55%; overflow-y: auto;
-  font-size: 11px; line-height: 1.3; }
+.spatialint-legend { position: static; max-height: 40vh; overflow-y: auto; font-size: 11px;
+  line-height: 1.3; max-width: 300px; }
 .spatialint-legend summary { cursor: pointer; }
+.spatialint-legend details:not([open]) summary { margin: 0; }
 .spatialint-legend h2 { font-size: 13px; margin: 4px 0 2px 0; }
 .spatialint-legend .sw { display: inline-block; width: 18px; height: 10px; margin-right: 5px;
   vertical-align: middle; border: 1px solid #555; }
@@ -65,11 +68,53 @@ PAGE_CSS = """<style>
   text-shadow: 0 0 3px #fff, 0 0 3px #fff; }
 #spatialint-basemap-note { display: none; color: #7f8c8d; }
 .leaflet-control-layers-expanded { font-size: 12px; line-height: 1.25; padding: 4px 8px;
-  max-height: calc(100vh - 90px); overflow-y: auto; }
+  max-height: 45vh; overflow-y: auto; }
 .leaflet-control-layers-expanded label { margin: 0; }
 .spatialint-popup td { padding: 1px 6px 1px 0; vertical-align: top; }
 .spatialint-popup th { text-align: left; padding-right: 8px; color: #555; font-weight: normal; }
 </style>"""
+
+
+class LegendControl(MacroElement):
+    """The legend (:func:`legend_panel`) as a Leaflet control under the layer list (top
+    right), shut on small screens, and the first view fitted to the study area in the room the
+    title (top left) and that column (right) leave, so no data starts under a panel."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function (map) {
+            var legend = document.getElementById('spatialint-legend');
+            if (legend) {
+                var control = L.control({position: 'topright'});
+                control.onAdd = function () {
+                    L.DomEvent.disableClickPropagation(legend);
+                    L.DomEvent.disableScrollPropagation(legend);
+                    return legend;
+                };
+                control.addTo(map);
+                if (window.innerHeight < {{ this.open_min_px }}
+                        || window.innerWidth < {{ this.open_min_px }}) {
+                    legend.querySelector('details').open = false;
+                }
+            }
+            var size = map.getSize();
+            var right = map.getContainer().querySelector('.leaflet-top.leaflet-right');
+            var title = document.getElementById('spatialint-title');
+            var padRight = right ? Math.min(right.offsetWidth + 10, size.x / 2) : 10;
+            var padTop = title ? Math.min(title.offsetTop + title.offsetHeight + 10, size.y / 3)
+                               : 10;
+            map.fitBounds({{ this.bounds|tojson }},
+                          {paddingTopLeft: [10, padTop], paddingBottomRight: [padRight, 30],
+                           animate: false});
+        })({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, bounds: Sequence[Sequence[float]]):
+        super().__init__()
+        self._name = "LegendControl"
+        self.bounds = [list(map(float, corner)) for corner in bounds]
+        self.open_min_px = LEGEND_OPEN_MIN_PX
 
 
 class MapExtras(MacroElement):
@@ -220,8 +265,13 @@ def legend_panel(entries: Sequence[LegendEntry], language: str) -> str:
     )
 
 
-def add_panels(m: folium.Map, *, title: str, legend: str) -> None:
-    """Put the title and legend panels (HTML) on the page."""
+def add_panels(
+    m: folium.Map, *, title: str, legend: str, bounds: Sequence[Sequence[float]]
+) -> None:
+    """Put the title panel (top left) and the legend (a control under the layer list) on the
+    page, and fit the first view to ``bounds`` (``[[south, west], [north, east]]``) clear of
+    both. Call it after the layer control is added."""
     root = m.get_root()
     root.html.add_child(Element(title))
     root.html.add_child(Element(legend))
+    LegendControl(bounds).add_to(m)

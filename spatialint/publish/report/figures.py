@@ -1,15 +1,22 @@
-"""The report's static figures (PNG): overview map, coverage per origin, corridor index.
+"""The report's static figures: overview map, coverage per origin, corridor index, as SVG.
 
-Chinese labels need a font with Chinese glyphs (``fonts-wqy-microhei``, ``fonts-noto-cjk``):
-:func:`figure_language` finds one, and without it labels the figures in English, with a warning
-(the tables stay Chinese).
+The figures' text stays text (``svg.fonttype: none``): the report page embeds the SVG inline, so
+the reader's browser draws the Chinese labels with its own fonts, whatever fonts the machine
+that ran the pipeline has. matplotlib lays the text out with the DejaVu Sans it ships, measuring
+a character DejaVu lacks as a glyph of its width (a Chinese character as a full em, like a
+"W"), so the layout does not depend on that machine's fonts either and matplotlib never warns
+about missing glyphs (:func:`font_free_metrics`). The dense map layers of the overview are
+embedded as one image at :data:`FIGURE_DPI`, so a large study's figure stays small.
 """
 
 from __future__ import annotations
 
 import io
-import logging
-from pathlib import Path
+import re
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
 
 import geopandas as gpd
 import matplotlib
@@ -19,6 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
+from matplotlib.backends.backend_svg import RendererSVG  # noqa: E402
 
 from spatialint.contracts import CORRIDORS, ISOCHRONES  # noqa: E402
 from spatialint.gaps.benefit import ranking_column  # noqa: E402
@@ -27,65 +35,94 @@ from spatialint.publish.layers import StudyLayers  # noqa: E402
 from spatialint.publish.map.display import outer_rings  # noqa: E402
 from spatialint.publish.report.tables import coverage_table, metric_crs  # noqa: E402
 from spatialint.publish.style import (  # noqa: E402
-    BAND_COLOURS,
     ORIGIN_COLOUR,
+    OUTLINE_COLOUR,
+    RAIL_OTHER_STYLE,
+    RAIL_STYLE,
     ROAD_STYLE,
     STATUS_COLOURS,
     UNIT_COLOUR,
+    band_colours,
     corridor_colour,
     road_group,
     status_key,
 )
 
-logger = logging.getLogger(__name__)
-
-FIGURE_DPI = 110
-CJK_FONT_HINTS = (
-    "noto sans cjk", "noto serif cjk", "source han", "wenquanyi", "wqy", "droid sans fallback",
-    "simhei", "simsun", "microsoft yahei", "msyh", "pingfang", "heiti", "ar pl",
-)  # fmt: skip
+FIGURE_DPI = 150
+"""Resolution of the overview's embedded map image (its text stays text)."""
+LAYOUT_FONT = "DejaVu Sans"
+"""The font matplotlib measures text with (shipped with matplotlib, on every machine)."""
+BROWSER_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC",
+                 "WenQuanYi Micro Hei")  # fmt: skip
+"""Fonts with Chinese glyphs the SVG names after DejaVu Sans, for the browser to draw with
+(it falls back per character to any font that has the glyph)."""
+FIGURE_STYLE = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "spatialint",
+    "font.family": ["sans-serif"],
+    "font.sans-serif": [LAYOUT_FONT, *BROWSER_FONTS],
+}
+"""matplotlib settings of every figure: text as text, ids the same on every run."""
 OVERVIEW_ROAD_GROUPS = ("roads_tertiary", "roads_secondary", "roads_primary", "roads_major")
 """Road groups on the overview, drawn minor first so the main roads lie on top."""
-RAIL_COLOUR = "#6c3483"
 
 
-def cjk_font() -> str | None:
-    """Family name of an installed font with Chinese glyphs, registered with matplotlib."""
-    for path in font_manager.findSystemFonts():
-        lower = Path(path).name.lower()
-        if any(hint.replace(" ", "") in lower.replace("-", "") for hint in CJK_FONT_HINTS) or (
-            "cjk" in lower
-        ):
-            try:
-                font_manager.fontManager.addfont(path)
-                return font_manager.FontProperties(fname=path).get_name()
-            except (OSError, RuntimeError):  # pragma: no cover - an unreadable font file
-                continue
-    return None
+@lru_cache(maxsize=1)
+def _layout_glyphs() -> frozenset[int]:
+    """Code points the layout font has a glyph for."""
+    path = font_manager.findfont(font_manager.FontProperties(family=LAYOUT_FONT))
+    return frozenset(font_manager.get_font(path).get_charmap())
 
 
-def figure_language(language: str) -> tuple[str, str | None]:
-    """Language and font for figure text: Chinese needs a CJK font, else figures fall back to
-    English."""
-    font = cjk_font()
-    if language == "zh" and font is None:
-        logger.warning(
-            "No font with Chinese glyphs found (install fonts-wqy-microhei or fonts-noto-cjk): "
-            "the report's figures are labelled in English; the tables stay Chinese."
-        )
-        return "en", None
-    return language, font
+def stand_in(text: str) -> str:
+    """``text`` with each character the layout font lacks replaced by one of its width: "W"
+    (a full em) for an East Asian wide character, "o" for any other."""
+    glyphs = _layout_glyphs()
+    return "".join(
+        ch if ord(ch) in glyphs or ch in "\n\t"
+        else ("W" if unicodedata.east_asian_width(ch) in "WF" else "o")
+        for ch in text
+    )  # fmt: skip
 
 
-def _png(fig: plt.Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
+@contextmanager
+def font_free_metrics() -> Iterator[None]:
+    """While active, SVG figures measure text by :func:`stand_in`: Chinese as wide as the
+    browser will draw it, and no glyph lookup (so no missing-glyph warning) for a character
+    the layout font lacks. Only the measuring changes; the SVG keeps the real text."""
+    measure = RendererSVG.get_text_width_height_descent
+
+    def measured(self, s, prop, ismath):  # noqa: ANN001, ANN202 - matplotlib's signature
+        return measure(self, s if ismath else stand_in(s), prop, ismath)
+
+    RendererSVG.get_text_width_height_descent = measured  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        RendererSVG.get_text_width_height_descent = measure  # type: ignore[method-assign]
+
+
+def _svg(fig: plt.Figure) -> str:
+    """The figure as SVG markup (no XML prolog), to inline in the page."""
+    buffer = io.StringIO()
+    with font_free_metrics():
+        fig.savefig(buffer, format="svg", dpi=FIGURE_DPI, bbox_inches="tight",
+                    metadata={"Date": None})  # fmt: skip
     plt.close(fig)
-    return buffer.getvalue()
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
 
 
-def overview_figure(layers: StudyLayers, *, language: str, title: str) -> bytes:
-    """Overview map (PNG): units, main roads, rail, 1/2/3-hour road circles, corridors, 断头路
+def inline_svg(svg: str, prefix: str) -> str:
+    """``svg`` with its element ids (and the references to them) prefixed, so several
+    figures on one page keep their clip paths apart."""
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", svg)
+    return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', svg)
+
+
+def overview_figure(layers: StudyLayers, *, language: str, title: str) -> str:
+    """Overview map (SVG): units, main roads, rail, 1/2/3-hour road circles, corridors, 断头路
     (sized by the gaps stage's ranking key) and origins."""
     crs = metric_crs(layers.units)
     fig, ax = plt.subplots(figsize=(9, 7.5))
@@ -103,7 +140,9 @@ def overview_figure(layers: StudyLayers, *, language: str, title: str) -> bytes:
     ax.set_axis_off()
     ax.text(0.0, -0.02, "© OpenStreetMap contributors", transform=ax.transAxes, fontsize=7,
             va="top")  # fmt: skip
-    return _png(fig)
+    for artist in (*ax.collections, *ax.lines, *ax.patches):
+        artist.set_rasterized(True)  # the map itself as one image; titles and names as text
+    return _svg(fig)
 
 
 def _plot_units(ax: plt.Axes, units: gpd.GeoDataFrame) -> None:
@@ -124,17 +163,18 @@ def _plot_network(ax: plt.Axes, layers: StudyLayers, crs: object) -> None:
                 colour, weight = ROAD_STYLE[key]
                 part.to_crs(crs).plot(ax=ax, color=colour, linewidth=weight * 0.5, alpha=0.7)
     if not layers.rail.empty:
-        layers.rail.to_crs(crs).plot(ax=ax, color=RAIL_COLOUR, linewidth=1.4)
+        rail = layers.rail.to_crs(crs)
+        colours = [RAIL_STYLE.get(s, RAIL_OTHER_STYLE)[0] for s in rail["service"].astype(str)]
+        rail.plot(ax=ax, color=colours, linewidth=1.4)
 
 
 def _plot_road_circles(ax: plt.Axes, isochrones: gpd.GeoDataFrame, crs: object) -> None:
     """The road circles of every origin: a light fill and the outer edge, by band."""
     road = isochrones[isochrones["mode"] == "road"]
-    for i, band in enumerate(sorted(isochrones["band_min"].unique())):
+    for band, colour in band_colours(isochrones["band_min"].unique()).items():
         part = road[road["band_min"] == band]
         if part.empty:
             continue
-        colour = BAND_COLOURS[i % len(BAND_COLOURS)]
         metric = part.to_crs(crs)
         metric.plot(ax=ax, color=colour, alpha=0.12, linewidth=0)
         gpd.GeoSeries(outer_rings(metric.geometry.values), crs=crs).plot(
@@ -151,7 +191,7 @@ def _plot_dead_ends(ax: plt.Axes, dead_ends: gpd.GeoDataFrame, crs: object) -> N
     points = located.to_crs(crs).geometry.representative_point()
     ax.scatter(
         points.x, points.y, s=20 + 200 * np.sqrt(saved / max(saved.max(), 1e-9)),
-        c=[STATUS_COLOURS[status_key(s)] for s in located["status"]], edgecolors="#222",
+        c=[STATUS_COLOURS[status_key(s)] for s in located["status"]], edgecolors=OUTLINE_COLOUR,
         linewidths=0.5, zorder=5,
     )  # fmt: skip
 
@@ -160,12 +200,12 @@ def _plot_origins(ax: plt.Axes, origins: gpd.GeoDataFrame, crs: object) -> None:
     if origins.empty:
         return
     points = origins.to_crs(crs).geometry
-    ax.scatter(points.x, points.y, s=60, c=ORIGIN_COLOUR, edgecolors="k", zorder=6)
+    ax.scatter(points.x, points.y, s=60, c=ORIGIN_COLOUR, edgecolors=OUTLINE_COLOUR, zorder=6)
     for x, y, name in zip(points.x, points.y, origins["name"], strict=True):
         ax.annotate(str(name), (x, y), xytext=(4, 4), textcoords="offset points", fontsize=8)
 
 
-def coverage_figure(coverage: pd.DataFrame, *, language: str) -> bytes | None:
+def coverage_figure(coverage: pd.DataFrame, *, language: str) -> str | None:
     """Bars of population (where the study has it, else area) reached per origin, mode and
     band."""
     if coverage.empty:
@@ -179,8 +219,9 @@ def coverage_figure(coverage: pd.DataFrame, *, language: str) -> bytes | None:
     fig, ax = plt.subplots(figsize=(9, 0.5 + 0.45 * len(table) * max(1, len(table.columns)) / 2))
     height = 0.8 / max(1, len(table.columns))
     positions = np.arange(len(table))
+    colours = band_colours(table.columns)
     for i, band in enumerate(table.columns):
-        colour = BAND_COLOURS[i % len(BAND_COLOURS)]
+        colour = colours[float(band)]
         ax.barh(positions + i * height, table[band].to_numpy(dtype=float), height=height,
                 color=colour, label=band_label(band, language))  # fmt: skip
     ax.set_yticks(positions + height * (len(table.columns) - 1) / 2, table.index)
@@ -188,10 +229,10 @@ def coverage_figure(coverage: pd.DataFrame, *, language: str) -> bytes | None:
     ax.set_xlabel(ISOCHRONES.label(value, language))
     ax.set_title(label("fig_coverage", language))
     ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1.0), loc="upper left")
-    return _png(fig)
+    return _svg(fig)
 
 
-def corridor_figure(corridors: gpd.GeoDataFrame, *, language: str) -> bytes | None:
+def corridor_figure(corridors: gpd.GeoDataFrame, *, language: str) -> str | None:
     """Horizontal bars of the integration index per corridor (those with an index)."""
     indexed = corridors[corridors["index"].notna()]
     if indexed.empty:
@@ -204,17 +245,15 @@ def corridor_figure(corridors: gpd.GeoDataFrame, *, language: str) -> bytes | No
     ax.invert_yaxis()
     ax.set_xlabel(CORRIDORS.label("index", language))
     ax.set_title(label("fig_corridors", language))
-    return _png(fig)
+    return _svg(fig)
 
 
-def report_figures(layers: StudyLayers, *, language: str, title: str) -> dict[str, bytes | None]:
-    """The three figures by name (``overview``, ``coverage``, ``corridors``), in the study's
-    language where a CJK font allows it."""
-    fig_language, font = figure_language(language)
-    style = {"font.family": [font, "DejaVu Sans"]} if font else {}
-    with plt.rc_context(style):
+def report_figures(layers: StudyLayers, *, language: str, title: str) -> dict[str, str | None]:
+    """The three figures by name (``overview``, ``coverage``, ``corridors``) as SVG markup in
+    the study's language, ``None`` where there is nothing to show."""
+    with plt.rc_context(FIGURE_STYLE):
         return {
-            "overview": overview_figure(layers, language=fig_language, title=title),
-            "coverage": coverage_figure(coverage_table(layers.isochrones), language=fig_language),
-            "corridors": corridor_figure(layers.corridors, language=fig_language),
+            "overview": overview_figure(layers, language=language, title=title),
+            "coverage": coverage_figure(coverage_table(layers.isochrones), language=language),
+            "corridors": corridor_figure(layers.corridors, language=language),
         }

@@ -4,7 +4,8 @@ Both are written through :mod:`spatialint.contracts.io` with each table's contra
 workbook by the one XLSX writer (a sheet per table, one header row ``中文 / English`` from the
 contract), the GeoPackage as one layer per table at full resolution in WGS-84, plus CGCS2000
 (EPSG:4490) copies named ``<layer>_cgcs2000`` for official planning GIS when
-``maps.cgcs2000`` is set.
+``maps.cgcs2000`` is set. Each layer of the GeoPackage carries its default QGIS style in the
+map's colours (:mod:`spatialint.publish.qgis_styles`), so it opens styled in QGIS.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from spatialint.contracts.io import write_layers, write_workbook
 from spatialint.fileio import atomic_path
 from spatialint.geo import CGCS2000
 from spatialint.publish.layers import StudyLayers
+from spatialint.publish.qgis_styles import write_default_styles
 from spatialint.publish.report.tables import (
     coverage_table,
     gaps_by_benefit,
@@ -47,7 +49,7 @@ def write_report_workbook(layers: StudyLayers, path: str | os.PathLike[str]) -> 
     write_workbook(
         path,
         {
-            SUMMARY: summary_sheet(study_summary(layers)),
+            SUMMARY: summary_sheet(study_summary(layers), layers.units),
             CORRIDORS: layers.corridors,
             DEAD_ENDS: gaps_by_benefit(layers.dead_ends),
             CLASS_DROPS: layers.class_drops,
@@ -61,7 +63,8 @@ def write_report_workbook(layers: StudyLayers, path: str | os.PathLike[str]) -> 
 
 
 def write_geopackage(layers: StudyLayers, path: str | os.PathLike[str], *, cgcs2000: bool) -> Path:
-    """Every layer at full resolution in WGS-84 (+ ``<layer>_cgcs2000`` copies), atomically."""
+    """Every layer at full resolution in WGS-84 (+ ``<layer>_cgcs2000`` copies) with its default
+    QGIS style, atomically."""
     tables = {
         ADMIN_UNITS: layers.units,
         ROAD_EDGES: layers.roads,
@@ -81,4 +84,6 @@ def write_geopackage(layers: StudyLayers, path: str | os.PathLike[str], *, cgcs2
         if cgcs2000:  # the conformed WGS-84 layers, reprojected: same columns, same dtypes
             for name, frame in written.items():
                 frame.to_crs(CGCS2000).to_file(tmp, layer=f"{name}{CGCS2000_SUFFIX}", driver="GPKG")
+        suffixes = ("", CGCS2000_SUFFIX) if cgcs2000 else ("",)
+        write_default_styles(tmp, layers, suffixes=suffixes)  # QGIS opens each layer styled
     return target

@@ -2,13 +2,14 @@
 
 It answers, on one page: which area and data date, how integrated each corridor is, which
 断头路 would save the most time if linked, and what share of the region each origin reaches
-within 1, 2 and 3 hours by road and by road + rail. Figures are embedded as PNG, so the page
-opens offline beside the map; column headers come from the tables' contracts.
+within 1, 2 and 3 hours by road and by road + rail. Figures are inline SVG whose text the
+browser draws (Chinese renders wherever the reader has a Chinese font, whatever the machine
+that made the report had), so the page opens offline beside the map; column headers come from
+the tables' contracts, values are shown in their columns' formats.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
@@ -17,9 +18,10 @@ import pandas as pd
 
 from spatialint.contracts import CORRIDORS, DEAD_ENDS, Table
 from spatialint.gaps.benefit import ranking_column
-from spatialint.publish.i18n import check_language, display_value, label
-from spatialint.publish.layers import StudyLayers
+from spatialint.publish.i18n import check_language, column_text, display_value, label
+from spatialint.publish.layers import StudyLayers, unit_names
 from spatialint.publish.map.model import osm_link
+from spatialint.publish.report.figures import inline_svg
 from spatialint.publish.report.tables import (
     REPORT_CORRIDOR_COLUMNS,
     TOP_GAP_COLUMNS,
@@ -27,6 +29,8 @@ from spatialint.publish.report.tables import (
     coverage_table,
     gaps_by_benefit,
     study_summary,
+    summary_label,
+    summary_text,
 )
 
 CORRIDOR_ROWS_MAX = 200
@@ -40,9 +44,10 @@ h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 26
 table { border-collapse: collapse; margin: 6px 0; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
-img { max-width: 100%; border: 1px solid #ddd; margin: 6px 0; }
+figure { margin: 6px 0; }
+figure svg { max-width: 100%; height: auto; border: 1px solid #ddd; }
 .meta { color: #555; }
-@media print { h2 { page-break-after: avoid; } img { page-break-inside: avoid; } }
+@media print { h2 { page-break-after: avoid; } figure { page-break-inside: avoid; } }
 """
 
 
@@ -66,21 +71,34 @@ def html_table(frame: pd.DataFrame, *, table: Table | None, language: str, max_r
         head += "<th>OpenStreetMap</th>"
     body = []
     for i, row in enumerate(shown.itertuples(index=False)):
-        cells = "".join(f"<td>{_esc(display_value(v))}</td>" for v in row)
+        cells = "".join(
+            f"<td>{_esc(_cell(table, str(name), v, language))}</td>"
+            for name, v in zip(shown.columns, row, strict=True)
+        )
         if link:
             cells += f"<td><a href='{_esc(links[i])}'>{_esc(label('osm_link', language))}</a></td>"
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _img(png: bytes, alt: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return f"<img alt='{_esc(alt)}' src='data:image/png;base64,{data}'>"
+def _cell(table: Table | None, column: str, value: object, language: str) -> str:
+    """A cell of a contract table by its column (format, coded values in words); of another
+    table as display text."""
+    if table is None:
+        return display_value(value)
+    return column_text(table, column, value, language)
 
 
-def _figure(figures: Mapping[str, bytes | None], name: str, language: str) -> list[str]:
-    png = figures[name]
-    return [_img(png, label(f"fig_{name}", language))] if png else []
+def _figure(figures: Mapping[str, str | None], name: str, language: str) -> list[str]:
+    """A figure (SVG markup) inline in the page, its text drawn by the browser."""
+    svg = figures[name]
+    if not svg:
+        return []
+    caption = _esc(label(f"fig_{name}", language))
+    svg = inline_svg(svg, f"fig-{name}").replace(
+        "<svg ", f"<svg role='img' aria-label='{caption}' ", 1
+    )
+    return [f"<figure id='fig-{name}'>{svg}</figure>"]
 
 
 def _head(
@@ -110,17 +128,24 @@ def _head(
 
 
 def _study_area(layers: StudyLayers, summary: pd.DataFrame, lang: str) -> list[str]:
-    """The units' names and the key figures."""
+    """The units' names by admin level, finest first (the level the key figures count), and
+    the key figures."""
+    units = layers.units
     rows = "".join(
-        f"<tr><th>{_esc(label(k, lang))}</th><td>{_esc(display_value(v))}</td></tr>"
+        f"<tr><th>{_esc(summary_label(k, units, lang))}</th>"
+        f"<td>{_esc(summary_text(k, v))}</td></tr>"
         for k, v in summary.itertuples(index=False)
     )
-    units = layers.units
-    names = units["name_en"] if lang == "en" else units["name"]
-    names = names.where(names.notna() & (names != ""), units["name"])
+    names = unit_names(units, lang)
+    separator = "、" if lang == "zh" else ", "
+    levels = []
+    for level in sorted(units["admin_level"].unique(), reverse=True):
+        shown = [n for n, lv in zip(names, units["admin_level"], strict=True) if lv == level]
+        heading = label("units_at_level", lang, level=int(level), count=len(shown))
+        levels.append(f"<li>{_esc(heading)}: {_esc(separator.join(shown))}</li>")
     return [
         f"<h2>{_esc(label('study_area', lang))}</h2>",
-        f"<p>{_esc(', '.join(map(str, names)))}</p><table>{rows}</table>",
+        f"<ul>{''.join(levels)}</ul><table>{rows}</table>",
     ]
 
 
@@ -165,7 +190,7 @@ def _coverage_section(layers: StudyLayers, area_km2: float, lang: str) -> list[s
 
 def build_report_html(
     layers: StudyLayers, *, title: str, language: str, data_date: str | None, synthetic: bool,
-    top_n: int, figures: Mapping[str, bytes | None], links: Mapping[str, str],
+    top_n: int, figures: Mapping[str, str | None], links: Mapping[str, str],
 ) -> str:  # fmt: skip
     """The report page as HTML text (figures embedded as data: URIs).
 
@@ -178,7 +203,7 @@ def build_report_html(
     top_n
         Number of 断头路 listed (``maps.top_gaps``).
     figures
-        PNG figures by name (``overview``, ``corridors``, ``coverage``), ``None`` when empty.
+        SVG figures by name (``overview``, ``corridors``, ``coverage``), ``None`` when empty.
     links
         Link text -> relative address of the map and the result files.
     """

@@ -8,15 +8,32 @@ import pandas as pd
 import shapely
 
 from spatialint.contracts import COVERAGE, ISOCHRONES, SUMMARY
+from spatialint.contracts.base import COUNT_FORMAT, SHARE_FORMAT, UNIT_FORMATS
+from spatialint.contracts.io import shown_text
 from spatialint.geo import utm_crs_for
-from spatialint.publish.i18n import band_label, bilingual, check_language, label, mode_label
+from spatialint.publish.i18n import (
+    band_label,
+    bilingual,
+    check_language,
+    column_text,
+    label,
+    mode_label,
+)
 from spatialint.publish.layers import StudyLayers
 
 SUMMARY_ITEMS = (
-    "units_count", "total_area", "road_km", "rail_km", "origins", "dead_ends", "class_drops",
-    "missing_crossings", "corridors",
+    "units_count", "total_area", "road_km", "rail_km", "origins_count", "dead_ends_count",
+    "class_drops_count", "missing_crossings_count", "corridors_count",
 )  # fmt: skip
-"""The key figures, in order (their labels are report words of :mod:`~spatialint.publish.i18n`)."""
+"""The key figures, in order (their labels are report words of :mod:`~spatialint.publish.i18n`;
+``units_count`` names the admin level it counts)."""
+SUMMARY_FORMATS: dict[str, str] = {
+    "total_area": UNIT_FORMATS["km²"],
+    "road_km": UNIT_FORMATS["km"],
+    "rail_km": UNIT_FORMATS["km"],
+}
+"""Number format of the key figures that are measures; the others are counts
+(:data:`~spatialint.contracts.base.COUNT_FORMAT`)."""
 REPORT_CORRIDOR_COLUMNS = (
     "rank", "name", "kind", "index", "road_min", "multimodal_min", "crossings", "border_km",
     "open_gaps",
@@ -70,12 +87,15 @@ def coverage_matrix(coverage: pd.DataFrame, *, language: str, area_km2: float) -
 
 
 def _coverage_text(rows: pd.DataFrame, language: str, area_km2: float) -> str:
+    """Area (its share of the study area) and population, in the formats of the coverage
+    columns."""
     area = rows["area_km2"].sum()
-    text = f"{area:,.0f} km²"
+    text = f"{column_text(COVERAGE, 'area_km2', area, language)} km²"
     if area_km2 > 0:
-        text += f" ({100 * area / area_km2:.0f} %)"
+        text += f" ({shown_text(area / area_km2, SHARE_FORMAT)})"
     if rows["population"].notna().any():
-        text += f" · {rows['population'].sum():,.0f} {label('people', language)}"
+        people = column_text(COVERAGE, "population", rows["population"].sum(), language)
+        text += f" · {people} {label('people', language)}"
     return text
 
 
@@ -101,24 +121,37 @@ def study_summary(layers: StudyLayers) -> pd.DataFrame:
         "total_area": round(area_km2, 1),
         "road_km": round(road_km(layers.roads), 1),
         "rail_km": round(rail_km, 1),
-        "origins": len(layers.origins),
-        "dead_ends": len(layers.dead_ends),
-        "class_drops": len(layers.class_drops),
-        "missing_crossings": len(layers.missing_crossings),
-        "corridors": len(layers.corridors),
+        "origins_count": len(layers.origins),
+        "dead_ends_count": len(layers.dead_ends),
+        "class_drops_count": len(layers.class_drops),
+        "missing_crossings_count": len(layers.missing_crossings),
+        "corridors_count": len(layers.corridors),
     }
     return pd.DataFrame(
         [(k, values[k]) for k in SUMMARY_ITEMS], columns=["key", "value"], dtype=object
     )
 
 
-def summary_sheet(summary: pd.DataFrame) -> pd.DataFrame:
+def finest_level(units: gpd.GeoDataFrame) -> int | None:
+    """The finest admin level of the study's units (the level the key figures count)."""
+    return int(units["admin_level"].max()) if len(units) else None
+
+
+def summary_text(key: str, value: object) -> str:
+    """A key figure as the page shows it: measures to a tenth of a km (km²), counts whole."""
+    return shown_text(value, SUMMARY_FORMATS.get(key, COUNT_FORMAT))
+
+
+def summary_label(key: str, units: gpd.GeoDataFrame, language: str) -> str:
+    """The label of a key figure; the unit count names its admin level."""
+    fields = {"level": finest_level(units)} if key == "units_count" else {}
+    return label(key, language, **fields)
+
+
+def summary_sheet(summary: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.DataFrame:
     """The key figures as the workbook's ``summary`` table: ``中文 / English`` item, value."""
-    return SUMMARY.conform(
-        pd.DataFrame(
-            {
-                "item": [bilingual(k) for k in summary["key"]],
-                "value": summary["value"].astype(float),
-            }
-        )
-    )
+    items = [
+        bilingual(k, level=finest_level(units)) if k == "units_count" else bilingual(k)
+        for k in summary["key"]
+    ]
+    return SUMMARY.conform(pd.DataFrame({"item": items, "value": summary["value"].astype(float)}))
