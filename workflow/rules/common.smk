@@ -7,6 +7,7 @@ from spatialint.access.chunks import origin_chunk_count
 from spatialint.config import load_studies
 from spatialint.errors import ConfigError
 from spatialint.osm.sources import is_remote, local_path
+from spatialint.runlock import watch_for_stale_lock
 from spatialint.settings import (
     PARAMS,
     AdminSettings,
@@ -23,6 +24,11 @@ try:
 except ConfigError as err:
     # One paragraph for the user, no traceback: the message names the file, key and value.
     sys.exit(f"spatialint: {err}")
+
+if workflow.is_main_process:
+    # a lock left by a killed run: as the run ends, say exactly what to run (Snakemake's own
+    # --unlock; the lock is never removed here)
+    watch_for_stale_lock(Path.cwd(), locked=lambda: workflow.persistence.locked)
 
 
 wildcard_constraints:
