@@ -19,3 +19,17 @@ class DataError(SpatialintError, ValueError):
 
 class DownloadError(SpatialintError, OSError):
     """A download failed after its retries, or produced a file that fails its check."""
+
+
+class WriteError(SpatialintError, OSError):
+    """An output could not be written: the disk is full, the folder is not writable, or a file
+    stands where a folder is needed. ``errno``/``strerror``/``filename`` are those of the
+    operating system's error (``errno.ENOSPC``, ``errno.EACCES``, ...)."""
+
+    def __init__(self, message: str, *, cause: OSError | None = None) -> None:
+        super().__init__(message)
+        if cause is not None:
+            self.errno, self.strerror, self.filename = cause.errno, cause.strerror, cause.filename
+
+    def __str__(self) -> str:
+        return str(self.args[0])

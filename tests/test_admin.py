@@ -205,14 +205,21 @@ def test_corrupt_or_missing_extract(tmp_path: Path) -> None:
         units_from_osm(broken, levels=[6])
 
 
-def _two_level_file(path: Path, *, crs: str | None) -> None:
-    city = shapely.box(112.0, 27.0, 113.0, 28.0)
+def _two_level_file(
+    path: Path, *, crs: str | None, west: float = 112.0, south: float = 27.0, size: float = 1.0
+) -> None:
+    """A city and its two districts, side by side, from ``west``/``south`` (degrees)."""
+    east, north, middle = west + size, south + size, west + size / 2
     frame = gpd.GeoDataFrame(
         {
             "NAME": ["市", "西区", "东区"],
             "admin_level": [5, 6, 6],
         },
-        geometry=[city, shapely.box(112.0, 27.0, 112.5, 28.0), shapely.box(112.5, 27.0, 113, 28)],
+        geometry=[
+            shapely.box(west, south, east, north),
+            shapely.box(west, south, middle, north),
+            shapely.box(middle, south, east, north),
+        ],
         crs="EPSG:4490",
     )
     frame = frame.set_crs(None, allow_override=True) if crs is None else frame.to_crs(crs)
@@ -385,9 +392,99 @@ def test_rule_with_corrupt_source_fails_with_one_message(tmp_path: Path) -> None
 @pytest.mark.realdata
 def test_build_admin_from_file_keeps_osm_places(monaco_extract: Path, tmp_path: Path) -> None:
     path = tmp_path / "units.gpkg"
-    _two_level_file(path, crs="EPSG:4490")
+    _two_level_file(path, crs="EPSG:4490", west=7.40, south=43.71, size=0.04)  # over Monaco
     settings = admin([5, 6], 6, file="units.gpkg", name_column="NAME")
     result = build_admin(settings, pbf=monaco_extract, base_dir=tmp_path)
     assert set(result.units["name"]) == {"市", "西区", "东区"}
     assert "Monte-Carlo" in set(result.places["name"])
     assert result.report().startswith(f"Admin units built from admin.file {path}")
+
+
+# --- admin.file and the extract checked in this step, not ten steps later (issue 12) -------
+
+
+def test_admin_file_in_metres_is_refused_by_the_admin_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from spatialint.logs import run_step
+    from tests.tiny_study import make_tiny_study, run_admin
+
+    pbf, _ = make_tiny_study(tmp_path / "inputs")
+    metres = gpd.GeoSeries([shapely.box(113.0, 28.0, 113.4, 28.2)], crs=4326).to_crs(32649)
+    units = tmp_path / "units.geojson"  # what "save as GeoJSON" in a metric project writes
+    units.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": "区"},
+                        "geometry": metres.iloc[0].__geo_interface__,
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        run_step(lambda: run_admin(pbf, units, tmp_path / "network"))
+    errors = [line for line in capsys.readouterr().err.splitlines() if " ERROR " in line]
+    assert len(errors) == 1, errors
+    assert f"admin.file {units} is read as WGS 84 (degrees)" in errors[0]
+    assert "look like metres" in errors[0] and "EPSG:4326" in errors[0]
+    assert not (tmp_path / "network").exists()
+
+
+def test_admin_file_nowhere_near_the_extract(tmp_path: Path) -> None:
+    from tests.tiny_study import make_tiny_study
+
+    pbf, _ = make_tiny_study(tmp_path / "inputs")
+    _two_level_file(tmp_path / "units.gpkg", crs="EPSG:4490", west=100.0, south=10.0)
+    settings = admin([5, 6], 6, file="units.gpkg", name_column="NAME")
+    with pytest.raises(
+        ConfigError,
+        match=r"units.gpkg: its 3 unit\(s\) lie at 100.0000–101.0000°E, 10.0000–11.0000°N, "
+        r"nowhere near the study extract .* places lie at 113.1000–113.3000°E.*CRS is wrong",
+    ):
+        build_admin(settings, pbf=pbf, base_dir=tmp_path)
+
+
+def test_admin_file_with_a_bow_tie_is_repaired(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "units.gpkg"
+    gpd.GeoDataFrame(
+        {"NAME": ["领结区"]},
+        geometry=[shapely.Polygon([(112, 27), (113, 28), (113, 27), (112, 28)])],
+        crs="EPSG:4490",
+    ).to_file(path)
+    with caplog.at_level("WARNING", logger="spatialint"):
+        units = units_from_file(path, name_column="NAME", default_level=6, levels=[6]).units
+    assert len(caplog.records) == 1
+    assert (
+        "admin.file" in caplog.text and "feature 1 (领结区) is not a valid polygon" in caplog.text
+    )
+    assert units.geometry.is_valid.all()
+    assert units.geometry.iloc[0].area == pytest.approx(0.5)  # both lobes, in degrees²
+
+
+@pytest.mark.realdata
+def test_extract_of_a_source_cut_before_its_relations(monaco_pbf: Path, tmp_path: Path) -> None:
+    from spatialint.osm.blocks import data_blocks, truncation_reason
+
+    # Monaco's blocks end at each kind of object, so a cut before the relations block does not
+    # end on a full block; the file reads, holds nodes and ways, and no relation at all
+    offset, size = data_blocks(monaco_pbf)[-2]
+    cut = tmp_path / "monaco.osm.pbf"
+    cut.write_bytes(monaco_pbf.read_bytes()[: offset + size])
+    assert truncation_reason(cut) is None
+    extract = tmp_path / "extract.osm.pbf"
+    clip_extract(cut, extract, area=whole(1), levels=[8, 10])
+    with pytest.raises(
+        DataError,
+        match=r"No admin unit at admin_level \[8, 10\].*The extract holds no relations at all.*"
+        r"the source file \(source.url\) looks truncated. Re-download it",
+    ):
+        build_admin(admin([8, 10], 8), pbf=extract)

@@ -200,3 +200,41 @@ def test_full_disk_during_download(
     assert "Traceback" not in "\n".join(lines)
     assert sum("attempt" in line for line in lines) == 1, "a full disk is not retried"
     assert [p for p in cache.rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.pipeline
+def test_admin_file_in_metres_stops_at_the_admin_step(finished: Path, tmp_path: Path) -> None:
+    import json
+
+    import geopandas as gpd
+    import shapely
+
+    workdir = clone_run(finished, tmp_path / "run")
+    demo_before = snapshot(workdir / "data" / "demo")
+    metres = gpd.GeoSeries([shapely.box(112.6, 27.6, 114.4, 28.2)], crs=4326).to_crs(32649)
+    units = workdir / "units.geojson"  # a GeoJSON saved from a metric project: no CRS member
+    feature = {"type": "Feature", "properties": {"name": "区"}, "geometry": metres.iloc[0]}
+    units.write_text(
+        json.dumps({"type": "FeatureCollection", "features": [feature]}, default=_geo_json),
+        encoding="utf-8",
+    )
+    write_study(
+        workdir,
+        "metres",
+        {
+            "source": {"kind": "pbf", "url": str(workdir / DEMO_PBF)},
+            "admin": {"levels": [6], "border_level": 6, "file": str(units)},
+            "access": {"origins": [AN_ORIGIN]},
+        },
+    )
+    result = snakemake(workdir, "--cores", "1", "--config", "studies=[metres]")
+    assert_one_clear_message(result, "look like metres of a projected CRS")
+    one_error_line(workdir / "logs" / "metres" / "admin_units.log", "units.geojson is read as")
+    ran = {p.stem for p in (workdir / "logs" / "metres").glob("*.log")}
+    assert ran == {"retrieve_osm", "admin_units"}, ran  # refused early, not steps later
+    assert not (workdir / "data" / "metres" / "network" / "admin_units.gpkg").exists()
+    assert snapshot(workdir / "data" / "demo") == demo_before
+
+
+def _geo_json(geom) -> dict:
+    return geom.__geo_interface__

@@ -11,9 +11,12 @@ import numpy as np
 import osmium
 import pytest
 import shapely
+import shapely.affinity
 
 from spatialint.config import load_study
 from spatialint.errors import ConfigError, DataError
+from spatialint.osm.area import area_km2
+from spatialint.osm.blocks import data_blocks, truncation_reason
 from spatialint.osm.extract import (
     clip_extract,
     points_in,
@@ -339,3 +342,152 @@ def test_retrieve_stage_needs_the_generated_demo(tmp_path: Path) -> None:
             base_dir=tmp_path,
         )
     assert not target.exists()
+
+
+# --- a planner's polygon file: repaired or refused, never silently half used (issue 12) ----
+
+
+def _polygon_file(path: Path, geom: shapely.Geometry, crs: str | None = "EPSG:4326") -> str:
+    gpd.GeoDataFrame(geometry=[geom], crs=crs).to_file(path)
+    return str(path)
+
+
+def test_bow_tie_polygon_file_is_repaired_with_a_warning(
+    demo: tuple[Path, dict], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    pbf, _ = demo
+    # an outline drawn corner to corner: it crosses itself at (113.3, 27.9), off centre
+    bow = shapely.Polygon([(112.9, 27.7), (113.9, 28.1), (113.9, 27.7), (112.9, 28.1)])
+    lobes = shapely.MultiPolygon(
+        [shapely.Polygon([(112.9, 27.7), (113.4, 27.9), (112.9, 28.1)]),
+         shapely.Polygon([(113.9, 27.7), (113.4, 27.9), (113.9, 28.1)])]
+    )  # fmt: skip
+    path = _polygon_file(tmp_path / "bow.geojson", bow)
+    with caplog.at_level("WARNING", logger="spatialint"):
+        stats = clip_extract(pbf, tmp_path / "x.osm.pbf", area=area(polygon_file=path), levels=[5])
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1, warnings
+    lobes_km2 = area_km2(lobes)
+    assert "bow.geojson: feature 1 is not a valid polygon (Self-intersection" in warnings[0]
+    assert f"→ {lobes_km2:,.2f} km² repaired, in 2 part(s)" in warnings[0]
+    assert stats.area_km2 == pytest.approx(lobes_km2, rel=1e-6)  # both lobes, nothing dropped
+    kept = read(tmp_path / "x.osm.pbf")
+    lons = [lon for lon, _ in kept.nodes.values()]
+    assert min(lons) < 113.3 < max(lons)  # roads of both lobes
+
+
+def test_self_overlapping_outline_is_refused(demo: tuple[Path, dict], tmp_path: Path) -> None:
+    pbf, _ = demo
+    # the outline runs into itself and back out: its loop is inside or a hole, by reading
+    loop = shapely.affinity.affine_transform(
+        shapely.Polygon([(0, 0), (10, 0), (10, 10), (4, 10), (4, 4), (6, 4), (6, 12), (0, 12)]),
+        [0.05, 0, 0, 0.03, 113.0, 27.7],
+    )
+    path = _polygon_file(tmp_path / "loop.gpkg", loop)
+    with pytest.raises(ConfigError, match=r"loop.gpkg: feature 1 .*cannot be repaired safely"):
+        clip_extract(pbf, tmp_path / "x.osm.pbf", area=area(polygon_file=path), levels=[5])
+    assert not (tmp_path / "x.osm.pbf").exists()
+
+
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
+def test_polygon_file_in_metres_is_refused_naming_the_file(
+    demo: tuple[Path, dict], tmp_path: Path
+) -> None:
+    pbf, _ = demo
+    metres = gpd.GeoSeries([shapely.box(112.9, 27.7, 113.9, 28.1)], crs=4326).to_crs(32649)
+    geojson = tmp_path / "area.geojson"  # GDAL reads any GeoJSON as WGS-84 degrees
+    geojson.write_text(
+        json.dumps(
+            {"type": "Feature", "properties": {}, "geometry": metres.iloc[0].__geo_interface__}
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"area.geojson is read as WGS 84 \(degrees\), but its "
+        r"coordinates reach x 6.* look like metres .* reproject it to EPSG:4326",
+    ):
+        clip_extract(pbf, tmp_path / "x.osm.pbf", area=area(polygon_file=str(geojson)), levels=[5])
+    shapefile = _polygon_file(tmp_path / "area.shp", metres.iloc[0], crs=None)  # no .prj
+    with pytest.raises(
+        ConfigError,
+        match=r"area.shp has no coordinate reference system \(a "
+        r"Shapefile keeps it in the .prj.*look like metres",
+    ):
+        clip_extract(pbf, tmp_path / "x.osm.pbf", area=area(polygon_file=shapefile), levels=[5])
+    assert not (tmp_path / "x.osm.pbf").exists()
+
+
+def test_a_polygon_file_elsewhere_names_both_places(
+    demo: tuple[Path, dict], tmp_path: Path
+) -> None:
+    pbf, _ = demo
+    path = _polygon_file(tmp_path / "area.gpkg", shapely.box(100.0, 10.0, 100.1, 10.1))
+    with pytest.raises(
+        DataError,
+        match=r"does not overlap the extract \(the study area spans "
+        r"100.0000–100.1000°E.*extract's roads and places span 112",
+    ):
+        clip_extract(pbf, tmp_path / "x.osm.pbf", area=area(polygon_file=path), levels=[5])
+
+
+def test_a_ten_metre_bbox_is_too_small(demo: tuple[Path, dict], tmp_path: Path) -> None:
+    pbf, _ = demo
+    tiny = area(bbox=[113.5, 27.9, 113.5001, 27.9001])  # ~10 m × 11 m, between roads
+    with pytest.raises(
+        DataError,
+        match=r"the area is too small to hold any \(1.. m² incl. the "
+        r"buffer; the nearest road or place is [\d,]+ m outside it\).*buffer_km",
+    ):
+        clip_extract(pbf, tmp_path / "x.osm.pbf", area=tiny, levels=[5])
+    assert not (tmp_path / "x.osm.pbf").exists()
+
+
+def cut_on_a_block_boundary(source: Path, target: Path, *, blocks_kept: int) -> Path:
+    """``source`` cut after its header and ``blocks_kept`` data blocks: a valid PBF, cut short."""
+    offset, size = data_blocks(source)[blocks_kept - 1]
+    target.write_bytes(source.read_bytes()[: offset + size])
+    return target
+
+
+@pytest.mark.realdata
+def test_pbf_cut_on_a_block_boundary_says_truncated(
+    andorra_pbf: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    cut = cut_on_a_block_boundary(andorra_pbf, tmp_path / "andorra.osm.pbf", blocks_kept=9)
+    assert sum(1 for _ in osmium.FileProcessor(str(cut))) == 9 * 8000  # reads without error
+    with pytest.raises(
+        DataError,
+        match=r"andorra.osm.pbf looks truncated: its last data block "
+        r"is as full as the one before it \(8,000 objects.*no relations at all.*"
+        r"Re-download it",
+    ):
+        clip_extract(cut, tmp_path / "x.osm.pbf", area=area(), levels=[7])
+    assert not (tmp_path / "x.osm.pbf").exists()
+    # a complete file does not look cut, and an area unit missing from a cut file says why
+    assert truncation_reason(andorra_pbf) is None
+    encamp = area(admin_units=[{"name": "Encamp", "admin_level": 7}])
+    with pytest.raises(DataError, match="looks truncated"):
+        clip_extract(cut, tmp_path / "x.osm.pbf", area=encamp, levels=[7])
+
+
+@pytest.mark.realdata
+def test_unknown_unit_names_the_level_it_is_at(andorra_pbf: Path, tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"named 'Escaldes-Engordany' at admin_level 8.*"
+        r"'Escaldes-Engordany' is at admin_level 7",
+    ):
+        clip_extract(
+            andorra_pbf,
+            tmp_path / "x.osm.pbf",
+            area=area(admin_units=[{"name": "Escaldes-Engordany", "admin_level": 8}]),
+            levels=[7],
+        )
+    with pytest.raises(ConfigError, match=r"similar names: 'Escaldes-Engordany'"):
+        clip_extract(
+            andorra_pbf,
+            tmp_path / "x.osm.pbf",
+            area=area(admin_units=[{"name": "Escaldes", "admin_level": 7}]),
+            levels=[7],
+        )

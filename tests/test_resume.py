@@ -2,10 +2,11 @@
 
 The demo run is started in its own process group and killed with SIGKILL (no chance to clean
 up: a crash, an out-of-memory kill, a pulled plug) once the network stage has finished and a
-later job is running.  Outputs are written through ``spatialint.fileio.atomic_path`` and
-Snakemake marks a running job's outputs incomplete, so after ``snakemake --unlock`` a plain
-rerun (the default profile sets ``rerun-incomplete``) runs exactly the jobs that had not
-finished.
+later job is running.  Snakemake's lock survives the kill: the plain rerun stops and says
+exactly what to run (``snakemake --unlock``, then the same command). Outputs are written
+through ``spatialint.fileio.atomic_path`` and Snakemake marks a running job's outputs
+incomplete, so after ``snakemake --unlock`` a plain rerun (the default profile sets
+``rerun-incomplete``) runs exactly the jobs that had not finished.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from spatialint.runlock import LOCK_DIR, commands
 from tests.conftest import REPO_ROOT
 from tests.pipeline_runs import (
     SNAKEMAKE,
@@ -89,7 +91,15 @@ def test_killed_run_resumes_with_only_the_unfinished_jobs(tmp_path: Path) -> Non
     assert not (workdir / "maps" / "demo" / "index.html").exists()
     network_before = snapshot(workdir / "data" / "demo" / "network")
 
-    unlock = snakemake(workdir, "--unlock", timeout=300)  # SIGKILL left Snakemake's lock
+    # SIGKILL left Snakemake's lock: the plain rerun stops, saying exactly what to run
+    blocked = snakemake(workdir, "--cores", "2", timeout=300)
+    said = output_of(blocked)
+    assert blocked.returncode != 0 and "Directory cannot be locked" in said, said[-3000:]
+    unlock_command, same_command = commands([SNAKEMAKE, "--cores", "2"])
+    assert unlock_command.endswith("snakemake --unlock"), unlock_command
+    assert said.count(f"\n    {unlock_command}\n    {same_command}\n") == 1, said[-3000:]
+    assert (workdir / LOCK_DIR).is_dir()  # the lock is left to Snakemake
+    unlock = snakemake(workdir, "--unlock", timeout=300)
     assert unlock.returncode == 0, output_of(unlock)
     rerun = snakemake(workdir, "--cores", "2", timeout=900)
     output = output_of(rerun)

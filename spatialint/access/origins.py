@@ -32,6 +32,7 @@ from spatialint.contracts import ADMIN_UNITS, ORIGINS, PLACES, RAIL_STATIONS, RO
 from spatialint.contracts.io import read_table, write_table
 from spatialint.errors import DataError
 from spatialint.geo import WGS84
+from spatialint.names import did_you_mean
 from spatialint.network.graph import CSRGraph
 from spatialint.settings import OriginSettings, OriginSpec
 
@@ -88,15 +89,36 @@ def _name_matches(frame: pd.DataFrame, wanted: str) -> np.ndarray:
     )
 
 
+class _UnknownNameError(DataError):
+    """No feature of the origin's kind carries its name."""
+
+
 def _named(frame: pd.DataFrame, origin: str, wanted: str, what: str, file: str) -> pd.DataFrame:
-    """The rows of ``frame`` named ``wanted``; a DataError naming the origin when none is."""
+    """The rows of ``frame`` named ``wanted``; a DataError naming the origin, with the near
+    names (:func:`spatialint.names.did_you_mean`), when none is."""
     match = frame[_name_matches(frame, wanted)]
     if match.empty:
-        raise DataError(
-            f"Origin {origin!r}: no {what} named {wanted!r} in {file} ({len(frame)} {what}s). "
-            "Check the spelling, or give lon/lat instead."
+        names = [*frame["name"].dropna(), *frame["name_en"].dropna()]
+        raise _UnknownNameError(
+            f"Origin {origin!r}: no {what} named {wanted!r} in {file} ({len(frame)} {what}s)."
+            f"{did_you_mean(wanted, names)} Check the spelling, or give lon/lat instead."
         )
     return match
+
+
+def _other_kinds(kind: str, wanted: str, layers: Mapping[str, gpd.GeoDataFrame | None]) -> str:
+    """`` An admin unit is named 'x': give unit: x instead of place: x.`` for each other kind
+    of feature carrying the name exactly; ``""`` when none does."""
+    hints = [
+        f" {_KIND_WORDS[other]} is named {wanted!r}: give {other}: {wanted} instead of "
+        f"{kind}: {wanted}."
+        for other, layer in layers.items()
+        if other != kind and layer is not None and len(layer) and _name_matches(layer, wanted).any()
+    ]
+    return "".join(hints)
+
+
+_KIND_WORDS = {"place": "A place", "unit": "An admin unit", "station": "A station"}
 
 
 def _pick_place(places: gpd.GeoDataFrame, origin: str, wanted: str) -> pd.Series:
@@ -198,7 +220,11 @@ def locate_origin(
     if layer is None:
         raise DataError(f"Origin {spec.name!r} names a {spec.kind} but no {spec.kind}s were given.")
     locate = {"place": _locate_place, "unit": _locate_unit, "station": _locate_station}
-    return locate[spec.kind](spec, layer)
+    try:
+        return locate[spec.kind](spec, layer)
+    except _UnknownNameError as err:
+        hint = _other_kinds(spec.kind, str(getattr(spec, spec.kind)), layers)
+        raise DataError(f"{err}{hint}") from None
 
 
 # ---------------------------------------------------------------------------- the origins table

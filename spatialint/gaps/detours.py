@@ -114,9 +114,10 @@ def detour_time_s(
     """
     t_uv, t_vu = _arc_seconds(graph, u, v), _arc_seconds(graph, v, u)
     to_u, to_v = times_pairs(graph, sources, np.column_stack([u, v]), cutoff_s=cutoff_s).T
-    # p at an edge end costs nothing on the edge, even where the edge is one-way (0 × inf)
-    part_u = np.where(fraction > 0, fraction * t_uv, 0.0)
-    part_v = np.where(fraction < 1, (1 - fraction) * t_vu, 0.0)
+    # p at an edge end costs nothing on the edge, even where the edge is one-way (0 × inf is
+    # never computed: it would be NaN, with a RuntimeWarning)
+    part_u = np.multiply(fraction, t_uv, out=np.zeros(len(u)), where=fraction > 0)
+    part_v = np.multiply(1 - fraction, t_vu, out=np.zeros(len(u)), where=fraction < 1)
     seconds = np.minimum(to_u + part_u, to_v + part_v)
     return np.where(seconds <= cutoff_s, seconds, np.nan)
 

@@ -22,6 +22,8 @@ from spatialint.contracts.io import write_table
 from spatialint.errors import ConfigError, DataError
 from spatialint.fileio import atomic_path
 from spatialint.geo import WGS84
+from spatialint.osm.polygons import read_user_polygons
+from spatialint.osm.relations import read_relations
 from spatialint.osm.units import AdminResult, finish_units, places_frame, units_from_osm
 from spatialint.settings import AdminSettings
 
@@ -36,26 +38,14 @@ __all__ = [
 
 
 def _read_unit_file(path: Path, *, name_column: str) -> gpd.GeoDataFrame:
-    """The polygons of ``admin.file`` in WGS-84, checked for a CRS and the name column."""
-    if not path.exists():
-        raise ConfigError(f"admin.file {path} does not exist; check the path.")
-    try:
-        frame = gpd.read_file(path)
-    except Exception as err:  # pyogrio's DataSourceError family
-        raise ConfigError(f"admin.file {path} could not be read: {err}") from err
-    if frame.crs is None:
-        raise ConfigError(
-            f"admin.file {path} has no coordinate reference system; save it with one "
-            "(e.g. EPSG:4490 for CGCS2000) — a missing CRS is never guessed."
-        )
+    """The polygons of ``admin.file`` in WGS-84, checked (:mod:`spatialint.osm.polygons`) and
+    with the name column."""
+    frame = read_user_polygons(path, key="admin.file", label_column=name_column)
     if name_column not in frame.columns:
         raise ConfigError(
             f"admin.file {path} has no column {name_column!r} (admin.name_column); its columns "
             f"are: {', '.join(c for c in frame.columns if c != 'geometry')}."
         )
-    frame = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])].to_crs(WGS84)
-    if frame.empty:
-        raise ConfigError(f"admin.file {path} holds no polygon.")
     return frame
 
 
@@ -114,18 +104,46 @@ def build_admin(admin: AdminSettings, *, pbf: Path, base_dir: Path = REPO_ROOT) 
             path, name_column=admin.name_column, default_level=admin.border_level, levels=levels
         )
         from_osm = units_from_osm(pbf, levels=[])
+        _check_near_extract(from_file.units, from_osm.places, path=path, pbf=pbf)
         return AdminResult(
             units=from_file.units, places=from_osm.places, source=f"admin.file {path}"
         )
     result = units_from_osm(pbf, levels=levels)
     if result.units.empty:
         names = ", ".join(f"{u.name} ({u.reason})" for u in result.incomplete) or "none found"
+        hint = (
+            " The extract holds no relations at all, and an OSM file cut short loses them "
+            "first (they come last): the source file (source.url) looks truncated. Re-download "
+            "it (for a cached download, delete the file and run again: it is fetched anew), or "
+            "give admin.file."
+            if read_relations(pbf).total == 0
+            else " Check admin.levels against the data, widen area.buffer_km or the source "
+            "extract, or give admin.file."
+        )
         raise DataError(
             f"No admin unit at admin_level {levels} could be built from {pbf} (relations at "
-            f"those levels: {names}). Check admin.levels against the data, widen area.buffer_km "
-            "or the source extract, or give admin.file."
+            f"those levels: {names}).{hint}"
         )
     return result
+
+
+def _check_near_extract(
+    units: gpd.GeoDataFrame, places: gpd.GeoDataFrame, *, path: Path, pbf: Path
+) -> None:
+    """Refuse ``admin.file`` units that lie nowhere near the extract's places (a file for
+    another region, or a wrong CRS), here rather than in a later step."""
+    if units.empty or places.empty:
+        return
+    west, south, east, north = units.total_bounds
+    p_west, p_south, p_east, p_north = places.total_bounds
+    if west <= p_east and east >= p_west and south <= p_north and north >= p_south:
+        return
+    raise ConfigError(
+        f"admin.file {path}: its {len(units)} unit(s) lie at {west:.4f}–{east:.4f}°E, "
+        f"{south:.4f}–{north:.4f}°N, nowhere near the study extract {pbf}, whose places lie at "
+        f"{p_west:.4f}–{p_east:.4f}°E, {p_south:.4f}–{p_north:.4f}°N. The file is for another "
+        "region, or its CRS is wrong: check it in QGIS over an OpenStreetMap background."
+    )
 
 
 def write_outputs(

@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from spatialint.config import REPO_ROOT
 from spatialint.errors import ConfigError
 from spatialint.geo import WGS84, utm_crs_for
+from spatialint.osm.polygons import read_user_polygons
 from spatialint.settings import AreaSettings
 
 M_PER_KM = 1000.0
@@ -29,26 +30,16 @@ M2_PER_KM2 = 1e6
 def read_polygon_file(path: Path) -> BaseGeometry:
     """Union of the polygons of a GeoJSON / GeoPackage / Shapefile, in WGS-84.
 
+    Invalid polygons are repaired (or refused) as :mod:`spatialint.osm.polygons` says.
+
     Raises
     ------
     ConfigError
-        The file does not exist, has no CRS, or holds no polygon.
+        The file does not exist, has no CRS, has coordinates that do not fit its CRS, holds no
+        polygon, or holds one that cannot be repaired safely.
     """
-    if not path.exists():
-        raise ConfigError(f"area.polygon_file {path} does not exist; check the path.")
-    try:
-        frame = gpd.read_file(path)
-    except Exception as err:  # pyogrio raises its own DataSourceError family
-        raise ConfigError(f"area.polygon_file {path} could not be read: {err}") from err
-    if frame.crs is None:
-        raise ConfigError(
-            f"area.polygon_file {path} has no coordinate reference system; save it with one "
-            "(e.g. EPSG:4326 or EPSG:4490) — a missing CRS is never guessed."
-        )
-    polygons = frame[frame.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if polygons.empty:
-        raise ConfigError(f"area.polygon_file {path} holds no polygon.")
-    return shapely.union_all(polygons.to_crs(WGS84).geometry.values)
+    polygons = read_user_polygons(path, key="area.polygon_file")
+    return shapely.union_all(polygons.geometry.values)
 
 
 def bbox_polygon(bbox: Sequence[float]) -> BaseGeometry:

@@ -38,14 +38,18 @@ from typing import Any
 
 import numpy as np
 import osmium
+import pyproj
 import shapely
+import shapely.ops
 from shapely.geometry.base import BaseGeometry
 
 from spatialint.config import REPO_ROOT
 from spatialint.errors import DataError
 from spatialint.fileio import atomic_path
 from spatialint.osm.area import area_km2, buffer_km, check_single_area_kind, configured_area
+from spatialint.osm.blocks import truncation_reason
 from spatialint.osm.relations import (
+    RelationIndex,
     RelationInfo,
     assemble_relation,
     osm_file_error,
@@ -53,6 +57,7 @@ from spatialint.osm.relations import (
     read_relations,
     resolve_units,
 )
+from spatialint.osm.writer import osm_writer
 from spatialint.settings import AreaSettings
 
 logger = logging.getLogger(__name__)
@@ -74,6 +79,9 @@ RAIL_NODE_VALUES = frozenset({"station", "halt"})
 WATERWAY_VALUES = frozenset({"river", "canal"})
 #: Ways decoded from WKB per vectorised shapely call.
 CHUNK_WAYS = 50_000
+_GEOD = pyproj.Geod(ellps="WGS84")
+#: Points measured exactly when looking for the road nearest an area that holds none.
+NEAREST_CANDIDATES = 1000
 
 
 def wanted_way_tags(tags: Any) -> bool:
@@ -294,16 +302,67 @@ def _select(
     way_ids, way_xy, starts = scan.ways.arrays()
     inside = points_in(geom, way_xy)
     keep_way = np.logical_or.reduceat(inside, starts) if len(starts) else np.zeros(0, dtype=bool)
-    keep_node = points_in(geom, np.asarray(scan.node_xy, dtype=float).reshape(-1, 2))
+    node_xy = np.asarray(scan.node_xy, dtype=float).reshape(-1, 2)
+    keep_node = points_in(geom, node_xy)
     if not keep_way.any() and not keep_node.any():
-        raise DataError(
-            f"Clipping {source} to the study area left no roads, railways or places: the area "
-            "does not overlap the extract (check area.bbox is [west, south, east, north] in "
-            "WGS-84, the polygon file's CRS, and that source.url covers the study region)."
-        )
+        raise _empty_clip_error(source, geom, np.vstack([way_xy, node_xy]))
     relations = [r for r in candidates if _relation_in_area(r, geom, scan.member_lines)]
     node_ids = np.asarray(scan.node_ids, dtype=np.int64)[keep_node]
     return _Selection(way_ids=way_ids[keep_way], node_ids=node_ids, relations=relations)
+
+
+def _empty_clip_error(source: Path, geom: BaseGeometry | None, xy: np.ndarray) -> DataError:
+    """The error for a clip that kept nothing: an area away from the data, or too small."""
+    start = f"Clipping {source} to the study area left no roads, railways or places"
+    if geom is None or len(xy) == 0:
+        return DataError(f"{start}: the file holds none; check source.url.")
+    west, south, east, north = geom.bounds
+    data_west, data_south = xy.min(axis=0)
+    data_east, data_north = xy.max(axis=0)
+    where = (
+        f"the study area spans {_span(west, east, 'E')}, {_span(south, north, 'N')}; the "
+        f"extract's roads and places span {_span(data_west, data_east, 'E')}, "
+        f"{_span(data_south, data_north, 'N')}"
+    )
+    if west > data_east or east < data_west or south > data_north or north < data_south:
+        return DataError(
+            f"{start}: the area does not overlap the extract ({where}). Check that area.bbox is "
+            "[west, south, east, north] in WGS-84 degrees, that the polygon file's CRS is "
+            "right, and that source.url covers the study region."
+        )
+    nearest_m = _nearest_m(geom, xy)
+    return DataError(
+        f"{start}: the area is too small to hold any ({_area_text(geom)} incl. the buffer; "
+        f"the nearest road or place is {nearest_m:,.0f} m outside it). Make the area "
+        "larger (area.bbox, area.polygon_file) or set area.buffer_km."
+    )
+
+
+def _area_text(geom: BaseGeometry) -> str:
+    km2 = area_km2(geom)
+    return f"{km2:,.1f} km²" if km2 >= 1 else f"{km2 * 1e6:,.0f} m²"
+
+
+def _span(low: float, high: float, axis: str) -> str:
+    return f"{low:.4f}–{high:.4f}°{axis}"
+
+
+def _nearest_m(geom: BaseGeometry, xy: np.ndarray) -> float:
+    """Metres from ``geom`` to the nearest of the points ``xy`` (WGS-84), on the ellipsoid.
+
+    Only the points nearest ``geom``'s bounding box are measured exactly (a province has tens
+    of millions of way nodes)."""
+    west, south, east, north = geom.bounds
+    x, y = xy[:, 0].astype(float), xy[:, 1].astype(float)
+    dx = np.maximum(np.maximum(west - x, x - east), 0.0)
+    dy = np.maximum(np.maximum(south - y, y - north), 0.0)
+    box_d2 = dx * dx + dy * dy
+    near = np.argpartition(box_d2, min(NEAREST_CANDIDATES, len(xy) - 1))[:NEAREST_CANDIDATES]
+    points = shapely.points(xy[near].astype(float))
+    nearest = points[int(np.argmin(shapely.distance(geom, points)))]
+    near_area = shapely.ops.nearest_points(geom, nearest)[0]
+    _, _, metres = _GEOD.inv(near_area.x, near_area.y, nearest.x, nearest.y)
+    return float(metres)
 
 
 def _write_kept(source: Path, target: Path, selection: _Selection, scan: _Scan) -> osmium.IdTracker:
@@ -323,15 +382,32 @@ def _write_kept(source: Path, target: Path, selection: _Selection, scan: _Scan) 
         tracker.add_node(int(node_id))
     try:
         tracker.complete_backward_references(str(source), relation_depth=0)
-        with atomic_path(target) as tmp:
-            writer = osmium.WriteHandler(str(tmp))
-            try:  # filter and writer are C++: no kept object passes through Python
-                osmium.apply(str(source), tracker.id_filter(), writer)
-            finally:
-                writer.close()
+        with atomic_path(target) as tmp, osm_writer(tmp) as writer:
+            # filter and writer are C++: no kept object passes through Python
+            osmium.apply(str(source), tracker.id_filter(), writer)
     except RuntimeError as err:
         raise osm_file_error(source, err) from err
     return tracker
+
+
+def _check_not_truncated(source: Path, relations: RelationIndex) -> None:
+    """Refuse a source cut on a block boundary before its relations; warn when it looks cut
+    among them (:func:`spatialint.osm.blocks.truncation_reason`)."""
+    reason = truncation_reason(source)
+    if reason is None:
+        return
+    if relations.total == 0:
+        raise DataError(
+            f"The OSM file {source} looks truncated: {reason}, and it holds no relations at "
+            "all (a PBF lists them last). Re-download it (for a cached download, delete the "
+            "file and run again: it is fetched anew)."
+        )
+    logger.warning(
+        "The OSM file %s may be truncated: %s. If units or roads are missing from the results, "
+        "re-download it.",
+        source,
+        reason,
+    )
 
 
 def clip_extract(
@@ -374,6 +450,7 @@ def clip_extract(
     stats = ClipStats(source=source)
 
     relations = read_relations(source)  # pass 1
+    _check_not_truncated(source, relations)
     unit_ids = resolve_units(area.admin_units or (), relations, source=source)
     candidates = [
         r for r in relations.values() if wanted_relation_tags(r.tags, levels) or r.id in unit_ids

@@ -44,6 +44,7 @@ from spatialint.fileio import atomic_path
 from spatialint.osm.area import buffer_km, configured_area
 from spatialint.osm.extract import RAIL_NODE_VALUES, RAIL_WAY_VALUES, WATERWAY_VALUES
 from spatialint.osm.relations import RelationInfo, assemble_relation, describe_unit
+from spatialint.osm.writer import osm_writer
 from spatialint.settings import AreaSettings, SourceSettings, UnitRef
 
 logger = logging.getLogger(__name__)
@@ -240,7 +241,7 @@ def write_elements(elements: Mapping[tuple[str, int], Mapping[str, Any]], target
             sorted(broken)[:10],
         )
     ways = [(i, e) for i, e in by_type["way"] if i not in broken]
-    with atomic_path(target) as tmp, osmium.SimpleWriter(str(tmp)) as writer:
+    with atomic_path(target) as tmp, osm_writer(tmp) as writer:
         for node_id, e in by_type["node"]:
             writer.add_node(_mutable_node(node_id, e))
         for way_id, e in ways:

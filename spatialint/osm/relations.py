@@ -9,7 +9,6 @@ lookup of ``area.admin_units`` by id or by name, and the assembly of a relation'
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from spatialint.errors import ConfigError, DataError
+from spatialint.names import near_matches
+from spatialint.osm.blocks import truncation_reason
 from spatialint.settings import UnitRef
 
 #: Roles of the member node that marks a unit's centre, in order of preference.
@@ -92,11 +93,19 @@ def osm_file_error(path: Path, err: Exception) -> DataError:
     )
 
 
-def read_relations(path: Path) -> dict[int, RelationInfo]:
+class RelationIndex(dict[int, RelationInfo]):
+    """The boundary and water relations of a file by id, and how many relations of any kind
+    the file holds (``total``: none at all is a sign of a file cut short)."""
+
+    total: int = 0
+
+
+def read_relations(path: Path) -> RelationIndex:
     """Boundary and water relations of ``path`` with their member ways and centre nodes."""
-    relations: dict[int, RelationInfo] = {}
+    relations = RelationIndex()
     try:
         for rel in osmium.FileProcessor(str(path), osmium.osm.RELATION):
+            relations.total += 1
             tags = rel.tags
             if tags.get("boundary") != "administrative" and tags.get("natural") != "water":
                 continue
@@ -112,6 +121,23 @@ def read_relations(path: Path) -> dict[int, RelationInfo]:
     except RuntimeError as err:
         raise osm_file_error(path, err) from err
     return relations
+
+
+def truncation_hint(path: Path, relations: RelationIndex) -> str:
+    """A sentence for messages about missing relations when ``path`` looks cut short, else
+    ``""``: a PBF lists its relations last, so a cut file loses them first."""
+    reason = truncation_reason(path)
+    if reason is not None:
+        return (
+            f" The file looks truncated ({reason}): re-download it (for a cached download, "
+            "delete the file and run again: it is fetched anew)."
+        )
+    if relations.total == 0:
+        return (
+            f" {path} holds no relations at all; an OSM file cut short loses them first "
+            "(they come last), so if it is a download it looks truncated: re-download it."
+        )
+    return ""
 
 
 def resolve_units(
@@ -136,10 +162,10 @@ def resolve_units(
             raise ConfigError(
                 f"area.admin_units: relation {rid} is not a boundary=administrative relation "
                 f"in {source}; check the id on openstreetmap.org/relation/{rid} and that the "
-                "extract covers it."
+                f"extract covers it.{_truncated(source, relations)}"
             )
         if not found:
-            raise _unknown_unit_name(ref, admin, source=source)
+            raise _unknown_unit_name(ref, relations, source=source)
         if len(found) > 1:
             raise ConfigError(
                 f"area.admin_units: {ref.name!r} at admin_level {ref.admin_level} matches "
@@ -149,18 +175,30 @@ def resolve_units(
     return ids
 
 
-def _unknown_unit_name(ref: UnitRef, admin: Sequence[RelationInfo], *, source: Path) -> ConfigError:
-    """The error for a unit name that matches no relation, with the names that come close."""
+def _unknown_unit_name(
+    ref: UnitRef, relations: Mapping[int, RelationInfo], *, source: Path
+) -> ConfigError:
+    """The error for a unit name that matches no relation, with the names that come close
+    (:func:`spatialint.names.near_matches`), the levels where the name exists, and a hint when
+    the file looks cut short."""
+    admin = [r for r in relations.values() if r.is_admin]
     name, level = str(ref.name), ref.admin_level
-    names = sorted({r.name for r in admin if r.name})
-    close = difflib.get_close_matches(name, names, n=6, cutoff=0.4)
+    other_levels = sorted({r.admin_level for r in admin if r.name == name and r.admin_level})
+    close = near_matches(name, sorted({r.name for r in admin if r.name}))
     at_level = sorted(r.name for r in admin if r.admin_level == level and r.name)
     hint = f"similar names: {', '.join(repr(c) for c in close)}" if close else "no similar names"
+    if other_levels:
+        hint = f"{name!r} is at admin_level {', '.join(map(str, other_levels))}; {hint}"
     return ConfigError(
         f"area.admin_units: no boundary relation named {name!r} at admin_level {level} in "
         f"{source} ({hint}; names at admin_level {level}: "
         f"{', '.join(at_level[:20]) or 'none'}). Fix the name or level, or give relation_id."
+        f"{_truncated(source, relations)}"
     )
+
+
+def _truncated(source: Path, relations: Mapping[int, RelationInfo]) -> str:
+    return truncation_hint(source, relations) if isinstance(relations, RelationIndex) else ""
 
 
 def assemble_relation(

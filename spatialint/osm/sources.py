@@ -10,7 +10,6 @@ renamed into the cache only after it is complete and, where the server publishes
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import logging
 import os
@@ -23,8 +22,8 @@ import requests
 from tqdm import tqdm
 
 from spatialint.config import REPO_ROOT
-from spatialint.errors import ConfigError, DataError, DownloadError
-from spatialint.fileio import atomic_path
+from spatialint.errors import ConfigError, DataError, DownloadError, WriteError
+from spatialint.fileio import DISK_FULL_ERRNOS, atomic_path
 from spatialint.settings import SourceSettings
 
 logger = logging.getLogger(__name__)
@@ -84,10 +83,6 @@ def _is_retryable(err: Exception) -> bool:
         status = err.response.status_code
         return status >= 500 or status in {408, 425, 429}
     return isinstance(err, requests.RequestException | _IncompleteDownloadError)
-
-
-#: errno values of a write that failed for want of space (disk full, quota exceeded).
-_DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 class _IncompleteDownloadError(OSError):
@@ -259,12 +254,14 @@ def _fatal_error(
     err: Exception, url: str, *, cache_dir: Path, attempt: int, last: bool
 ) -> DownloadError | None:
     """The error that ends the download after ``err``; ``None`` when it is worth retrying."""
-    if isinstance(err, OSError) and err.errno in _DISK_FULL_ERRNOS:
+    if isinstance(err, OSError) and err.errno in DISK_FULL_ERRNOS:
         return DownloadError(
             f"The disk holding {cache_dir} is full ({err.strerror}) while downloading {url}; "
             "nothing was kept in the cache. Free space there, or set source.cache_dir to a "
             "folder on a disk with room for the extract, and run again."
         )
+    if isinstance(err, WriteError):  # no permission, read-only: retrying cannot help
+        return DownloadError(f"{err} (source.cache_dir may name another folder for downloads)")
     if isinstance(err, requests.HTTPError) and not _is_retryable(err):
         status = err.response.status_code if err.response is not None else "?"
         return DownloadError(

@@ -8,6 +8,7 @@ from spatialint.config import load_studies
 from spatialint.errors import ConfigError, DataError
 from spatialint.gaps.review import checked_review_file
 from spatialint.osm.sources import is_remote, local_path
+from spatialint.runlock import watch_for_stale_lock
 from spatialint.settings import (
     PARAMS,
     AdminSettings,
@@ -33,6 +34,11 @@ except (ConfigError, DataError) as err:
 for review in REVIEWS.values():
     if review.notice:
         print(f"spatialint: note: {review.notice}", file=sys.stderr)
+
+if workflow.is_main_process:
+    # a lock left by a killed run: as the run ends, say exactly what to run (Snakemake's own
+    # --unlock; the lock is never removed here)
+    watch_for_stale_lock(Path.cwd(), locked=lambda: workflow.persistence.locked)
 
 
 wildcard_constraints:
