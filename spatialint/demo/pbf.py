@@ -7,6 +7,7 @@ from pathlib import Path
 
 from spatialint.demo.frame import km_to_lonlat
 from spatialint.demo.region import Region
+from spatialint.osm.writer import osm_writer
 
 GENERATOR = "spatialint demo (synthetic)"
 
@@ -24,8 +25,7 @@ def write_pbf(path: Path, region: Region, bbox: list[float]) -> None:
         osmium.osm.Box(osmium.osm.Location(bbox[0], bbox[1]), osmium.osm.Location(bbox[2], bbox[3]))
     )
     tags_of = region.node_tags
-    writer = osmium.SimpleWriter(str(path), header=header)
-    try:
+    with osm_writer(path, header=header) as writer:  # a full disk ends with its message
         for k, (lo, la) in enumerate(zip(lon.tolist(), lat.tolist(), strict=True)):
             nid = k + 1
             writer.add_node(mutable.Node(id=nid, location=(lo, la), tags=tags_of.get(nid, {})))
@@ -33,5 +33,3 @@ def write_pbf(path: Path, region: Region, bbox: list[float]) -> None:
             writer.add_way(mutable.Way(id=wid, nodes=nodes, tags=tags))
         for rid, members, tags in region.relations:
             writer.add_relation(mutable.Relation(id=rid, members=members, tags=tags))
-    finally:
-        writer.close()

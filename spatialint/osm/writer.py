@@ -18,9 +18,16 @@ import osmium
 
 
 @contextlib.contextmanager
-def osm_writer(path: str | Path) -> Iterator[osmium.SimpleWriter]:
-    """pyosmium's ``SimpleWriter`` for ``path`` (which must not exist), closed on leaving."""
-    writer = osmium.SimpleWriter(str(path))
+def osm_writer(
+    path: str | Path, *, header: osmium.io.Header | None = None
+) -> Iterator[osmium.SimpleWriter]:
+    """pyosmium's ``SimpleWriter`` for ``path`` (which must not exist, with an optional file
+    ``header``), closed on leaving."""
+    writer = (
+        osmium.SimpleWriter(str(path))
+        if header is None
+        else osmium.SimpleWriter(str(path), header=header)
+    )
     try:
         yield writer
     except BaseException:
