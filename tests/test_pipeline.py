@@ -71,8 +71,30 @@ def write_bad_study(workdir: Path, study: dict) -> None:
             {"source": {"kind": "demo"}, "access": {"origins": [AN_ORIGIN], "bands_min": []}},
             "access.bands_min",
         ),
+        (
+            {"source": {"kind": "demo"}, "access": {"origins": [AN_ORIGIN], "bands_min": [60, 30]}},
+            "access.bands_min",
+        ),
+        ({"source": {"kind": "demo"}, "access": {"origins": [AN_ORIGIN, AN_ORIGIN]}}, "twice"),
+        ({"source": {"kind": "demo"}, "access": {"origins": []}}, "access.origins is empty"),
+        (
+            {
+                "source": {"kind": "demo"},
+                "access": {"origins": [AN_ORIGIN]},
+                "area": {"bbox": [114, 27, 113, 28]},
+            },
+            "area.bbox",
+        ),  # fmt: skip
     ],
-    ids=["unknown-key", "wrong-type", "empty-bands"],
+    ids=[
+        "unknown-key",
+        "wrong-type",
+        "empty-bands",
+        "bands-down",
+        "same-origin-twice",
+        "no-origin",
+        "inverted-bbox",
+    ],  # fmt: skip
 )
 def test_bad_study_config_stops_with_one_message(
     tmp_path: Path, study: dict, expected: str
