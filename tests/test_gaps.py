@@ -22,6 +22,7 @@ from spatialint.contracts.io import read_table
 from spatialint.errors import DataError
 from spatialint.gaps.detect import GapFindings, detect_gaps
 from spatialint.gaps.stage import run_gap_stage
+from spatialint.osm.study_area import write_study_area
 from tests.gaps_region import (
     ROADS,
     UTM,
@@ -134,15 +135,19 @@ def test_detour_ratio_suppresses_connected_stub(region):
     assert stub["other_unit_name"].iloc[0] == "东县"
 
 
-def test_waterway_suppresses_river_bank_gap(region):
+def test_gap_across_a_river_is_kept_and_flagged_unless_suppressed(region):
+    """A missing bridge (需建桥) is a gap of its own category by default; the switch drops it."""
     river = gpd.GeoDataFrame(
         geometry=[shapely.LineString([(X0, Y0 + 1000), (X0 + 10, Y0 + 3000)])], crs=UTM
     )
-    found = detect(region, waterways=river)
-    assert set(found.dead_ends["way_id"]) | set(found.dead_ends["other_way_id"]) == {102, 103}
-    kept = detect(region, waterways=river, suppress_across_water=False)
+    kept = detect(region, waterways=river)
     assert kept.dead_ends["across_water"].dtype == bool
     assert kept.dead_ends["across_water"].sum() == 1
+    assert set(kept.dead_ends["way_id"]) | set(kept.dead_ends["other_way_id"]) == {
+        102, 103, 106, 107
+    }  # fmt: skip
+    found = detect(region, waterways=river, suppress_across_water=True)
+    assert set(found.dead_ends["way_id"]) | set(found.dead_ends["other_way_id"]) == {102, 103}
 
 
 def test_without_waterways_across_water_is_unknown(findings):
@@ -352,12 +357,15 @@ def test_demo_workbook_has_one_bilingual_header_row_from_the_contract(demo_run, 
 def _stage_files(tmp_path: Path, region: Region) -> tuple[dict, dict]:
     inputs = write_network(region, tmp_path / "network")
     inputs["pbf"] = write_region_pbf(tmp_path / "osm" / "extract.osm.pbf")
+    inputs["area"] = tmp_path / "osm" / "study_area.gpkg"
+    write_study_area(inputs["area"], None, "")  # a source that cannot say where it stops
     del inputs["road_nodes"]  # not read by the gaps stage
     outputs = {
         "gpkg": tmp_path / "gaps" / "gaps.gpkg",
         "csv": tmp_path / "gaps" / "gaps.csv",
         "xlsx": tmp_path / "gaps" / "gaps.xlsx",
         "template": tmp_path / "gaps" / "gaps_review_template.csv",
+        "thumbnails": tmp_path / "gaps" / "thumbnails",
     }
     return inputs, outputs
 
@@ -379,7 +387,9 @@ def test_stage_writes_outputs_and_never_touches_the_review_file(tmp_path, region
     csv_bytes = outputs["csv"].read_bytes()
     assert csv_bytes.startswith(b"\xef\xbb\xbf") and "西四路".encode() in csv_bytes
     sheet = openpyxl.load_workbook(outputs["xlsx"])["断头路 dead ends"]
-    assert sheet["A1"].value == DEAD_ENDS.bilingual("rank") == "效益排名 / benefit rank"
+    assert sheet["A1"].value == DEAD_ENDS.bilingual("rank") == (
+        "排名（可信度、效益） / rank (confidence, then benefit)"
+    )
     assert sheet["A2"].value == 1
 
     # a planner reviews: confirms one gap, records one that the data no longer shows
@@ -427,9 +437,15 @@ def test_stage_reads_rivers_from_the_extract(tmp_path, region):
     river = [(950, [(-20, 1000), (-20, 2500), (20, 3200)])]  # between the y = 2000 dead ends
     inputs["pbf"] = write_region_pbf(tmp_path / "river.osm.pbf", rivers=river)
     run_gap_stage(inputs, outputs, **stage_settings())
+    dead = _read_layers(outputs)["dead_ends"].set_index("way_id")
+    north = dead.loc[106] if 106 in dead.index else dead.loc[107]
+    assert north["across_water"] and north["category"] == "bridge"
+    assert "需建桥" in north["reasons_zh"] and "bridge" in north["reasons_en"]
+    south = dead.loc[102] if 102 in dead.index else dead.loc[103]
+    assert not south["across_water"] and south["category"] == "road"
+    run_gap_stage(inputs, outputs, **stage_settings(suppress_across_water=True))
     dead = _read_layers(outputs)["dead_ends"]
     assert set(dead["way_id"]) | set(dead["other_way_id"]) == {102, 103}
-    assert not dead["across_water"].any()
 
 
 def test_single_unit_study_has_no_gaps_but_runs(tmp_path, region, caplog):
