@@ -109,7 +109,10 @@ def _road_ways(source: Path) -> dict[int, tuple[list[int], np.ndarray]]:
     found = {}
     for way in osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY).with_locations():
         if way.is_way() and "highway" in way.tags:
-            found[way.id] = ([n.ref for n in way.nodes], np.array([(n.lon, n.lat) for n in way.nodes]))
+            found[way.id] = (
+                [n.ref for n in way.nodes],
+                np.array([(n.lon, n.lat) for n in way.nodes]),
+            )
     return found
 
 

@@ -688,7 +688,7 @@ def _other_unit_road_m(osm, units, node: int) -> tuple[float, str]:
         [p for r, p in units.items() if osm.relations[r][1]["admin_level"] == "6" and r != own]
     ))  # fmt: skip
     best = (math.inf, "")
-    for w, (nodes, tags) in osm.ways.items():
+    for w, (_, tags) in osm.ways.items():
         if tags.get("highway") not in DRIVABLE:
             continue
         line = local(osm.line(w))

@@ -387,8 +387,10 @@ def test_stage_writes_outputs_and_never_touches_the_review_file(tmp_path, region
     csv_bytes = outputs["csv"].read_bytes()
     assert csv_bytes.startswith(b"\xef\xbb\xbf") and "西四路".encode() in csv_bytes
     sheet = openpyxl.load_workbook(outputs["xlsx"])["断头路 dead ends"]
-    assert sheet["A1"].value == DEAD_ENDS.bilingual("rank") == (
-        "排名（可信度、效益） / rank (confidence, then benefit)"
+    assert (
+        sheet["A1"].value
+        == DEAD_ENDS.bilingual("rank")
+        == ("排名（可信度、效益） / rank (confidence, then benefit)")
     )
     assert sheet["A2"].value == 1
 

@@ -117,7 +117,13 @@ def local_saving_min(dead: pd.DataFrame) -> np.ndarray:
 def _reasons(row: dict[str, Any], settings: GapSettings) -> tuple[str, str]:
     """The reason text of one gap in Chinese and English: its level, then the evidence that
     decided it, then the rest."""
-    parts = [*_against(row, settings), *_support(row), *_facts(row, settings)]
+    against = _against(row, settings)
+    if row["_planned"]:  # the planned way outweighs all but a missing benefit: said after it
+        decisive, outweighed = against[:1] if row["_no_benefit"] else [], against
+        outweighed = outweighed[1:] if row["_no_benefit"] else outweighed
+        parts = [*decisive, *_support(row), *outweighed, *_facts(row, settings)]
+    else:
+        parts = [*against, *_support(row), *_facts(row, settings)]
     zh_level, en_level = LEVEL_WORDS[row["confidence"]]
     zh = f"{zh_level}：" + "；".join(p[0] for p in parts)
     en = f"{en_level}: " + "; ".join(p[1] for p in parts)

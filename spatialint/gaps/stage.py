@@ -302,7 +302,8 @@ def _log_summary(
         by = ranking_column(found)
         best = found.sort_values("rank").iloc[0]
         logger.info(
-            "largest benefit (%s %.2f): %s %s ↔ %s %s, %.0f m gap, detour %.1f min",
+            "rank 1 (%s confidence, %s %.2f): %s %s ↔ %s %s, %.0f m gap, detour %.1f min",
+            best["confidence"],
             by,
             best[by],
             best["unit_name"],
