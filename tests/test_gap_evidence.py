@@ -288,7 +288,7 @@ def test_a_thumbnail_per_located_dead_end(tmp_path):
     folder = tmp_path / "gaps" / "thumbnails"
     folder.mkdir(parents=True)
     (folder / "stale.png").write_bytes(b"old")
-    written = write_thumbnails(folder, dead, found.network, planned=region.planned)
+    written = write_thumbnails(folder, dead, found.surroundings, planned=region.planned)
     assert written == len(dead)
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"{g}.png" for g in dead["gap_id"])
     with Image.open(folder / f"{dead['gap_id'].iloc[0]}.png") as picture:

@@ -35,6 +35,7 @@ from spatialint.gaps.data_edges import DataExtent
 from spatialint.gaps.dead_ends import find_dead_ends
 from spatialint.gaps.missing_crossings import find_missing_crossings
 from spatialint.gaps.network import BorderNetwork, prepare_network
+from spatialint.gaps.thumbnails import Surroundings
 from spatialint.geo import WGS84
 from spatialint.network.graph import CSRGraph
 from spatialint.osm.ways import WayTable
@@ -49,7 +50,7 @@ class GapFindings:
     class_drops: gpd.GeoDataFrame
     missing_crossings: gpd.GeoDataFrame
     node_unit: np.ndarray  # unit_id (border level) of every graph node, "" outside all units
-    network: BorderNetwork  # the network in metres (thumbnails draw from it)
+    surroundings: Surroundings  # what the thumbnails draw, around the dead ends only
 
 
 def detect_gaps(
@@ -131,8 +132,16 @@ def detect_gaps(
         class_drops=_class_drop_layer(net, drops),
         missing_crossings=missing.to_crs(WGS84),
         node_unit=net.node_units(),
-        network=net,
+        surroundings=Surroundings.around(net, _metric_links(net, dead)),
     )
+
+
+def _metric_links(net: BorderNetwork, dead: pd.DataFrame) -> np.ndarray:
+    """The dead ends' links in metres (dead end to facing point)."""
+    if dead.empty:
+        return np.empty(0, dtype=object)
+    a_xy = net.xy[dead["a_pos"].to_numpy(np.int64)]
+    return shapely.linestrings(np.stack([a_xy, dead[["px", "py"]].to_numpy(float)], axis=1))
 
 
 def _dead_end_layer(net: BorderNetwork, graph: CSRGraph, dead: pd.DataFrame) -> gpd.GeoDataFrame:

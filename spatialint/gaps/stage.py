@@ -145,7 +145,7 @@ def run_gap_stage(
     write_thumbnails(
         outputs["thumbnails"],
         written[DEAD_ENDS.name],
-        findings.network,
+        findings.surroundings,
         waterways=tables.waterways,
         planned=tables.planned,
     )

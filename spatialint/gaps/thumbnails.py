@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import logging
 import shutil
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 
 from spatialint.gaps.network import BorderNetwork
 
@@ -51,10 +50,39 @@ def thumbnail_path(gap_id: str) -> str:
     return f"{THUMBNAIL_DIR}/{gap_id}.png"
 
 
+@dataclass(frozen=True)
+class Surroundings:
+    """What the thumbnails draw, cut to the squares around the dead ends (metric CRS): kept
+    by :func:`spatialint.gaps.detect.detect_gaps` instead of the whole network."""
+
+    crs: pyproj.CRS
+    roads: np.ndarray  # drivable edges (LineStrings)
+    main: np.ndarray  # bool: a main road, drawn wider
+    borders: np.ndarray  # unit borders
+
+    @classmethod
+    def around(cls, net: BorderNetwork, links: np.ndarray) -> Surroundings:
+        """The roads and borders within the squares shown around ``links`` (metric)."""
+        squares = np.array([window(link)[0] for link in links], dtype=object)
+        roads = np.unique(net.road_tree.query(squares)[1]) if len(squares) else np.zeros(0, int)
+        borders = np.asarray(net.borders.geometry.values)
+        near = np.unique(shapely.STRtree(borders).query(squares)[1]) if len(squares) else []
+        main = net.edges["highway"].isin(list(MAIN_CLASSES)).to_numpy()
+        return cls(net.crs, net.geoms[roads], main[roads], borders[near])
+
+
+def window(link: shapely.LineString) -> tuple[shapely.Polygon, np.ndarray, float]:
+    """The square shown around a link, its centre and half its side (metres)."""
+    a, p = shapely.get_coordinates(link)[[0, -1]]
+    centre = (a + p) / 2
+    half = max(HALF_FACTOR * float(np.hypot(*(p - a))), MIN_HALF_M)
+    return shapely.box(*(centre - half), *(centre + half)), centre, half
+
+
 def write_thumbnails(
     folder: str | PathLike[str],
     dead: gpd.GeoDataFrame,
-    net: BorderNetwork,
+    surroundings: Surroundings,
     *,
     waterways: gpd.GeoDataFrame | None = None,
     planned: gpd.GeoDataFrame | None = None,
@@ -67,8 +95,9 @@ def write_thumbnails(
         ``data/{study}/gaps/thumbnails``.
     dead
         The dead ends as written (WGS-84 link lines, ``gap_id``, ``gap_m``, ``confidence``).
-    net
-        The network in metres (:attr:`spatialint.gaps.detect.GapFindings.network`).
+    surroundings
+        The roads and borders around them
+        (:attr:`spatialint.gaps.detect.GapFindings.surroundings`).
     waterways, planned
         Waterway lines and planned ways (any CRS), or None.
 
@@ -77,13 +106,16 @@ def write_thumbnails(
     int
         The number of pictures written.
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # only where pictures are drawn
+    from matplotlib.figure import Figure
+
     folder = Path(folder)
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     located = dead[dead.geometry.notna() & ~dead.geometry.is_empty]
-    links = np.asarray(located.geometry.to_crs(net.crs).values)
-    scene = _Scene.of(net, waterways, planned)
+    links = np.asarray(located.geometry.to_crs(surroundings.crs).values)
+    scene = _Scene.of(surroundings, _near(waterways, located), _near(planned, located))
     fig = Figure(figsize=(SIZE_IN, SIZE_IN), dpi=DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0, 0, 1, 1))
@@ -97,39 +129,45 @@ def write_thumbnails(
     return len(located)
 
 
+def _near(frame: gpd.GeoDataFrame | None, dead: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The rows of ``frame`` within the dead ends' bounds (+ 0.05°, more than any square)."""
+    if frame is None or frame.empty or dead.empty:
+        return None
+    w, s, e, n = dead.to_crs(frame.crs).total_bounds
+    pad = 0.05 if frame.crs.is_geographic else 5_000.0
+    return frame.cx[w - pad : e + pad, s - pad : n + pad]
+
+
 class _Scene:
     """What every thumbnail draws from, in metres, with spatial indexes."""
 
-    def __init__(self, net: BorderNetwork, layers: dict[str, np.ndarray]) -> None:
-        self.net = net
-        self.main = net.edges["highway"].isin(list(MAIN_CLASSES)).to_numpy()
-        self.layers = {"road": net.geoms, **layers}
-        self.trees = {name: shapely.STRtree(geoms) for name, geoms in self.layers.items()}
+    def __init__(self, main: np.ndarray, layers: dict[str, np.ndarray]) -> None:
+        self.main = main
+        self.layers = layers
+        self.trees = {name: shapely.STRtree(geoms) for name, geoms in layers.items()}
 
     @classmethod
     def of(
         cls,
-        net: BorderNetwork,
+        surroundings: Surroundings,
         waterways: gpd.GeoDataFrame | None,
         planned: gpd.GeoDataFrame | None,
     ) -> _Scene:
-        layers = {"border": np.asarray(net.borders.geometry.values)}
+        layers = {"road": surroundings.roads, "border": surroundings.borders}
         for name, frame in (("water", waterways), ("planned", planned)):
             if frame is not None and not frame.empty:
-                layers[name] = np.asarray(frame.to_crs(net.crs).geometry.values)
-        return cls(net, layers)
+                layers[name] = np.asarray(frame.to_crs(surroundings.crs).geometry.values)
+        return cls(surroundings.main, layers)
 
     def draw(self, ax: object, link: shapely.LineString, *, title: str) -> None:
         a, p = shapely.get_coordinates(link)[[0, -1]]
-        centre = (a + p) / 2
-        half = max(HALF_FACTOR * float(np.hypot(*(p - a))), MIN_HALF_M)
-        window = shapely.box(*(centre - half), *(centre + half))
-        roads = self.trees["road"].query(window)
+        square, centre, half = window(link)
+        roads = self.trees["road"].query(square)
         widths = np.where(self.main[roads], 2.2, 1.0)
         self._lines(ax, self.layers["road"][roads], COLOURS["road"], widths)
         for name, style in (("water", "-"), ("border", "-."), ("planned", "--")):
             if name in self.trees:
-                hit = self.trees[name].query(window)
+                hit = self.trees[name].query(square)
                 self._lines(ax, self.layers[name][hit], COLOURS[name], 1.6, style)
         for point, colour in ((a, COLOURS["own"]), (p, COLOURS["other"])):
             near = self.trees["road"].query(shapely.Point(point), "dwithin", distance=AT_END_M)
@@ -150,6 +188,8 @@ class _Scene:
             return
         coords, index = shapely.get_coordinates(parts, return_index=True)
         segments = np.split(coords, np.flatnonzero(np.diff(index)) + 1)
+        from matplotlib.collections import LineCollection
+
         widths = width[owner] if isinstance(width, np.ndarray) else width
         ax.add_collection(  # type: ignore[attr-defined]
             LineCollection(segments, colors=colour, linewidths=widths, linestyles=style)
