@@ -296,3 +296,14 @@ def test_a_thumbnail_per_located_dead_end(tmp_path):
         colours = np.unique(np.asarray(picture.convert("RGB")).reshape(-1, 3), axis=0)
         assert len(colours) > 5  # roads, link, border drawn
     assert not Path(str(folder) + ".tmp").exists()
+
+
+def test_a_link_that_jumps_a_road_is_low():
+    """A road of West runs between the stub and the border: the stub already lies beside a
+    road, the link would cross it."""
+    between = [(160, "residential", "", [(-50, -1600), (-50, -400)])]
+    dead = ranked(ROADS_EXTRA + between)
+    row = dead[dead["node_id"] == node((-150, -1000), ROADS_EXTRA + between)].iloc[0]
+    assert row["crosses_road"] and row["confidence"] == "low"
+    assert "the link would cross a road on its way" in row["reasons_en"]
+    assert not row_of(ranked(), (-150, -1000))["crosses_road"]

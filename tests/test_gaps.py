@@ -490,4 +490,7 @@ def test_real_extracts_run_through_the_gaps_stage(tmp_path, study, andorra_pbf, 
     assert (dead["gap_m"] <= settings.gap_max_m).all()
     assert (dead["unit_id"] != dead["other_unit_id"]).all()
     assert (dead["detour_km"] * 1000 >= settings.min_detour_ratio * dead["gap_m"] - 1).all()
-    assert dead["minutes_saved_per_trip"].is_monotonic_decreasing
+    assert dead["confidence"].map(["high", "medium", "low"].index).is_monotonic_increasing
+    for _, level in dead.groupby("confidence"):  # by benefit within each level
+        assert level["minutes_saved_per_trip"].is_monotonic_decreasing
+    assert (dead["category"] == "bridge").eq(dead["across_water"]).all()

@@ -24,6 +24,7 @@ EVIDENCE_COLUMNS = (
     ),
     Column("plausible_gap_m", "float", "该等级合理缺口", "plausible gap for the class", "m"),
     Column("end_tags", "str", "末端终止标签", "tags marking an intentional end"),
+    Column("crosses_road", "bool", "连线穿越现有道路", "the link crosses a road"),
 )  # fmt: skip
 
 #: Links that open a finding in the OSM web editor (iD) and in JOSM (remote control).

@@ -16,7 +16,10 @@ fixed, documented rules, so a reviewer can check every verdict against its reaso
 - *too long for the class* (unless planned): the gap exceeds ``gaps.plausible_gap_m`` of the
   road's class (a residential street 800 m from a main road is an estate, not a missing link);
 - *turns away* (unless planned): the road's last stretch makes more than
-  ``gaps.away_angle_deg`` with the link.
+  ``gaps.away_angle_deg`` with the link;
+- *jumps a road* (unless planned): the straight link crosses a road on its way: the dead end
+  already lies beside a road (a hillside cul-de-sac above the valley road, facing the far
+  side).
 
 **high** when nothing speaks against it and the strongest evidence is there: two dead ends face
 each other (each within ``gaps.facing_angle_deg`` of the link: roads built up to the border
@@ -51,6 +54,8 @@ SHOWN_LEVELS = (HIGH, MEDIUM)
 ROAD, BRIDGE = "road", "bridge"
 #: The reason of a gap that improves no sampled trip.
 NO_TRIP_GAINS = ("抽样出行均未受益", "no sampled trip gains")
+#: The reason of a link that crosses a road on its way.
+CROSSES_ROAD = ("连线需穿越现有道路（末端旁已有道路）", "the link would cross a road on its way")
 #: Level words at the start of a reason text.
 LEVEL_WORDS = {HIGH: ("可信度高", "high"), MEDIUM: ("可信度中", "medium"), LOW: ("可信度低", "low")}
 
@@ -70,7 +75,8 @@ def assess_dead_ends(dead: pd.DataFrame, settings: GapSettings) -> pd.DataFrame:
     out = dead.copy()
     signals = _signals(out, settings)
     against = signals["no_benefit"] | (
-        ~signals["planned"] & (signals["tagged"] | signals["too_long"] | signals["away"])
+        ~signals["planned"]
+        & (signals["tagged"] | signals["too_long"] | signals["away"] | signals["crosses"])
     )
     high = ~against & (signals["facing"] | signals["planned"])
     out["confidence"] = np.where(against, LOW, np.where(high, HIGH, MEDIUM)).astype(object)
@@ -101,6 +107,7 @@ def _signals(dead: pd.DataFrame, settings: GapSettings) -> dict[str, np.ndarray]
         "tagged": dead["end_tags"].fillna("").astype(str).to_numpy() != "",
         "too_long": dead["gap_m"].to_numpy(float) > dead["plausible_gap_m"].to_numpy(float),
         "away": approach > settings.away_angle_deg,
+        "crosses": dead["crosses_road"].fillna(False).to_numpy(bool),
         "points_at": approach <= settings.facing_angle_deg,
         "no_benefit": ~(saved >= settings.min_minutes_saved),
     }
@@ -161,6 +168,10 @@ def _against(row: dict[str, Any], settings: GapSettings) -> list[tuple[str, str]
                 f"the road turns away from the other road ({angle:.0f}° > "
                 f"{settings.away_angle_deg:g}°)",
             )
+        )
+    if row["_crosses"]:
+        parts.append(
+            ("连线需穿越现有道路（末端旁已有道路）", "the link would cross a road on its way")
         )
     return parts
 

@@ -42,7 +42,7 @@ from spatialint.gaps.detours import (
     length_graph,
     network_distance_m,
 )
-from spatialint.gaps.evidence import dead_end_evidence, facing_pairs
+from spatialint.gaps.evidence import crosses_a_road, dead_end_evidence, facing_pairs
 from spatialint.gaps.network import BorderNetwork, incident_edges, node_degree
 from spatialint.gaps.osm_context import osm_ids_of_dead_ends
 from spatialint.gaps.review import stable_gap_id
@@ -290,26 +290,9 @@ def mark_facing(
     p_xy = shapely.get_coordinates(pairs["p"].to_numpy()).reshape(-1, 2)
     a, b = pairs["a"].to_numpy(np.int64), pairs["b"].to_numpy(np.int64)
     _, _, facing = facing_pairs(net, a, b, p_xy, degree, settings)
-    facing &= ~_crosses_a_road(net, a, b, p_xy, facing)
+    rows = np.flatnonzero(facing)
+    facing[rows] &= ~crosses_a_road(net, net.xy[a[rows]], p_xy[rows])
     return pairs.assign(facing=_nearest_for_both(a, b, pairs["gap"].to_numpy(), facing))
-
-
-def _crosses_a_road(
-    net: BorderNetwork, a: np.ndarray, b: np.ndarray, p_xy: np.ndarray, rows: np.ndarray
-) -> np.ndarray:
-    """For the chosen rows, whether the straight link a → p crosses a road not ending at a or
-    b (the link would meet that road first)."""
-    out = np.zeros(len(a), dtype=bool)
-    index = np.flatnonzero(rows)
-    if len(index) == 0:
-        return out
-    links = shapely.linestrings(np.stack([net.xy[a[index]], p_xy[index]], axis=1))
-    li, ej = net.road_tree.query(links, predicate="intersects")
-    pu, pv = net.edges["pu"].to_numpy()[ej], net.edges["pv"].to_numpy()[ej]
-    ea, eb = a[index][li], b[index][li]
-    touches = (pu == ea) | (pv == ea) | (pu == eb) | (pv == eb)
-    out[index[np.unique(li[~touches])]] = True
-    return out
 
 
 def _nearest_for_both(

@@ -19,6 +19,10 @@ other unit's road, that road's nearer node ``b``):
 ``end_tags``
     Tags marking an intentional end (``gaps.intentional_end_tags``) on the dead end's node, or
     ``noexit=yes`` on its way; for facing stubs also those of the other end (``other: ...``).
+``crosses_road``
+    The straight link crosses a drivable road on its way (interiors meet; touching a road at
+    an end does not count): the dead end lies beside a road already, and the "gap" jumps
+    over it (a hillside cul-de-sac above a valley road facing the far side).
 
 The water crossing (``across_water``) and the planned link (``planned``) are measured by
 :mod:`spatialint.gaps.dead_ends`, the benefit by :mod:`spatialint.gaps.benefit`; all of them
@@ -40,7 +44,10 @@ END_DIRECTION_M = 30.0
 #: A facing point this close (metres) to the other road's end node is that end.
 AT_END_M = 1.0
 #: Columns :func:`dead_end_evidence` adds.
-EVIDENCE = ("facing_stubs", "approach_deg", "other_approach_deg", "plausible_gap_m", "end_tags")
+EVIDENCE = (
+    "facing_stubs", "approach_deg", "other_approach_deg", "plausible_gap_m", "end_tags",
+    "crosses_road",
+)  # fmt: skip
 
 
 def end_directions(net: BorderNetwork, positions: np.ndarray) -> np.ndarray:
@@ -85,6 +92,17 @@ def facing_pairs(
         other[stub] = angle_deg(end_directions(net, b[stub]), net.xy[a[stub]] - net.xy[b[stub]])
     limit = settings.facing_angle_deg
     return approach, other, stub & (approach <= limit) & (other <= limit)
+
+
+def crosses_a_road(net: BorderNetwork, a_xy: np.ndarray, p_xy: np.ndarray) -> np.ndarray:
+    """Whether each straight link a → p crosses a drivable road (interiors meet)."""
+    out = np.zeros(len(a_xy), dtype=bool)
+    if len(a_xy) == 0:
+        return out
+    links = shapely.linestrings(np.stack([a_xy, p_xy], axis=1))
+    hit, _ = net.road_tree.query(links, predicate="crosses")
+    out[np.unique(hit)] = True
+    return out
 
 
 def class_limits(highway: pd.Series, settings: GapSettings) -> np.ndarray:
@@ -134,6 +152,7 @@ def dead_end_evidence(
             "other_approach_deg": np.round(other, 1),
             "plausible_gap_m": np.where(facing, np.minimum(own_limit, other_limit), own_limit),
             "end_tags": _end_tags(dead, net.node_ids[b], facing, end_tags, roads),
+            "crosses_road": crosses_a_road(net, net.xy[a], p),
         },
         index=dead.index,
     )
