@@ -393,6 +393,11 @@ class GapSettings(Settings):
     waterways_file: str | None
     cross_border_only: bool
     planned_snap_m: float
+    facing_angle_deg: float
+    away_angle_deg: float
+    plausible_gap_m: dict[str, float]
+    intentional_end_tags: tuple[str, ...]
+    min_minutes_saved: float
     class_ladder: dict[str, int]
     class_drop_steps: int
     class_drop_distance_m: float
@@ -402,6 +407,28 @@ class GapSettings(Settings):
     benefit_cutoff_min: float
     benefit_seed: int
     review_file: str
+
+    def __post_init__(self) -> None:
+        if self.facing_angle_deg > self.away_angle_deg:
+            raise ConfigError(
+                f"gaps.facing_angle_deg ({self.facing_angle_deg:g}) is larger than "
+                f"gaps.away_angle_deg ({self.away_angle_deg:g}); a road cannot point at the "
+                "other road and away from it at once: keep facing_angle_deg ≤ away_angle_deg "
+                "(defaults 45 and 90)."
+            )
+        for tag in self.intentional_end_tags:
+            key, _, value = tag.partition("=")
+            if not key.strip() or not value.strip() or tag != tag.strip():
+                raise ConfigError(
+                    f"gaps.intentional_end_tags has {tag!r}; write each as key=value "
+                    "(value * for any value), e.g. noexit=yes or barrier=*."
+                )
+
+    def end_tag_pairs(self) -> tuple[tuple[str, str], ...]:
+        """``intentional_end_tags`` as (key, value) pairs; value ``*`` means any value."""
+        return tuple(
+            (key, value) for key, _, value in (t.partition("=") for t in self.intentional_end_tags)
+        )
 
     @classmethod
     def select(cls, study: Mapping[str, Any]) -> dict[str, Any]:

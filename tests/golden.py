@@ -138,6 +138,8 @@ def file_fingerprint(path: Path) -> Any:
             book.close()
     if name.endswith(".json"):
         return json.loads(path.read_text(encoding="utf-8"))
+    if name.endswith(".png"):
+        return "png"  # a picture: that it is there (its pixels follow matplotlib and fonts)
     if name.endswith(".osm.pbf"):
         import osmium
 

@@ -22,6 +22,7 @@ from spatialint.contracts.io import read_table
 from spatialint.errors import DataError
 from spatialint.gaps.detect import GapFindings, detect_gaps
 from spatialint.gaps.stage import run_gap_stage
+from spatialint.osm.study_area import write_study_area
 from tests.gaps_region import (
     ROADS,
     UTM,
@@ -134,15 +135,19 @@ def test_detour_ratio_suppresses_connected_stub(region):
     assert stub["other_unit_name"].iloc[0] == "东县"
 
 
-def test_waterway_suppresses_river_bank_gap(region):
+def test_gap_across_a_river_is_kept_and_flagged_unless_suppressed(region):
+    """A missing bridge (需建桥) is a gap of its own category by default; the switch drops it."""
     river = gpd.GeoDataFrame(
         geometry=[shapely.LineString([(X0, Y0 + 1000), (X0 + 10, Y0 + 3000)])], crs=UTM
     )
-    found = detect(region, waterways=river)
-    assert set(found.dead_ends["way_id"]) | set(found.dead_ends["other_way_id"]) == {102, 103}
-    kept = detect(region, waterways=river, suppress_across_water=False)
+    kept = detect(region, waterways=river)
     assert kept.dead_ends["across_water"].dtype == bool
     assert kept.dead_ends["across_water"].sum() == 1
+    assert set(kept.dead_ends["way_id"]) | set(kept.dead_ends["other_way_id"]) == {
+        102, 103, 106, 107
+    }  # fmt: skip
+    found = detect(region, waterways=river, suppress_across_water=True)
+    assert set(found.dead_ends["way_id"]) | set(found.dead_ends["other_way_id"]) == {102, 103}
 
 
 def test_without_waterways_across_water_is_unknown(findings):
@@ -238,7 +243,8 @@ def demo_gaps(demo_run: Path) -> tuple[dict, dict[str, pd.DataFrame]]:
 def test_demo_every_planted_dead_end_found(demo_gaps):
     truth, layers = demo_gaps
     dead = layers["dead_ends"]
-    assert len(dead) == len(truth["border_dead_ends"])
+    low_decoys = [d for d in truth["decoys"] if d["expected"] == "low"]
+    assert len(dead) == len(truth["border_dead_ends"]) + len(low_decoys)
     for case in truth["border_dead_ends"]:
         ends = dead[
             (dead["node_id"] == case["node_id"]) | (dead["other_node_id"] == case["node_id"])
@@ -270,14 +276,20 @@ def test_demo_planted_construction_link_reported(demo_gaps):
 
 
 @pytest.mark.pipeline
-def test_demo_longest_detour_ranks_first(demo_gaps):
+def test_demo_longest_detour_saves_most_and_leads_its_level(demo_gaps):
+    """G1 saves by far the most; the planned link (G3, high confidence) ranks above it."""
     truth, layers = demo_gaps
     case = next(
         c for c in truth["border_dead_ends"] if c["case_id"] == truth["longest_detour_case"]
     )
     dead = layers["dead_ends"].sort_values("rank")
-    assert dead.iloc[0]["node_id"] == case["node_id"]
-    assert dead.iloc[0]["minutes_saved_per_trip"] > dead.iloc[1]["minutes_saved_per_trip"]
+    best = dead.sort_values("minutes_saved_per_trip", ascending=False)
+    assert best.iloc[0]["node_id"] == case["node_id"]
+    assert best.iloc[0]["minutes_saved_per_trip"] > best.iloc[1]["minutes_saved_per_trip"]
+    first_medium = dead[dead["confidence"] == "medium"].iloc[0]
+    assert first_medium["node_id"] == case["node_id"]
+    planned = next(c for c in truth["border_dead_ends"] if c["planned_way_id"] is not None)
+    assert dead.iloc[0]["node_id"] == planned["node_id"] and dead.iloc[0]["confidence"] == "high"
 
 
 @pytest.mark.pipeline
@@ -297,7 +309,8 @@ def test_demo_no_decoy_flagged(demo_gaps):
     flagged = set(layers["dead_ends"]["node_id"]) | set(layers["dead_ends"]["other_node_id"])
     flagged |= set(layers["class_drops"]["node_id"])
     for decoy in truth["decoys"]:
-        assert decoy["node_id"] not in flagged, decoy
+        if decoy["expected"] == "not_flagged":
+            assert decoy["node_id"] not in flagged, decoy
 
 
 @pytest.mark.pipeline
@@ -352,12 +365,15 @@ def test_demo_workbook_has_one_bilingual_header_row_from_the_contract(demo_run, 
 def _stage_files(tmp_path: Path, region: Region) -> tuple[dict, dict]:
     inputs = write_network(region, tmp_path / "network")
     inputs["pbf"] = write_region_pbf(tmp_path / "osm" / "extract.osm.pbf")
+    inputs["area"] = tmp_path / "osm" / "study_area.gpkg"
+    write_study_area(inputs["area"], None, "")  # a source that cannot say where it stops
     del inputs["road_nodes"]  # not read by the gaps stage
     outputs = {
         "gpkg": tmp_path / "gaps" / "gaps.gpkg",
         "csv": tmp_path / "gaps" / "gaps.csv",
         "xlsx": tmp_path / "gaps" / "gaps.xlsx",
         "template": tmp_path / "gaps" / "gaps_review_template.csv",
+        "thumbnails": tmp_path / "gaps" / "thumbnails",
     }
     return inputs, outputs
 
@@ -379,7 +395,11 @@ def test_stage_writes_outputs_and_never_touches_the_review_file(tmp_path, region
     csv_bytes = outputs["csv"].read_bytes()
     assert csv_bytes.startswith(b"\xef\xbb\xbf") and "西四路".encode() in csv_bytes
     sheet = openpyxl.load_workbook(outputs["xlsx"])["断头路 dead ends"]
-    assert sheet["A1"].value == DEAD_ENDS.bilingual("rank") == "效益排名 / benefit rank"
+    assert (
+        sheet["A1"].value
+        == DEAD_ENDS.bilingual("rank")
+        == ("排名（可信度、效益） / rank (confidence, then benefit)")
+    )
     assert sheet["A2"].value == 1
 
     # a planner reviews: confirms one gap, records one that the data no longer shows
@@ -427,9 +447,15 @@ def test_stage_reads_rivers_from_the_extract(tmp_path, region):
     river = [(950, [(-20, 1000), (-20, 2500), (20, 3200)])]  # between the y = 2000 dead ends
     inputs["pbf"] = write_region_pbf(tmp_path / "river.osm.pbf", rivers=river)
     run_gap_stage(inputs, outputs, **stage_settings())
+    dead = _read_layers(outputs)["dead_ends"].set_index("way_id")
+    north = dead.loc[106] if 106 in dead.index else dead.loc[107]
+    assert north["across_water"] and north["category"] == "bridge"
+    assert "需建桥" in north["reasons_zh"] and "bridge" in north["reasons_en"]
+    south = dead.loc[102] if 102 in dead.index else dead.loc[103]
+    assert not south["across_water"] and south["category"] == "road"
+    run_gap_stage(inputs, outputs, **stage_settings(suppress_across_water=True))
     dead = _read_layers(outputs)["dead_ends"]
     assert set(dead["way_id"]) | set(dead["other_way_id"]) == {102, 103}
-    assert not dead["across_water"].any()
 
 
 def test_single_unit_study_has_no_gaps_but_runs(tmp_path, region, caplog):
@@ -472,4 +498,7 @@ def test_real_extracts_run_through_the_gaps_stage(tmp_path, study, andorra_pbf, 
     assert (dead["gap_m"] <= settings.gap_max_m).all()
     assert (dead["unit_id"] != dead["other_unit_id"]).all()
     assert (dead["detour_km"] * 1000 >= settings.min_detour_ratio * dead["gap_m"] - 1).all()
-    assert dead["minutes_saved_per_trip"].is_monotonic_decreasing
+    assert dead["confidence"].map(["high", "medium", "low"].index).is_monotonic_increasing
+    for _, level in dead.groupby("confidence"):  # by benefit within each level
+        assert level["minutes_saved_per_trip"].is_monotonic_decreasing
+    assert (dead["category"] == "bridge").eq(dead["across_water"]).all()

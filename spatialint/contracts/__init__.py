@@ -4,6 +4,7 @@ Producers write through :mod:`spatialint.contracts.io` (``write_table``, ``write
 ``write_csv``, ``write_workbook``), which conforms each frame to its :class:`Table`; consumers
 read with ``read_table`` by the same contract. The tables, by stage:
 
+- retrieve (:mod:`.osm`): ``STUDY_AREA``
 - network (:mod:`.network`): ``ADMIN_UNITS``, ``PLACES``, ``ROAD_NODES``, ``ROAD_EDGES``,
   ``PLANNED_WAYS``, ``RAIL_EDGES``, ``RAIL_STATIONS``
 - access (:mod:`.access`): ``ORIGINS``, ``ISOCHRONES``, ``HEX_ACCESS``
@@ -25,11 +26,13 @@ from spatialint.contracts.network import (
     ROAD_EDGES,
     ROAD_NODES,
 )
+from spatialint.contracts.osm import STUDY_AREA
 from spatialint.contracts.publish import COVERAGE, SUMMARY
 
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
+        STUDY_AREA,
         ADMIN_UNITS,
         PLACES,
         ROAD_NODES,
@@ -54,6 +57,7 @@ TABLES: dict[str, Table] = {
 __all__ = [
     "ADMIN_UNITS", "CLASS_DROPS", "CORRIDORS", "COVERAGE", "DEAD_ENDS", "HEX_ACCESS",
     "ISOCHRONES", "MISSING_CROSSINGS", "ORIGINS", "PLACES", "PLANNED_WAYS", "RAIL_EDGES",
-    "RAIL_STATIONS", "REVIEW_TEMPLATE", "ROAD_EDGES", "ROAD_NODES", "SUMMARY", "TABLES",
+    "RAIL_STATIONS", "REVIEW_TEMPLATE", "ROAD_EDGES", "ROAD_NODES", "STUDY_AREA", "SUMMARY",
+    "TABLES",
     "Column", "ColumnFamily", "ContractError", "Table",
 ]  # fmt: skip

@@ -14,14 +14,37 @@ REVIEW_COLUMNS = (
     Column("found", "bool", "本次检出", "detected in this run"),
 )
 
+#: The evidence behind a dead end's confidence (:mod:`spatialint.gaps.evidence`).
+EVIDENCE_COLUMNS = (
+    Column("facing_stubs", "bool", "两端断头相向", "two dead ends face each other"),
+    Column("approach_deg", "float", "末端与连线夹角", "angle of the road's end to the link", "°"),
+    Column(
+        "other_approach_deg", "float", "对侧末端与连线夹角", "angle of the other end to the link",
+        "°",
+    ),
+    Column("plausible_gap_m", "float", "该等级合理缺口", "plausible gap for the class", "m"),
+    Column("end_tags", "str", "末端终止标签", "tags marking an intentional end"),
+    Column("crosses_road", "bool", "连线穿越现有道路", "the link crosses a road"),
+)  # fmt: skip
+
+#: Links that open a finding in the OSM web editor (iD) and in JOSM (remote control).
+LINK_COLUMNS = (
+    Column("osm_edit_url", "str", "OSM在线编辑链接", "OSM editor link"),
+    Column("josm_url", "str", "JOSM遥控链接", "JOSM remote-control link"),
+)
+
 DEAD_ENDS = Table(
     "dead_ends",
     "断头路",
     "dead ends",
     stage="gaps",
     columns=(
-        Column("rank", "Int", "效益排名", "benefit rank"),
+        Column("rank", "Int", "排名（可信度、效益）", "rank (confidence, then benefit)"),
         *REVIEW_COLUMNS,
+        Column("confidence", "str", "可信度(high/medium/low)", "confidence"),
+        Column("category", "str", "类别(road/bridge 需建桥)", "category"),
+        Column("reasons_zh", "str", "判断依据", "reasons (Chinese)"),
+        Column("reasons_en", "str", "判断依据（英文）", "reasons"),
         Column("unit_name", "str", "所在行政区", "unit"),
         Column("other_unit_name", "str", "对侧行政区", "other unit"),
         Column("name", "str", "断头道路名称", "dead-end road name"),
@@ -59,13 +82,18 @@ DEAD_ENDS = Table(
         Column("unit_id", "str", "所在行政区编号", "unit id"),
         Column("other_unit_id", "str", "对侧行政区编号", "other unit id"),
         Column("across_water", "bool", "跨越水系", "crosses a waterway"),
+        *EVIDENCE_COLUMNS,
         Column("lon", "float", "经度", "longitude", "°"),
         Column("lat", "float", "纬度", "latitude", "°"),
         Column("other_lon", "float", "对侧经度", "other-side longitude", "°"),
         Column("other_lat", "float", "对侧纬度", "other-side latitude", "°"),
+        *LINK_COLUMNS,
+        Column("thumbnail", "str", "示意图（相对gaps目录）", "thumbnail (relative to gaps/)"),
     ),
     geometry=LINES + POINTS,
 )
+"""Cross-border dead ends, one row per gap, ranked by ``confidence`` (high, medium, low), then
+by benefit; ``reasons_zh``/``reasons_en`` say why (:mod:`spatialint.gaps.confidence`)."""
 
 CLASS_DROPS = Table(
     "class_drops",
@@ -87,6 +115,7 @@ CLASS_DROPS = Table(
         Column("way_id_low", "Int", "低等级道路OSM编号", "lower-class way"),
         Column("lon", "float", "经度", "longitude", "°"),
         Column("lat", "float", "纬度", "latitude", "°"),
+        *LINK_COLUMNS,
     ),
     geometry=LINES + POINTS,
 )
@@ -128,6 +157,10 @@ REVIEW_TEMPLATE = Table(
         *_columns(
             (
                 "rank",
+                "confidence",
+                "category",
+                "reasons_zh",
+                "reasons_en",
                 "unit_name",
                 "other_unit_name",
                 "unit_id",
@@ -149,6 +182,8 @@ REVIEW_TEMPLATE = Table(
                 "name_low",
                 "lon",
                 "lat",
+                "osm_edit_url",
+                "josm_url",
             ),  # fmt: skip
             DEAD_ENDS,
             CLASS_DROPS,

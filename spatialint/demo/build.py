@@ -35,6 +35,7 @@ def build_region(seed: int, scale: float) -> tuple[Region, DemoTruth]:
     units = add_admin_units(region, place_ids)
     index = RegionIndex(region)  # the road ways at the planted nodes, before a planned link
     planned = planted.add_planned_links(region)
+    border_decoys = planted.add_border_decoys(region)  # last: no other id depends on them
     truth = build_truth(
         index,
         seed=seed,
@@ -44,6 +45,7 @@ def build_region(seed: int, scale: float) -> tuple[Region, DemoTruth]:
         stations=stations,
         planned=planned,
         cul_de_sac_end=cul_de_sac_end,
+        border_decoys=border_decoys,
     )
     return region, truth
 

@@ -7,6 +7,10 @@
   border (painted with the northern roads, :mod:`.intercity`).
 - Decoys (D1–D4): dead ends that are not border gaps: far from any border, an interior
   cul-de-sac, at the study edge, at a river bank.
+- Border decoys (:data:`BORDER_DECOYS`, D5–D7): dead ends near a border, facing a road of the
+  other unit, that a reviewer would still reject, so the gaps stage must find them with low
+  confidence: a housing-estate cul-de-sac 800 m from the main road across the border, a road
+  ending in a turning circle and one tagged ``noexit=yes`` (each otherwise like a planted gap).
 
 This module places them; :mod:`.truth` resolves their OSM ids for ``truth.json``.
 """
@@ -17,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 from spatialint.demo.cities import WEST_APPROACH_END_X_KM
+from spatialint.demo.frame import LATTICE_STEP_KM
 from spatialint.demo.layout import CENTRE_E, CENTRE_W, X_B1, X_B2, X_B3, Y_B5
 from spatialint.demo.region import Region
 from spatialint.demo.river import bank_end_x_km
@@ -157,3 +162,89 @@ def add_planned_links(region: Region) -> dict[str, int]:
                 },
             )
     return planned
+
+
+@dataclass(frozen=True)
+class BorderDecoy:
+    """A dead end near a border that is no missing link; added after everything else, so the
+    ids of the rest of the region do not depend on it.
+
+    The way starts at the lattice node of the road ``start`` lies on (the nearest kept node
+    along its row), runs through ``path`` (km) and ends at the last point, which carries
+    ``end_tags``.
+    """
+
+    case_id: str
+    kind: str
+    start: tuple[float, float]
+    path: tuple[tuple[float, float], ...]
+    tags: tuple[tuple[str, str], ...]
+    end_tags: tuple[tuple[str, str], ...] = ()
+
+
+# D5: a housing estate of 西湖县 off S312 (y = 3), 1.4 km short of the border with 河东区
+# (x = 0): one block and a cul-de-sac ending 400 m from the border, pointing at S312 across it,
+# 800 m away (detour ~3.3 km, ratio ~4, as the estates that ranked high on a real county).
+# D6, D7: 东山县 roads north from zone Z11 (y = -15) ending 300 m and 200 m short of the
+# border with 东城区 (y = -12), facing the 乡道 at y = -11.6 (700 m and 600 m): one ends in a
+# turning circle, one is tagged noexit=yes; otherwise they are planted gaps like G6.
+BORDER_DECOYS = (
+    BorderDecoy(
+        "D5",
+        "estate_cul_de_sac",
+        start=(-1.4, 3.0),
+        path=((-1.4, 2.6), (-1.0, 2.6), (-1.0, 2.2), (-0.525, 2.094), (-0.4, 2.31)),
+        tags=(("highway", "residential"), ("name", "锦绣家园路")),
+    ),
+    BorderDecoy(
+        "D6",
+        "turning_circle",
+        start=(70.5, -15.0),
+        path=((70.5, -13.6), (70.5, -12.3)),
+        tags=(("highway", "unclassified"),),
+        end_tags=(("highway", "turning_circle"),),
+    ),
+    BorderDecoy(
+        "D7",
+        "noexit",
+        start=(72.5, -15.0),
+        path=((72.5, -13.6), (72.5, -12.2)),
+        tags=(("highway", "unclassified"),),
+        end_tags=(("noexit", "yes"),),
+    ),
+)
+#: The far corner of the estate's block (D5): a street from the block's first corner to its
+#: third closes the loop.
+ESTATE_CORNER = (-1.4, 2.2)
+#: How far along a road's row a border decoy looks for a kept lattice node to start from (km).
+START_SEARCH_KM = 0.5
+
+
+def nearest_kept_node(region: Region, x: float, y: float) -> tuple[int, float]:
+    """The kept lattice node on row ``y`` nearest ``x`` (within :data:`START_SEARCH_KM`):
+    its id and its x (km, unjittered)."""
+    steps = round(START_SEARCH_KM / LATTICE_STEP_KM)
+    for k in sorted(range(-steps, steps + 1), key=abs):
+        xk = x + k * LATTICE_STEP_KM
+        i, j = region.ij(xk, y)
+        assert region.id_grid is not None
+        if region.id_grid[j, i]:
+            return int(region.id_grid[j, i]), round(xk, 1)
+    raise AssertionError(f"no lattice node near ({x}, {y})")
+
+
+def add_border_decoys(region: Region) -> dict[str, int]:
+    """The ways of D5–D7 (and D5's block); case id -> the decoy's end node."""
+    ends = {}
+    for decoy in BORDER_DECOYS:
+        first, x0 = nearest_kept_node(region, *decoy.start)
+        dx = x0 - decoy.start[0]  # keep the shape where the road it starts from has a node
+        xy = [(x + dx, y) for x, y in decoy.path]
+        tags: list[dict[str, str] | None] = [None] * (len(xy) - 1) + [dict(decoy.end_tags)]
+        nodes = region.add_nodes([x for x, _ in xy], [y for _, y in xy], tags)
+        region.add_way([first, *nodes], dict(decoy.tags))
+        if decoy.case_id == "D5":
+            corner = region.add_node(ESTATE_CORNER[0] + dx, ESTATE_CORNER[1])
+            region.add_way([nodes[0], corner, nodes[2]], dict(decoy.tags))
+        ends[decoy.case_id] = nodes[-1]
+    return ends

@@ -13,8 +13,10 @@ Format (other stages' tests code against exactly these keys)::
          "planned_way_id"}],      # planned_way_id: the highway=construction way, or null
      "class_drops": [{"case_id", "way_ids", "border_node_id", "lon", "lat", "class_before",
          "class_after"}],
-     "decoys": [{"case_id", "kind", "node_id", "lon", "lat"}],
-         # kind: far_from_border | interior_cul_de_sac | study_edge | river_bank
+     "decoys": [{"case_id", "kind", "node_id", "lon", "lat", "expected"}],
+         # kind: far_from_border | interior_cul_de_sac | study_edge | river_bank (expected
+         # "not_flagged": no finding) | estate_cul_de_sac | turning_circle | noexit (border
+         # decoys, expected "low": found, with low confidence, ranked below every planted gap)
      "longest_detour_case": "<case_id>",
      "corridors": {"better_connected": [name, name], "worse_connected": [name, name]},
      "expected": {"hsr_origin_station": "东城站", "far_place": "西城"}}
@@ -40,6 +42,7 @@ import pyproj
 from spatialint.demo.admin import AdminUnits
 from spatialint.demo.frame import km_to_lonlat, region_bbox_deg
 from spatialint.demo.planted import (
+    BORDER_DECOYS,
     BORDER_GAPS,
     CLASS_DROPS,
     LONGEST_DETOUR_CASE,
@@ -164,11 +167,24 @@ def _class_drops(index: RegionIndex) -> list[dict[str, Any]]:
     return drops
 
 
-def _decoys(index: RegionIndex, cul_de_sac_end: int) -> list[dict[str, Any]]:
+#: ``expected`` of a decoy: no finding at all, or a finding of low confidence.
+NOT_FLAGGED, LOW = "not_flagged", "low"
+
+
+def _decoys(
+    index: RegionIndex, cul_de_sac_end: int, border_decoys: dict[str, int]
+) -> list[dict[str, Any]]:
     rows = []
-    for cid, kind, nid in decoy_nodes(index.region, cul_de_sac_end):
-        lon, lat = index.lonlat(nid)
-        rows.append({"case_id": cid, "kind": kind, "node_id": nid, "lon": lon, "lat": lat})
+    kinds = {d.case_id: d.kind for d in BORDER_DECOYS}
+    cases = [(*c, NOT_FLAGGED) for c in decoy_nodes(index.region, cul_de_sac_end)]
+    cases += [(cid, kinds[cid], nid, LOW) for cid, nid in border_decoys.items()]
+    x, y = index.region.coords()  # the border decoys came after the index
+    lon, lat = km_to_lonlat(x, y)
+    for cid, kind, nid, expected in cases:
+        rows.append(
+            {"case_id": cid, "kind": kind, "node_id": nid, "lon": float(lon[nid - 1]),
+             "lat": float(lat[nid - 1]), "expected": expected}
+        )  # fmt: skip
     return rows
 
 
@@ -187,6 +203,7 @@ def build_truth(
     stations: list[dict[str, Any]],
     planned: dict[str, int],
     cul_de_sac_end: int,
+    border_decoys: dict[str, int],
 ) -> DemoTruth:
     """The truth of the finished region: planted cases and decoys resolved to ids and places."""
     return DemoTruth(
@@ -202,7 +219,7 @@ def build_truth(
             for case in BORDER_GAPS
         ],
         class_drops=_class_drops(index),
-        decoys=_decoys(index, cul_de_sac_end),
+        decoys=_decoys(index, cul_de_sac_end, border_decoys),
         longest_detour_case=LONGEST_DETOUR_CASE,
         corridors={key: list(names) for key, names in CORRIDORS.items()},
     )

@@ -5,16 +5,20 @@ A dead end is a node of degree 1 in the undirected drivable graph, within
 ``gaps.gap_max_m`` that the network only reaches by a detour (network distance ≥
 ``gaps.min_detour_ratio`` × straight-line gap). :func:`find_dead_ends` runs the steps in order:
 
-1. :func:`border_dead_ends`: degree-1 nodes near a border, inside a unit, not at the edge of
-   the extract (``suppress_study_edge``: there roads end because the data ends);
+1. :func:`border_dead_ends`: degree-1 nodes near a border, inside a unit, not where the data
+   stops (:mod:`spatialint.gaps.data_edges`: a way with nodes missing from the extract, an end
+   outside the study area; the hull only as a fallback);
 2. :func:`facing_roads`: the roads within reach, measured to their part in the other unit
    (``cross_border_only``);
-3. :func:`mark_across_water`: links whose straight line crosses a waterway, dropped when
-   ``suppress_across_water`` (a road ending at a river bank);
+3. :func:`mark_across_water`: links whose straight line crosses a waterway: kept and flagged
+   (a missing bridge, 需建桥), or dropped with ``suppress_across_water``;
 4. :func:`drop_connected`: roads already connected by a short path are not gaps;
-5. :func:`one_gap_per_pair`: the nearest facing road per dead end, two facing dead ends once;
+5. :func:`one_gap_per_pair`: per dead end the other dead end facing it, else the nearest
+   facing road; two facing dead ends once;
 6. :func:`describe_dead_ends`: both ends, the roads, the gap, today's detour (time and
-   distance) and whether a planned way (``highway=construction|proposed``) bridges it.
+   distance) and whether a planned way (``highway=construction|proposed``) bridges it;
+7. :func:`spatialint.gaps.evidence.dead_end_evidence`: the angles, facing stubs, plausible gap
+   for the class and intentional-end tags a reviewer weighs.
 
 Everything is vectorised (shapely 2 STRtree queries, numpy); distances are metres in the
 network's UTM zone.
@@ -31,13 +35,15 @@ import pyproj
 import scipy.sparse as sp
 import shapely
 
+from spatialint.gaps.data_edges import DataExtent, data_edge_reasons, log_data_edges
 from spatialint.gaps.detours import (
     MAX_ROAD_SPEED_MPS,
     detour_time_s,
     length_graph,
     network_distance_m,
 )
-from spatialint.gaps.network import BorderNetwork, node_degree
+from spatialint.gaps.evidence import crosses_a_road, dead_end_evidence, facing_pairs
+from spatialint.gaps.network import BorderNetwork, incident_edges, node_degree
 from spatialint.gaps.osm_context import osm_ids_of_dead_ends
 from spatialint.gaps.review import stable_gap_id
 from spatialint.network.graph import CSRGraph
@@ -65,6 +71,8 @@ def find_dead_ends(
     planned: gpd.GeoDataFrame | None = None,
     waterways: gpd.GeoDataFrame | None = None,
     osm_roads: WayTable | None = None,
+    end_tags: pd.Series | None = None,
+    extent: DataExtent | None = None,
 ) -> pd.DataFrame:
     """Cross-border dead ends, one row per gap, in metric coordinates (see the module doc).
 
@@ -83,23 +91,32 @@ def find_dead_ends(
     osm_roads
         The drivable OSM ways (:func:`spatialint.gaps.osm_context.read_osm_context`): the ends
         are then named by their OSM ids (else by the simplified graph's).
+    end_tags
+        Node id -> tags marking an intentional end, or None.
+    extent
+        Where the data stops (:class:`spatialint.gaps.data_edges.DataExtent`); None: unknown
+        (the hull fallback applies).
 
     Returns
     -------
     pandas.DataFrame
-        :func:`describe_dead_ends`' columns, plus ``gap_id``.
+        :func:`describe_dead_ends`' columns, the evidence
+        (:data:`spatialint.gaps.evidence.EVIDENCE`) and ``gap_id``.
     """
-    ends = border_dead_ends(net, graph.n_nodes, settings)
+    degree = node_degree(net, graph.n_nodes)
+    ends = border_dead_ends(net, degree, settings, extent=extent or DataExtent())
     pairs = facing_roads(net, ends, settings)
     pairs = mark_across_water(net, pairs, waterways, suppress=settings.suppress_across_water)
     lengths = length_graph(net, graph.n_nodes)
     pairs = drop_connected(net, pairs, lengths, settings)
-    gaps = one_gap_per_pair(pairs)
+    gaps = one_gap_per_pair(mark_facing(net, pairs, degree, settings))
     out = describe_dead_ends(net, graph, lengths, gaps, settings, planned=planned)
     if waterways is None:
         out["across_water"] = pd.array([pd.NA] * len(out), dtype="boolean")
     if osm_roads is not None:
         out = osm_ids_of_dead_ends(out, osm_roads, net.crs, a_xy=net.xy[out["a_pos"]])
+    evidence = dead_end_evidence(net, out, degree, settings, end_tags=end_tags, roads=osm_roads)
+    out = pd.concat([out, evidence], axis=1)
     ids = [
         stable_gap_id((na, nb), (wa, wb))
         for na, nb, wa, wb in zip(
@@ -111,13 +128,15 @@ def find_dead_ends(
     return out
 
 
-def border_dead_ends(net: BorderNetwork, n_nodes: int, settings: GapSettings) -> pd.DataFrame:
-    """Degree-1 nodes within ``border_distance_m`` of a border, inside a unit and (with
-    ``suppress_study_edge``) farther than ``study_edge_m`` from the edge of the extract.
+def border_dead_ends(
+    net: BorderNetwork, degree: np.ndarray, settings: GapSettings, *, extent: DataExtent
+) -> pd.DataFrame:
+    """Degree-1 nodes within ``border_distance_m`` of a border, inside a unit and not where
+    the data stops (:func:`spatialint.gaps.data_edges.data_edge_reasons`).
 
     Columns ``a`` (graph position), ``own`` (row of the unit holding it), ``point`` (metric).
     """
-    dead = np.flatnonzero(node_degree(net, n_nodes) == 1)
+    dead = np.flatnonzero(degree == 1)
     pts = shapely.points(net.xy[dead])
     border_tree = shapely.STRtree(net.borders.geometry.values)
     near, _ = border_tree.query(pts, predicate="dwithin", distance=settings.border_distance_m)
@@ -125,16 +144,9 @@ def border_dead_ends(net: BorderNetwork, n_nodes: int, settings: GapSettings) ->
     ends = pd.DataFrame({"a": dead[near], "own": net.units_of(pts[near]), "point": pts[near]})
     ends = ends[ends["own"] >= 0].reset_index(drop=True)
     logger.info("%d dead ends within %.0f m of a border", len(ends), settings.border_distance_m)
-    if settings.suppress_study_edge and len(ends):
-        edge_d = shapely.distance(ends["point"].to_numpy(), shapely.boundary(net.hull))
-        inside = edge_d > settings.study_edge_m
-        logger.info(
-            "suppressed %d dead end(s) within %.0f m of the extract's edge",
-            int((~inside).sum()),
-            settings.study_edge_m,
-        )
-        ends = ends[inside].reset_index(drop=True)
-    return ends
+    reasons = data_edge_reasons(net, ends["a"].to_numpy(), extent, settings)
+    log_data_edges(reasons, extent, settings)
+    return ends[reasons == ""].reset_index(drop=True)
 
 
 def facing_roads(net: BorderNetwork, ends: pd.DataFrame, settings: GapSettings) -> pd.DataFrame:
@@ -146,7 +158,7 @@ def facing_roads(net: BorderNetwork, ends: pd.DataFrame, settings: GapSettings) 
     roads in another unit are kept.
     """
     pts = ends["point"].to_numpy()
-    di, ej = shapely.STRtree(net.geoms).query(pts, predicate="dwithin", distance=settings.gap_max_m)
+    di, ej = net.road_tree.query(pts, predicate="dwithin", distance=settings.gap_max_m)
     a = ends["a"].to_numpy()
     e = net.edges
     incident = (e["pu"].to_numpy()[ej] == a[di]) | (e["pv"].to_numpy()[ej] == a[di])
@@ -266,14 +278,48 @@ def drop_connected(
     return pairs[keep].reset_index(drop=True)
 
 
-def one_gap_per_pair(pairs: pd.DataFrame) -> pd.DataFrame:
-    """The nearest facing road of each dead end; two dead ends facing each other are one gap.
+def mark_facing(
+    net: BorderNetwork, pairs: pd.DataFrame, degree: np.ndarray, settings: GapSettings
+) -> pd.DataFrame:
+    """Add ``b``, the facing edge's end nearer along the road to ``p`` (the gap's other node),
+    and ``facing``: the road is a dead end at ``p`` and the two ends face each other
+    (:func:`spatialint.gaps.evidence.facing_pairs`; each dead end faces at most one, the
+    nearest, and not across another road)."""
+    near_start = pairs["along_m"] <= pairs["elen"] / 2
+    pairs = pairs.assign(b=np.where(near_start, pairs["pu"], pairs["pv"]))
+    p_xy = shapely.get_coordinates(pairs["p"].to_numpy()).reshape(-1, 2)
+    a, b = pairs["a"].to_numpy(np.int64), pairs["b"].to_numpy(np.int64)
+    _, _, facing = facing_pairs(net, a, b, p_xy, degree, settings)
+    rows = np.flatnonzero(facing)
+    facing[rows] &= ~crosses_a_road(net, net.xy[a[rows]], p_xy[rows])
+    return pairs.assign(facing=_nearest_for_both(a, b, pairs["gap"].to_numpy(), facing))
 
-    Adds ``b``, the facing edge's end nearer along the road to ``p`` (the gap's other node).
-    """
-    gaps = pairs.sort_values(["gap", "a", "edge"]).drop_duplicates("a").reset_index(drop=True)
-    near_start = gaps["along_m"] <= gaps["elen"] / 2
-    gaps["b"] = np.where(near_start, gaps["pu"], gaps["pv"])
+
+def _nearest_for_both(
+    a: np.ndarray, b: np.ndarray, gap: np.ndarray, facing: np.ndarray
+) -> np.ndarray:
+    """Facing pairs that are the nearest facing pair of both their ends: a dead end faces at
+    most one other, the one it points at most closely across the border."""
+    rows = np.flatnonzero(facing)
+    if len(rows) == 0:
+        return facing
+    table = pd.DataFrame(
+        {"row": np.concatenate([rows, rows]), "end": np.concatenate([a[rows], b[rows]]),
+         "gap": np.concatenate([gap[rows], gap[rows]])}
+    )  # fmt: skip
+    best = table.groupby("end")["gap"].transform("min").to_numpy()
+    beaten = np.unique(table["row"].to_numpy()[table["gap"].to_numpy() > best])
+    out = facing.copy()
+    out[beaten] = False
+    return out
+
+
+def one_gap_per_pair(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per dead end, the other dead end facing it, else the nearest road; two dead ends
+    facing each other are one gap (:func:`mark_facing` first)."""
+    order = pairs.assign(apart=~pairs["facing"].to_numpy(bool))
+    gaps = order.sort_values(["apart", "gap", "a", "edge"]).drop_duplicates("a")
+    gaps = gaps.drop(columns="apart").reset_index(drop=True)
     lo = np.minimum(gaps["a"], gaps["b"])
     hi = np.maximum(gaps["a"], gaps["b"])
     gaps = gaps.assign(lo=lo, hi=hi).sort_values(["gap", "a"])
@@ -299,7 +345,7 @@ def describe_dead_ends(
     """
     e = net.edges
     a_pos, b_pos = gaps["a"].to_numpy(), gaps["b"].to_numpy()
-    own_road = e.iloc[_incident_edge(e, a_pos)].reset_index(drop=True)
+    own_road = e.iloc[incident_edges(e, a_pos)].reset_index(drop=True)
     other_road = e.iloc[gaps["edge"].to_numpy()].reset_index(drop=True)
     facing = gaps["p"].to_numpy()
     p_xy = np.column_stack([shapely.get_x(facing), shapely.get_y(facing)])
@@ -369,18 +415,6 @@ def _detour(
         limit_m=cutoff_s * MAX_ROAD_SPEED_MPS,
     )
     return seconds / 60.0, np.where(np.isfinite(metres), metres / 1000.0, np.nan)
-
-
-def _incident_edge(e: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
-    """Row of the (single) drivable edge incident to each dead-end position."""
-    ends = pd.DataFrame(
-        {
-            "pos": np.concatenate([e["pu"].to_numpy(), e["pv"].to_numpy()]),
-            "row": np.concatenate([np.arange(len(e))] * 2),
-        }
-    ).drop_duplicates("pos")
-    lookup = pd.Series(ends["row"].to_numpy(), index=ends["pos"].to_numpy())
-    return lookup.loc[positions].to_numpy()
 
 
 def planned_links(

@@ -11,10 +11,12 @@ class drops (瓶颈路, :mod:`spatialint.gaps.class_drops`)
 missing crossings (:mod:`spatialint.gaps.missing_crossings`)
     Stretches of shared border longer than ``missing_crossing_min_km`` that no road crosses.
 
-False-positive suppression, each a documented config switch: ``suppress_study_edge`` (roads
-ending where the extract ends), ``suppress_across_water`` (a gap across a river),
-``cross_border_only`` (cul-de-sacs facing their own unit) and ``min_detour_ratio`` (roads
-already connected by a short path).
+Roads that end only because the data ends are never findings (:mod:`.data_edges`). Other
+false positives are weighed, not hidden: every dead end carries its evidence
+(:mod:`.evidence`) and, once ranked, a confidence (:mod:`.confidence`). Switches drop
+candidates outright: ``cross_border_only`` (cul-de-sacs facing their own unit),
+``min_detour_ratio`` (roads already connected by a short path) and, off by default,
+``suppress_across_water`` (a gap across a river, which otherwise needs a bridge).
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ import shapely
 from spatialint.errors import DataError
 from spatialint.gaps.borders import border_crossings
 from spatialint.gaps.class_drops import find_class_drops
+from spatialint.gaps.data_edges import DataExtent
 from spatialint.gaps.dead_ends import find_dead_ends
 from spatialint.gaps.missing_crossings import find_missing_crossings
 from spatialint.gaps.network import BorderNetwork, prepare_network
+from spatialint.gaps.thumbnails import Surroundings
 from spatialint.geo import WGS84
 from spatialint.network.graph import CSRGraph
 from spatialint.osm.ways import WayTable
@@ -46,6 +50,7 @@ class GapFindings:
     class_drops: gpd.GeoDataFrame
     missing_crossings: gpd.GeoDataFrame
     node_unit: np.ndarray  # unit_id (border level) of every graph node, "" outside all units
+    surroundings: Surroundings  # what the thumbnails draw, around the dead ends only
 
 
 def detect_gaps(
@@ -58,6 +63,8 @@ def detect_gaps(
     planned: gpd.GeoDataFrame | None = None,
     waterways: gpd.GeoDataFrame | None = None,
     osm_roads: WayTable | None = None,
+    end_tags: pd.Series | None = None,
+    extent: DataExtent | None = None,
 ) -> GapFindings:
     """Find cross-border dead ends, class drops and missing crossings.
 
@@ -81,6 +88,12 @@ def detect_gaps(
         The drivable OSM ways of the extract
         (:func:`spatialint.gaps.osm_context.read_osm_context`), to report the OSM node and way
         ids at both ends of each gap (else the simplified graph's ids).
+    end_tags
+        Node id -> the tags marking an intentional end on it
+        (:attr:`spatialint.gaps.osm_context.OsmContext.end_tags`), or None.
+    extent
+        Where the data stops (:class:`spatialint.gaps.data_edges.DataExtent`); None when
+        unknown (then the ``study_edge_m`` fallback applies).
 
     Returns
     -------
@@ -103,7 +116,14 @@ def detect_gaps(
     )
     crossings = border_crossings(net.geoms, net.borders)
     dead = find_dead_ends(
-        net, graph, settings, planned=planned, waterways=waterways, osm_roads=osm_roads
+        net,
+        graph,
+        settings,
+        planned=planned,
+        waterways=waterways,
+        osm_roads=osm_roads,
+        end_tags=end_tags,
+        extent=extent,
     )
     drops = find_class_drops(net, settings, crossings, osm_roads=osm_roads)
     missing = find_missing_crossings(net, settings, crossings)
@@ -112,7 +132,16 @@ def detect_gaps(
         class_drops=_class_drop_layer(net, drops),
         missing_crossings=missing.to_crs(WGS84),
         node_unit=net.node_units(),
+        surroundings=Surroundings.around(net, _metric_links(net, dead)),
     )
+
+
+def _metric_links(net: BorderNetwork, dead: pd.DataFrame) -> np.ndarray:
+    """The dead ends' links in metres (dead end to facing point)."""
+    if dead.empty:
+        return np.empty(0, dtype=object)
+    a_xy = net.xy[dead["a_pos"].to_numpy(np.int64)]
+    return shapely.linestrings(np.stack([a_xy, dead[["px", "py"]].to_numpy(float)], axis=1))
 
 
 def _dead_end_layer(net: BorderNetwork, graph: CSRGraph, dead: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -9,6 +9,7 @@ and missing crossings all work on this :class:`BorderNetwork`.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,6 +44,11 @@ class BorderNetwork:
     unit_tree: shapely.STRtree
     borders: gpd.GeoDataFrame  # unit_a, unit_b, unit_a_name, unit_b_name, geometry (metric)
     hull: shapely.Geometry  # convex hull of the nodes: the extent of the extract
+
+    @functools.cached_property
+    def road_tree(self) -> shapely.STRtree:
+        """Spatial index of :attr:`geoms` (built once, on first use)."""
+        return shapely.STRtree(self.geoms)
 
     def units_of(self, points: np.ndarray) -> np.ndarray:
         """Row in :attr:`units` of the unit containing each point, -1 outside all units."""
@@ -176,3 +182,16 @@ def node_degree(net: BorderNetwork, n_nodes: int) -> np.ndarray:
     pairs = np.unique(net.edges[["pu", "pv"]].to_numpy().clip(0), axis=0)
     pairs = np.unique(np.sort(pairs, axis=1), axis=0)
     return np.bincount(pairs.ravel(), minlength=n_nodes)
+
+
+def incident_edges(edges: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+    """Row of ``edges`` (:func:`drivable_edges`) incident to each graph position (the first
+    one: for a dead end, its only edge)."""
+    ends = pd.DataFrame(
+        {
+            "pos": np.concatenate([edges["pu"].to_numpy(), edges["pv"].to_numpy()]),
+            "row": np.concatenate([np.arange(len(edges))] * 2),
+        }
+    ).drop_duplicates("pos")
+    lookup = pd.Series(ends["row"].to_numpy(), index=ends["pos"].to_numpy())
+    return lookup.loc[positions].to_numpy()

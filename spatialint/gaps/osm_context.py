@@ -1,10 +1,12 @@
-"""What the gaps stage reads from the OSM extract itself: every road vertex and the waterways.
+"""What the gaps stage reads from the OSM extract itself: road vertices, end tags, waterways.
 
 The network stage's graph is simplified: it keeps only intersections and dead ends, and its
 edges carry the id of one of the ways they merge. Planners, however, think in OSM ways and
-nodes. :func:`read_osm_context` reads the drivable ways with all their nodes and the waterways
-(rivers, canals, water outlines) in one pass over the extract; :func:`osm_ids_of_dead_ends` and
-:func:`osm_ids_of_drops` then name each finding by the OSM ids at its ends, so the gap ids
+nodes. :func:`read_osm_context` reads, in one pass over the extract, the drivable ways with all
+their nodes (a node missing from the extract shows as a vertex without location), the tags on
+nodes that mark an intentional end (``gaps.intentional_end_tags``) and the waterways (rivers,
+canals, water outlines); :func:`osm_ids_of_dead_ends` and :func:`osm_ids_of_drops` then name
+each finding by the OSM ids at its ends, so the gap ids
 (:func:`spatialint.gaps.review.stable_gap_id`) are those of OSM, stable across runs.
 """
 
@@ -31,16 +33,33 @@ logger = logging.getLogger(__name__)
 WATERWAY_VALUES = frozenset({"river", "canal"})
 
 
+#: The way tag that says a road ends on purpose (besides the end node's tags).
+NOEXIT = ("noexit", "yes")
+
+
 @dataclass(frozen=True)
 class OsmContext:
     """What the gaps stage reads from the extract besides the network tables."""
 
-    roads: WayTable  # drivable ways with all their nodes (ids and locations)
+    roads: WayTable  # drivable ways with all their nodes (ids and locations; NaN = missing)
     waterways: gpd.GeoDataFrame  # river/canal lines and natural=water way outlines, EPSG:4326
+    end_tags: pd.Series  # node id -> "key=value; ..." of the intentional-end tags on it
 
 
-def read_osm_context(pbf: str | PathLike[str], *, drivable_classes: Sequence[str]) -> OsmContext:
-    """Read the drivable ways and the waterways of the study's extract in one pass.
+def has_tag(tags: Mapping[str, str], key: str, value: str) -> bool:
+    """``key=value`` is on ``tags``; value ``*`` matches any value."""
+    found = tags.get(key)
+    return found is not None and (value == "*" or found == value)
+
+
+def read_osm_context(
+    pbf: str | PathLike[str],
+    *,
+    drivable_classes: Sequence[str],
+    end_tags: Sequence[tuple[str, str]] = (),
+) -> OsmContext:
+    """Read the drivable ways, intentional-end node tags and waterways of the extract in one
+    pass.
 
     Parameters
     ----------
@@ -49,6 +68,9 @@ def read_osm_context(pbf: str | PathLike[str], *, drivable_classes: Sequence[str
     drivable_classes
         ``highway=*`` values that count as roads (``network.highway_classes`` minus
         ``gaps.ignore_highway``).
+    end_tags
+        ``(key, value)`` pairs marking an intentional end on a node (``value`` ``*`` = any):
+        :meth:`spatialint.settings.GapSettings.end_tag_pairs`.
 
     Notes
     -----
@@ -56,6 +78,8 @@ def read_osm_context(pbf: str | PathLike[str], *, drivable_classes: Sequence[str
     read; rivers are nearly always also mapped as ``waterway=river`` lines, which are.
     """
     roads_set = frozenset(drivable_classes)
+    pairs = tuple(end_tags)
+    node_keys = sorted({key for key, _ in pairs})
 
     def wanted(tags: Mapping[str, str]) -> bool:
         return (
@@ -64,12 +88,18 @@ def read_osm_context(pbf: str | PathLike[str], *, drivable_classes: Sequence[str
             or tags.get("natural") == "water"
         )
 
-    ways = read_osm(
+    def end_node(tags: Mapping[str, str]) -> bool:
+        return any(has_tag(tags, key, value) for key, value in pairs)
+
+    selection = read_osm(
         pbf,
-        filter_keys=["highway", "waterway", "natural"],
+        filter_keys=sorted({"highway", "waterway", "natural", *node_keys}),
         way_test=wanted,
-        way_keys=["highway", "waterway", "natural"],
-    ).ways
+        way_keys=["highway", "waterway", "natural", NOEXIT[0]],
+        node_test=end_node if pairs else None,
+        node_keys=node_keys,
+    )
+    ways = selection.ways
     is_road = ways.tags["highway"].isin(list(roads_set)).to_numpy()
     water = ways.subset(~is_road)
     lines = water.linestrings()
@@ -82,8 +112,47 @@ def read_osm_context(pbf: str | PathLike[str], *, drivable_classes: Sequence[str
         geometry=gpd.GeoSeries(list(lines[keep]), crs=WGS84),
         crs=WGS84,
     )
-    logger.info("extract: %d drivable ways, %d waterway lines/outlines", is_road.sum(), keep.sum())
-    return OsmContext(roads=ways.subset(is_road), waterways=waterways)
+    tagged = _end_tag_text(selection.nodes, pairs)
+    logger.info(
+        "extract: %d drivable ways, %d waterway lines/outlines, %d node(s) tagged as an end",
+        is_road.sum(),
+        keep.sum(),
+        len(tagged),
+    )
+    return OsmContext(roads=ways.subset(is_road), waterways=waterways, end_tags=tagged)
+
+
+def _end_tag_text(nodes: pd.DataFrame, pairs: Sequence[tuple[str, str]]) -> pd.Series:
+    """Per tagged node id, its intentional-end tags as ``key=value; ...`` (in config order)."""
+    texts = np.full(len(nodes), "", dtype=object)
+    for key, value in pairs:
+        if key not in nodes.columns:
+            continue
+        found = nodes[key].to_numpy(dtype=object)
+        hit = np.array([isinstance(v, str) and (value == "*" or v == value) for v in found], bool)
+        labels = np.array([f"{key}={v}" for v in found[hit]], dtype=object)
+        texts[hit] = np.where(texts[hit] == "", labels, texts[hit] + "; " + labels)
+    out = pd.Series(texts, index=nodes["node_id"].to_numpy(np.int64), dtype=object)
+    out = out[out != ""]
+    return out[~out.index.duplicated()]
+
+
+def cut_nodes(roads: WayTable) -> np.ndarray:
+    """OSM ids of the road vertices next to a vertex missing from the extract.
+
+    A way whose nodes are not all in the file was cut where the data stops (an extract made
+    without complete ways); its last located vertex before the missing ones is where a road
+    seems to end only because the data does.
+    """
+    missing = ~(np.isfinite(roads.lon) & np.isfinite(roads.lat))
+    if not missing.any():
+        return np.zeros(0, dtype=np.int64)
+    way = roads.way_index()
+    same = way[1:] == way[:-1]
+    before = same & missing[1:] & ~missing[:-1]  # vertex i located, i + 1 missing
+    after = same & missing[:-1] & ~missing[1:]  # vertex i missing, i + 1 located
+    ids = np.concatenate([roads.node_ids[:-1][before], roads.node_ids[1:][after]])
+    return np.unique(ids)
 
 
 def ways_at_nodes(roads: WayTable, node_ids: np.ndarray) -> pd.DataFrame:

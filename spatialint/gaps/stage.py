@@ -9,11 +9,15 @@ notebook::
     every = study_settings(load_study("demo"))
     run_gap_stage(inputs, outputs, **{n: getattr(every, n) for n in STAGE_SETTINGS})
 
-It reads the road network, admin units and OSM context (waterways, all road vertices) of a
-study, finds the cross-border gaps (:func:`spatialint.gaps.detect.detect_gaps`), ranks the dead
-ends by the time a link would save (:func:`spatialint.gaps.benefit.rank_gaps`), joins the
-decisions of the review file (:mod:`spatialint.gaps.review`) and writes the GeoPackage, CSV,
-XLSX and a fresh review template, each through its contract (:mod:`spatialint.contracts.gaps`).
+It reads the road network, admin units, study area and OSM context (waterways, all road
+vertices, intentional-end tags) of a study, finds the cross-border gaps
+(:func:`spatialint.gaps.detect.detect_gaps`), measures the time a link would save
+(:func:`spatialint.gaps.benefit.rank_gaps`), weighs the evidence into a confidence and ranks by
+it, then by benefit (:mod:`spatialint.gaps.confidence`), adds editor links
+(:mod:`spatialint.gaps.links`), joins the decisions of the review file
+(:mod:`spatialint.gaps.review`) and writes the GeoPackage, CSV, XLSX, a fresh review template,
+each through its contract (:mod:`spatialint.contracts.gaps`), and a thumbnail per dead end
+(:mod:`spatialint.gaps.thumbnails`).
 
 The review file (``gaps.review_file``) is only *read*; nothing a planner wrote is overwritten.
 """
@@ -37,9 +41,12 @@ from spatialint.contracts.io import read_table, write_csv, write_layers, write_w
 from spatialint.contracts.network import ADMIN_UNITS, PLANNED_WAYS, ROAD_EDGES
 from spatialint.errors import DataError
 from spatialint.gaps.benefit import rank_gaps, ranking_column
+from spatialint.gaps.confidence import assess_dead_ends, rank_by_confidence
+from spatialint.gaps.data_edges import DataExtent, read_study_area
 from spatialint.gaps.dead_ends import GRAPH_COLUMNS
 from spatialint.gaps.detect import GapFindings, detect_gaps
-from spatialint.gaps.osm_context import read_osm_context
+from spatialint.gaps.links import class_drop_links, dead_end_links
+from spatialint.gaps.osm_context import cut_nodes, read_osm_context
 from spatialint.gaps.review import (
     join_review,
     load_review,
@@ -47,6 +54,7 @@ from spatialint.gaps.review import (
     of_kind,
     review_template,
 )
+from spatialint.gaps.thumbnails import thumbnail_column, write_thumbnails
 from spatialint.geo import WGS84, NearestNodes
 from spatialint.network.graph import CSRGraph
 from spatialint.osm.ways import WayTable
@@ -74,6 +82,8 @@ class GapInputs:
     graph: CSRGraph
     waterways: gpd.GeoDataFrame
     osm_roads: WayTable  # the drivable OSM ways with all their vertices
+    end_tags: pd.Series  # node id -> tags marking an intentional end
+    extent: DataExtent  # where the data stops
 
 
 def run_gap_stage(
@@ -90,13 +100,15 @@ def run_gap_stage(
     Parameters
     ----------
     inputs
-        Paths by the ``gaps`` rule's input names: ``pbf``, ``road_edges``, ``planned``,
-        ``road_graph``, ``units``, and optionally ``review``, ``waterways`` and ``population``
-        (``gap_inputs`` in ``workflow/rules/common.smk``).
+        Paths by the ``gaps`` rule's input names: ``pbf``, ``area`` (the study area of the
+        retrieve stage), ``road_edges``, ``planned``, ``road_graph``, ``units``, and optionally
+        ``review``, ``waterways`` and ``population`` (``gap_inputs`` in
+        ``workflow/rules/common.smk``).
     outputs
         Paths by the rule's output names: ``gpkg`` (layers ``dead_ends``, ``class_drops``,
         ``missing_crossings``), ``csv`` (dead ends), ``xlsx`` (a sheet per layer),
-        ``template`` (review template of dead ends and class drops).
+        ``template`` (review template of dead ends and class drops), ``thumbnails`` (folder of
+        one PNG per dead end).
     gaps
         Detection, benefit and review settings; ``review_file`` is named in the log.
     roads
@@ -122,6 +134,8 @@ def run_gap_stage(
         planned=tables.planned,
         waterways=tables.waterways,
         osm_roads=tables.osm_roads,
+        end_tags=tables.end_tags,
+        extent=tables.extent,
     )
     people = (
         node_population(tables.graph, inputs["population"], population.population_column)
@@ -132,8 +146,16 @@ def run_gap_stage(
     review = read_review_file(inputs.get("review"), review_file=gaps.review_file)
     context = REVIEW_TEMPLATE.names  # restored for reviewed gaps no longer found
     dead = join_review(ranked, of_kind(review, "G"), keep_columns=context)
-    drops = join_review(findings.class_drops, of_kind(review, "C"), keep_columns=context)
+    drops = with_links(findings.class_drops)
+    drops = join_review(drops, of_kind(review, "C"), keep_columns=context)
     written = write_gap_outputs(outputs, dead=dead, drops=drops, missing=findings.missing_crossings)
+    write_thumbnails(
+        outputs["thumbnails"],
+        written[DEAD_ENDS.name],
+        findings.surroundings,
+        waterways=tables.waterways,
+        planned=tables.planned,
+    )
     _log_summary(written, template=outputs["template"], review_file=gaps.review_file)
 
 
@@ -165,8 +187,11 @@ def read_gap_inputs(
     units = read_table(inputs["units"], ADMIN_UNITS)
     ignored = set(gaps.ignore_highway)
     osm = read_osm_context(
-        inputs["pbf"], drivable_classes=[c for c in roads.highway_classes if c not in ignored]
+        inputs["pbf"],
+        drivable_classes=[c for c in roads.highway_classes if c not in ignored],
+        end_tags=gaps.end_tag_pairs(),
     )
+    area, basis = read_study_area(inputs["area"])
     waterways = osm.waterways
     if "waterways" in inputs:
         extra = read_waterways(inputs["waterways"]).to_crs(waterways.crs)
@@ -178,6 +203,8 @@ def read_gap_inputs(
         graph=CSRGraph.load(inputs["road_graph"]),
         waterways=waterways,
         osm_roads=osm.roads,
+        end_tags=osm.end_tags,
+        extent=DataExtent(area=area, basis=basis, cut_nodes=cut_nodes(osm.roads)),
     )
 
 
@@ -207,8 +234,8 @@ def rank_dead_ends(
     roads: RoadSettings,
     people: np.ndarray | None,
 ) -> gpd.GeoDataFrame:
-    """The dead ends ranked by benefit, without their graph positions, detours rounded as
-    written."""
+    """The dead ends ranked by confidence, then benefit, without their graph positions, with
+    their reasons, editor links and thumbnail paths; detours rounded as written."""
     ranked = rank_gaps(
         findings.dead_ends,
         graph,
@@ -222,7 +249,16 @@ def rank_dead_ends(
     )
     ranked["detour_min"] = ranked["detour_min"].round(DETOUR_MIN_DECIMALS)
     ranked["detour_km"] = ranked["detour_km"].round(DETOUR_KM_DECIMALS)
-    return ranked
+    ranked = rank_by_confidence(assess_dead_ends(ranked, gaps))
+    ranked["thumbnail"] = thumbnail_column(ranked)
+    return with_links(ranked)
+
+
+def with_links(findings: pd.DataFrame) -> pd.DataFrame:
+    """Dead ends or class drops with their ``osm_edit_url`` and ``josm_url``."""
+    links = dead_end_links if "other_node_id" in findings.columns else class_drop_links
+    edit, josm = links(findings)
+    return findings.assign(osm_edit_url=edit, josm_url=josm)
 
 
 def read_review_file(path: PathArg | None, *, review_file: str) -> pd.DataFrame | None:
@@ -286,7 +322,8 @@ def _log_summary(
         by = ranking_column(found)
         best = found.sort_values("rank").iloc[0]
         logger.info(
-            "largest benefit (%s %.2f): %s %s ↔ %s %s, %.0f m gap, detour %.1f min",
+            "rank 1 (%s confidence, %s %.2f): %s %s ↔ %s %s, %.0f m gap, detour %.1f min",
+            best["confidence"],
             by,
             best[by],
             best["unit_name"],

@@ -57,6 +57,7 @@ from spatialint.osm.relations import (
     read_relations,
     resolve_units,
 )
+from spatialint.osm.study_area import AREA_BASIS, BBOX_BASIS, source_bbox
 from spatialint.osm.writer import osm_writer
 from spatialint.settings import AreaSettings
 
@@ -116,6 +117,10 @@ class ClipStats:
     relations: int = 0
     seconds: float = 0.0
     area_km2: float | None = None
+    #: The study area without its buffer (WGS-84), or the source's header box when no area is
+    #: configured; None when neither is known. ``study_area_basis`` says which.
+    study_area: BaseGeometry | None = None
+    study_area_basis: str = ""
 
 
 class _WayGeometries:
@@ -248,7 +253,7 @@ def _scan_nodes_and_ways(source: Path, member_ways: set[int]) -> _Scan:
     return scan
 
 
-def _clip_area(
+def _study_area(
     area: AreaSettings,
     unit_ids: Sequence[int],
     relations: Mapping[int, RelationInfo],
@@ -257,8 +262,8 @@ def _clip_area(
     source: Path,
     base_dir: Path,
 ) -> BaseGeometry | None:
-    """The buffered study area: the admin units' union, the polygon file or the bbox; ``None``
-    (the whole extract) when the area names none of them."""
+    """The study area without its buffer: the admin units' union, the polygon file or the
+    bbox; ``None`` (the whole extract) when the area names none of them."""
     geom = configured_area(area, base_dir=base_dir)
     if unit_ids:
         parts = [
@@ -268,8 +273,7 @@ def _clip_area(
         logger.info("study area: %s", "; ".join(relations[r].label() for r in unit_ids))
     if geom is None:
         logger.info("no area configured: keeping the whole extract %s", source)
-        return None
-    return buffer_km(geom, area.buffer_km)
+    return geom
 
 
 def _relation_in_area(
@@ -456,7 +460,11 @@ def clip_extract(
         r for r in relations.values() if wanted_relation_tags(r.tags, levels) or r.id in unit_ids
     ]
     scan = _scan_nodes_and_ways(source, {w for r in candidates for w in r.member_ways})
-    geom = _clip_area(area, unit_ids, relations, scan, source=source, base_dir=base_dir)
+    study = _study_area(area, unit_ids, relations, scan, source=source, base_dir=base_dir)
+    geom = None if study is None else buffer_km(study, area.buffer_km)
+    stats.study_area, stats.study_area_basis = (
+        (study, AREA_BASIS) if study is not None else (source_bbox(source), BBOX_BASIS)
+    )
     if geom is not None:
         stats.area_km2 = area_km2(geom)
         logger.info("clip area incl. %s km buffer: %.0f km²", area.buffer_km, stats.area_km2)

@@ -271,8 +271,19 @@ def _mutable_relation(rel_id: int, e: Mapping[str, Any]) -> osmium.osm.mutable.R
     )
 
 
+def unbuffered_area(area: AreaSettings, *, source: SourceSettings, base_dir: Path) -> BaseGeometry:
+    """The study area without its buffer (admin units from the cached Overpass answers)."""
+    with osmnx_settings(source, base_dir=base_dir):
+        return _unbuffered(area, base_dir=base_dir)
+
+
 def _study_area(area: AreaSettings, *, base_dir: Path) -> BaseGeometry:
     """The buffered study area; Overpass needs one (the planet is not an option)."""
+    return buffer_km(_unbuffered(area, base_dir=base_dir), area.buffer_km)
+
+
+def _unbuffered(area: AreaSettings, *, base_dir: Path) -> BaseGeometry:
+    """The study area without buffer; Overpass needs one (the planet is not an option)."""
     if area.admin_units:
         geom = _unit_area(area.admin_units, source_label=ox.settings.overpass_url)
     else:
@@ -282,7 +293,7 @@ def _study_area(area: AreaSettings, *, base_dir: Path) -> BaseGeometry:
             "source.kind: overpass needs a study area: give area.admin_units, "
             "area.polygon_file or area.bbox (the whole planet is not an option)."
         )
-    return buffer_km(geom, area.buffer_km)
+    return geom
 
 
 def fetch_extract(

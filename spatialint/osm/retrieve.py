@@ -15,6 +15,7 @@ from pathlib import Path
 from spatialint.errors import DataError
 from spatialint.osm.extract import clip_extract
 from spatialint.osm.sources import resolve_source
+from spatialint.osm.study_area import AREA_BASIS, write_study_area
 from spatialint.settings import AdminLevelSettings, AreaSettings, SourceSettings
 
 
@@ -36,7 +37,9 @@ def run_retrieve_stage(
         the ``generate_demo`` rule) for ``source.kind: demo``; a local source PBF and the area's
         polygon file are inputs too, so that Snakemake reruns the clip when they change.
     outputs
-        Paths by the rule's output names: ``pbf`` (``data/<study>/osm/extract.osm.pbf``).
+        Paths by the rule's output names: ``pbf`` (``data/<study>/osm/extract.osm.pbf``) and
+        ``area`` (``osm/study_area.gpkg``: the study area without its buffer, see
+        :mod:`spatialint.osm.study_area`).
     source, area, admin_levels
         Where the data comes from, the study area and the boundary levels kept.
     base_dir
@@ -52,12 +55,17 @@ def run_retrieve_stage(
     target = Path(outputs["pbf"])
     levels = admin_levels.levels
     if source.kind == "overpass":
-        from spatialint.osm.overpass import fetch_extract  # osmnx: only for Overpass studies
+        from spatialint.osm.overpass import fetch_extract, unbuffered_area  # osmnx: Overpass only
 
         fetch_extract(target, source=source, area=area, levels=levels, base_dir=base_dir)
-        return
-    pbf = _demo_pbf(inputs) if source.kind == "demo" else resolve_source(source, base_dir=base_dir)
-    clip_extract(pbf, target, area=area, levels=levels, base_dir=base_dir)
+        study, basis = unbuffered_area(area, source=source, base_dir=base_dir), AREA_BASIS
+    else:
+        demo = source.kind == "demo"
+        pbf = _demo_pbf(inputs) if demo else resolve_source(source, base_dir=base_dir)
+        stats = clip_extract(pbf, target, area=area, levels=levels, base_dir=base_dir)
+        study, basis = stats.study_area, stats.study_area_basis
+    if "area" in outputs:
+        write_study_area(outputs["area"], study, basis)
 
 
 def _demo_pbf(inputs: Mapping[str, str | Path]) -> Path:

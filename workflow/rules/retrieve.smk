@@ -25,6 +25,7 @@ rule retrieve_osm:
         unpack(retrieve_inputs),
     output:
         pbf="data/{study}/osm/extract.osm.pbf",
+        area="data/{study}/osm/study_area.gpkg",
     log:
         "logs/{study}/retrieve_osm.log",
     benchmark:
