@@ -543,6 +543,7 @@ class MapSettings(Settings):
     tianditu_token: str | None
     simplify_m: float
     road_classes: tuple[str, ...]
+    gap_confidence: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -551,6 +552,7 @@ class ReportSettings(Settings):
 
     SECTION: ClassVar[str] = "maps"
     top_gaps: int
+    gap_confidence: tuple[str, ...]
     cgcs2000: bool
 
 

@@ -24,9 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from spatialint.gaps.confidence import SHOWN_LEVELS
+from spatialint.gaps.confidence import HIGH, MEDIUM
 
 TOP_K = 10
+#: The levels the map and report show by default (``maps.gap_confidence``).
+SHOWN_LEVELS = (HIGH, MEDIUM)
 
 
 @dataclass(frozen=True)

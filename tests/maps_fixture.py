@@ -8,12 +8,14 @@ frame conformed, so the fixture breaks when a contract changes under it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
+from matplotlib.image import imsave
 from shapely.geometry import LineString, Point, Polygon, box
 
 from spatialint.contracts import (
@@ -163,6 +165,33 @@ def make_layers(*, with_rail: bool = True) -> StudyLayers:
             "rank": [1.0, 2.0, 3.0, np.nan],
             "gap_id": ["G001", "G002", "G003", "G004"],
             "status": ["确认", "待核实", "误报", "在建"],
+            "confidence": ["high", "medium", "low", None],
+            "category": ["road", "bridge", "road", None],
+            "reasons_zh": [
+                "可信度高：两端断头相向",
+                "可信度中：对侧道路合理距离内",
+                "可信度低：末端标记 noexit=yes",
+                None,
+            ],
+            "reasons_en": [
+                "high: two dead ends face each other",
+                "medium: a road of the other unit at a plausible distance",
+                "low: the end is tagged noexit=yes",
+                None,
+            ],
+            "osm_edit_url": [
+                "https://www.openstreetmap.org/edit?editor=id&node=11#map=17/28.150000/112.999500",
+                None,
+                None,
+                None,
+            ],
+            "josm_url": [
+                "http://127.0.0.1:8111/load_and_zoom?left=112.99&right=113.01&bottom=28.14&top=28.16&select=node11",
+                None,
+                None,
+                None,
+            ],
+            "thumbnail": [f"thumbnails/G00{i}.png" for i in (1, 2, 3)] + [None],
             "comment": ["纳入2026年计划", "", "河流阻隔", "已开工"],
             "found": [True, True, True, False],
             "unit_name": ["东县", "东县", "东县", "西县"],
@@ -278,3 +307,12 @@ def write_inputs(layers: StudyLayers, folder: Path) -> dict[str, Path]:
     )
     write_table(layers.corridors, CORRIDORS, paths["corridors"])
     return paths
+
+
+def write_thumbnails(folder: Path, gap_ids: Sequence[str] = ("G001", "G002", "G003")) -> Path:
+    """A real PNG per gap of :func:`make_layers`, as the gaps stage names them
+    (``thumbnails/<gap_id>.png``, 24 px, one colour each)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, gap_id in enumerate(gap_ids):
+        imsave(folder / f"{gap_id}.png", np.full((24, 24), float(i)), vmin=0, vmax=3)
+    return folder

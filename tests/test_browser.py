@@ -27,7 +27,7 @@ from spatialint.config import load_study
 from spatialint.publish.map import write_map
 from spatialint.publish.report import write_report
 from spatialint.settings import MapSettings, ReportSettings, StudyInfo
-from tests.maps_fixture import make_layers
+from tests.maps_fixture import make_layers, write_thumbnails
 
 pytestmark = pytest.mark.browser
 
@@ -149,6 +149,38 @@ def test_map_renders_offline_with_layers(chromium, map_page, tmp_path):
     assert "演示数据：合成区域" in dom
 
 
+POPUPS_JS = """function () {
+    var texts = {};
+    Object.keys(window).filter(function (k) { return k.indexOf('circle_marker_') === 0; })
+        .forEach(function (k) {
+            var marker = window[k];
+            if (!marker.getPopup || !marker.getPopup() || !marker._map) { return; }
+            marker.openPopup();
+            var content = document.querySelector('.leaflet-popup-content');
+            var links = Array.prototype.map.call(
+                content.querySelectorAll('a'), function (a) { return a.href; });
+            texts[marker.getTooltip().getContent()] = {text: content.innerText, links: links};
+        });
+    return texts;
+}"""
+
+
+def test_dead_end_popups_give_confidence_reasons_and_editor_links(chromium, map_page, tmp_path):
+    """A reviewer clicks a 断头路: its confidence, reasons and the OSM, iD and JOSM links open;
+    the low-confidence one is in a layer switched off, so not on the map at start."""
+    page = measured_page(map_page, POPUPS_JS, tmp_path)
+    popups = measured(run_chromium(chromium, page.as_uri(), tmp_path / "profile", "--dump-dom"))
+    gap_ids = {tip: re.search(r"G00\d", tip) for tip in popups}  # tooltips are HTML
+    dead_ends = {found.group(): popups[tip] for tip, found in gap_ids.items() if found}
+    assert sorted(dead_ends) == ["G001", "G002"]
+    g001 = dead_ends["G001"]
+    assert "可信度高" in g001["text"] and "可信度高：两端断头相向" in g001["text"]
+    assert g001["links"][0].startswith("https://www.openstreetmap.org/?mlat=28.15")
+    assert g001["links"][1].startswith("https://www.openstreetmap.org/edit?editor=id")
+    assert g001["links"][2].startswith("http://127.0.0.1:8111/load_and_zoom?")
+    assert "需建桥" in dead_ends["G002"]["text"]
+
+
 def test_map_screenshot_is_not_blank(chromium, map_page, tmp_path):
     shot = tmp_path / "map.png"
     run_chromium(chromium, map_page.as_uri(), tmp_path / "profile", f"--screenshot={shot}")
@@ -221,14 +253,26 @@ def report_page(tmp_path_factory) -> Path:
     settings = ReportSettings.from_study(load_study("demo"))
     write_report(
         make_layers(), **paths, map_path=None, report_settings=settings, study=STUDY,
-        data_date=None,
+        data_date=None, thumbnails=write_thumbnails(folder / "thumbnails"),
     )  # fmt: skip
     return paths["html_path"]
+
+
+THUMBNAILS_JS = """function () {
+    var sizes = {};
+    document.querySelectorAll('img').forEach(function (img) {
+        sizes[img.alt] = [img.naturalWidth, img.naturalHeight];
+    });
+    return sizes;
+}"""
 
 
 def test_report_renders_offline(chromium, report_page, tmp_path):
     dom = run_chromium(chromium, report_page.as_uri(), tmp_path / "profile", "--dump-dom")
     assert dom.count("<figure") == 3 and dom.count("<svg") == 3 and dom.count("<table") >= 4
+    shown = measured_page(report_page, THUMBNAILS_JS, tmp_path)
+    pictures = measured(run_chromium(chromium, shown.as_uri(), tmp_path / "p3", "--dump-dom"))
+    assert pictures == {"G001": [24, 24], "G002": [24, 24]}  # decoded, in the page itself
     shot = tmp_path / "report.png"
     run_chromium(chromium, report_page.as_uri(), tmp_path / "profile2", f"--screenshot={shot}")
     image = matplotlib.image.imread(shot)[..., :3]

@@ -80,8 +80,15 @@ def features(layer: MapLayer) -> list[dict]:
 
 
 def circle_of(layer: MapLayer, gap_id: str) -> Circle:
-    (circle,) = [c for c in layer.circles if c.tooltip.startswith(f"{gap_id}:")]
+    (circle,) = [c for c in layer.circles if c.tooltip.startswith(f"{gap_id} ·")]
     return circle
+
+
+def dead_end_circles(layers, **settings) -> MapLayer:
+    """The circles of both 断头路 layers (shown and other confidence) as one layer."""
+    drawn = all_layers(drawings(layers, **settings))
+    parts = [drawn[name] for name in ("断头路", "断头路（其他可信度）") if name in drawn]
+    return MapLayer("all", True, (), tuple(c for part in parts for c in part.circles))
 
 
 def test_map_has_every_layer_labelled(layers):
@@ -147,31 +154,62 @@ def test_dead_end_popup_answers_a_reviewer(layers):
     assert texts["minutes_saved_mean"] == "14.5" and texts["minutes_saved_per_trip"] == "3.1"
     assert texts["planned"] == "是" and texts["status"] == "确认"
     assert texts["comment"] == "纳入2026年计划"
+    # why: confidence, category and the reasons in the study's language
+    assert texts["confidence"] == "可信度高" and texts["category"] == "道路"
+    assert texts["reasons_zh"] == "可信度高：两端断头相向"
+    assert [r.field for r in popup.rows][3:6] == ["confidence", "category", "reasons_zh"]
+    assert circle_of(drawn, "G002").popup.rows[4].text == "需建桥"
     # labelled by the dead_ends contract; rows without a value are left out of the popup
     assert {r.field: r.label for r in popup.rows}["gap_m"] == DEAD_ENDS.label("gap_m", "zh")
     assert "person_minutes_saved" not in popup.fields and "planned_class" not in popup.fields
     # a reviewed gap no longer in the data has no place on the map (it stays in the tables)
     assert not [c for c in drawn.circles if c.tooltip.startswith("G004")]
-    # link to openstreetmap.org at the WGS-84 position of the dead end
-    assert popup.link[0].startswith("https://www.openstreetmap.org/?mlat=28.150000&mlon=113.000500")
-    assert "openstreetmap.org" in popup_html(popup) and "纳入2026年计划" in popup_html(popup)
-    # the gap lines beneath the circles
-    assert len(features(drawn)) == 3
+    # link to openstreetmap.org at the WGS-84 position of the dead end, then the editors
+    view, edit, josm = popup.links
+    assert view[0].startswith("https://www.openstreetmap.org/?mlat=28.150000&mlon=113.000500")
+    assert edit == (layers.dead_ends["osm_edit_url"].iloc[0], "在OSM编辑器中打开")
+    assert josm[0].startswith("http://127.0.0.1:8111/load_and_zoom?") and "JOSM" in josm[1]
+    page = popup_html(popup)
+    assert "openstreetmap.org" in page and "纳入2026年计划" in page and "8111" in page
+    assert len(circle_of(drawn, "G002").popup.links) == 1  # no editor links written: none shown
+    # the gap lines beneath the circles: high and medium here, the low one in its own layer
+    assert len(features(drawn)) == 2
+
+
+def test_low_confidence_dead_ends_are_in_a_layer_switched_off(layers):
+    drawn = all_layers(drawings(layers))
+    assert drawn["断头路"].show and not drawn["断头路（其他可信度）"].show
+    assert [c.tooltip.split(" ")[0] for c in drawn["断头路（其他可信度）"].circles] == ["G003"]
+    assert len(features(drawn["断头路（其他可信度）"])) == 1
+    legend = legend_texts(drawings(layers))
+    assert (
+        "“断头路”图层：可信度高、可信度中；其余1处在“断头路（其他可信度）”图层（默认关闭）"
+        in legend
+    )
+    every = all_layers(drawings(layers, gap_confidence=("high", "medium", "low")))
+    assert len(every["断头路"].circles) == 3 and "断头路（其他可信度）" not in every
+    english = circle_of(
+        all_layers(drawings(layers, language="en"))["Dead-end roads (断头路)"], "G001"
+    )
+    texts = {row.field: row.text for row in english.popup.rows}
+    assert texts["reasons_en"] == "high: two dead ends face each other"
+    assert texts["confidence"] == "high" and "reasons_zh" not in texts
 
 
 def test_dead_ends_are_sized_by_the_ranking_key(layers):
     """Without population: minutes saved per sampled trip; with it: person-minutes."""
-    drawn = all_layers(drawings(layers))["断头路"]
+    drawn = dead_end_circles(layers)
     radius = {gid: circle_of(drawn, gid).radius for gid in ("G001", "G002", "G003")}
     assert radius["G001"] > radius["G002"] > radius["G003"]
     legend = legend_texts(drawings(layers))
     assert "圆大小 = 每次出行平均节省（分钟）" in legend
     people = layers.dead_ends.assign(person_minutes_saved=[10.0, 200.0, 5000.0, np.nan])
     with_people = replace(layers, dead_ends=people)
-    drawn = all_layers(drawings(with_people))["断头路"]
+    drawn = dead_end_circles(with_people)
     radius = {gid: circle_of(drawn, gid).radius for gid in ("G001", "G002", "G003")}
-    assert radius["G003"] > radius["G002"] > radius["G001"]
-    assert drawn.circles[0].tooltip.startswith("G003")  # the largest drawn first, beneath
+    assert radius["G003"] > radius["G002"] > radius["G001"]  # one scale over both layers
+    shown = all_layers(drawings(with_people, gap_confidence=("high", "medium", "low")))["断头路"]
+    assert shown.circles[0].tooltip.startswith("G003")  # the largest drawn first, beneath
     assert f"圆大小 = {DEAD_ENDS.label('person_minutes_saved', 'zh')}" in legend_texts(
         drawings(with_people)
     )
@@ -240,7 +278,7 @@ def test_basemaps_change_tiles_and_amap_shifts_overlays(layers):
     tianditu_map = drawings(layers, basemap="tianditu", tianditu_token="abc123")
     assert circle_of(all_layers(tianditu_map)["断头路"], "G001").lat == osm.lat
     # the OSM link keeps WGS-84 even on AMap
-    assert "mlat=28.150000&mlon=113.000500" in amap.popup.link[0]
+    assert "mlat=28.150000&mlon=113.000500" in amap.popup.links[0][0]
 
 
 def test_no_rail_is_said_in_the_legend():
@@ -365,7 +403,10 @@ def test_map_of_the_demo_run(demo_run):
     drawn = drawings(layers)
     names = all_layers(drawn)
     assert {"行政区", "高速铁路", "车站", "中心点", "走廊一体化指数", "断头路"} <= set(names)
-    assert len(names["断头路"].circles) == len(layers.dead_ends)
+    # high and medium in the 断头路 layer, the demo's low decoys in the one switched off
+    level = layers.dead_ends["confidence"]
+    assert len(names["断头路"].circles) == level.isin(["high", "medium"]).sum() > 0
+    assert len(names["断头路（其他可信度）"].circles) == (level == "low").sum() > 0
     assert "圆大小 = 每次出行平均节省（分钟）" in legend_texts(drawn)
     html = (demo_run / "maps" / "demo" / "index.html").read_text(encoding="utf-8")
     assert "演示数据：合成区域，并非真实地点" in html  # demo.yaml says synthetic: true

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from spatialint.contracts import (
     ContractError,
 )
 from spatialint.contracts.io import read_table
+from spatialint.errors import DataError
 from spatialint.publish.layers import read_layers, unit_names
 from spatialint.publish.map.gap_layers import dead_end_popup_rows
 from spatialint.publish.report.files import write_geopackage
@@ -34,12 +36,12 @@ from spatialint.publish.report.stage import write_report
 from spatialint.publish.report.tables import (
     REPORT_CORRIDOR_COLUMNS,
     coverage_table,
-    gaps_by_benefit,
+    gaps_by_rank,
     study_summary,
     summary_sheet,
 )
 from spatialint.settings import ReportSettings, StudyInfo
-from tests.maps_fixture import make_layers
+from tests.maps_fixture import make_layers, write_thumbnails
 from tests.pipeline_runs import clone_run
 
 REPORT = ReportSettings.from_study(load_study("demo"))  # the schema's defaults
@@ -63,7 +65,8 @@ def sheet_name(table: str) -> str:
     return f"{TABLES[table].zh} {TABLES[table].en}"[:31]
 
 
-def report_files(folder, layers, *, report=REPORT, study=STUDY, data_date=None, with_map=True):
+def report_files(folder, layers, *, report=REPORT, study=STUDY, data_date=None, with_map=True,
+                 thumbnails=None):  # fmt: skip
     paths = {
         "html_path": folder / "maps" / "demo" / "report.html",
         "xlsx_path": folder / "data" / "demo" / "results" / "report.xlsx",
@@ -71,7 +74,7 @@ def report_files(folder, layers, *, report=REPORT, study=STUDY, data_date=None, 
     }
     map_path = folder / "maps" / "demo" / "index.html" if with_map else None
     write_report(layers, **paths, map_path=map_path, report_settings=report, study=study,
-                 data_date=data_date)  # fmt: skip
+                 data_date=data_date, thumbnails=thumbnails)  # fmt: skip
     return paths
 
 
@@ -83,7 +86,12 @@ def layers():
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory, layers):
     settings = replace(REPORT, top_gaps=2, cgcs2000=True)
-    return report_files(tmp_path_factory.mktemp("report"), layers, report=settings)
+    folder = tmp_path_factory.mktemp("report")
+    thumbnails = write_thumbnails(folder / "data" / "demo" / "gaps" / "thumbnails")
+    return {
+        **report_files(folder, layers, report=settings, thumbnails=thumbnails),
+        "thumbnails": thumbnails,
+    }
 
 
 def test_report_page_for_the_review_meeting(outputs):
@@ -94,8 +102,11 @@ def test_report_page_for_the_review_meeting(outputs):
     assert "研究范围" in html and "东县" in html
     assert "走廊一体化" in html and "东城–西城" in html and "62.0" in html
     assert "道路通行时间（分钟）" in html  # headers from the corridors contract
-    assert "(top 2 / 4)" in html
+    # the first two of high and medium confidence, by rank: the low one is left to the tables
+    assert "断头路（按可信度、效益排序） (top 2)" in html
+    assert "列出可信度为可信度高、可信度中的前2处；全部4处（含其他可信度）见 report.xlsx" in html
     assert html.index("G001") < html.index("G002") and "G003" not in html
+    assert "可信度高：两端断头相向" in html and "<td>需建桥</td>" in html
     assert "mlat=28.150000&amp;mlon=113.000500" in html
     coverage = html[html.index("1/2/3小时圈覆盖") :]
     assert "<th>1小时圈</th><th>2小时圈</th><th>3小时圈</th>" in coverage
@@ -103,10 +114,37 @@ def test_report_page_for_the_review_meeting(outputs):
     assert re.search(r"<td>[\d,]+\.\d km² \(\d+\.\d%\) · 60,000 人</td>", coverage)
     # three figures inline as SVG (their text drawn by the browser), nothing loaded elsewhere
     assert len(re.findall(r"<figure id='fig-\w+'><svg ", html)) == 3
-    assert not re.search(r"(src|href)=['\"]https?://(?!www\.openstreetmap\.org)", html)
+    # links go to openstreetmap.org or to JOSM on the reader's own machine
+    local = r"www\.openstreetmap\.org|127\.0\.0\.1:8111/"
+    assert not re.search(rf"(src|href)=['\"]https?://(?!{local})", html)
     # links to the map and the tables, relative to the page
     assert "href='index.html'" in html
     assert "href='../../data/demo/results/report.xlsx'" in html
+
+
+def test_report_shows_each_listed_gap_with_its_thumbnail_and_editor_links(outputs, layers):
+    html = outputs["html_path"].read_text(encoding="utf-8")
+    pictures = re.findall(r"<img src='data:image/png;base64,([^']+)' alt='(G\d+)'", html)
+    assert [gap for _, gap in pictures] == ["G001", "G002"]  # in the page: it stays one file
+    for data, gap in pictures:
+        assert base64.b64decode(data) == (outputs["thumbnails"] / f"{gap}.png").read_bytes()
+    edit = html.index("在OSM编辑器中打开")
+    assert html.count("在OSM编辑器中打开") == 1 and html.count("在JOSM中打开") == 1  # G001 only
+    assert "load_and_zoom?left=112.99&amp;right=113.01" in html[edit:]
+
+
+def test_report_lists_the_confidence_levels_asked_for(tmp_path, layers):
+    low_only = replace(REPORT, gap_confidence=("low",))
+    thumbnails = write_thumbnails(tmp_path / "gaps" / "thumbnails")
+    html = report_files(tmp_path, layers, report=low_only, thumbnails=thumbnails)["html_path"]
+    text = html.read_text(encoding="utf-8")
+    assert "G003" in text and "G001" not in text and "G002" not in text
+
+
+def test_a_missing_thumbnail_is_named(tmp_path, layers):
+    thumbnails = write_thumbnails(tmp_path / "gaps" / "thumbnails", ("G001",))
+    with pytest.raises(DataError, match=r"thumbnail of 断头路 G002 is missing: .*G002\.png.*gaps"):
+        report_files(tmp_path, layers, thumbnails=thumbnails)
 
 
 def test_workbook_has_one_sheet_per_table_with_contract_headers(outputs, layers):
@@ -115,6 +153,10 @@ def test_workbook_has_one_sheet_per_table_with_contract_headers(outputs, layers)
     rows = list(book[sheet_name("dead_ends")].iter_rows(values_only=True))
     assert list(rows[0]) == [DEAD_ENDS.bilingual(c) for c in DEAD_ENDS.names]
     assert [row[1] for row in rows[1:]] == ["G001", "G002", "G003", "G004"]  # all, by rank
+    sheet = openpyxl.load_workbook(outputs["xlsx_path"])[sheet_name("dead_ends")]
+    edit = sheet.cell(row=2, column=DEAD_ENDS.names.index("osm_edit_url") + 1)
+    assert edit.hyperlink.target == edit.value == layers.dead_ends["osm_edit_url"].iloc[0]
+    assert sheet.cell(row=3, column=edit.column).hyperlink is None  # no address, no link
     coverage = list(book[sheet_name("coverage")].iter_rows(values_only=True))
     assert "时间圈（分钟） / band (min)" in coverage[0] and len(coverage) == 1 + 12
     summary = pd.read_excel(outputs["xlsx_path"], sheet_name=sheet_name("summary"))
@@ -153,7 +195,7 @@ def test_geopackage_holds_every_layer_full_resolution_and_cgcs2000(outputs, laye
 
 def test_tables(layers):
     shuffled = layers.dead_ends.iloc[::-1]
-    ordered = gaps_by_benefit(shuffled)
+    ordered = gaps_by_rank(shuffled)
     assert list(ordered["gap_id"]) == ["G001", "G002", "G003", "G004"]  # unranked last
     coverage = coverage_table(layers.isochrones)
     assert list(coverage.columns) == list(COVERAGE.names) and len(coverage) == 12
@@ -168,10 +210,11 @@ def test_tables(layers):
 
 
 def test_top_gaps_list_the_ranking_key(layers):
-    assert "person_minutes_saved" not in top_gap_columns(layers.dead_ends)
+    assert "person_minutes_saved" not in top_gap_columns(layers.dead_ends, "zh")
     people = layers.dead_ends.assign(person_minutes_saved=[10.0, 200.0, 5000.0, np.nan])
-    columns = top_gap_columns(people)
+    columns = top_gap_columns(people, "en")
     assert columns[columns.index("minutes_saved_per_trip") + 1] == "person_minutes_saved"
+    assert "reasons_en" in columns and "reasons_zh" not in columns
 
 
 def test_english_report_and_no_rail(tmp_path):
@@ -180,7 +223,8 @@ def test_english_report_and_no_rail(tmp_path):
                          data_date="2024-05-01", with_map=False)  # fmt: skip
     html = paths["html_path"].read_text(encoding="utf-8")
     assert "Plan review report" in html and "OSM data date: 2024-05-01" in html
-    assert "East County" in html and "Top dead-end roads by benefit" in html
+    assert "East County" in html and "Dead-end roads by confidence, then benefit" in html
+    assert "high: two dead ends face each other" in html and "<img " not in html
     assert "straight-line gap (m)" in html and "Open the interactive map" not in html
     assert "_cgcs2000" not in str(pyogrio.list_layers(paths["gpkg_path"]))
     assert len(read_table(paths["gpkg_path"], TABLES["rail_edges"])) == 0
@@ -294,20 +338,25 @@ def test_key_figures_count_what_they_say(outputs):
 
 
 def test_coded_values_are_in_the_pages_language(outputs, tmp_path):
-    """Corridor kinds and review statuses in Chinese on a Chinese page, English on an English
-    one (issue 12, item 13)."""
+    """Corridor kinds, review statuses, confidence levels and categories in Chinese on a Chinese
+    page, English on an English one (issue 12, item 13)."""
     zh = outputs["html_path"].read_text(encoding="utf-8")
     corridors = _table_after(zh, "<h2>走廊一体化</h2>")
     assert [row[2] for row in corridors] == ["指定走廊", "相邻单元"]
-    gaps = _table_after(zh, "效益最高的断头路")
-    assert [row[2] for row in gaps] == ["确认", "待核实"]
+    gaps = _table_after(zh, "断头路（按可信度、效益排序）")
+    assert [row[2:5] for row in gaps] == [
+        ["确认", "可信度高", "道路"],
+        ["待核实", "可信度中", "需建桥"],
+    ]
     study = replace(STUDY, title="Test", language="en")
     paths = report_files(tmp_path, make_layers(), study=study, with_map=False)
     en = paths["html_path"].read_text(encoding="utf-8")
     corridors = _table_after(en, "<h2>Corridor integration</h2>")
     assert [row[2] for row in corridors] == ["named corridor", "neighbouring units"]
-    gaps = _table_after(en, "Top dead-end roads by benefit")
-    assert [row[2] for row in gaps][:3] == ["confirmed", "to verify", "false positive"]
+    gaps = _table_after(en, "Dead-end roads by confidence, then benefit")
+    assert [row[2:5] for row in gaps] == [
+        ["confirmed", "high", "road"], ["to verify", "medium", "bridge needed"]
+    ]  # fmt: skip
     assert "确认" not in en and "待核实" not in en
 
 
@@ -321,6 +370,7 @@ def test_one_number_format_per_column(outputs):
             value = row[columns.index(name)]
             assert value == "" or re.fullmatch(r"[\d,]+\.\d", value), (name, value)
     assert corridors[0][columns.index("road_min")] == "24.0"
-    gaps = _table_after(html, "效益最高的断头路")
-    assert [row[7] for row in gaps] == ["180", "420"]  # gap_m: whole metres
-    assert [row[8] for row in gaps] == ["12.5", "6.1"]  # detour_min: a tenth
+    gaps = _table_after(html, "断头路（按可信度、效益排序）")
+    columns = top_gap_columns(make_layers().dead_ends, "zh")
+    assert [row[columns.index("gap_m")] for row in gaps] == ["180", "420"]  # whole metres
+    assert [row[columns.index("detour_min")] for row in gaps] == ["12.5", "6.1"]  # a tenth

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -226,6 +229,43 @@ def test_snakemake_reruns_gaps_only_when_the_review_file_changes(demo_run, tmp_p
     assert "误报" in set(statuses)
 
 
+OLD_REVIEW = Path(__file__).parent / "data" / "demo_review_before_issue13.csv"
+"""A planner's review of the demo made on the template before 断头路 had a confidence (issue
+13): six dead ends and a class drop decided, in that template's columns."""
+
+
+def test_a_review_from_before_the_confidence_change_keeps_every_decision(demo_run, tmp_path):
+    """The gap ids did not change with the evidence and confidence of issue 13: a review file
+    written on the old template is read as it is, every decision and comment lands on the same
+    finding, the new decoys wait for review, and the run leaves the file untouched."""
+    workdir = clone_run(demo_run, tmp_path / "run")
+    review = workdir / "reviews/demo/gaps_review.csv"
+    review.parent.mkdir(parents=True)
+    review.write_bytes(OLD_REVIEW.read_bytes())
+    result = snakemake(workdir, "--cores", "1", "--config", "studies=[demo]", "--",
+                       "data/demo/gaps/gaps.gpkg")  # fmt: skip
+    assert result.returncode == 0, output_of(result)[-4000:]
+    assert review.read_bytes() == OLD_REVIEW.read_bytes()
+    old = pd.read_csv(OLD_REVIEW, encoding="utf-8-sig", dtype={"comment": str})
+    new = pd.read_csv(workdir / "data/demo/gaps/gaps.csv", encoding="utf-8-sig",
+                      dtype={"comment": str})  # fmt: skip
+    old_dead = old[old["kind"].str.startswith("断头路")].set_index("gap_id")
+    joined = new.set_index("gap_id").loc[old_dead.index]
+    assert (joined["found"]).all()  # every reviewed dead end still found, under its old id
+    assert joined["status"].tolist() == old_dead["status"].tolist()
+    assert joined["comment"].fillna("").tolist() == old_dead["comment"].fillna("").tolist()
+    for column in ("unit_name", "other_unit_name"):  # the same place
+        assert joined[column].tolist() == old_dead[column].tolist()
+    for column in ("lon", "lat", "gap_m"):
+        np.testing.assert_allclose(joined[column], old_dead[column])
+    assert joined["confidence"].notna().all()  # reviewed gaps got their confidence too
+    unreviewed = new[~new["gap_id"].isin(old["gap_id"])]
+    assert len(unreviewed) == 3 and set(unreviewed["status"]) == {"待核实"}  # the new decoys
+    drops = pd.read_csv(workdir / "data/demo/gaps/gaps_review_template.csv", encoding="utf-8-sig")
+    decided = drops.set_index("gap_id").loc["C60a10c21c2"]
+    assert decided["status"] == "确认" and decided["comment"] == "省道降级明显，建议提级"
+
+
 @pytest.mark.pipeline
 def test_a_refused_review_file_stops_the_run_before_any_job_and_keeps_every_output(
     demo_run, tmp_path
@@ -243,6 +283,8 @@ def test_a_refused_review_file_stops_the_run_before_any_job_and_keeps_every_outp
         dtype=str,
         keep_default_na=False,
     )
+    # the planner kept the columns they need (no quoted reasons or links to close the quote)
+    template = template[["gap_id", "status", "comment", "kind", "unit_name", "gap_m"]]
     comment = "已上报,计划2026年开工"
     template.loc[0:2, "status"] = ["确认", "在建", "误报"]
     template.loc[0, "comment"] = comment

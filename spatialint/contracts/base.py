@@ -93,6 +93,8 @@ class Column:
     number_format: str | None = None
     """Excel number format code of the column; ``None``: by its kind and unit
     (:meth:`display_format`)."""
+    link: bool = False
+    """The values are web addresses: workbooks make them clickable."""
 
     def display_format(self) -> str:
         """How the column's values are shown (an Excel number format code): its own

@@ -29,8 +29,8 @@ EVIDENCE_COLUMNS = (
 
 #: Links that open a finding in the OSM web editor (iD) and in JOSM (remote control).
 LINK_COLUMNS = (
-    Column("osm_edit_url", "str", "OSM在线编辑链接", "OSM editor link"),
-    Column("josm_url", "str", "JOSM遥控链接", "JOSM remote-control link"),
+    Column("osm_edit_url", "str", "OSM在线编辑链接", "OSM editor link", link=True),
+    Column("josm_url", "str", "JOSM遥控链接", "JOSM remote-control link", link=True),
 )
 
 DEAD_ENDS = Table(

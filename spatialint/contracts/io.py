@@ -130,8 +130,9 @@ def write_workbook(
     Each column shows its values in the contract's number format
     (:meth:`~spatialint.contracts.base.Column.display_format`: whole metres, minutes to a
     tenth, shares as percentages ...) while the cell keeps the full value; flags are Excel
-    booleans, missing values empty cells; each column is as wide as its content (within
-    :data:`XLSX_COLUMN_WIDTH`). Geometry is left out (it is in the GeoPackage). With
+    booleans, missing values empty cells, web addresses (``Column.link``) clickable links;
+    each column is as wide as its content (within :data:`XLSX_COLUMN_WIDTH`). Geometry is
+    left out (it is in the GeoPackage). With
     ``checked`` each frame is conformed to its contract first.
     """
     from openpyxl import Workbook
@@ -164,6 +165,10 @@ def _fill_sheet(ws: Any, table: Table, frame: pd.DataFrame) -> None:
         if number_format != GENERAL_FORMAT:
             for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
                 cell.number_format = number_format
+        if column.link:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                if cell.value:
+                    cell.hyperlink, cell.style = cell.value, "Hyperlink"
         ws.column_dimensions[get_column_letter(i)].width = _column_width(
             column, frame[frame.columns[i - 1]], number_format
         )

@@ -30,7 +30,8 @@ plausible distance, with a benefit.
 
 ``category`` is ``bridge`` (需建桥) when the link crosses a waterway, else ``road``; it does not
 change the confidence. Ranking (:func:`rank_by_confidence`): high, medium, low, each by benefit.
-The map and report show high + medium by default; every finding stays in the tables.
+The map and report show the levels of ``maps.gap_confidence`` (high + medium by default);
+every finding stays in the tables.
 """
 
 from __future__ import annotations
@@ -49,8 +50,6 @@ logger = logging.getLogger(__name__)
 HIGH, MEDIUM, LOW = "high", "medium", "low"
 #: Confidence levels, best first (the ranking order).
 LEVELS = (HIGH, MEDIUM, LOW)
-#: Levels the map and report show by default.
-SHOWN_LEVELS = (HIGH, MEDIUM)
 ROAD, BRIDGE = "road", "bridge"
 #: The reason of a gap that improves no sampled trip.
 NO_TRIP_GAINS = ("抽样出行均未受益", "no sampled trip gains")
@@ -58,6 +57,8 @@ NO_TRIP_GAINS = ("抽样出行均未受益", "no sampled trip gains")
 CROSSES_ROAD = ("连线需穿越现有道路（末端旁已有道路）", "the link would cross a road on its way")
 #: Level words at the start of a reason text.
 LEVEL_WORDS = {HIGH: ("可信度高", "high"), MEDIUM: ("可信度中", "medium"), LOW: ("可信度低", "low")}
+#: Categories in words (map popups, the report).
+CATEGORY_WORDS = {ROAD: ("道路", "road"), BRIDGE: ("需建桥", "bridge needed")}
 
 
 def assess_dead_ends(dead: pd.DataFrame, settings: GapSettings) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from spatialint.contracts import Table
 from spatialint.contracts.integration import KIND_LABELS
 from spatialint.contracts.io import shown_text
 from spatialint.errors import ConfigError
+from spatialint.gaps.confidence import CATEGORY_WORDS, LEVEL_WORDS
 from spatialint.gaps.review import STATUSES
 
 LANGUAGES = ("zh", "en")
@@ -52,6 +53,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "Accessibility hexagons (minutes to nearest origin)",
     ),
     "dead_ends": ("断头路", "Dead-end roads (断头路)"),
+    "dead_ends_other": ("断头路（其他可信度）", "Dead-end roads, other confidence"),
+    "dead_ends_shown": (
+        "“断头路”图层：{levels}；其余{other}处在“断头路（其他可信度）”图层（默认关闭）",
+        "“Dead-end roads”: {levels}; the other {other} in the layer “other confidence” (off "
+        "at start)",
+    ),
     "class_drops": ("等级骤降", "Road class drops"),
     "missing_crossings": ("缺失的跨界通道", "Missing border crossings"),
     "corridors": ("走廊一体化指数", "Corridor integration index"),
@@ -73,6 +80,8 @@ LABELS: dict[str, tuple[str, str]] = {
         "Only main roads shown; the full network is in the GeoPackage",
     ),
     "osm_link": ("在 OpenStreetMap 上查看", "View on OpenStreetMap"),
+    "osm_edit_link": ("在OSM编辑器中打开", "Edit in OSM (iD)"),
+    "josm_link": ("在JOSM中打开（需先启动JOSM）", "Open in JOSM (JOSM running)"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
     "minutes": ("分钟", "minutes"),
@@ -99,7 +108,15 @@ LABELS: dict[str, tuple[str, str]] = {
         "Area of the circle, in brackets its share of the study area; population only where "
         "population data is given.",
     ),
-    "top_gaps": ("效益最高的断头路", "Top dead-end roads by benefit"),
+    "top_gaps": ("断头路（按可信度、效益排序）", "Dead-end roads by confidence, then benefit"),
+    "gaps_listed": (
+        "列出可信度为{levels}的前{listed}处；全部{total}处（含其他可信度）见 report.xlsx 与 "
+        "spatialint.gpkg。",
+        "The first {listed} of confidence {levels}; all {total} (other levels too) are in "
+        "report.xlsx and spatialint.gpkg.",
+    ),
+    "thumbnail": ("示意图", "thumbnail"),
+    "edit_links": ("编辑", "edit"),
     "corridor_table": ("走廊一体化", "Corridor integration"),
     "fig_overview": ("总览图", "Overview map"),
     "fig_coverage": ("各中心点覆盖人口/面积", "Coverage per origin"),
@@ -170,11 +187,14 @@ def display_value(value: Any) -> str:
 VALUE_WORDS: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
     ("corridors", "kind"): KIND_LABELS,
     ("dead_ends", "status"): {zh: (zh, en) for zh, en in STATUSES.items()},
+    ("dead_ends", "confidence"): LEVEL_WORDS,
+    ("dead_ends", "category"): CATEGORY_WORDS,
     ("class_drops", "status"): {zh: (zh, en) for zh, en in STATUSES.items()},
 }
 """Coded values of a contract column in words, by (table, column): the corridor kinds
 (:data:`spatialint.contracts.integration.KIND_LABELS`) and the review statuses
-(:data:`spatialint.gaps.review.STATUSES`, Chinese as planners write them)."""
+(:data:`spatialint.gaps.review.STATUSES`, Chinese as planners write them), the 断头路's
+confidence levels and categories (:mod:`spatialint.gaps.confidence`)."""
 
 
 def value_word(table: Table, column: str, value: Any, language: str) -> str | None:

@@ -40,6 +40,7 @@ rule report:
         origins="data/{study}/access/origins.gpkg",
         isochrones="data/{study}/access/isochrones.gpkg",
         gaps="data/{study}/gaps/gaps.gpkg",
+        thumbnails="data/{study}/gaps/thumbnails",
         corridors="data/{study}/integration/corridors.gpkg",
     output:
         html="maps/{study}/report.html",

@@ -77,7 +77,7 @@ def map_drawings(
         corridor_layer(layers.corridors, **common),
         class_drop_layer(layers.class_drops, **common),
         missing_crossing_layer(layers.missing_crossings, **common),
-        dead_end_layer(layers.dead_ends, **common),
+        dead_end_layer(layers.dead_ends, shown_levels=map_settings.gap_confidence, **common),
     )
 
 

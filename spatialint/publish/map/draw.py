@@ -31,17 +31,17 @@ class PopupElement(MacroElement):
 
 
 def popup_html(popup: Popup) -> str:
-    """A popup as an HTML table of its non-empty rows, then its link."""
+    """A popup as an HTML table of its non-empty rows, then its links."""
     cells = "".join(
         f"<tr><th>{html.escape(r.label)}</th><td>{html.escape(r.text)}</td></tr>"
         for r in popup.rows
         if r.text != ""
     )
-    out = f'<table class="spatialint-popup">{cells}</table>'
-    if popup.link:
-        href, text = html.escape(popup.link[0]), html.escape(popup.link[1])
-        out += f'<a href="{href}" target="_blank" rel="noopener">{text}</a>'
-    return out
+    links = " · ".join(
+        f'<a href="{html.escape(href)}" target="_blank" rel="noopener">{html.escape(text)}</a>'
+        for href, text in popup.links
+    )
+    return f'<table class="spatialint-popup">{cells}</table>{links}'
 
 
 def geojson(shapes: Shapes) -> folium.GeoJson:

@@ -3,13 +3,16 @@
 The 断头路 are circles coloured by review status and sized by the gaps stage's ranking key
 (:func:`spatialint.gaps.benefit.ranking_column`: person-minutes saved where the study has
 population, else minutes saved per sampled trip; the legend names it), with a popup that
-answers a reviewer and links to openstreetmap.org; the gap itself (dead end → facing road) is
-a short dashed line beneath.
+answers a reviewer (confidence, category, the reasons) and links to openstreetmap.org, the OSM
+editor and JOSM; the gap itself (dead end → facing road) is a short dashed line beneath. The
+断头路 layer holds the confidence levels of ``maps.gap_confidence`` (high and medium by
+default); the others are in a second layer, switched off at start.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -46,11 +49,13 @@ logger = logging.getLogger(__name__)
 GAP_RADIUS_PX = (5.0, 18.0)
 """Smallest and largest 断头路 circle radius in pixels (radius ∝ √ranking key)."""
 DEAD_END_POPUP = (
-    "rank", "gap_id", "status", "name", "other_name", "unit_name", "other_unit_name", "gap_m",
+    "rank", "gap_id", "status", "confidence", "category", "reasons", "name", "other_name",
+    "unit_name", "other_unit_name", "gap_m",
     "detour_min", "detour_km", "minutes_saved_mean", "minutes_saved_per_trip",
     "person_minutes_saved", "planned", "planned_class", "found", "comment",
 )  # fmt: skip
-"""Columns of the dead_ends contract in a 断头路's popup (all stay in the tables)."""
+"""Columns of the dead_ends contract in a 断头路's popup (all stay in the tables); ``reasons``
+is ``reasons_zh`` or ``reasons_en`` by the study's language."""
 CLASS_DROP_TOOLTIP = (
     "gap_id", "status", "unit_high", "unit_low", "class_high", "class_low", "name_high",
     "name_low", "comment",
@@ -110,10 +115,14 @@ def circle_radii(benefit: pd.Series) -> np.ndarray:
     return small + (large - small) * np.sqrt(values / top)
 
 
-def dead_end_layer(dead_ends: gpd.GeoDataFrame, *, display: Display, language: str) -> Drawing:
+def dead_end_layer(
+    dead_ends: gpd.GeoDataFrame, *, display: Display, language: str, shown_levels: Sequence[str]
+) -> Drawing:
     """The 断头路: a circle each (largest benefit drawn first, so small ones stay on top) with
-    its popup, the gap lines beneath; the legend lists the review statuses shown and what
-    sizes the circles."""
+    its popup, the gap lines beneath. Those of a confidence in ``shown_levels``
+    (``maps.gap_confidence``) are in the 断头路 layer; the others in a layer switched off at
+    start. The legend lists the review statuses shown, what sizes the circles and which
+    levels each layer holds."""
     key = ranking_column(dead_ends)
     located = (dead_ends.geometry.notna() & ~dead_ends.geometry.is_empty).to_numpy()
     if not located.all():
@@ -122,14 +131,31 @@ def dead_end_layer(dead_ends: gpd.GeoDataFrame, *, display: Display, language: s
     dead_ends = dead_ends[located]
     if dead_ends.empty:
         return Drawing()
-    shapes = _gap_lines(dead_ends, display)
-    circles, statuses = _dead_end_circles(dead_ends, key, display, language)
-    layer = MapLayer(label("dead_ends", language), True, shapes, circles)
+    radius = pd.Series(circle_radii(dead_ends[key]), index=dead_ends.index)
+    in_shown = dead_ends["confidence"].isin(shown_levels).to_numpy()
+    statuses: dict[str, str] = {}
+    layers = []
+    for name, frame, visible in (
+        (label("dead_ends", language), dead_ends[in_shown], True),
+        (label("dead_ends_other", language), dead_ends[~in_shown], False),
+    ):
+        if frame.empty:
+            continue
+        circles = _dead_end_circles(frame, key, radius[frame.index], display, language, statuses)
+        layers.append(MapLayer(name, visible, _gap_lines(frame, display), circles))
     legend = [LegendEntry("heading", label("dead_ends", language))]
     legend += [LegendEntry("dot", text, (colour,)) for text, colour in statuses.items()]
     size_text = f"{label('circle_size', language)} = {DEAD_ENDS.label(key, language)}"
     legend.append(LegendEntry("note", size_text))
-    return Drawing((layer,), tuple(legend))
+    levels = "、".join(confidence_text(v, language) for v in shown_levels)
+    legend.append(LegendEntry("note", label("dead_ends_shown", language, levels=levels,
+                                            other=int((~in_shown).sum()))))  # fmt: skip
+    return Drawing(tuple(layers), tuple(legend))
+
+
+def confidence_text(value: Any, language: str) -> str:
+    """A confidence level in words of ``language``."""
+    return column_text(DEAD_ENDS, "confidence", value, language)
 
 
 def _gap_lines(dead_ends: gpd.GeoDataFrame, display: Display) -> tuple[Shapes, ...]:
@@ -141,11 +167,11 @@ def _gap_lines(dead_ends: gpd.GeoDataFrame, display: Display) -> tuple[Shapes, .
 
 
 def _dead_end_circles(
-    dead_ends: gpd.GeoDataFrame, key: str, display: Display, language: str
-) -> tuple[tuple[Circle, ...], dict[str, str]]:
-    """The circles, largest first, and the colour of each review status shown."""
-    benefit = dead_ends[key]
-    radius = circle_radii(benefit)
+    dead_ends: gpd.GeoDataFrame, key: str, radius: pd.Series, display: Display, language: str,
+    statuses: dict[str, str],
+) -> tuple[Circle, ...]:  # fmt: skip
+    """The circles, largest first; adds the colour of each review status drawn to
+    ``statuses``."""
     lon_wgs, lat_wgs, lon, lat = display.points(dead_ends)
     # the OSM link points at the dead end itself, where the gaps stage says where it is
     lon_wgs = np.where(
@@ -154,28 +180,42 @@ def _dead_end_circles(
     lat_wgs = np.where(
         dead_ends["lat"].notna(), dead_ends["lat"].to_numpy(float, na_value=np.nan), lat_wgs
     )
-    statuses: dict[str, str] = {}
     circles = []
-    for i in np.argsort(-benefit.fillna(0.0).to_numpy(dtype=float), kind="stable"):
+    for i in np.argsort(-dead_ends[key].fillna(0.0).to_numpy(dtype=float), kind="stable"):
         row = dead_ends.iloc[i]
         colour = STATUS_COLOURS[status_key(row["status"])]
         statuses.setdefault(status_text(row["status"], language), colour)
-        link = (osm_link(lon_wgs[i], lat_wgs[i]), label("osm_link", language))
         saved = column_text(DEAD_ENDS, "minutes_saved_mean", row["minutes_saved_mean"], language)
+        level = confidence_text(row["confidence"], language)
+        tooltip = f"{display_value(row['gap_id'])} · {level}: {saved} {label('minutes', language)}"
         circles.append(Circle(
-            float(lat[i]), float(lon[i]), float(radius[i]),
+            float(lat[i]), float(lon[i]), float(radius.iloc[i]),
             {"color": OUTLINE_COLOUR, "weight": 1, "fill": True, "fill_color": colour,
              "fill_opacity": 0.85},
-            f"{display_value(row['gap_id'])}: {saved} {label('minutes', language)}",
-            Popup(dead_end_popup_rows(row, language), link),
+            tooltip,
+            Popup(dead_end_popup_rows(row, language),
+                  dead_end_links(row, lon_wgs[i], lat_wgs[i], language)),
         ))  # fmt: skip
-    return tuple(circles), statuses
+    return tuple(circles)
+
+
+def dead_end_links(
+    row: pd.Series, lon: float, lat: float, language: str
+) -> tuple[tuple[str, str], ...]:
+    """The popup's links: the spot on openstreetmap.org, in the OSM editor (iD) and in JOSM
+    (remote control, JOSM running), as the gaps stage wrote them."""
+    links = [(osm_link(lon, lat), label("osm_link", language))]
+    for column, text in (("osm_edit_url", "osm_edit_link"), ("josm_url", "josm_link")):
+        if isinstance(row.get(column), str) and row[column]:
+            links.append((row[column], label(text, language)))
+    return tuple(links)
 
 
 def dead_end_popup_rows(row: pd.Series, language: str) -> tuple[PopupRow, ...]:
     """The popup lines of one 断头路 (:data:`DEAD_END_POPUP`), labelled by the contract."""
     rows = []
-    for column in DEAD_END_POPUP:
+    for name in DEAD_END_POPUP:
+        column = f"reasons_{language}" if name == "reasons" else name
         value = row[column]
         if column in ("planned", "found"):
             text = yes_no(value, language)

@@ -33,10 +33,10 @@ class PopupRow:
 
 @dataclass(frozen=True)
 class Popup:
-    """A feature's popup: a two-column table and an optional link ``(href, text)``."""
+    """A feature's popup: a two-column table and its links ``(href, text)``."""
 
     rows: tuple[PopupRow, ...]
-    link: tuple[str, str] | None = None
+    links: tuple[tuple[str, str], ...] = ()
 
     @property
     def fields(self) -> tuple[str, ...]:

@@ -10,8 +10,11 @@ map's colours (:mod:`spatialint.publish.qgis_styles`), so it opens styled in QGI
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
+
+import pandas as pd
 
 from spatialint.contracts import (
     ADMIN_UNITS,
@@ -29,13 +32,14 @@ from spatialint.contracts import (
     SUMMARY,
 )
 from spatialint.contracts.io import write_layers, write_workbook
+from spatialint.errors import DataError
 from spatialint.fileio import atomic_path
 from spatialint.geo import CGCS2000
 from spatialint.publish.layers import StudyLayers
 from spatialint.publish.qgis_styles import write_default_styles
 from spatialint.publish.report.tables import (
     coverage_table,
-    gaps_by_benefit,
+    gaps_by_rank,
     study_summary,
     summary_sheet,
 )
@@ -51,7 +55,7 @@ def write_report_workbook(layers: StudyLayers, path: str | os.PathLike[str]) -> 
         {
             SUMMARY: summary_sheet(study_summary(layers), layers.units),
             CORRIDORS: layers.corridors,
-            DEAD_ENDS: gaps_by_benefit(layers.dead_ends),
+            DEAD_ENDS: gaps_by_rank(layers.dead_ends),
             CLASS_DROPS: layers.class_drops,
             MISSING_CROSSINGS: layers.missing_crossings,
             COVERAGE: coverage_table(layers.isochrones),
@@ -87,3 +91,28 @@ def write_geopackage(layers: StudyLayers, path: str | os.PathLike[str], *, cgcs2
         suffixes = ("", CGCS2000_SUFFIX) if cgcs2000 else ("",)
         write_default_styles(tmp, layers, suffixes=suffixes)  # QGIS opens each layer styled
     return target
+
+
+def thumbnail_uris(gaps: pd.DataFrame, folder: str | os.PathLike[str]) -> dict[str, str]:
+    """The thumbnail of each of ``gaps`` (its ``thumbnail`` column: a path relative to the
+    gaps folder, the parent of ``folder``) as a ``data:`` URI, so the report page stays one
+    file; gaps without one (no longer found) are left out.
+
+    Raises
+    ------
+    DataError
+        A thumbnail the gaps stage names is not there.
+    """
+    gaps_folder = Path(folder).parent
+    uris = {}
+    for gap_id, name in zip(gaps["gap_id"], gaps["thumbnail"], strict=True):
+        if not isinstance(name, str) or not name:
+            continue
+        path = gaps_folder / name
+        if not path.is_file():
+            raise DataError(
+                f"The thumbnail of 断头路 {gap_id} is missing: {path}. Rerun the gaps step "
+                "(snakemake --forcerun gaps), which draws them."
+            )
+        uris[gap_id] = "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+    return uris

@@ -27,13 +27,16 @@ from spatialint.publish.report.tables import (
     TOP_GAP_COLUMNS,
     coverage_matrix,
     coverage_table,
-    gaps_by_benefit,
+    listed_gaps,
     study_summary,
     summary_label,
     summary_text,
 )
 
 CORRIDOR_ROWS_MAX = 200
+THUMBNAIL_PX = 160
+"""Width and height of a 断头路's thumbnail in the report (the PNG is 240 px: sharp on
+high-DPI screens and in print)."""
 COVERAGE_ROWS_MAX = 1000
 REPORT_CSS = """
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei",
@@ -55,28 +58,32 @@ def _esc(text: str) -> str:
     return html.escape(text)
 
 
-def html_table(frame: pd.DataFrame, *, table: Table | None, language: str, max_rows: int) -> str:
+def html_table(
+    frame: pd.DataFrame, *, table: Table | None, language: str, max_rows: int,
+    extra: Mapping[str, Sequence[str]] | None = None,
+) -> str:  # fmt: skip
     """The first ``max_rows`` rows as an HTML table, headed by ``table``'s labels (the column
-    names themselves when ``table`` is ``None``); lon/lat become a link to openstreetmap.org."""
+    names themselves when ``table`` is ``None``); lon/lat become a link to openstreetmap.org.
+    ``extra`` adds columns of ready HTML (header -> one cell per row)."""
     if frame.empty:
         return f"<p>{_esc(label('no_rows', language))}</p>"
     shown = pd.DataFrame(frame.head(max_rows))
-    link = {"lon", "lat"} <= set(shown.columns)
-    if link:
-        links = [osm_link(x, y) for x, y in zip(shown["lon"], shown["lat"], strict=True)]
+    extra = dict(extra or {})
+    if {"lon", "lat"} <= set(shown.columns):
+        extra["OpenStreetMap"] = [
+            f"<a href='{_esc(osm_link(x, y))}'>{_esc(label('osm_link', language))}</a>"
+            for x, y in zip(shown["lon"], shown["lat"], strict=True)
+        ]
         shown = shown.drop(columns=["lon", "lat"])
     names = [table.label(str(c), language) if table else str(c) for c in shown.columns]
-    head = "".join(f"<th>{_esc(n)}</th>" for n in names)
-    if link:
-        head += "<th>OpenStreetMap</th>"
+    head = "".join(f"<th>{_esc(n)}</th>" for n in [*names, *extra])
     body = []
     for i, row in enumerate(shown.itertuples(index=False)):
         cells = "".join(
             f"<td>{_esc(_cell(table, str(name), v, language))}</td>"
             for name, v in zip(shown.columns, row, strict=True)
         )
-        if link:
-            cells += f"<td><a href='{_esc(links[i])}'>{_esc(label('osm_link', language))}</a></td>"
+        cells += "".join(f"<td>{column[i]}</td>" for column in extra.values())
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -162,21 +169,46 @@ def _corridor_section(corridors: pd.DataFrame, lang: str) -> list[str]:
     return [f"<h2>{_esc(label('corridor_table', lang))}</h2>", table, *summaries]
 
 
-def top_gap_columns(dead_ends: pd.DataFrame) -> list[str]:
-    """:data:`TOP_GAP_COLUMNS`, with the person-minutes where the gaps stage ranks by them."""
-    columns = list(TOP_GAP_COLUMNS)
+def top_gap_columns(dead_ends: pd.DataFrame, language: str) -> list[str]:
+    """:data:`TOP_GAP_COLUMNS` in ``language`` (its reasons), with the person-minutes where the
+    gaps stage ranks by them."""
+    columns = [f"reasons_{language}" if c == "reasons" else c for c in TOP_GAP_COLUMNS]
     key = ranking_column(dead_ends)
     if key not in columns:
         columns.insert(columns.index("minutes_saved_per_trip") + 1, key)
     return columns
 
 
-def _gap_section(dead_ends: pd.DataFrame, lang: str, top_n: int) -> list[str]:
-    gaps = gaps_by_benefit(dead_ends)
-    heading = f"{_esc(label('top_gaps', lang))} (top {min(top_n, len(gaps))} / {len(gaps)})"
-    table = html_table(gaps[top_gap_columns(dead_ends)], table=DEAD_ENDS, language=lang,
-                       max_rows=top_n)  # fmt: skip
-    return [f"<h2>{heading}</h2>", table]
+def _gap_section(
+    dead_ends: pd.DataFrame, lang: str, *, top_n: int, shown_levels: Sequence[str],
+    thumbnails: Mapping[str, str],
+) -> list[str]:  # fmt: skip
+    """The 断头路 the report lists (:func:`listed_gaps`), each with its thumbnail
+    (``thumbnails``: gap id -> image address) and its links to openstreetmap.org, the OSM
+    editor and JOSM."""
+    listed = listed_gaps(dead_ends, top_n=top_n, levels=shown_levels)
+    heading = f"{_esc(label('top_gaps', lang))} (top {len(listed)})"
+    levels = "、".join(column_text(DEAD_ENDS, "confidence", v, lang) for v in shown_levels)
+    note = label("gaps_listed", lang, levels=levels, listed=len(listed), total=len(dead_ends))
+    pictures = [
+        f"<img src='{_esc(thumbnails[g])}' alt='{_esc(g)}' width='{THUMBNAIL_PX}' "
+        f"height='{THUMBNAIL_PX}'>" if g in thumbnails else ""
+        for g in listed["gap_id"]
+    ]  # fmt: skip
+    editors = [
+        " · ".join(
+            f"<a href='{_esc(url)}'>{_esc(label(text, lang))}</a>"
+            for url, text in ((edit, "osm_edit_link"), (josm, "josm_link"))
+            if isinstance(url, str) and url
+        )
+        for edit, josm in zip(listed["osm_edit_url"], listed["josm_url"], strict=True)
+    ]
+    table = html_table(
+        listed[[*top_gap_columns(dead_ends, lang), "lon", "lat"]], table=DEAD_ENDS,
+        language=lang, max_rows=top_n,
+        extra={label("thumbnail", lang): pictures, label("edit_links", lang): editors},
+    )  # fmt: skip
+    return [f"<h2>{heading}</h2>", f"<p class='meta'>{_esc(note)}</p>", table]
 
 
 def _coverage_section(layers: StudyLayers, area_km2: float, lang: str) -> list[str]:
@@ -190,7 +222,8 @@ def _coverage_section(layers: StudyLayers, area_km2: float, lang: str) -> list[s
 
 def build_report_html(
     layers: StudyLayers, *, title: str, language: str, data_date: str | None, synthetic: bool,
-    top_n: int, figures: Mapping[str, str | None], links: Mapping[str, str],
+    top_n: int, gap_confidence: Sequence[str], thumbnails: Mapping[str, str],
+    figures: Mapping[str, str | None], links: Mapping[str, str],
 ) -> str:  # fmt: skip
     """The report page as HTML text (figures embedded as data: URIs).
 
@@ -200,8 +233,11 @@ def build_report_html(
         The stage outputs.
     title, language, data_date, synthetic
         The study's title and language; the OSM data date, or that the data is synthetic.
-    top_n
-        Number of 断头路 listed (``maps.top_gaps``).
+    top_n, gap_confidence
+        Number of 断头路 listed (``maps.top_gaps``) and their confidence levels
+        (``maps.gap_confidence``).
+    thumbnails
+        Image address (a ``data:`` URI) of each listed 断头路's thumbnail, by gap id.
     figures
         SVG figures by name (``overview``, ``corridors``, ``coverage``), ``None`` when empty.
     links
@@ -216,7 +252,9 @@ def build_report_html(
         *_figure(figures, "overview", lang),
         *_corridor_section(layers.corridors, lang),
         *_figure(figures, "corridors", lang),
-        *_gap_section(layers.dead_ends, lang, top_n),
+        *_gap_section(
+            layers.dead_ends, lang, top_n=top_n, shown_levels=gap_confidence, thumbnails=thumbnails
+        ),  # fmt: skip
         *_coverage_section(layers, area_km2, lang),
         *_figure(figures, "coverage", lang),
         "</body></html>",

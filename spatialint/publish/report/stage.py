@@ -12,8 +12,13 @@ from spatialint.publish.i18n import check_language, label
 from spatialint.publish.layers import StudyLayers, osm_data_date, read_layers
 from spatialint.publish.map.build import study_title
 from spatialint.publish.report.figures import report_figures
-from spatialint.publish.report.files import write_geopackage, write_report_workbook
+from spatialint.publish.report.files import (
+    thumbnail_uris,
+    write_geopackage,
+    write_report_workbook,
+)
 from spatialint.publish.report.page import build_report_html
+from spatialint.publish.report.tables import listed_gaps
 from spatialint.settings import ReportSettings, StudyInfo
 
 logger = logging.getLogger(__name__)
@@ -28,7 +33,7 @@ def _relative(target: Path, start: Path) -> str:
 def write_report(
     layers: StudyLayers, *, html_path: PathArg, xlsx_path: PathArg, gpkg_path: PathArg,
     map_path: PathArg | None, report_settings: ReportSettings, study: StudyInfo,
-    data_date: str | None,
+    data_date: str | None, thumbnails: PathArg | None = None,
 ) -> dict[str, Path]:  # fmt: skip
     """Write report.html, report.xlsx and spatialint.gpkg; return their paths by kind.
 
@@ -46,6 +51,9 @@ def write_report(
         Title, language and whether the data is synthetic.
     data_date
         The OSM data date shown under the title.
+    thumbnails
+        The gaps stage's thumbnail folder: the listed 断头路's pictures go into the page;
+        ``None``: the page lists them without.
     """
     language = check_language(study.language)
     title = study_title(study)
@@ -55,10 +63,14 @@ def write_report(
         links[label("open_map", language)] = _relative(Path(map_path), html_target.parent)
     links["report.xlsx"] = _relative(Path(xlsx_path), html_target.parent)
     links["spatialint.gpkg"] = _relative(Path(gpkg_path), html_target.parent)
+    listed = listed_gaps(
+        layers.dead_ends, top_n=report_settings.top_gaps, levels=report_settings.gap_confidence
+    )
     page = build_report_html(
         layers, title=title, language=language, data_date=data_date, synthetic=study.synthetic,
-        top_n=report_settings.top_gaps, figures=report_figures(layers, language=language,
-        title=title), links=links,
+        top_n=report_settings.top_gaps, gap_confidence=report_settings.gap_confidence,
+        thumbnails=thumbnail_uris(listed, thumbnails) if thumbnails is not None else {},
+        figures=report_figures(layers, language=language, title=title), links=links,
     )  # fmt: skip
     write_report_workbook(layers, xlsx_path)
     write_geopackage(layers, gpkg_path, cgcs2000=report_settings.cgcs2000)
@@ -81,7 +93,8 @@ def run_report_stage(
     ----------
     inputs
         Paths by the ``report`` rule's input names
-        (:func:`~spatialint.publish.layers.read_layers`, plus ``pbf`` for the OSM data date).
+        (:func:`~spatialint.publish.layers.read_layers`, plus ``pbf`` for the OSM data date
+        and ``thumbnails``, the gaps stage's thumbnail folder).
     outputs
         Paths by the rule's output names: ``html``, ``xlsx``, ``gpkg``. The page links the
         map ``index.html`` beside ``html``.
@@ -104,4 +117,5 @@ def run_report_stage(
         report_settings=report,
         study=study,
         data_date=osm_data_date(inputs["pbf"]),
+        thumbnails=inputs["thumbnails"],
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -40,12 +42,13 @@ REPORT_CORRIDOR_COLUMNS = (
 )  # fmt: skip
 """Columns of the corridors contract in the report's table; each summary follows as text."""
 TOP_GAP_COLUMNS = (
-    "rank", "gap_id", "status", "unit_name", "name", "other_unit_name", "other_name", "gap_m",
-    "detour_min", "minutes_saved_mean", "minutes_saved_per_trip", "planned", "comment", "lon",
-    "lat",
+    "rank", "gap_id", "status", "confidence", "category", "reasons", "unit_name", "name",
+    "other_unit_name", "other_name", "gap_m", "detour_min", "minutes_saved_mean",
+    "minutes_saved_per_trip", "planned", "comment",
 )  # fmt: skip
-"""Columns of the dead_ends contract in the report's top-断头路 table (the workbook keeps all);
-``person_minutes_saved`` joins them where the gaps stage ranks by it."""
+"""Columns of the dead_ends contract in the report's 断头路 table (the workbook keeps all);
+``reasons`` is ``reasons_zh`` or ``reasons_en`` by the language; ``person_minutes_saved`` joins
+them where the gaps stage ranks by it. The thumbnail and the links follow each row."""
 
 
 def metric_crs(frame: gpd.GeoDataFrame) -> object:
@@ -54,10 +57,20 @@ def metric_crs(frame: gpd.GeoDataFrame) -> object:
     return utm_crs_for(np.array([west, east]), np.array([south, north]))
 
 
-def gaps_by_benefit(dead_ends: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """All 断头路 in the gaps stage's benefit rank (gaps no longer found, unranked, last)."""
+def gaps_by_rank(dead_ends: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """All 断头路 in the gaps stage's rank, confidence then benefit (gaps no longer found,
+    unranked, last)."""
     order = dead_ends["rank"].sort_values(kind="stable", na_position="last").index
     return dead_ends.loc[order].reset_index(drop=True)
+
+
+def listed_gaps(
+    dead_ends: gpd.GeoDataFrame, *, top_n: int, levels: Sequence[str]
+) -> gpd.GeoDataFrame:
+    """The 断头路 the report lists: the first ``top_n`` of a confidence in ``levels``
+    (``maps.gap_confidence``), in the gaps stage's rank."""
+    ranked = gaps_by_rank(dead_ends)
+    return ranked[ranked["confidence"].isin(levels)].head(top_n).reset_index(drop=True)
 
 
 def coverage_table(isochrones: gpd.GeoDataFrame) -> pd.DataFrame:
