@@ -2,8 +2,16 @@
 
     nice python benchmarks/gaps_detection.py                          # the demo (build it first)
     nice python benchmarks/gaps_detection.py --study andorra
-    nice python benchmarks/gaps_detection.py --data /tmp/big/data --study-dir /tmp/big/studies \\
-        --study demo22 --repeat 3                                    # ~500k road nodes
+    nice python benchmarks/gaps_detection.py --data /tmp/big/data \\
+        --study-dir /tmp/big/workflow/config/studies --study demo22 --repeat 3  # ~500k nodes
+
+The ~500k-node study is the demo at ``source.scale: 22`` (484k graph nodes), built up to the
+network stage outside the repository, as ``pipeline_scaling.py`` does: copy ``Snakefile`` and
+``workflow/`` to ``/tmp/big``, write ``workflow/config/studies/demo22.yaml`` (demo.yaml with
+``name: demo22`` and ``scale: 22``) and there run ``snakemake -c1 --config 'studies=[demo22]'``
+for ``data/demo22/network/{road_edges.parquet,planned_ways.parquet,road_graph.npz,
+admin_units.gpkg}`` and ``data/demo22/osm/{extract.osm.pbf,study_area.gpkg}``; then pass
+``--data /tmp/big/data --study-dir /tmp/big/workflow/config/studies``.
 
 Part 1, **this version against the previous** (by default ``main`` just before the issue-13
 merge, :data:`PREVIOUS_REF`): the previous version's package is exported from git
