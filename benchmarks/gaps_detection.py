@@ -2,11 +2,20 @@
 
     nice python benchmarks/gaps_detection.py                          # the demo (build it first)
     nice python benchmarks/gaps_detection.py --study andorra
-    nice python benchmarks/gaps_detection.py --data /tmp/big/data --study-dir /tmp/big/studies \\
-        --study demo22 --repeat 3                                    # ~500k road nodes
+    nice python benchmarks/gaps_detection.py --data /tmp/big/data \\
+        --study-dir /tmp/big/workflow/config/studies --study demo22 --repeat 3  # ~500k nodes
 
-Part 1, **this version against the previous**: the previous version's package is exported from
-git (``git archive <--previous> spatialint workflow``) into a temporary folder; each version
+The ~500k-node study is the demo at ``source.scale: 22`` (484k graph nodes), built up to the
+network stage outside the repository, as ``pipeline_scaling.py`` does: copy ``Snakefile`` and
+``workflow/`` to ``/tmp/big``, write ``workflow/config/studies/demo22.yaml`` (demo.yaml with
+``name: demo22`` and ``scale: 22``) and there run ``snakemake -c1 --config 'studies=[demo22]'``
+for ``data/demo22/network/{road_edges.parquet,planned_ways.parquet,road_graph.npz,
+admin_units.gpkg}`` and ``data/demo22/osm/{extract.osm.pbf,study_area.gpkg}``; then pass
+``--data /tmp/big/data --study-dir /tmp/big/workflow/config/studies``.
+
+Part 1, **this version against the previous** (by default ``main`` just before the issue-13
+merge, :data:`PREVIOUS_REF`): the previous version's package is exported from git
+(``git archive <--previous> spatialint workflow``) into a temporary folder; each version
 runs in its own Python process on the same study outputs (``data/<study>/network``,
 ``osm/extract.osm.pbf`` and, for this version, ``osm/study_area.gpkg``) and times
 
@@ -47,6 +56,11 @@ import shapely
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+#: The previous version by default: ``main`` just before the issue-13 merge (752bbe2, which
+#: brought the evidence, confidence and reasons of the 断头路). Its first parent, not the
+#: merge base with ``main``: since that merge the merge base is the issue-13 work itself.
+PREVIOUS_REF = "752bbe2^1"
 
 #: What the child process runs: the stage's reading, detection and ranking, timed.
 CHILD = r"""
@@ -119,21 +133,15 @@ def export_previous(ref: str, folder: Path) -> Path:
     return folder
 
 
-def previous_ref(ref: str) -> str:
-    """``ref``, or the commit where this branch left ``main``."""
-    if ref:
-        return ref
-    done = subprocess.run(
-        ["git", "-C", str(REPO), "merge-base", "HEAD", "main"], capture_output=True, text=True
-    )  # fmt: skip
-    return done.stdout.strip() or "main"
-
-
 def compare_versions(args: argparse.Namespace) -> None:
     runs: dict[str, list[dict[str, float]]] = {"previous": [], "ours": []}
     with tempfile.TemporaryDirectory() as tmp:
-        ref = previous_ref(args.previous)
-        print(f"previous version: {ref[:10]}; this version: {REPO}")
+        ref = args.previous
+        sha = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", ref],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        print(f"previous version: {ref} ({sha}); this version: {REPO}")
         old = export_previous(ref, Path(tmp))
         for _ in range(args.repeat):  # alternate, so load and caches favour neither
             runs["previous"].append(run_once(old, args))
@@ -211,8 +219,8 @@ def main() -> None:
     parser.add_argument("--study-dir", default=str(REPO / "workflow/config/studies"))
     parser.add_argument(
         "--previous",
-        default="",
-        help="git ref of the previous version (default: where this branch left main)",
+        default=PREVIOUS_REF,
+        help=f"git ref of the previous version (default {PREVIOUS_REF}: main before issue 13)",
     )
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--skip-facing", action="store_true", help="only part 1")

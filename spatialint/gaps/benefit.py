@@ -157,23 +157,29 @@ def gap_savings(
     o, d = np.asarray(origins, np.int64), np.asarray(destinations, np.int64)
     if len(o) == 0 or len(d) == 0:
         return np.zeros(0)
+    # only the sampled nodes' columns of the trees are used: take them before converting,
+    # so no float64 copy of a whole (sources x nodes) tree is made (at 500k nodes those copies
+    # and their fresh pages cost more than the rest of the arithmetic)
+    nodes = np.concatenate([o, d])
+    co, cd = np.arange(len(o)), len(o) + np.arange(len(d))  # columns of o and d in `nodes`
+
+    def at_nodes(trees: np.ndarray, nan: float) -> np.ndarray:
+        return np.nan_to_num(trees[:, nodes].astype(np.float64), nan=nan)
+
     ends = np.array([a, b])
-    from_ends = travel_times(graph, ends, cutoff_s=cutoff_s).astype(np.float64)
-    to_ends = travel_times(graph, ends, cutoff_s=cutoff_s, reverse=True).astype(np.float64)
-    from_a, from_b = np.nan_to_num(from_ends, nan=np.inf)
-    to_a, to_b = np.nan_to_num(to_ends, nan=np.inf)
+    from_a, from_b = at_nodes(travel_times(graph, ends, cutoff_s=cutoff_s), np.inf)
+    to_a, to_b = at_nodes(travel_times(graph, ends, cutoff_s=cutoff_s, reverse=True), np.inf)
     # every old trip is at most its route through a or b on today's network, so the searches
     # for the old times can stop at the largest such bound (exact, and far cheaper than the
     # cutoff for the usual gap whose detour is short)
     bound = max(
-        _max_finite(np.add.outer(to_a[o], from_a[d]), np.add.outer(to_b[o], from_b[d])),
-        _max_finite(np.add.outer(to_a[d], from_a[o]), np.add.outer(to_b[d], from_b[o])),
+        _max_finite(np.add.outer(to_a[co], from_a[cd]), np.add.outer(to_b[co], from_b[cd])),
+        _max_finite(np.add.outer(to_a[cd], from_a[co]), np.add.outer(to_b[cd], from_b[co])),
     )
     # the trees are float32: allow for their rounding, or the trip whose old route runs through
     # a or b (old == bound) could fall just outside the search and count as cut off
     limit_s = min(cutoff_s, bound * (1 + 1e-5) + 1.0)
-    forward = travel_times(graph, np.concatenate([o, d]), cutoff_s=limit_s).astype(np.float64)
-    old = np.nan_to_num(forward, nan=cutoff_s)
+    old = at_nodes(travel_times(graph, nodes, cutoff_s=limit_s), cutoff_s)
 
     def saved(src: np.ndarray, dst: np.ndarray, old_rows: np.ndarray) -> np.ndarray:
         old_sd = old_rows[:, dst]
@@ -182,7 +188,7 @@ def gap_savings(
         new = np.minimum(old_sd, np.minimum(via_ab, via_ba))
         return np.clip(old_sd - new, 0.0, None).ravel()
 
-    return np.concatenate([saved(o, d, old[: len(o)]), saved(d, o, old[len(o) :])])
+    return np.concatenate([saved(co, cd, old[: len(o)]), saved(cd, co, old[len(o) :])])
 
 
 def _max_finite(via_a: np.ndarray, via_b: np.ndarray) -> float:
