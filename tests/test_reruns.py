@@ -46,6 +46,7 @@ RERUNS: list[tuple[str, Any, list[str]]] = [
     ("integration.reach_cell_m", 400, ["integration", *PUBLISH]),
     ("maps.basemap", "none", ["map"]),
     ("maps.top_gaps", 10, ["report"]),
+    ("maps.gap_confidence", ["high"], ["map", "report"]),
     (
         "execution.origin_chunk_size",
         1,
