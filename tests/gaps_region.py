@@ -24,6 +24,7 @@ import shapely
 from spatialint.config import load_schema, study_schema, validate
 from spatialint.contracts.io import write_table
 from spatialint.contracts.network import ADMIN_UNITS, PLANNED_WAYS, ROAD_EDGES, ROAD_NODES
+from spatialint.gaps.detect import GapFindings, detect_gaps
 from spatialint.gaps.stage import STAGE_SETTINGS
 from spatialint.network.graph import CSRGraph
 from spatialint.settings import GapSettings, Settings, study_settings
@@ -227,3 +228,18 @@ def stage_settings(**gaps: Any) -> dict[str, Settings]:
     """The settings ``run_gap_stage`` takes, of :func:`region_study` with ``gaps`` values."""
     every = study_settings(region_study(gaps=gaps))
     return {name: getattr(every, name) for name in STAGE_SETTINGS}
+
+
+def detect(region: Region, *, with_planned: bool = True, **options: Any) -> GapFindings:
+    """detect_gaps on the region at border level 6 with the schema's settings; ``options`` are
+    detect_gaps' own keywords (``waterways``, ``end_tags``, ``extent``) or gaps settings."""
+    own = {k: options.pop(k) for k in ("waterways", "end_tags", "extent") if k in options}
+    return detect_gaps(
+        region.edges,
+        region.units,
+        region.graph,
+        border_level=6,
+        settings=gap_settings(**options),
+        planned=region.planned if with_planned else None,
+        **own,
+    )

@@ -21,7 +21,6 @@ from PIL import Image
 from spatialint.errors import ConfigError
 from spatialint.gaps.confidence import LEVELS, assess_dead_ends, rank_by_confidence
 from spatialint.gaps.data_edges import DataExtent
-from spatialint.gaps.detect import detect_gaps
 from spatialint.gaps.links import class_drop_links, dead_end_links
 from spatialint.gaps.osm_context import cut_nodes, read_osm_context
 from spatialint.gaps.review import stable_gap_id
@@ -36,6 +35,7 @@ from tests.gaps_region import (
     X0,
     Y0,
     build_region,
+    detect,
     gap_settings,
     node_ids,
     region_study,
@@ -55,18 +55,9 @@ def node(xy: tuple[float, float], roads=ROADS_EXTRA) -> int:
     return node_ids(roads)[xy]
 
 
-def findings(roads=ROADS_EXTRA, *, with_planned=True, end_tags=None, extent=None, **gaps):
+def findings(roads=ROADS_EXTRA, **options):
     region = build_region(roads=roads)
-    return region, detect_gaps(
-        region.edges,
-        region.units,
-        region.graph,
-        border_level=6,
-        settings=gap_settings(**gaps),
-        planned=region.planned if with_planned else None,
-        end_tags=end_tags,
-        extent=extent,
-    )
+    return region, detect(region, **options)
 
 
 def ranked(roads=ROADS_EXTRA, **kwargs) -> pd.DataFrame:

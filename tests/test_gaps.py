@@ -30,6 +30,7 @@ from tests.gaps_region import (
     Y0,
     Region,
     build_region,
+    detect,
     gap_settings,
     node_ids,
     stage_settings,
@@ -44,19 +45,6 @@ LAYERS = (DEAD_ENDS, CLASS_DROPS, MISSING_CROSSINGS)
 @pytest.fixture(scope="module")
 def region() -> Region:
     return build_region()
-
-
-def detect(region: Region, *, with_planned: bool = True, waterways=None, **settings):
-    """detect_gaps on the region at border level 6, with the schema's settings and overrides."""
-    return detect_gaps(
-        region.edges,
-        region.units,
-        region.graph,
-        border_level=6,
-        settings=gap_settings(**settings),
-        planned=region.planned if with_planned else None,
-        waterways=waterways,
-    )
 
 
 @pytest.fixture(scope="module")
