@@ -182,12 +182,14 @@ def test_low_confidence_dead_ends_are_in_a_layer_switched_off(layers):
     assert [c.tooltip.split(" ")[0] for c in drawn["断头路（其他可信度）"].circles] == ["G003"]
     assert len(features(drawn["断头路（其他可信度）"])) == 1
     legend = legend_texts(drawings(layers))
-    assert (
-        "“断头路”图层：可信度高、可信度中；其余1处在“断头路（其他可信度）”图层（默认关闭）"
-        in legend
-    )
-    every = all_layers(drawings(layers, gap_confidence=("high", "medium", "low")))
-    assert len(every["断头路"].circles) == 3 and "断头路（其他可信度）" not in every
+    assert "“断头路”：可信度高、可信度中；其余1处在“断头路（其他可信度）”（默认关闭）" in legend
+    every = drawings(layers, gap_confidence=("high", "medium", "low"))
+    assert len(all_layers(every)["断头路"].circles) == 3
+    assert "断头路（其他可信度）" not in all_layers(every)
+    assert not [text for text in legend_texts(every) if "其他可信度" in text]
+    legend_en = legend_texts(drawings(layers, language="en"))
+    other = "“Dead-end roads, other confidence” (off at start)"
+    assert f"“Dead-end roads (断头路)”: high, medium; the other 1 in {other}" in legend_en
     english = circle_of(
         all_layers(drawings(layers, language="en"))["Dead-end roads (断头路)"], "G001"
     )

@@ -10,6 +10,7 @@ column's format, review statuses and corridor kinds in the words of the language
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -55,9 +56,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "dead_ends": ("断头路", "Dead-end roads (断头路)"),
     "dead_ends_other": ("断头路（其他可信度）", "Dead-end roads, other confidence"),
     "dead_ends_shown": (
-        "“断头路”图层：{levels}；其余{other}处在“断头路（其他可信度）”图层（默认关闭）",
-        "“Dead-end roads”: {levels}; the other {other} in the layer “other confidence” (off "
-        "at start)",
+        "“{layer}”：{levels}；其余{other}处在“{other_layer}”（默认关闭）",
+        "“{layer}”: {levels}; the other {other} in “{other_layer}” (off at start)",
     ),
     "class_drops": ("等级骤降", "Road class drops"),
     "missing_crossings": ("缺失的跨界通道", "Missing border crossings"),
@@ -147,6 +147,11 @@ def label(key: str, language: str, **fields: object) -> str:
 def bilingual(key: str, **fields: object) -> str:
     """``中文 / English`` of ``key`` (the workbook's summary items), formatted with ``fields``."""
     return f"{label(key, 'zh', **fields)} / {label(key, 'en', **fields)}"
+
+
+def word_list(words: Iterable[str], language: str) -> str:
+    """Words as a list of ``language``: ``东县、西县`` / ``East, West``."""
+    return ("、" if check_language(language) == "zh" else ", ").join(words)
 
 
 def band_label(minutes: float, language: str) -> str:

@@ -22,7 +22,7 @@ import shapely
 
 from spatialint.contracts import CLASS_DROPS, DEAD_ENDS, MISSING_CROSSINGS, Table
 from spatialint.gaps.benefit import ranking_column
-from spatialint.publish.i18n import column_text, display_value, label, value_word
+from spatialint.publish.i18n import column_text, display_value, label, value_word, word_list
 from spatialint.publish.map.display import LINESTRING, MULTILINESTRING, Display
 from spatialint.publish.map.model import (
     Circle,
@@ -147,9 +147,13 @@ def dead_end_layer(
     legend += [LegendEntry("dot", text, (colour,)) for text, colour in statuses.items()]
     size_text = f"{label('circle_size', language)} = {DEAD_ENDS.label(key, language)}"
     legend.append(LegendEntry("note", size_text))
-    levels = "、".join(confidence_text(v, language) for v in shown_levels)
-    legend.append(LegendEntry("note", label("dead_ends_shown", language, levels=levels,
-                                            other=int((~in_shown).sum()))))  # fmt: skip
+    if not in_shown.all():
+        note = label(
+            "dead_ends_shown", language, layer=label("dead_ends", language),
+            levels=word_list((confidence_text(v, language) for v in shown_levels), language),
+            other=int((~in_shown).sum()), other_layer=label("dead_ends_other", language),
+        )  # fmt: skip
+        legend.append(LegendEntry("note", note))
     return Drawing(tuple(layers), tuple(legend))
 
 

@@ -1,8 +1,9 @@
 """The report page: one self-contained HTML file for the joint review meeting.
 
 It answers, on one page: which area and data date, how integrated each corridor is, which
-断头路 would save the most time if linked, and what share of the region each origin reaches
-within 1, 2 and 3 hours by road and by road + rail. Figures are inline SVG whose text the
+断头路 to review first (by confidence, then time saved; each with its reasons, thumbnail and
+editor links), and what share of the region each origin reaches within 1, 2 and 3 hours by
+road and by road + rail. Figures are inline SVG whose text the
 browser draws (Chinese renders wherever the reader has a Chinese font, whatever the machine
 that made the report had), so the page opens offline beside the map; column headers come from
 the tables' contracts, values are shown in their columns' formats.
@@ -18,7 +19,13 @@ import pandas as pd
 
 from spatialint.contracts import CORRIDORS, DEAD_ENDS, Table
 from spatialint.gaps.benefit import ranking_column
-from spatialint.publish.i18n import check_language, column_text, display_value, label
+from spatialint.publish.i18n import (
+    check_language,
+    column_text,
+    display_value,
+    label,
+    word_list,
+)
 from spatialint.publish.layers import StudyLayers, unit_names
 from spatialint.publish.map.model import osm_link
 from spatialint.publish.report.figures import inline_svg
@@ -144,12 +151,11 @@ def _study_area(layers: StudyLayers, summary: pd.DataFrame, lang: str) -> list[s
         for k, v in summary.itertuples(index=False)
     )
     names = unit_names(units, lang)
-    separator = "、" if lang == "zh" else ", "
     levels = []
     for level in sorted(units["admin_level"].unique(), reverse=True):
         shown = [n for n, lv in zip(names, units["admin_level"], strict=True) if lv == level]
         heading = label("units_at_level", lang, level=int(level), count=len(shown))
-        levels.append(f"<li>{_esc(heading)}: {_esc(separator.join(shown))}</li>")
+        levels.append(f"<li>{_esc(heading)}: {_esc(word_list(shown, lang))}</li>")
     return [
         f"<h2>{_esc(label('study_area', lang))}</h2>",
         f"<ul>{''.join(levels)}</ul><table>{rows}</table>",
@@ -188,7 +194,7 @@ def _gap_section(
     editor and JOSM."""
     listed = listed_gaps(dead_ends, top_n=top_n, levels=shown_levels)
     heading = f"{_esc(label('top_gaps', lang))} (top {len(listed)})"
-    levels = "、".join(column_text(DEAD_ENDS, "confidence", v, lang) for v in shown_levels)
+    levels = word_list((column_text(DEAD_ENDS, "confidence", v, lang) for v in shown_levels), lang)
     note = label("gaps_listed", lang, levels=levels, listed=len(listed), total=len(dead_ends))
     pictures = [
         f"<img src='{_esc(thumbnails[g])}' alt='{_esc(g)}' width='{THUMBNAIL_PX}' "
