@@ -128,8 +128,10 @@ def test_report_shows_each_listed_gap_with_its_thumbnail_and_editor_links(output
     assert [gap for _, gap in pictures] == ["G001", "G002"]  # in the page: it stays one file
     for data, gap in pictures:
         assert base64.b64decode(data) == (outputs["thumbnails"] / f"{gap}.png").read_bytes()
-    edit = html.index("在OSM编辑器中打开")
-    assert html.count("在OSM编辑器中打开") == 1 and html.count("在JOSM中打开") == 1  # G001 only
+    edit = html.index(">iD编辑</a>")
+    assert html.count(">iD编辑</a>") == 1 and html.count(">JOSM</a>") == 1  # G001 only
+    assert "JOSM链接需先启动JOSM并开启远程控制。" in html
+    assert "<th class='wide'>判断依据</th>" in html  # the reasons keep a readable width
     assert "load_and_zoom?left=112.99&amp;right=113.01" in html[edit:]
 
 

@@ -41,19 +41,20 @@ from spatialint.publish.report.tables import (
 )
 
 CORRIDOR_ROWS_MAX = 200
-THUMBNAIL_PX = 160
+THUMBNAIL_PX = 140
 """Width and height of a 断头路's thumbnail in the report (the PNG is 240 px: sharp on
 high-DPI screens and in print)."""
 COVERAGE_ROWS_MAX = 1000
 REPORT_CSS = """
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei",
-  sans-serif; margin: 24px auto; max-width: 1100px; color: #222; font-size: 14px; }
+  sans-serif; margin: 24px auto; max-width: 1280px; color: #222; font-size: 14px; }
 h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 26px;
   border-bottom: 1px solid #ccc; }
 .synthetic { color: #b03a2e; font-weight: bold; }
 table { border-collapse: collapse; margin: 6px 0; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #f2f2f2; }
+th.wide { min-width: 15em; }
 figure { margin: 6px 0; }
 figure svg { max-width: 100%; height: auto; border: 1px solid #ddd; }
 .meta { color: #555; }
@@ -67,11 +68,12 @@ def _esc(text: str) -> str:
 
 def html_table(
     frame: pd.DataFrame, *, table: Table | None, language: str, max_rows: int,
-    extra: Mapping[str, Sequence[str]] | None = None,
+    extra: Mapping[str, Sequence[str]] | None = None, wide: Sequence[str] = (),
 ) -> str:  # fmt: skip
     """The first ``max_rows`` rows as an HTML table, headed by ``table``'s labels (the column
     names themselves when ``table`` is ``None``); lon/lat become a link to openstreetmap.org.
-    ``extra`` adds columns of ready HTML (header -> one cell per row)."""
+    ``extra`` adds columns of ready HTML (header -> one cell per row); the columns ``wide``
+    (text) keep a readable width however many columns the table has."""
     if frame.empty:
         return f"<p>{_esc(label('no_rows', language))}</p>"
     shown = pd.DataFrame(frame.head(max_rows))
@@ -83,7 +85,11 @@ def html_table(
         ]
         shown = shown.drop(columns=["lon", "lat"])
     names = [table.label(str(c), language) if table else str(c) for c in shown.columns]
-    head = "".join(f"<th>{_esc(n)}</th>" for n in [*names, *extra])
+    classes = [" class='wide'" if str(c) in wide else "" for c in shown.columns]
+    head = "".join(
+        f"<th{cls}>{_esc(n)}</th>"
+        for n, cls in zip([*names, *extra], [*classes, *[""] * len(extra)], strict=True)
+    )
     body = []
     for i, row in enumerate(shown.itertuples(index=False)):
         cells = "".join(
@@ -191,27 +197,30 @@ def _gap_section(
 ) -> list[str]:  # fmt: skip
     """The 断头路 the report lists (:func:`listed_gaps`), each with its thumbnail
     (``thumbnails``: gap id -> image address) and its links to openstreetmap.org, the OSM
-    editor and JOSM."""
+    editor (iD) and JOSM, in one column."""
     listed = listed_gaps(dead_ends, top_n=top_n, levels=shown_levels)
     heading = f"{_esc(label('top_gaps', lang))} (top {len(listed)})"
     levels = word_list((column_text(DEAD_ENDS, "confidence", v, lang) for v in shown_levels), lang)
     note = label("gaps_listed", lang, levels=levels, listed=len(listed), total=len(dead_ends))
+    note += " " + label("josm_note", lang)
     pictures = [
         f"<img src='{_esc(thumbnails[g])}' alt='{_esc(g)}' width='{THUMBNAIL_PX}' "
         f"height='{THUMBNAIL_PX}'>" if g in thumbnails else ""
         for g in listed["gap_id"]
     ]  # fmt: skip
+    views = [osm_link(x, y) for x, y in zip(listed["lon"], listed["lat"], strict=True)]
     editors = [
         " · ".join(
             f"<a href='{_esc(url)}'>{_esc(label(text, lang))}</a>"
-            for url, text in ((edit, "osm_edit_link"), (josm, "josm_link"))
+            for url, text in ((view, "osm_view_short"), (edit, "osm_edit_short"),
+                              (josm, "josm_short"))
             if isinstance(url, str) and url
         )
-        for edit, josm in zip(listed["osm_edit_url"], listed["josm_url"], strict=True)
-    ]
+        for view, edit, josm in zip(views, listed["osm_edit_url"], listed["josm_url"], strict=True)
+    ]  # fmt: skip
     table = html_table(
-        listed[[*top_gap_columns(dead_ends, lang), "lon", "lat"]], table=DEAD_ENDS,
-        language=lang, max_rows=top_n,
+        listed[top_gap_columns(dead_ends, lang)], table=DEAD_ENDS,
+        language=lang, max_rows=top_n, wide=[f"reasons_{lang}"],
         extra={label("thumbnail", lang): pictures, label("edit_links", lang): editors},
     )  # fmt: skip
     return [f"<h2>{heading}</h2>", f"<p class='meta'>{_esc(note)}</p>", table]
