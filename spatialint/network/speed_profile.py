@@ -45,12 +45,6 @@ _CLASS_GROUP = {
     **dict.fromkeys(("motorway", "motorway_link", "trunk", "trunk_link"), "expressway"),
     **dict.fromkeys(("primary", "primary_link", "secondary", "secondary_link"), "arterial"),
 }
-PROFILE_ZH = {"free_flow": "自由流", "peak": "高峰", "calibrated": "按观测出行校准"}
-PROFILE_EN = {
-    "free_flow": "free flow",
-    "peak": "peak",
-    "calibrated": "calibrated to observed trips",
-}
 
 
 def speed_group(highway: Any) -> Any:
@@ -190,7 +184,7 @@ def apply_speed_factors(
     bad = sorted({k for f in all_factors for k, v in f.items() if not v > 0})
     if bad:
         raise ConfigError(f"speed factors of {bad} are not positive; give factors above 0.")
-    factor = pd.Series(groups).map(dict(factors_by_group)).to_numpy(dtype=float)
+    factor = pd.Series(groups).map(dict(factors_by_group)).to_numpy(dtype=float, copy=True)
     if per_unit_overrides:
         unit = edges["unit_id"].astype("string").fillna("").to_numpy(dtype=object)
         for unit_id, overrides in per_unit_overrides.items():
@@ -238,8 +232,10 @@ def profile_road_edges(
     out = edges.copy()
     lon, lat = edge_midpoints(out)
     urban = urban_mask(lon, lat, urban_polygons)
-    out["speed_group"] = group_keys(out["highway"].to_numpy(dtype=object), urban)
-    out["free_flow_kph"] = out["speed_kph"].to_numpy(dtype=float)
+    # beside the speed and time columns, in the order of the ROAD_EDGES contract
+    out.insert(int(out.columns.get_loc("speed_kph")), "free_flow_kph", out["speed_kph"].copy())
+    groups = group_keys(out["highway"].to_numpy(dtype=object), urban)
+    out.insert(int(out.columns.get_loc("travel_time_s")) + 1, "speed_group", groups)
     logger.info(
         "speed groups (edges): %s; %.0f %% of the road length urban",
         out["speed_group"].value_counts().sort_index().to_dict(),
@@ -251,32 +247,3 @@ def profile_road_edges(
     overrides = unit_overrides(speeds.city_factors, units)
     logger.info("speed profile %s: factors %s; per unit %s", speeds.profile, base, overrides)
     return apply_speed_factors(out, base, overrides)
-
-
-def profile_label(speeds: SpeedSettings, language: str) -> str:
-    """What the map and report say of the times: "通行速度：高峰（系数 城市主干路 0.5 …）"."""
-    zh = language == "zh"
-    name = (PROFILE_ZH if zh else PROFILE_EN)[speeds.profile]
-    head = f"通行速度：{name}" if zh else f"Travel speeds: {name}"
-    if speeds.profile != "peak":
-        return head
-    factors = flat_factors(speeds.peak_factors)
-    text = ", ".join(f"{_group_words(k, zh)} {factors[k]:g}" for k in GROUP_KEYS if k in factors)
-    if speeds.city_factors:
-        cities = ", ".join(e.unit for e in speeds.city_factors)
-        text += f"；{cities} 另设系数" if zh else f"; own factors for {cities}"
-    return f"{head}（系数 {text}）" if zh else f"{head} (factors {text})"
-
-
-_AREA_WORDS = {"urban": ("城区", "urban"), "rural": ("郊外", "rural")}
-_GROUP_WORDS = {
-    "expressway": ("快速路", "expressway"),
-    "arterial": ("主干路", "arterial"),
-    "local": ("其他道路", "local"),
-}
-
-
-def _group_words(key: str, zh: bool) -> str:
-    area, group = key.split("_", 1)
-    a, g = _AREA_WORDS[area], _GROUP_WORDS[group]
-    return f"{a[0]}{g[0]}" if zh else f"{a[1]} {g[1]}"
