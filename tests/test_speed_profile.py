@@ -18,6 +18,7 @@ from spatialint.config import load_study
 from spatialint.contracts import ROAD_EDGES
 from spatialint.contracts.io import read_table
 from spatialint.errors import ConfigError
+from spatialint.gaps.benefit import link_times
 from spatialint.network import roads
 from spatialint.network.graph import CSRGraph
 from spatialint.network.speed_profile import (
@@ -25,6 +26,7 @@ from spatialint.network.speed_profile import (
     apply_speed_factors,
     built_up_areas,
     group_keys,
+    node_speed_factor,
     profile_road_edges,
     read_osm_urban_areas,
     speed_group,
@@ -309,3 +311,26 @@ def test_the_map_and_report_say_which_speeds():
     assert "rural arterial 0.8" in speeds_note(PEAK, "en")
     calibrated = dataclasses.replace(PEAK, profile="calibrated", observed_trips="t.csv")
     assert speeds_note(calibrated, "zh") == "通行速度：按观测出行校准"
+
+
+def test_a_new_link_runs_at_the_factor_of_the_road_it_extends():
+    """Gap benefit: the link closing a gap gets the profile's factor at its dead end (the
+    smallest of the edges there), so it is not free-flow beside a peak-hour detour."""
+    edges = pd.DataFrame(
+        {
+            "u": [1, 2, 2],
+            "v": [2, 1, 3],
+            "speed_kph": [30.0, 30.0, 45.0],
+            "free_flow_kph": [60.0, 60.0, 50.0],
+        }
+    )
+    assert node_speed_factor(np.array([1, 2, 3, 99]), edges).tolist() == [0.5, 0.5, 0.9, 1.0]
+    dead_ends = pd.DataFrame(
+        {"planned_class": [None, "primary"], "highway": ["secondary", "tertiary"], "gap_m": 500.0}
+    )
+    speeds = {"primary": 60.0, "secondary": 50.0, "tertiary": 40.0}
+    free = link_times(dead_ends, speeds_kph=speeds)
+    peak = link_times(dead_ends, speeds_kph=speeds, speed_factor=np.array([0.5, 0.9]))
+    assert free["link_time_s"].tolist() == pytest.approx([36.0, 30.0])
+    assert peak["link_time_s"].tolist() == pytest.approx([72.0, 30.0 / 0.9])
+    assert peak["link_class"].tolist() == ["secondary", "primary"]

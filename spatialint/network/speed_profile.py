@@ -198,6 +198,22 @@ def apply_speed_factors(
     return out
 
 
+def node_speed_factor(node_ids: np.ndarray, edges: pd.DataFrame) -> np.ndarray:
+    """The speed profile's factor (``speed_kph / free_flow_kph``) at each node: the smallest of
+    the edges that start or end there; 1 at a node no edge touches.
+
+    A new link at a dead end (the gaps stage) runs at its class's free-flow speed times this
+    factor, so its time is on the same footing as the profiled detour it replaces.
+    """
+    ratio = edges["speed_kph"].to_numpy(dtype=float) / edges["free_flow_kph"].to_numpy(dtype=float)
+    ends = np.concatenate(
+        [edges["u"].to_numpy(dtype=np.int64), edges["v"].to_numpy(dtype=np.int64)]
+    )
+    by_node = pd.Series(np.concatenate([ratio, ratio])).groupby(ends).min()
+    wanted = np.asarray(node_ids, dtype=np.int64)
+    return by_node.reindex(wanted).fillna(1.0).to_numpy(dtype=float)
+
+
 def built_up_areas(
     pbf: str | Path, *, speeds: SpeedSettings, urban_areas_file: str | Path | None
 ) -> np.ndarray:
