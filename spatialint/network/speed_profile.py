@@ -242,8 +242,13 @@ def profile_road_edges(
     """The free-flow ``edges`` with ``speed_group`` and ``free_flow_kph``, timed by the profile.
 
     ``free_flow`` leaves ``speed_kph`` and ``travel_time_s`` as they are (bit for bit);
-    ``peak`` applies ``speeds.peak_factors`` and ``speeds.city_factors``; ``factors`` (all six
-    groups, e.g. a calibration's) replace the peak factors when given.
+    ``peak`` applies ``speeds.peak_factors`` and ``speeds.city_factors``; ``factors`` (every
+    group present, e.g. a calibration's), when given, replace both whatever the profile.
+
+    Raises
+    ------
+    ConfigError
+        A ``city_factors`` unit that names no admin unit (:func:`unit_overrides`).
     """
     out = edges.copy()
     lon, lat = edge_midpoints(out)
@@ -259,7 +264,10 @@ def profile_road_edges(
     )
     if speeds.profile == "free_flow" and factors is None:
         return out
-    base = dict(factors) if factors is not None else flat_factors(speeds.peak_factors)
+    if factors is not None:  # e.g. a calibration's: they replace peak and city factors
+        logger.info("speed profile %s: factors %s", speeds.profile, dict(factors))
+        return apply_speed_factors(out, dict(factors))
+    base = flat_factors(speeds.peak_factors)
     overrides = unit_overrides(speeds.city_factors, units)
     logger.info("speed profile %s: factors %s; per unit %s", speeds.profile, base, overrides)
     return apply_speed_factors(out, base, overrides)
