@@ -153,6 +153,9 @@ def test_city_factors_name_a_unit_by_id_or_name():
         unit_overrides(unknown, UNITS)
     with pytest.raises(ConfigError, match=r"city_factors\[1\].unit 'r1' is given twice"):
         unit_overrides((entries[0], CityFactors(unit="r1", factors={})), UNITS)
+    free_flow = dataclasses.replace(FREE_FLOW, city_factors=unknown)  # a typo shows at once
+    with pytest.raises(ConfigError, match="北城区"):
+        profile_road_edges(_edges(), speeds=free_flow, units=UNITS, urban_polygons=[TOWN])
 
 
 def _study(tmp_path: Path, speeds: dict) -> None:

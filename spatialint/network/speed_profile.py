@@ -262,12 +262,12 @@ def profile_road_edges(
         out["speed_group"].value_counts().sort_index().to_dict(),
         100 * out["length_m"][urban].sum() / max(out["length_m"].sum(), 1e-9),
     )
+    overrides = unit_overrides(speeds.city_factors, units)  # checked whatever the profile
     if speeds.profile == "free_flow" and factors is None:
         return out
     if factors is not None:  # e.g. a calibration's: they replace peak and city factors
         logger.info("speed profile %s: factors %s", speeds.profile, dict(factors))
         return apply_speed_factors(out, dict(factors))
     base = flat_factors(speeds.peak_factors)
-    overrides = unit_overrides(speeds.city_factors, units)
     logger.info("speed profile %s: factors %s; per unit %s", speeds.profile, base, overrides)
     return apply_speed_factors(out, base, overrides)
