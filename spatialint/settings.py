@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
 
 from spatialint.errors import ConfigError
+from spatialint.osm.urban_tags import URBAN_LANDUSE
 
 _CONFIG_KEY = "config_key"
 
@@ -250,6 +251,49 @@ class RailSettings(Settings):
     station_line_max_m: float
     station_merge_m: float
     rail_speeds_kph: dict[str, float]
+
+
+@dataclass(frozen=True)
+class CityFactors(Spec):
+    """One ``speeds.city_factors`` entry: a unit's own factors, by area then class group."""
+
+    unit: str
+    factors: dict[str, dict[str, float]]
+
+
+@dataclass(frozen=True)
+class SpeedSettings(Settings):
+    """Which speeds the road times use (``speeds``): free flow, peak factors or calibrated."""
+
+    SECTION: ClassVar[str] = "speeds"
+    profile: Literal["free_flow", "peak", "calibrated"]
+    peak_factors: dict[str, dict[str, float]]
+    city_factors: tuple[CityFactors, ...]
+    urban_areas_file: str | None
+    urban_landuse: tuple[str, ...]
+    observed_trips: str | None
+    observed_crs: Literal["wgs84", "gcj02"]
+    factor_bounds: tuple[float, ...]
+    min_trips_per_group: int
+
+    def __post_init__(self) -> None:
+        if self.profile == "calibrated" and not self.observed_trips:
+            raise ConfigError(
+                "speeds.profile is calibrated but speeds.observed_trips is not set; give the "
+                "CSV or GeoPackage of observed trips, or choose profile peak."
+            )
+        low, high = self.factor_bounds
+        if not 0 < low < high:
+            raise ConfigError(
+                f"speeds.factor_bounds is {list(self.factor_bounds)}; give [lowest, highest] "
+                "with 0 < lowest < highest, e.g. [0.2, 1.2]."
+            )
+        unknown = sorted(set(self.urban_landuse) - URBAN_LANDUSE)
+        if unknown:
+            raise ConfigError(
+                f"speeds.urban_landuse names {unknown}, which the extract does not keep; "
+                f"choose among {sorted(URBAN_LANDUSE)}."
+            )
 
 
 @dataclass(frozen=True)
@@ -571,6 +615,7 @@ PARAMS: dict[str, type[Settings]] = {
     "admin": AdminSettings,
     "admin_levels": AdminLevelSettings,
     "roads": RoadSettings,
+    "speeds": SpeedSettings,
     "rail": RailSettings,
     "multimodal": MultimodalSettings,
     "origins": OriginSettings,
@@ -605,6 +650,7 @@ class StudySettings:
     admin: AdminSettings
     admin_levels: AdminLevelSettings
     roads: RoadSettings
+    speeds: SpeedSettings
     rail: RailSettings
     multimodal: MultimodalSettings
     origins: OriginSettings

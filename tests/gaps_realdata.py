@@ -205,6 +205,7 @@ def run_fixture(pbf: Path, folder: Path, **gaps: object) -> pd.DataFrame:
         roads,
         roads=every.roads,
         admin=every.admin,
+        speeds=every.speeds,
     )
     out = folder / "gaps"
     outputs = {"gpkg": out / "gaps.gpkg", "csv": out / "gaps.csv", "xlsx": out / "gaps.xlsx",

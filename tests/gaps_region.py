@@ -27,6 +27,7 @@ from spatialint.contracts.network import ADMIN_UNITS, PLANNED_WAYS, ROAD_EDGES, 
 from spatialint.gaps.detect import GapFindings, detect_gaps
 from spatialint.gaps.stage import STAGE_SETTINGS
 from spatialint.network.graph import CSRGraph
+from spatialint.network.speed_profile import speed_group
 from spatialint.settings import GapSettings, Settings, study_settings
 from tests.conftest import AN_ORIGIN
 
@@ -100,8 +101,10 @@ def _edges(roads, coords: dict[tuple[float, float], int]) -> gpd.GeoDataFrame:
                         "ref": "",
                         "oneway": False,
                         "length_m": length,
+                        "free_flow_kph": float(SPEED_KPH[highway]),
                         "speed_kph": float(SPEED_KPH[highway]),
                         "travel_time_s": length / (SPEED_KPH[highway] / 3.6),
+                        "speed_group": f"rural_{speed_group(highway)}",
                         "unit_id": "",
                         "geometry": shapely.LineString(np.array([s, t]) + [X0, Y0]),
                     }

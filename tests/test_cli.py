@@ -58,7 +58,8 @@ def test_times_from_a_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     graph.save(net / "road_graph.npz")
     graph.save(net / "multimodal_graph.npz")
     roads = edges.assign(osmid=edges.index, name=None, ref=None, oneway=False,
-                         speed_kph=36.0, unit_id="u1")  # fmt: skip
+                         speed_kph=36.0, free_flow_kph=36.0, speed_group="rural_local",
+                         unit_id="u1")  # fmt: skip
     write_table(roads, ROAD_EDGES, net / "road_edges.parquet")
     places = nodes.iloc[[35]].assign(name="Far", name_en=None, place="town", population=100.0)
     write_table(places.drop(columns=["x", "y"]).set_crs(WGS84), PLACES, net / "places.parquet")

@@ -35,7 +35,7 @@ from spatialint.settings import SourceSettings
 #: sha256 of the files ``write_demo(seed=42, scale=1)`` writes. The PBF bytes also depend on
 #: libosmium's PBF encoder (block layout, zlib); if a pyosmium upgrade alone changes the PBF
 #: digest, check the content is the same (``osmium diff``) before updating it here.
-SEED42_SCALE1_PBF_SHA256 = "703773373c0b584931a79ca06292db1caa58939af115b29eec9f7cb15c1c301c"
+SEED42_SCALE1_PBF_SHA256 = "8d69f7399fe4730fe67449a0958a62960d33632593a8f4bc0942d5202ffd6454"
 SEED42_SCALE1_TRUTH_SHA256 = "72d9306179b102020a8774f4e132ee49d6f6360206f977b889d37913660ed45a"
 
 SCHEMA = load_schema()["$defs"]["study"]["properties"]["network"]["properties"]

@@ -65,8 +65,9 @@ def ranked(roads=ROADS_EXTRA, **kwargs) -> pd.DataFrame:
     region, found = findings(roads, **kwargs)
     settings = stage_settings(**{k: v for k, v in kwargs.items() if k in GAP_FIELDS})
     return rank_dead_ends(
-        found, region.graph, gaps=settings["gaps"], roads=settings["roads"], people=None
-    )
+        found, region.graph, gaps=settings["gaps"], roads=settings["roads"], people=None,
+        edges=region.edges,
+    )  # fmt: skip
 
 
 GAP_FIELDS = {f.name for f in dataclasses.fields(GapSettings)}

@@ -49,13 +49,14 @@ from spatialint.publish.style import (
     band_colours,
     colour_difference,
 )
-from spatialint.settings import MapSettings, StudyInfo
+from spatialint.settings import MapSettings, SpeedSettings, StudyInfo
 from tests.maps_fixture import make_layers, write_inputs
 from tests.pipeline_runs import clone_run
 
 GEOD = pyproj.Geod(ellps="WGS84")
 MAP = MapSettings.from_study(load_study("demo"))  # the schema's defaults (demo sets no maps)
 STUDY = StudyInfo(name="test", title="测试区域", synthetic=False, language="zh")
+SPEEDS = SpeedSettings.from_study(load_study("demo"))
 
 
 @pytest.fixture(scope="module")
@@ -357,7 +358,9 @@ def test_map_stage_reads_every_layer_by_its_contract(tmp_path, layers):
     assert len(read.dead_ends) == 4 and len(read.hexagons) == len(layers.hexagons)
     assert_geodataframe_equal(read.corridors, layers.corridors, check_dtype=False)
     paths["pbf"] = _pbf(tmp_path / "osm" / "extract.osm.pbf", "2024-05-01T00:00:00Z")
-    target = run_map_stage(paths, {"html": tmp_path / "index.html"}, map=MAP, study=STUDY)
+    target = run_map_stage(
+        paths, {"html": tmp_path / "index.html"}, map=MAP, study=STUDY, speeds=SPEEDS
+    )
     assert "2024-05-01" in target.read_text(encoding="utf-8")
 
 
@@ -375,7 +378,7 @@ def test_map_stage_refuses_a_dead_ends_layer_that_breaks_its_contract(tmp_path, 
     })  # fmt: skip
     target = tmp_path / "index.html"
     with pytest.raises(DataError, match=r"dead_ends.*minutes_saved_per_trip.*re-run the gaps step"):
-        run_map_stage(paths, {"html": target}, map=MAP, study=STUDY)
+        run_map_stage(paths, {"html": target}, map=MAP, study=STUDY, speeds=SPEEDS)
     assert not target.exists()
     # a missing layer and a units file without names are named too
     write_inputs(layers, tmp_path)

@@ -195,7 +195,7 @@ def test_scripts_write_the_network_files(corridor_pbf: Path, tmp_path: Path):
     write_table(places_table([(9, "B镇", 113.2, 27.996)]), PLACES, net / "places.parquet")
     ns = _Named
     road = ns(
-        params=params("roads", "admin"),
+        params=params("roads", "admin", "speeds"),
         input=ns(pbf=corridor_pbf, units=net / "admin_units.gpkg", places=net / "places.parquet"),
         output=ns(
             nodes=net / "road_nodes.parquet",

@@ -32,6 +32,7 @@ RERUNS: list[tuple[str, Any, list[str]]] = [
     ("area.buffer_km", 4, ["retrieve_osm", *AFTER_RETRIEVE]),
     ("admin.border_level", 5, AFTER_RETRIEVE),
     ("network.speeds_kph.residential", 25, [*NETWORK, *ACCESS, "gaps", "integration", *PUBLISH]),
+    ("speeds.profile", "peak", [*NETWORK, *ACCESS, "gaps", "integration", *PUBLISH]),
     (
         "network.dwell_min",
         3,

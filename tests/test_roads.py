@@ -31,6 +31,7 @@ from spatialint.network.road_arcs import SIMPLIFY_DIFFER, road_arcs, unsimplifie
 from spatialint.network.road_tags import read_road_ways, way_directions
 from spatialint.network.roads import (
     anchor_nodes,
+    apply_speed_profile,
     build_road_network,
     run_road_stage,
     simplify_road_arcs,
@@ -301,7 +302,10 @@ def test_town_graph_equals_edges(town):
     assert_graph_matches_edges(town.graph, town.nodes, town.edges)
 
 
-def test_outputs_roundtrip(town, tmp_path: Path):
+def test_outputs_roundtrip(town, town_pbf: Path, tmp_path: Path):
+    speeds = study_settings(load_study("demo")).speeds  # free flow: adds speed_group, free_flow_kph
+    units = halves(112.9, 27.9, 113.2, 28.2, SPLIT_LON)
+    town = apply_speed_profile(town, speeds=speeds, units=units, pbf=town_pbf)
     paths = {
         k: tmp_path / f"{k}.{ext}"
         for k, ext in [
@@ -595,7 +599,9 @@ def test_road_stage_with_the_demo_settings(town_stage):
     place keeps its nearest road node (7, inside a one-way chain)."""
     inputs, outputs = town_stage
     settings = study_settings(load_study("demo"))
-    result = run_road_stage(inputs, outputs, roads=settings.roads, admin=settings.admin)
+    result = run_road_stage(
+        inputs, outputs, roads=settings.roads, admin=settings.admin, speeds=settings.speeds
+    )
     edges = read_table(outputs["edges"], ROAD_EDGES)
     assert_geodataframe_equal(edges, result.edges)
     assert 7 in set(read_table(outputs["nodes"], ROAD_NODES)["node_id"])
@@ -609,7 +615,9 @@ def test_road_stage_refuses_places_that_break_their_contract(town_stage):
     with pytest.raises(
         DataError, match=r"places.*missing column\(s\) \['place'\].*re-run the admin_units step"
     ):
-        run_road_stage(inputs, outputs, roads=settings.roads, admin=settings.admin)
+        run_road_stage(
+            inputs, outputs, roads=settings.roads, admin=settings.admin, speeds=settings.speeds
+        )
     assert not outputs["edges"].exists()
 
 

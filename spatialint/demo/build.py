@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from spatialint.demo import cities, expressway, intercity, planted, rural, villages
 from spatialint.demo.admin import add_admin_units
+from spatialint.demo.landuse import add_urban_landuse
 from spatialint.demo.places import add_places
 from spatialint.demo.rail import add_railways
 from spatialint.demo.region import Region
@@ -35,7 +36,8 @@ def build_region(seed: int, scale: float) -> tuple[Region, DemoTruth]:
     units = add_admin_units(region, place_ids)
     index = RegionIndex(region)  # the road ways at the planted nodes, before a planned link
     planned = planted.add_planned_links(region)
-    border_decoys = planted.add_border_decoys(region)  # last: no other id depends on them
+    border_decoys = planted.add_border_decoys(region)  # no other id depends on them
+    add_urban_landuse(region, pattern)  # after every other object: no other id changes
     truth = build_truth(
         index,
         seed=seed,

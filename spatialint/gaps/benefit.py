@@ -59,11 +59,17 @@ MIN_SAVING_S = 1.0
 KPH_TO_MPS = 1000.0 / 3600.0
 
 
-def link_times(dead_ends: pd.DataFrame, *, speeds_kph: Mapping[str, float]) -> pd.DataFrame:
+def link_times(
+    dead_ends: pd.DataFrame,
+    *,
+    speeds_kph: Mapping[str, float],
+    speed_factor: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Class and travel time (seconds) of the link that would close each gap.
 
     The link takes the planned way's class when a planned way bridges the gap, else the class of
-    the dead-end road it extends; its speed is ``network.speeds_kph`` of that class.
+    the dead-end road it extends; its speed is ``network.speeds_kph`` of that class, times the
+    speed profile's factor at the dead end (``speed_factor`` per gap; ``None``: free flow).
 
     Raises
     ------
@@ -79,6 +85,8 @@ def link_times(dead_ends: pd.DataFrame, *, speeds_kph: Mapping[str, float]) -> p
             "to the study config so the time of a new link can be estimated."
         )
     speed_mps = np.array([speeds_kph[c] for c in link_class], dtype=float) * KPH_TO_MPS
+    if speed_factor is not None:
+        speed_mps = speed_mps * np.asarray(speed_factor, dtype=float)
     seconds = dead_ends["gap_m"].to_numpy(float) / np.maximum(speed_mps, 0.1)
     return pd.DataFrame({"link_class": link_class, "link_time_s": seconds}, index=dead_ends.index)
 
@@ -291,6 +299,7 @@ def rank_gaps(
     speeds_kph: Mapping[str, float],
     settings: GapSettings,
     node_population: np.ndarray | None = None,
+    speed_factor: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Add link class/time, trip savings and the benefit rank to the detected dead ends.
 
@@ -312,6 +321,8 @@ def rank_gaps(
     node_population
         Residents per graph node (population points gathered at their nearest node), or None
         when the study has no population layer.
+    speed_factor
+        The speed profile's factor at each dead end (:func:`link_times`); ``None``: free flow.
 
     Returns
     -------
@@ -323,7 +334,7 @@ def rank_gaps(
     out = dead_ends.copy()
     if out.empty:
         return out.assign(**{c: pd.Series(dtype=t) for c, t in BENEFIT_DTYPES.items()})
-    links = link_times(out, speeds_kph=speeds_kph)
+    links = link_times(out, speeds_kph=speeds_kph, speed_factor=speed_factor)
     catchments = _Catchments.of(graph, node_unit, node_population, settings)
     benefits = pd.DataFrame(
         [  # one gap at a time (tens to hundreds), each a handful of Dijkstra searches

@@ -57,6 +57,7 @@ from spatialint.gaps.review import (
 from spatialint.gaps.thumbnails import thumbnail_column, write_thumbnails
 from spatialint.geo import WGS84, NearestNodes
 from spatialint.network.graph import CSRGraph
+from spatialint.network.speed_profile import node_speed_factor
 from spatialint.osm.ways import WayTable
 from spatialint.settings import AdminSettings, GapSettings, PopulationSettings, RoadSettings
 
@@ -142,7 +143,9 @@ def run_gap_stage(
         if "population" in inputs
         else None
     )
-    ranked = rank_dead_ends(findings, tables.graph, gaps=gaps, roads=roads, people=people)
+    ranked = rank_dead_ends(
+        findings, tables.graph, gaps=gaps, roads=roads, people=people, edges=tables.edges
+    )
     review = read_review_file(inputs.get("review"), review_file=gaps.review_file)
     context = REVIEW_TEMPLATE.names  # restored for reviewed gaps no longer found
     dead = join_review(ranked, of_kind(review, "G"), keep_columns=context)
@@ -233,9 +236,12 @@ def rank_dead_ends(
     gaps: GapSettings,
     roads: RoadSettings,
     people: np.ndarray | None,
+    edges: pd.DataFrame,
 ) -> gpd.GeoDataFrame:
     """The dead ends ranked by confidence, then benefit, without their graph positions, with
-    their reasons, editor links and thumbnail paths; detours rounded as written."""
+    their reasons, editor links and thumbnail paths; detours rounded as written. A new link runs
+    at the speed profile's factor of the road it extends (``edges``, :func:`node_speed_factor`),
+    as the detour it saves does."""
     ranked = rank_gaps(
         findings.dead_ends,
         graph,
@@ -243,6 +249,7 @@ def rank_dead_ends(
         speeds_kph=roads.speeds_kph,
         settings=gaps,
         node_population=people,
+        speed_factor=node_speed_factor(findings.dead_ends["node_id"].to_numpy(), edges),
     )
     ranked = gpd.GeoDataFrame(
         ranked.drop(columns=list(GRAPH_COLUMNS)), geometry="geometry", crs=findings.dead_ends.crs

@@ -4,6 +4,8 @@
   built from :mod:`.road_tags` (drivable, one-way and speed rules of the OSM tags, planned
   ways), :mod:`.maxspeed` (``maxspeed`` values in km/h) and :mod:`.road_arcs` (directed arcs,
   largest strongly connected component);
+- :mod:`.speed_profile` speed groups (class group × urban/rural from built-up polygons) and the
+  study's speed profile (free flow, peak factors, per-city factors) applied to the road edges;
 - :mod:`.simplify` osmnx's simplification rules on arrays (roads and rail);
 - :mod:`.unit_lookup` the admin unit each node, edge and station lies in;
 - :mod:`.stations` railway stations in OSM (also the road stage's anchors); :mod:`.rail` the

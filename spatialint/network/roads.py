@@ -28,6 +28,7 @@ tools on it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,16 +43,17 @@ import shapely
 
 from spatialint.contracts import PLACES, PLANNED_WAYS, ROAD_EDGES, ROAD_NODES
 from spatialint.contracts.io import read_table, write_table
-from spatialint.errors import DataError
+from spatialint.errors import ConfigError, DataError
 from spatialint.geo import WGS84, NearestNodes
 from spatialint.network.graph import CSRGraph
 from spatialint.network.road_arcs import RoadArcs, parallel_order, road_arcs
 from spatialint.network.road_tags import planned_ways, read_road_ways
 from spatialint.network.simplify import ChainEdges, chain_edges, simplify_arcs, sorted_unique
+from spatialint.network.speed_profile import built_up_areas, profile_road_edges
 from spatialint.network.stations import station_points
 from spatialint.network.unit_lookup import read_border_units, unit_index
 from spatialint.osm.ways import WayTable, take_text
-from spatialint.settings import AdminSettings, RoadSettings
+from spatialint.settings import AdminSettings, RoadSettings, SpeedSettings
 
 logger = logging.getLogger(__name__)
 
@@ -313,23 +315,57 @@ def write_road_network(
     network.graph.save(graph)
 
 
+def apply_speed_profile(
+    network: RoadNetwork,
+    *,
+    speeds: SpeedSettings,
+    units: pd.DataFrame,
+    pbf: str | Path,
+    urban_areas_file: str | Path | None = None,
+) -> RoadNetwork:
+    """The free-flow ``network`` timed by the speed profile (:mod:`.speed_profile`): edges
+    gain ``speed_group`` and ``free_flow_kph``; for a profile other than free flow the CSR graph
+    is rebuilt from the profiled ``travel_time_s``.
+
+    Raises
+    ------
+    ConfigError
+        A ``speeds`` value the data refutes (unknown unit in ``city_factors``, bad urban file).
+    """
+    polygons = built_up_areas(pbf, speeds=speeds, urban_areas_file=urban_areas_file)
+    if speeds.profile == "calibrated":
+        raise ConfigError(
+            "speeds.profile calibrated: not on this branch yet; choose free_flow or peak."
+        )
+    edges = profile_road_edges(network.edges, speeds=speeds, units=units, urban_polygons=polygons)
+    graph = network.graph
+    if speeds.profile != "free_flow":
+        graph = graph_from_tables(network.nodes, edges)
+    report = {**network.report, "speed_profile": speeds.profile}
+    return dataclasses.replace(network, edges=edges, graph=graph, report=report)
+
+
 def run_road_stage(
     inputs: Mapping[str, str | Path],
     outputs: Mapping[str, str | Path],
     *,
     roads: RoadSettings,
     admin: AdminSettings,
+    speeds: SpeedSettings,
 ) -> RoadNetwork:
     """Build a study's road network from its extract and write the four network files.
 
     Stations and places are passed as anchors, so each keeps its nearest road node through
-    simplification (origins and station access snap to them later).
+    simplification (origins and station access snap to them later). The free-flow network is
+    then timed by the study's speed profile (:func:`apply_speed_profile`), and the graph
+    written is built from the profiled times.
 
     Parameters
     ----------
     inputs
         Paths by the ``road_network`` rule's input names: ``pbf``, ``units``
-        (``admin_units.gpkg``), ``places`` (``places.parquet``).
+        (``admin_units.gpkg``), ``places`` (``places.parquet``) and, when
+        ``speeds.urban_areas_file`` is set, ``urban_areas``.
     outputs
         Paths by the rule's output names: ``nodes``, ``edges``, ``planned``, ``graph``
         (:func:`write_road_network`).
@@ -337,6 +373,8 @@ def run_road_stage(
         Which highway classes are drivable and how fast.
     admin
         ``admin.border_level``: the units every node and edge is assigned to.
+    speeds
+        The speed profile and its built-up areas.
 
     Returns
     -------
@@ -359,6 +397,13 @@ def run_road_stage(
         maxspeed_zones_kph=roads.maxspeed_zones_kph,
         anchor_lon=np.concatenate([station_lon, places.geometry.x.to_numpy()]),
         anchor_lat=np.concatenate([station_lat, places.geometry.y.to_numpy()]),
+    )
+    result = apply_speed_profile(
+        result,
+        speeds=speeds,
+        units=units,
+        pbf=inputs["pbf"],
+        urban_areas_file=inputs.get("urban_areas"),
     )
     write_road_network(
         result,

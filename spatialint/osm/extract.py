@@ -3,11 +3,12 @@
 What is kept (:func:`wanted_way_tags`, :func:`wanted_node_tags`, :func:`wanted_relation_tags`):
 
 - ways with ``highway=*`` (including ``construction`` / ``proposed``), railway track ways
-  (:data:`RAIL_WAY_VALUES`), ``waterway=river|canal`` and ``natural=water``;
+  (:data:`RAIL_WAY_VALUES`), ``waterway=river|canal``, ``natural=water`` and built-up areas
+  (:func:`spatialint.osm.urban_tags.is_built_up_area`: urban ``landuse`` and ``place`` polygons);
 - nodes with ``place=*`` and ``railway=station|halt``;
 - ``boundary=administrative`` relations at the configured admin levels (and the units that make
   up the area), with all their member ways and their ``admin_centre`` / ``label`` nodes;
-- ``natural=water`` multipolygon relations with their member ways;
+- ``natural=water`` and built-up area multipolygon relations with their member ways;
 - every node referenced by a kept way ("complete ways"), so each way keeps its full geometry.
 
 A way is in the area when any of its nodes is; a boundary relation when its bounding box meets
@@ -58,6 +59,7 @@ from spatialint.osm.relations import (
     resolve_units,
 )
 from spatialint.osm.study_area import AREA_BASIS, BBOX_BASIS, source_bbox
+from spatialint.osm.urban_tags import is_built_up_area
 from spatialint.osm.writer import osm_writer
 from spatialint.settings import AreaSettings
 
@@ -86,12 +88,14 @@ NEAREST_CANDIDATES = 1000
 
 
 def wanted_way_tags(tags: Any) -> bool:
-    """True for the ways later stages use (roads, rail track, rivers/canals, water areas)."""
+    """True for the ways later stages use (roads, rail track, rivers/canals, water areas,
+    built-up areas)."""
     return (
         "highway" in tags
         or tags.get("railway") in RAIL_WAY_VALUES
         or tags.get("waterway") in WATERWAY_VALUES
         or tags.get("natural") == "water"
+        or is_built_up_area(tags)
     )
 
 
@@ -101,10 +105,11 @@ def wanted_node_tags(tags: Any) -> bool:
 
 
 def wanted_relation_tags(tags: Any, levels: Iterable[int]) -> bool:
-    """True for admin boundaries at ``levels`` and water multipolygons."""
+    """True for admin boundaries at ``levels`` and water and built-up area multipolygons."""
     if tags.get("boundary") == "administrative":
         return parse_level(tags.get("admin_level")) in set(levels)
-    return tags.get("natural") == "water" and tags.get("type") == "multipolygon"
+    multipolygon = tags.get("type") == "multipolygon"
+    return multipolygon and (tags.get("natural") == "water" or is_built_up_area(tags))
 
 
 @dataclass
@@ -279,8 +284,8 @@ def _study_area(
 def _relation_in_area(
     rel: RelationInfo, geom: BaseGeometry | None, member_lines: Mapping[int, BaseGeometry]
 ) -> bool:
-    """A boundary relation is kept when its bounding box meets the area, a water relation when
-    one of its member ways does."""
+    """A boundary relation is kept when its bounding box meets the area, a water or built-up
+    area relation when one of its member ways does."""
     lines = [member_lines[w] for w in rel.member_ways if w in member_lines]
     if not lines:
         return False

@@ -44,6 +44,7 @@ from spatialint.fileio import atomic_path
 from spatialint.osm.area import buffer_km, configured_area
 from spatialint.osm.extract import RAIL_NODE_VALUES, RAIL_WAY_VALUES, WATERWAY_VALUES
 from spatialint.osm.relations import RelationInfo, assemble_relation, describe_unit
+from spatialint.osm.urban_tags import PLACE_AREA_VALUES, URBAN_LANDUSE
 from spatialint.osm.writer import osm_writer
 from spatialint.settings import AreaSettings, SourceSettings, UnitRef
 
@@ -112,6 +113,8 @@ def features_query(
     """
     p = f'(poly:"{poly}")'
     level_re = _alternation([str(v) for v in sorted(set(levels))])
+    landuse_re = _alternation(sorted(URBAN_LANDUSE))
+    place_re = _alternation(sorted(PLACE_AREA_VALUES))
     containing = ""
     if centre is not None:
         containing = (
@@ -124,10 +127,14 @@ def features_query(
         f'way["railway"~"{_alternation(sorted(RAIL_WAY_VALUES))}"]{p};'
         f'way["waterway"~"{_alternation(sorted(WATERWAY_VALUES))}"]{p};'
         f'way["natural"="water"]{p};'
+        f'way["landuse"~"{landuse_re}"]{p};'
+        f'way["place"~"{place_re}"]{p};'
         f'node["place"]{p};'
         f'node["railway"~"{_alternation(sorted(RAIL_NODE_VALUES))}"]{p};'
         f'relation["boundary"="administrative"]["admin_level"~"{level_re}"]{p};'
         f'relation["natural"="water"]["type"="multipolygon"]{p};'
+        f'relation["landuse"~"{landuse_re}"]["type"="multipolygon"]{p};'
+        f'relation["place"~"{place_re}"]["type"="multipolygon"]{p};'
         ");(._;>;);out body;"
     )
 

@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from spatialint.errors import ConfigError, DataError
 from spatialint.names import near_matches
 from spatialint.osm.blocks import truncation_reason
+from spatialint.osm.urban_tags import is_built_up_area
 from spatialint.settings import UnitRef
 
 #: Roles of the member node that marks a unit's centre, in order of preference.
@@ -101,13 +102,18 @@ class RelationIndex(dict[int, RelationInfo]):
 
 
 def read_relations(path: Path) -> RelationIndex:
-    """Boundary and water relations of ``path`` with their member ways and centre nodes."""
+    """Boundary, water and built-up area relations of ``path`` with their member ways and
+    centre nodes."""
     relations = RelationIndex()
     try:
         for rel in osmium.FileProcessor(str(path), osmium.osm.RELATION):
             relations.total += 1
             tags = rel.tags
-            if tags.get("boundary") != "administrative" and tags.get("natural") != "water":
+            if not (
+                tags.get("boundary") == "administrative"
+                or tags.get("natural") == "water"
+                or is_built_up_area(tags)
+            ):
                 continue
             info = RelationInfo(id=rel.id, tags=dict(tags))
             for member in rel.members:

@@ -22,6 +22,7 @@ from spatialint.contracts.io import shown_text
 from spatialint.errors import ConfigError
 from spatialint.gaps.confidence import CATEGORY_WORDS, LEVEL_WORDS
 from spatialint.gaps.review import STATUSES
+from spatialint.settings import SpeedSettings
 
 LANGUAGES = ("zh", "en")
 
@@ -65,6 +66,16 @@ LABELS: dict[str, tuple[str, str]] = {
     # legend and page
     "legend": ("图例", "Legend"),
     "data_date": ("OSM数据日期", "OSM data date"),
+    "speeds": ("通行速度：{profile}", "Travel speeds: {profile}"),
+    "speeds_free_flow": ("自由流", "free flow"),
+    "speeds_peak": ("高峰（系数 {factors}）", "peak (factors {factors})"),
+    "speeds_calibrated": ("按观测出行校准", "calibrated to observed trips"),
+    "speeds_cities": ("；{units} 另设系数", "; own factors for {units}"),
+    "speeds_urban": ("城区", "urban"),
+    "speeds_rural": ("郊外", "rural"),
+    "speeds_expressway": ("快速路", "expressway"),
+    "speeds_arterial": ("干路", "arterial"),
+    "speeds_local": ("其他道路", "local"),
     "synthetic": (
         "演示数据：合成区域，并非真实地点",
         "Demo data: a synthetic region, not a real place",
@@ -229,3 +240,22 @@ def column_text(table: Table, column: str, value: Any, language: str) -> str:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
         return display_value(value)
     return shown_text(value, table.column(column).display_format())
+
+
+def speeds_note(speeds: SpeedSettings, language: str) -> str:
+    """Which speeds the times come from, for the map's title panel and the report's meta line:
+    "通行速度：自由流", "通行速度：高峰（系数 城区快速路 0.55, …）", "通行速度：按观测出行校准"."""
+    if speeds.profile != "peak":
+        return label("speeds", language, profile=label(f"speeds_{speeds.profile}", language))
+    space = "" if check_language(language) == "zh" else " "
+    factors = [
+        f"{label(f'speeds_{area}', language)}{space}{label(f'speeds_{group}', language)} {f:g}"
+        for area in ("urban", "rural")
+        for group, f in sorted(speeds.peak_factors[area].items(),
+                               key=lambda item: ("expressway", "arterial", "local").index(item[0]))
+    ]  # fmt: skip
+    profile = label("speeds_peak", language, factors=", ".join(factors))
+    if speeds.city_factors:
+        units = ", ".join(entry.unit for entry in speeds.city_factors)
+        profile += label("speeds_cities", language, units=units)
+    return label("speeds", language, profile=profile)

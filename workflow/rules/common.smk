@@ -18,6 +18,7 @@ from spatialint.settings import (
     OriginSettings,
     PopulationSettings,
     SourceSettings,
+    SpeedSettings,
 )
 
 try:
@@ -82,6 +83,12 @@ def admin_inputs(wildcards):
     """Extra input of ``admin_units``: the user's boundary file, when the study names one."""
     admin_file = AdminSettings.from_study(STUDIES[wildcards.study]).file
     return {"admin_file": admin_file} if admin_file else {}
+
+
+def road_inputs(wildcards):
+    """Extra input of ``road_network``: the study's built-up areas file, when it names one."""
+    path = SpeedSettings.from_study(STUDIES[wildcards.study]).urban_areas_file
+    return {"urban_areas": path} if path else {}
 
 
 def population_inputs(wildcards):

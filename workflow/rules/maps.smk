@@ -26,6 +26,7 @@ rule map:
     params:
         map=settings_param("map"),
         study=settings_param("study"),
+        speeds=settings_param("speeds"),
     script:
         "../scripts/map.py"
 
@@ -58,5 +59,6 @@ rule report:
     params:
         report=settings_param("report"),
         study=settings_param("study"),
+        speeds=settings_param("speeds"),
     script:
         "../scripts/report.py"

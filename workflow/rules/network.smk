@@ -26,6 +26,7 @@ rule admin_units:
 
 rule road_network:
     input:
+        unpack(road_inputs),
         pbf="data/{study}/osm/extract.osm.pbf",
         units="data/{study}/network/admin_units.gpkg",
         places="data/{study}/network/places.parquet",
@@ -46,6 +47,7 @@ rule road_network:
     params:
         roads=settings_param("roads"),
         admin=settings_param("admin"),
+        speeds=settings_param("speeds"),
     script:
         "../scripts/road_network.py"
 

@@ -19,7 +19,7 @@ import folium
 
 from spatialint.errors import DataError
 from spatialint.fileio import atomic_path
-from spatialint.publish.i18n import check_language
+from spatialint.publish.i18n import check_language, speeds_note
 from spatialint.publish.layers import StudyLayers, osm_data_date, read_layers
 from spatialint.publish.map.access_layers import hexagon_layers, isochrone_layers, origin_layer
 from spatialint.publish.map.corridor_layer import corridor_layer
@@ -41,7 +41,7 @@ from spatialint.publish.map.page import (
     offline_page,
     title_panel,
 )
-from spatialint.settings import MapSettings, StudyInfo
+from spatialint.settings import MapSettings, SpeedSettings, StudyInfo
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,12 @@ def map_drawings(
 
 
 def build_map(
-    layers: StudyLayers, *, map_settings: MapSettings, study: StudyInfo, data_date: str | None
+    layers: StudyLayers,
+    *,
+    map_settings: MapSettings,
+    study: StudyInfo,
+    data_date: str | None,
+    speeds: SpeedSettings | None = None,
 ) -> folium.Map:
     """Draw the study's layers on a Folium map (not yet rendered; see :func:`render_map`).
 
@@ -97,6 +102,8 @@ def build_map(
         Title, language and whether the data is synthetic (then said instead of a date).
     data_date
         OSM data date shown under the title.
+    speeds
+        The speed profile the times come from, said under the date (``None``: not said).
     """
     language = check_language(study.language)
     tile_specs = basemap_tiles(  # a basemap without its key stops here, before any drawing
@@ -118,6 +125,7 @@ def build_map(
     title = title_panel(
         study_title(study), language, data_date=data_date, synthetic=study.synthetic,
         basemap=map_settings.basemap,
+        speeds=speeds_note(speeds, language) if speeds is not None else "",
     )  # fmt: skip
     legend = [entry for drawing in drawings for entry in drawing.legend]
     add_panels(m, title=title, legend=legend_panel(legend, language),
@@ -136,12 +144,12 @@ def render_map(m: folium.Map) -> str:
 
 def write_map(
     layers: StudyLayers, path: str | os.PathLike[str], *, map_settings: MapSettings,
-    study: StudyInfo, data_date: str | None,
+    study: StudyInfo, data_date: str | None, speeds: SpeedSettings | None = None,
 ) -> Path:  # fmt: skip
     """Build, render and atomically write the map to ``path``; return the path."""
-    page = render_map(
-        build_map(layers, map_settings=map_settings, study=study, data_date=data_date)
-    )
+    page = render_map(build_map(
+        layers, map_settings=map_settings, study=study, data_date=data_date, speeds=speeds
+    ))  # fmt: skip
     target = Path(path)
     with atomic_path(target) as tmp:
         tmp.write_text(page, encoding="utf-8")
@@ -163,6 +171,7 @@ def run_map_stage(
     *,
     map: MapSettings,  # the rule's param name (spatialint.settings.PARAMS)
     study: StudyInfo,
+    speeds: SpeedSettings,
 ) -> Path:
     """Draw a study's map from its stage outputs.
 
@@ -177,6 +186,8 @@ def run_map_stage(
         The ``maps`` settings of the map (basemap, tolerance, road classes).
     study
         Title, language and whether the data is synthetic.
+    speeds
+        The speed profile, said on the title panel.
 
     Returns
     -------
@@ -185,4 +196,6 @@ def run_map_stage(
     """
     layers = read_layers(inputs)
     data_date = osm_data_date(inputs["pbf"])
-    return write_map(layers, outputs["html"], map_settings=map, study=study, data_date=data_date)
+    return write_map(
+        layers, outputs["html"], map_settings=map, study=study, data_date=data_date, speeds=speeds
+    )

@@ -209,10 +209,17 @@ def add_page_extras(m: folium.Map, *, basemap: str, tiles: Sequence[folium.TileL
 
 
 def title_panel(
-    title: str, language: str, *, data_date: str | None, synthetic: bool, basemap: str
+    title: str,
+    language: str,
+    *,
+    data_date: str | None,
+    synthetic: bool,
+    basemap: str,
+    speeds: str = "",
 ) -> str:
-    """The title panel: title, the synthetic-data warning, OSM data date, attribution and the
-    note shown when the basemap cannot load."""
+    """The title panel: title, the synthetic-data warning, OSM data date, which speeds the
+    times come from (``speeds``, :func:`~spatialint.publish.i18n.speeds_note`), attribution and
+    the note shown when the basemap cannot load."""
     if synthetic:
         date_text = label("synthetic_date", language)
     else:
@@ -225,6 +232,8 @@ def title_panel(
     parts.append(
         f"<div>{html.escape(label('data_date', language))}: {html.escape(date_text)}</div>"
     )
+    if speeds:
+        parts.append(f'<div class="spatialint-speeds">{html.escape(speeds)}</div>')
     parts.append(f"<div>{html.escape(label('attribution', language))}</div>")
     if basemap != "none":
         note = html.escape(label("basemap_offline", language))

@@ -122,9 +122,16 @@ def _figure(figures: Mapping[str, str | None], name: str, language: str) -> list
 
 
 def _head(
-    title: str, lang: str, *, data_date: str | None, synthetic: bool, links: Mapping[str, str]
+    title: str,
+    lang: str,
+    *,
+    data_date: str | None,
+    synthetic: bool,
+    links: Mapping[str, str],
+    speeds: str = "",
 ) -> list[str]:
-    """Page head, title, synthetic-data warning, data date and the links to the other files."""
+    """Page head, title, synthetic-data warning, data date, the speed profile (``speeds``) and
+    the links to the other files."""
     heading = f"{_esc(title)} – {_esc(label('report_title', lang))}"
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
@@ -139,7 +146,8 @@ def _head(
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts.append(
         f"<p class='meta'>{_esc(label('data_date', lang))}: {_esc(date_text)} · "
-        f"{_esc(label('generated', lang))}: {generated} · {_esc(label('attribution', lang))}</p>"
+        + (f"{_esc(speeds)} · " if speeds else "")
+        + f"{_esc(label('generated', lang))}: {generated} · {_esc(label('attribution', lang))}</p>"
     )
     items = "".join(f"<li><a href='{_esc(href)}'>{_esc(text)}</a></li>"
                     for text, href in links.items())  # fmt: skip
@@ -238,7 +246,7 @@ def _coverage_section(layers: StudyLayers, area_km2: float, lang: str) -> list[s
 def build_report_html(
     layers: StudyLayers, *, title: str, language: str, data_date: str | None, synthetic: bool,
     top_n: int, gap_confidence: Sequence[str], thumbnails: Mapping[str, str],
-    figures: Mapping[str, str | None], links: Mapping[str, str],
+    figures: Mapping[str, str | None], links: Mapping[str, str], speeds: str = "",
 ) -> str:  # fmt: skip
     """The report page as HTML text (figures embedded as data: URIs).
 
@@ -257,12 +265,14 @@ def build_report_html(
         SVG figures by name (``overview``, ``corridors``, ``coverage``), ``None`` when empty.
     links
         Link text -> relative address of the map and the result files.
+    speeds
+        Which speeds the times come from (:func:`~spatialint.publish.i18n.speeds_note`).
     """
     lang = check_language(language)
     summary = study_summary(layers)
     area_km2 = float(dict(summary.itertuples(index=False))["total_area"])
     parts: Sequence[str] = [
-        *_head(title, lang, data_date=data_date, synthetic=synthetic, links=links),
+        *_head(title, lang, data_date=data_date, synthetic=synthetic, links=links, speeds=speeds),
         *_study_area(layers, summary, lang),
         *_figure(figures, "overview", lang),
         *_corridor_section(layers.corridors, lang),

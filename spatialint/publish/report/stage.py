@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from spatialint.fileio import atomic_path
-from spatialint.publish.i18n import check_language, label
+from spatialint.publish.i18n import check_language, label, speeds_note
 from spatialint.publish.layers import StudyLayers, osm_data_date, read_layers
 from spatialint.publish.map.build import study_title
 from spatialint.publish.report.figures import report_figures
@@ -19,7 +19,7 @@ from spatialint.publish.report.files import (
 )
 from spatialint.publish.report.page import build_report_html
 from spatialint.publish.report.tables import listed_gaps
-from spatialint.settings import ReportSettings, StudyInfo
+from spatialint.settings import ReportSettings, SpeedSettings, StudyInfo
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ def write_report(
     layers: StudyLayers, *, html_path: PathArg, xlsx_path: PathArg, gpkg_path: PathArg,
     map_path: PathArg | None, report_settings: ReportSettings, study: StudyInfo,
     data_date: str | None, thumbnails: PathArg | None = None,
+    speeds: SpeedSettings | None = None,
 ) -> dict[str, Path]:  # fmt: skip
     """Write report.html, report.xlsx and spatialint.gpkg; return their paths by kind.
 
@@ -54,6 +55,8 @@ def write_report(
     thumbnails
         The gaps stage's thumbnail folder: the listed 断头路's pictures go into the page;
         ``None``: the page lists them without.
+    speeds
+        The speed profile, said in the page's meta line (``None``: not said).
     """
     language = check_language(study.language)
     title = study_title(study)
@@ -71,6 +74,7 @@ def write_report(
         top_n=report_settings.top_gaps, gap_confidence=report_settings.gap_confidence,
         thumbnails=thumbnail_uris(listed, thumbnails) if thumbnails is not None else {},
         figures=report_figures(layers, language=language, title=title), links=links,
+        speeds=speeds_note(speeds, language) if speeds is not None else "",
     )  # fmt: skip
     write_report_workbook(layers, xlsx_path)
     write_geopackage(layers, gpkg_path, cgcs2000=report_settings.cgcs2000)
@@ -86,6 +90,7 @@ def run_report_stage(
     *,
     report: ReportSettings,
     study: StudyInfo,
+    speeds: SpeedSettings,
 ) -> dict[str, Path]:
     """Write a study's review report, workbook and GeoPackage from its stage outputs.
 
@@ -102,6 +107,8 @@ def run_report_stage(
         The report keys of ``maps`` (``top_gaps``, ``cgcs2000``).
     study
         Title, language and whether the data is synthetic.
+    speeds
+        The speed profile, said in the page's meta line.
 
     Returns
     -------
@@ -118,4 +125,5 @@ def run_report_stage(
         study=study,
         data_date=osm_data_date(inputs["pbf"]),
         thumbnails=inputs["thumbnails"],
+        speeds=speeds,
     )
