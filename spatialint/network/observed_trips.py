@@ -136,7 +136,7 @@ def _read_lines(path: Path) -> pd.DataFrame:
 
 
 def _numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
-    return pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    return np.array(pd.to_numeric(frame[column], errors="coerce"), dtype=float)
 
 
 def read_observed_trips(path: str | Path, crs: str = "wgs84") -> pd.DataFrame:
