@@ -261,3 +261,20 @@ def test_andorra_trips_recover_a_documented_speed_assumption(andorra_pbf: Path):
         assert result.factors[group] == pytest.approx(factor, rel=0.05), group
     assert set(result.fit.loc[result.fit["status"] == "no_trips", "group"]) == {
         "urban_expressway", "rural_expressway"}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_report_section_states_the_fit_and_shows_the_scatter(grid, language):
+    from spatialint.publish.report.calibration import calibration_section
+
+    good = grid_trips(grid, count=80, noise=0.03)
+    trips = pd.concat([good, good.iloc[[0]]], ignore_index=True).assign(trip=lambda f: f.index + 1)
+    result = calibrate(grid, trips)
+    page = "\n".join(calibration_section(result.fit, result.samples, language=language))
+    words = {"zh": ("速度校准", "80条用于拟合", "城区主次干路", "重复样本", "校准后", "1:1 线"),
+             "en": ("Speed calibration", "80 of 81 observed trips", "urban arterial",
+                    "duplicate", "after calibration", "1:1 line")}[language]  # fmt: skip
+    for word in words:
+        assert word in page, word
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    assert "<text" in svg and "<path" in svg  # text stays text; points and line drawn

@@ -133,6 +133,18 @@ RAIL_STATIONS = Table(
     geometry=POINTS,
 )
 
+SPEED_GROUP_WORDS: dict[str, tuple[str, str]] = {
+    "urban_expressway": ("城区高速/快速路", "urban expressway"),
+    "urban_arterial": ("城区主次干路", "urban arterial"),
+    "urban_local": ("城区其他道路", "urban local"),
+    "rural_expressway": ("城区外高速/快速路", "rural expressway"),
+    "rural_arterial": ("城区外主次干路", "rural arterial"),
+    "rural_local": ("城区外其他道路", "rural local"),
+    "all": ("全部", "all"),
+}
+"""``group`` of a row of :data:`SPEED_FIT` in words: expressway = motorway and trunk,
+arterial = primary and secondary (with their links), local = every other class."""
+
 FIT_STATUS_WORDS: dict[str, tuple[str, str]] = {
     "fitted": ("已拟合", "fitted"),
     "at_bound": ("已拟合（达到上下限）", "fitted (at a bound)"),
@@ -165,13 +177,11 @@ SPEED_FIT = Table(
         Column("start_factor", "float", "初始系数", "start factor"),
         Column("status", "str", "拟合状态", "status", nullable=False),
         Column(
-            "median_error_before_min", "float", "误差中位数（校准前）", "median error before", "min"
+            "median_error_before_min", "float", "校准前误差中位数", "median error before", "min"
         ),
-        Column("p90_error_before_min", "float", "90%分位误差（校准前）", "p90 error before", "min"),
-        Column(
-            "median_error_after_min", "float", "误差中位数（校准后）", "median error after", "min"
-        ),
-        Column("p90_error_after_min", "float", "90%分位误差（校准后）", "p90 error after", "min"),
+        Column("p90_error_before_min", "float", "校准前90%分位误差", "p90 error before", "min"),
+        Column("median_error_after_min", "float", "校准后误差中位数", "median error after", "min"),
+        Column("p90_error_after_min", "float", "校准后90%分位误差", "p90 error after", "min"),
     ),  # fmt: skip
 )
 """One row per road group (``{urban|rural}_{expressway|arterial|local}``) and a last row
@@ -197,8 +207,8 @@ SPEED_SAMPLES = Table(
         Column("d_snap_m", "float", "终点匹配距离", "destination snap distance", "m"),
         Column("observed_min", "float", "观测时间", "observed", "min"),
         Column("free_flow_min", "float", "自由流时间", "free-flow", "min"),
-        Column("modelled_before_min", "float", "模型时间（校准前）", "modelled before", "min"),
-        Column("modelled_after_min", "float", "模型时间（校准后）", "modelled after", "min"),
+        Column("modelled_before_min", "float", "校准前模型时间", "modelled before", "min"),
+        Column("modelled_after_min", "float", "校准后模型时间", "modelled after", "min"),
         Column("used", "bool", "参与拟合", "used", nullable=False),
         Column("reason", "str", "剔除原因", "excluded because"),
     ),
