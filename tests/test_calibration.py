@@ -17,6 +17,7 @@ from spatialint.demo import write_demo
 from spatialint.demo.trips import TRUE_FACTORS, city_areas, demo_network, edge_groups
 from spatialint.errors import DataError
 from spatialint.network.calibration import (
+    calibrate_road_edges,
     calibrate_speed_factors,
     read_observed_trips,
     write_calibration,
@@ -218,8 +219,14 @@ def test_demo_trips_recover_the_true_factors(tmp_path: Path):
     assert truth.true_speed_factors == TRUE_FACTORS
     assert trips_path.read_text(encoding="utf-8").startswith("# SYNTHETIC")
     network = demo_network(pbf, truth.bbox)
-    net = {**network_inputs(network), "group": edge_groups(network.edges, city_areas(1.0))}
-    result = calibrate(net, read_observed_trips(trips_path), snap_max_m=500.0)
+    edges = network.edges.assign(
+        speed_group=edge_groups(network.edges, city_areas(1.0)),
+        free_flow_kph=network.edges["speed_kph"],
+    )
+    trips = read_observed_trips(trips_path)
+    result = calibrate_road_edges(edges, network.graph, trips, start_factors=START,
+                                  **{**FIT, "snap_max_m": 500.0})  # fmt: skip
+    assert result.samples["o_node"].dropna().isin(network.graph.node_ids).all()
     fit = result.fit.set_index("group")
     fitted = [g for g in GROUPS if fit.loc[g, "status"] == "fitted"]
     assert set(GROUPS) - set(fitted) == {"urban_expressway"}  # no expressway in the cities

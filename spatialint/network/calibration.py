@@ -38,11 +38,13 @@ from spatialint.contracts.io import write_csv
 from spatialint.contracts.network import SPEED_FIT, SPEED_SAMPLES
 from spatialint.errors import DataError
 from spatialint.geo import NearestNodes
+from spatialint.network.graph import CSRGraph
 from spatialint.network.observed_trips import read_observed_trips
 from spatialint.network.trip_paths import GroupedEdges, TripPaths, trip_group_seconds
 
 __all__ = [
     "Calibration",
+    "calibrate_road_edges",
     "calibrate_speed_factors",
     "read_observed_trips",
     "write_calibration",
@@ -385,6 +387,29 @@ def _log_result(fit: pd.DataFrame, samples: pd.DataFrame, converged: bool, round
             "speed group %s: %d informing trip(s), fewer than speeds.min_trips_per_group; it "
             "keeps its default factor %.2f", row.group, row.trips, row.start_factor,
         )  # fmt: skip
+
+
+def calibrate_road_edges(
+    edges: pd.DataFrame,
+    graph: CSRGraph,
+    trips: pd.DataFrame,
+    *,
+    start_factors: Mapping[str, float],
+    bounds: tuple[float, float],
+    min_trips_per_group: int,
+    snap_max_m: float,
+) -> Calibration:
+    """:func:`calibrate_speed_factors` on the road stage's tables: ``edges`` with the
+    :data:`~spatialint.contracts.ROAD_EDGES` columns ``u``, ``v``, ``length_m``,
+    ``free_flow_kph`` and ``speed_group``, routed on the nodes of ``graph`` (its node order)."""
+    u, v = graph.edge_positions(edges["u"].to_numpy(), edges["v"].to_numpy())
+    length_m = edges["length_m"].to_numpy(dtype=float)
+    return calibrate_speed_factors(
+        graph.x, graph.y, u, v, length_m / edges["free_flow_kph"].to_numpy(dtype=float) * 3.6,
+        edges["speed_group"].to_numpy(dtype=str), trips, start_factors=start_factors,
+        bounds=bounds, min_trips_per_group=min_trips_per_group, snap_max_m=snap_max_m,
+        edge_length_m=length_m, node_ids=graph.node_ids,
+    )  # fmt: skip
 
 
 def write_calibration(
