@@ -22,6 +22,7 @@ One module per feature, built in this order by :func:`.build.build_region`:
   :mod:`.expressway` G9901 with its interchanges; :mod:`.river` 清水河;
 - :mod:`.planted` border dead ends, class drops, decoys; :mod:`.places` place nodes;
   :mod:`.rail` HSR, intercity, metro and stations; :mod:`.admin` boundaries and units;
+- :mod:`.trips` SYNTHETIC observed trips from known speed factors (for speed calibration);
 - :mod:`.truth` ``truth.json`` (its format); :mod:`.pbf` the PBF writer;
   :mod:`.generator` :func:`write_demo` and the stage function.
 """
