@@ -153,6 +153,12 @@ def test_every_trip_unsnappable_is_one_message(grid):
         calibrate(grid, trips)
 
 
+def test_no_usable_trip_is_one_message(grid):
+    trips = trips_frame([113.0], [28.0], [113.058], [28.0], [0.1])  # 5.7 km in 6 s
+    with pytest.raises(DataError, match=r"no observed trip is usable.*'too_fast': 1"):
+        calibrate(grid, trips)
+
+
 def test_trips_csv_with_chinese_headers_in_gcj02(tmp_path: Path):
     lon, lat = np.array([113.01, 113.02]), np.array([28.01, 28.02])
     glon, glat = wgs84_to_gcj02(lon, lat)

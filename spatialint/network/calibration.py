@@ -347,8 +347,8 @@ def calibrate_speed_factors(
     if not use.any():
         counts = pd.Series(reason).value_counts().to_dict()
         raise DataError(
-            f"no observed trip is usable for calibration ({len(trips)} trips: {counts}); see the "
-            "reasons in the trips check and fix the file."
+            f"no observed trip is usable for calibration: of {len(trips)} trips, {counts}; "
+            "check the trips' coordinates and minutes and speeds.observed_crs."
         )
     start = np.array([float(start_factors[g]) for g in groups])
     factors, fitted, before, rounds, converged = _fit_factors(
