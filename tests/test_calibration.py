@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 import shapely
 
+from spatialint.config import load_study
 from spatialint.contracts.io import read_table
 from spatialint.contracts.network import SPEED_FIT, SPEED_SAMPLES
-from spatialint.demo import write_demo
+from spatialint.demo import DemoTruth, run_generate_demo_stage
 from spatialint.demo.trips import TRUE_FACTORS, city_areas, demo_network, edge_groups
 from spatialint.errors import DataError
 from spatialint.network.calibration import (
@@ -25,6 +26,7 @@ from spatialint.network.calibration import (
 from spatialint.network.graph import CSRGraph
 from spatialint.network.trip_paths import GroupedEdges, trip_group_seconds
 from spatialint.publish.gcj02 import wgs84_to_gcj02
+from spatialint.settings import SourceSettings
 
 GROUPS = tuple(TRUE_FACTORS)
 START = dict.fromkeys(GROUPS, 0.6)
@@ -221,7 +223,10 @@ def network_inputs(network) -> dict[str, np.ndarray]:  # noqa: ANN001
 
 def test_demo_trips_recover_the_true_factors(tmp_path: Path):
     pbf, trips_path = tmp_path / "demo.osm.pbf", tmp_path / "observed_trips.csv"
-    truth = write_demo(pbf, tmp_path / "truth.json", trips_path=trips_path)
+    source = SourceSettings.from_study(load_study("demo"))
+    outputs = {"pbf": str(pbf), "truth": str(tmp_path / "truth.json"), "trips": str(trips_path)}
+    truth = run_generate_demo_stage({}, outputs, source=source)
+    assert DemoTruth.load(tmp_path / "truth.json").true_speed_factors == TRUE_FACTORS
     assert truth.true_speed_factors == TRUE_FACTORS
     assert trips_path.read_text(encoding="utf-8").startswith("# SYNTHETIC")
     network = demo_network(pbf, truth.bbox)
