@@ -6,7 +6,8 @@ read with ``read_table`` by the same contract. The tables, by stage:
 
 - retrieve (:mod:`.osm`): ``STUDY_AREA``
 - network (:mod:`.network`): ``ADMIN_UNITS``, ``PLACES``, ``ROAD_NODES``, ``ROAD_EDGES``,
-  ``PLANNED_WAYS``, ``RAIL_EDGES``, ``RAIL_STATIONS``
+  ``PLANNED_WAYS``, ``RAIL_EDGES``, ``RAIL_STATIONS``; speed calibration: ``SPEED_FIT``,
+  ``SPEED_SAMPLES``
 - access (:mod:`.access`): ``ORIGINS``, ``ISOCHRONES``, ``HEX_ACCESS``
 - gaps (:mod:`.gaps`): ``DEAD_ENDS``, ``CLASS_DROPS``, ``MISSING_CROSSINGS``, ``REVIEW_TEMPLATE``
 - integration (:mod:`.integration`): ``CORRIDORS``
@@ -25,6 +26,8 @@ from spatialint.contracts.network import (
     RAIL_STATIONS,
     ROAD_EDGES,
     ROAD_NODES,
+    SPEED_FIT,
+    SPEED_SAMPLES,
 )
 from spatialint.contracts.osm import STUDY_AREA
 from spatialint.contracts.publish import COVERAGE, SUMMARY
@@ -40,6 +43,8 @@ TABLES: dict[str, Table] = {
         PLANNED_WAYS,
         RAIL_EDGES,
         RAIL_STATIONS,
+        SPEED_FIT,
+        SPEED_SAMPLES,
         ORIGINS,
         ISOCHRONES,
         HEX_ACCESS,
@@ -57,7 +62,7 @@ TABLES: dict[str, Table] = {
 __all__ = [
     "ADMIN_UNITS", "CLASS_DROPS", "CORRIDORS", "COVERAGE", "DEAD_ENDS", "HEX_ACCESS",
     "ISOCHRONES", "MISSING_CROSSINGS", "ORIGINS", "PLACES", "PLANNED_WAYS", "RAIL_EDGES",
-    "RAIL_STATIONS", "REVIEW_TEMPLATE", "ROAD_EDGES", "ROAD_NODES", "STUDY_AREA", "SUMMARY",
-    "TABLES",
+    "RAIL_STATIONS", "REVIEW_TEMPLATE", "ROAD_EDGES", "ROAD_NODES", "SPEED_FIT", "SPEED_SAMPLES",
+    "STUDY_AREA", "SUMMARY", "TABLES",
     "Column", "ColumnFamily", "ContractError", "Table",
 ]  # fmt: skip

@@ -134,3 +134,88 @@ RAIL_STATIONS = Table(
     ),
     geometry=POINTS,
 )
+
+SPEED_GROUP_WORDS: dict[str, tuple[str, str]] = {
+    "urban_expressway": ("城区高速/快速路", "urban expressway"),
+    "urban_arterial": ("城区主次干路", "urban arterial"),
+    "urban_local": ("城区其他道路", "urban local"),
+    "rural_expressway": ("城区外高速/快速路", "rural expressway"),
+    "rural_arterial": ("城区外主次干路", "rural arterial"),
+    "rural_local": ("城区外其他道路", "rural local"),
+    "all": ("全部", "all"),
+}
+"""``group`` of a row of :data:`SPEED_FIT` in words: expressway = motorway and trunk,
+arterial = primary and secondary (with their links), local = every other class."""
+
+FIT_STATUS_WORDS: dict[str, tuple[str, str]] = {
+    "fitted": ("已拟合", "fitted"),
+    "at_bound": ("已拟合（达到上下限）", "fitted (at a bound)"),
+    "too_few_trips": ("样本不足，沿用默认系数", "too few trips: default kept"),
+    "no_trips": ("无样本，沿用默认系数", "no trips: default kept"),
+    "all": ("全部样本", "all trips"),
+}
+"""``status`` of a row of :data:`SPEED_FIT`: how the group's factor was found."""
+
+SAMPLE_REASON_WORDS: dict[str, tuple[str, str]] = {
+    "invalid": ("坐标或时长缺失/无效", "coordinates or minutes missing or invalid"),
+    "duplicate": ("重复样本", "duplicate"),
+    "not_snappable": ("距路网过远，无法匹配", "too far from the road network"),
+    "same_node": ("起终点匹配到同一节点", "origin and destination on the same node"),
+    "no_route": ("路网中无路径", "no route in the network"),
+    "too_fast": ("快于路网最高速度", "faster than the network's top speed allows"),
+    "too_slow": ("慢于步行（5公里/小时）", "slower than walking (5 km/h)"),
+}
+"""``reason`` of an excluded row of :data:`SPEED_SAMPLES` (empty for a used trip)."""
+
+SPEED_FIT = Table(
+    "speed_fit",
+    "速度系数校准",
+    "speed calibration",
+    stage="road_network",
+    columns=(
+        Column("group", "str", "道路组", "road group", nullable=False),
+        Column("trips", "int", "样本数", "trips"),
+        Column("factor", "float", "校准系数", "fitted factor"),
+        Column("start_factor", "float", "初始系数", "start factor"),
+        Column("status", "str", "拟合状态", "status", nullable=False),
+        Column(
+            "median_error_before_min", "float", "校准前误差中位数", "median error before", "min"
+        ),
+        Column("p90_error_before_min", "float", "校准前90%分位误差", "p90 error before", "min"),
+        Column("median_error_after_min", "float", "校准后误差中位数", "median error after", "min"),
+        Column("p90_error_after_min", "float", "校准后90%分位误差", "p90 error after", "min"),
+    ),  # fmt: skip
+)
+"""One row per road group (``{urban|rural}_{expressway|arterial|local}``) and a last row
+``all``: the trips that inform the group (those spending at least a tenth of their free-flow
+time in it), its factor before and after, and the absolute error of the modelled against the
+observed minutes of those trips, before (start factors) and after calibration."""
+
+SPEED_SAMPLES = Table(
+    "speed_samples",
+    "校准样本",
+    "calibration trips",
+    stage="road_network",
+    columns=(
+        Column("trip", "int", "样本序号", "trip", nullable=False),
+        Column("o_lon", "float", "起点经度", "origin longitude", "°"),
+        Column("o_lat", "float", "起点纬度", "origin latitude", "°"),
+        Column("d_lon", "float", "终点经度", "destination longitude", "°"),
+        Column("d_lat", "float", "终点纬度", "destination latitude", "°"),
+        Column("time_of_day", "str", "时段", "time of day"),
+        Column("o_node", "Int", "起点节点", "origin node"),
+        Column("d_node", "Int", "终点节点", "destination node"),
+        Column("o_snap_m", "float", "起点匹配距离", "origin snap distance", "m"),
+        Column("d_snap_m", "float", "终点匹配距离", "destination snap distance", "m"),
+        Column("observed_min", "float", "观测时间", "observed", "min"),
+        Column("free_flow_min", "float", "自由流时间", "free-flow", "min"),
+        Column("modelled_before_min", "float", "校准前模型时间", "modelled before", "min"),
+        Column("modelled_after_min", "float", "校准后模型时间", "modelled after", "min"),
+        Column("used", "bool", "参与拟合", "used", nullable=False),
+        Column("reason", "str", "剔除原因", "excluded because"),
+    ),
+)
+"""One row per observed trip, in file order (``trip``: its row number, from 1): where it
+snapped, its observed minutes, the model's minutes at free flow, with the start factors and
+with the fitted factors, and whether it was used or why not (:data:`SAMPLE_REASON_WORDS`).
+Coordinates are WGS-84 (converted from GCJ-02 where the file was)."""

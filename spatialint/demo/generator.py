@@ -13,6 +13,7 @@ import logging
 import math
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import numpy as np
 from spatialint.demo.build import build_region
 from spatialint.demo.pbf import write_pbf
 from spatialint.demo.scale import MAX_SCALE, SCALE_FOR_NODES
+from spatialint.demo.trips import write_observed_trips
 from spatialint.demo.truth import DemoTruth
 from spatialint.errors import ConfigError, DataError
 from spatialint.fileio import atomic_path
@@ -66,6 +68,7 @@ def write_demo(
     *,
     seed: int = 42,
     scale: float = 1.0,
+    trips_path: str | os.PathLike[str] | None = None,
 ) -> DemoTruth:
     """Generate the synthetic demo region and write it as an OSM PBF plus its ground truth.
 
@@ -80,6 +83,9 @@ def write_demo(
     scale
         Size factor (> 0, at most :data:`MAX_SCALE`): 1 gives ≈28k road nodes; see
         :data:`SCALE_FOR_NODES`.
+    trips_path
+        Where to write the SYNTHETIC observed trips (:mod:`spatialint.demo.trips`), or
+        ``None``; with it, ``truth.json`` records their ``true_speed_factors``.
 
     Returns
     -------
@@ -101,6 +107,11 @@ def write_demo(
         # its truth (or the truth of another run)
         with atomic_path(pbf_path) as tmp_pbf, atomic_path(truth_path) as tmp_truth:
             write_pbf(tmp_pbf, region, truth.bbox)
+            if trips_path is not None:
+                factors = write_observed_trips(
+                    tmp_pbf, trips_path, bbox=truth.bbox, scale=scale_value, seed=int(seed)
+                )
+                truth = replace(truth, true_speed_factors=factors)
             tmp_truth.write_text(truth.to_json(), encoding="utf-8")
     except OSError as err:
         raise DataError(
@@ -129,7 +140,8 @@ def run_generate_demo_stage(
     inputs
         None are read (the region is made up).
     outputs
-        ``pbf`` (the ``.osm.pbf``) and ``truth`` (``truth.json``).
+        ``pbf`` (the ``.osm.pbf``) and ``truth`` (``truth.json``); optionally ``trips``
+        (``observed_trips.csv``, the synthetic trips for speed calibration).
     source
         The study's source settings; only ``seed`` and ``scale`` are read.
 
@@ -145,4 +157,7 @@ def run_generate_demo_stage(
     DataError
         An output folder that cannot be written.
     """
-    return write_demo(outputs["pbf"], outputs["truth"], seed=source.seed, scale=source.scale)
+    return write_demo(
+        outputs["pbf"], outputs["truth"], seed=source.seed, scale=source.scale,
+        trips_path=outputs.get("trips"),
+    )  # fmt: skip

@@ -11,5 +11,7 @@
 - :mod:`.stations` railway stations in OSM (also the road stage's anchors); :mod:`.rail` the
   rail stage (``run_rail_stage``): lines by service, stops, links;
 - :mod:`.multimodal` the road + rail graph (``run_multimodal_stage``);
-- :mod:`.graph` the CSR graph every routing stage uses and :mod:`.routing` shortest paths on it.
+- :mod:`.graph` the CSR graph every routing stage uses and :mod:`.routing` shortest paths on it;
+- :mod:`.calibration` speed factors per road group fitted to observed trips
+  (:mod:`.observed_trips` reads them, :mod:`.trip_paths` splits their paths by group).
 """

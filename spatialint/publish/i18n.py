@@ -19,6 +19,7 @@ import pandas as pd
 from spatialint.contracts import Table
 from spatialint.contracts.integration import KIND_LABELS
 from spatialint.contracts.io import shown_text
+from spatialint.contracts.network import FIT_STATUS_WORDS, SAMPLE_REASON_WORDS, SPEED_GROUP_WORDS
 from spatialint.errors import ConfigError
 from spatialint.gaps.confidence import CATEGORY_WORDS, LEVEL_WORDS
 from spatialint.gaps.review import STATUSES
@@ -142,6 +143,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "no_rows": ("（无）", "(none)"),
     "open_map": ("打开交互地图", "Open the interactive map"),
     "generated": ("生成时间", "generated"),
+    "calibration": ("速度校准（按观测出行）", "Speed calibration against observed trips"),
+    "fig_calibration": ("模型时间与观测时间", "Modelled against observed minutes"),
+    "calibration_note": (
+        "{total}条观测出行中{used}条用于拟合；绝对误差中位数 {median_before} → {median_after} "
+        "分钟，90%分位 {p90_before} → {p90_after} 分钟（校准前 → 校准后）。",
+        "{used} of {total} observed trips used in the fit; median absolute error "
+        "{median_before} → {median_after} min, 90th percentile {p90_before} → {p90_after} min "
+        "(before → after calibration).",
+    ),
+    "calibration_excluded": ("剔除的样本", "Excluded trips"),
+    "calibration_before": ("校准前", "before calibration"),
+    "calibration_after": ("校准后", "after calibration"),
+    "one_to_one": ("1:1 线", "1:1 line"),
+    "modelled_min": ("模型时间（分钟）", "modelled (min)"),
 }
 
 
@@ -213,6 +228,9 @@ VALUE_WORDS: dict[tuple[str, str], dict[str, tuple[str, str]]] = {
     ("dead_ends", "confidence"): LEVEL_WORDS,
     ("dead_ends", "category"): CATEGORY_WORDS,
     ("class_drops", "status"): {zh: (zh, en) for zh, en in STATUSES.items()},
+    ("speed_fit", "group"): SPEED_GROUP_WORDS,
+    ("speed_fit", "status"): FIT_STATUS_WORDS,
+    ("speed_samples", "reason"): SAMPLE_REASON_WORDS,
 }
 """Coded values of a contract column in words, by (table, column): the corridor kinds
 (:data:`spatialint.contracts.integration.KIND_LABELS`) and the review statuses
