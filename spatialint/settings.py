@@ -275,6 +275,7 @@ class SpeedSettings(Settings):
     observed_crs: Literal["wgs84", "gcj02"]
     factor_bounds: tuple[float, ...]
     min_trips_per_group: int
+    trip_snap_max_m: float
 
     def __post_init__(self) -> None:
         if self.profile == "calibrated" and not self.observed_trips:

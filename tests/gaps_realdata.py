@@ -198,8 +198,10 @@ def run_fixture(pbf: Path, folder: Path, **gaps: object) -> pd.DataFrame:
     admin = {"units": net / "admin_units.gpkg", "places": net / "places.parquet",
              "report": net / "admin_report.txt"}  # fmt: skip
     run_admin_stage({"pbf": osm["pbf"]}, admin, admin=every.admin, base_dir=folder)
-    roads = {"nodes": net / "road_nodes.parquet", "edges": net / "road_edges.parquet",
-             "planned": net / "planned_ways.parquet", "graph": net / "road_graph.npz"}  # fmt: skip
+    names = {"nodes": "road_nodes.parquet", "edges": "road_edges.parquet",
+             "planned": "planned_ways.parquet", "graph": "road_graph.npz",
+             "speed_fit": "speed_fit.csv", "speed_samples": "speed_samples.csv"}  # fmt: skip
+    roads = {key: net / name for key, name in names.items()}
     run_road_stage(
         {"pbf": osm["pbf"], "units": admin["units"], "places": admin["places"]},
         roads,

@@ -32,7 +32,8 @@ from spatialint.contracts import (
     ROAD_EDGES,
     Table,
 )
-from spatialint.contracts.io import write_layers, write_table
+from spatialint.contracts.io import write_csv, write_layers, write_table
+from spatialint.contracts.network import SPEED_FIT
 from spatialint.publish.layers import StudyLayers
 
 CRS = "EPSG:4326"
@@ -290,7 +291,9 @@ def write_inputs(layers: StudyLayers, folder: Path) -> dict[str, Path]:
         "isochrones": folder / "access" / "isochrones.gpkg",
         "gaps": folder / "gaps" / "gaps.gpkg",
         "corridors": folder / "integration" / "corridors.gpkg",
+        "speed_fit": folder / "network" / "speed_fit.csv",
     }
+    write_csv(SPEED_FIT.empty(), SPEED_FIT, paths["speed_fit"])  # free flow: no calibration
     write_table(layers.units, ADMIN_UNITS, paths["units"])
     write_table(layers.roads, ROAD_EDGES, paths["road_edges"])
     write_table(layers.rail, RAIL_EDGES, paths["rail_edges"])

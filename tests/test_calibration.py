@@ -15,7 +15,7 @@ from spatialint.config import load_study
 from spatialint.contracts.io import read_table
 from spatialint.contracts.network import SPEED_FIT, SPEED_SAMPLES
 from spatialint.demo import DemoTruth, run_generate_demo_stage
-from spatialint.demo.trips import TRUE_FACTORS, city_areas, demo_network, edge_groups
+from spatialint.demo.trips import TRUE_FACTORS, demo_network, edge_groups, urban_polygons
 from spatialint.errors import DataError
 from spatialint.network.calibration import (
     calibrate_road_edges,
@@ -231,7 +231,7 @@ def test_demo_trips_recover_the_true_factors(tmp_path: Path):
     assert trips_path.read_text(encoding="utf-8").startswith("# SYNTHETIC")
     network = demo_network(pbf, truth.bbox)
     edges = network.edges.assign(
-        speed_group=edge_groups(network.edges, city_areas(1.0)),
+        speed_group=edge_groups(network.edges, urban_polygons(pbf)),
         free_flow_kph=network.edges["speed_kph"],
     )
     trips = read_observed_trips(trips_path)
@@ -259,7 +259,7 @@ def test_andorra_trips_recover_a_documented_speed_assumption(andorra_pbf: Path):
     from tests.test_roads import build_road_network, pbf_units, settings
 
     network = build_road_network(andorra_pbf, pbf_units(andorra_pbf), **settings())
-    urban = edge_groups(network.edges, [shapely.box(*ANDORRA_URBAN_BOX)])
+    urban = edge_groups(network.edges, np.array([shapely.box(*ANDORRA_URBAN_BOX)]))
     net = {**network_inputs(network), "group": urban}
     truth = {**TRUE_FACTORS, **ANDORRA_FACTORS}
     rng = np.random.default_rng(7)

@@ -185,6 +185,7 @@ def test_scripts_write_the_network_files(corridor_pbf: Path, tmp_path: Path):
     from tests.test_roads import admin_units_table, places_table
 
     study = load_study("demo")
+    study["speeds"]["profile"] = "free_flow"  # the demo's observed trips are not in this folder
 
     def params(*names: str) -> _Named:
         """The rule's params: the plain values each settings class reads, by PARAMS name."""
@@ -202,6 +203,8 @@ def test_scripts_write_the_network_files(corridor_pbf: Path, tmp_path: Path):
             edges=net / "road_edges.parquet",
             planned=net / "planned_ways.parquet",
             graph=net / "road_graph.npz",
+            speed_fit=net / "speed_fit.csv",
+            speed_samples=net / "speed_samples.csv",
         ),
         log=[str(tmp_path / "road_network.log")],
     )

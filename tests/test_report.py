@@ -255,7 +255,10 @@ def test_geopackage_keeps_column_types_with_gaps(tmp_path, layers):
 def test_report_of_the_demo_run(demo_run):
     """The rules ran in Snakemake: the demo's report, workbook and GeoPackage by contract."""
     html = (demo_run / "maps" / "demo" / "report.html").read_text(encoding="utf-8")
-    assert "演示区域" in html and "规划审查报告" in html and html.count("<figure") == 3
+    # the three figures, and the speed calibration's scatter (the demo runs calibrated)
+    assert "演示区域" in html and "规划审查报告" in html and html.count("<figure") == 4
+    assert "<figure id='fig-calibration'>" in html and "速度校准" in html
+    assert "通行速度：按400次观测出行校准（中位误差" in html
     results = demo_run / "data" / "demo" / "results"
     book = openpyxl.load_workbook(results / "report.xlsx", read_only=True)
     assert book.sheetnames == [sheet_name(t) for t in SHEETS]

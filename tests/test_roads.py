@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -303,9 +304,11 @@ def test_town_graph_equals_edges(town):
 
 
 def test_outputs_roundtrip(town, town_pbf: Path, tmp_path: Path):
-    speeds = study_settings(load_study("demo")).speeds  # free flow: adds speed_group, free_flow_kph
+    # free flow: adds speed_group, free_flow_kph (the demo itself runs calibrated)
+    speeds = replace(study_settings(load_study("demo")).speeds, profile="free_flow")
     units = halves(112.9, 27.9, 113.2, 28.2, SPLIT_LON)
-    town = apply_speed_profile(town, speeds=speeds, units=units, pbf=town_pbf)
+    town, calibration = apply_speed_profile(town, speeds=speeds, units=units, pbf=town_pbf)
+    assert calibration is None
     paths = {
         k: tmp_path / f"{k}.{ext}"
         for k, ext in [
@@ -589,7 +592,8 @@ def town_stage(town_pbf: Path, tmp_path: Path) -> tuple[dict, dict]:
         "units": tmp_path / "admin_units.gpkg",
         "places": tmp_path / "p.parquet",
     }
-    names = [("nodes", "parquet"), ("edges", "parquet"), ("planned", "parquet"), ("graph", "npz")]
+    names = [("nodes", "parquet"), ("edges", "parquet"), ("planned", "parquet"), ("graph", "npz"),
+             ("speed_fit", "csv"), ("speed_samples", "csv")]  # fmt: skip
     outputs = {k: tmp_path / "network" / f"{k}.{ext}" for k, ext in names}
     return inputs, outputs
 
@@ -599,8 +603,9 @@ def test_road_stage_with_the_demo_settings(town_stage):
     place keeps its nearest road node (7, inside a one-way chain)."""
     inputs, outputs = town_stage
     settings = study_settings(load_study("demo"))
+    speeds = replace(settings.speeds, profile="free_flow")  # the demo's trips are not here
     result = run_road_stage(
-        inputs, outputs, roads=settings.roads, admin=settings.admin, speeds=settings.speeds
+        inputs, outputs, roads=settings.roads, admin=settings.admin, speeds=speeds
     )
     edges = read_table(outputs["edges"], ROAD_EDGES)
     assert_geodataframe_equal(edges, result.edges)

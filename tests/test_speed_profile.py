@@ -37,7 +37,7 @@ from spatialint.publish.i18n import speeds_note
 from spatialint.settings import CityFactors, study_settings
 
 DEMO = study_settings(load_study("demo"))
-FREE_FLOW = DEMO.speeds
+FREE_FLOW = dataclasses.replace(DEMO.speeds, profile="free_flow")  # the demo runs calibrated
 PEAK = dataclasses.replace(FREE_FLOW, profile="peak")
 #: A 2 km square around (0.01, 0.01) as the one built-up area of the hand-made cases.
 TOWN = shapely.box(0.0, 0.0, 0.02, 0.02)
@@ -245,7 +245,8 @@ def _stage_inputs(run: Path) -> dict[str, Path]:
 
 
 def _outputs(folder: Path) -> dict[str, Path]:
-    names = [("nodes", "parquet"), ("edges", "parquet"), ("planned", "parquet"), ("graph", "npz")]
+    names = [("nodes", "parquet"), ("edges", "parquet"), ("planned", "parquet"), ("graph", "npz"),
+             ("speed_fit", "csv"), ("speed_samples", "csv")]  # fmt: skip
     return {k: folder / f"{k}.{ext}" for k, ext in names}
 
 
@@ -312,6 +313,23 @@ def test_peak_slows_urban_roads_and_the_graph_follows(demo_stage):
 def test_the_map_and_report_say_which_speeds():
     assert speeds_note(FREE_FLOW, "zh") == "通行速度：自由流"
     assert speeds_note(FREE_FLOW, "en") == "Travel speeds: free flow"
+    fit = pd.DataFrame(
+        {
+            "group": ["urban_local", "all"],
+            "trips": [90, 400],
+            "median_error_before_min": [2.0, 1.14],
+            "median_error_after_min": [0.3, 0.2],
+        }
+    )
+    calibrated = DEMO.speeds  # the demo's profile
+    assert (
+        speeds_note(calibrated, "zh", fit)
+        == "通行速度：按400次观测出行校准（中位误差 1.1→0.2 分钟）"
+    )
+    assert speeds_note(calibrated, "en", fit) == (
+        "Travel speeds: calibrated to 400 observed trips (median error 1.1 → 0.2 min)"
+    )
+    assert speeds_note(calibrated, "zh") == "通行速度：按观测出行校准"  # no fit to quote
     city = CityFactors(unit="东城区", factors={"urban": {"local": 0.3}})
     note = speeds_note(dataclasses.replace(PEAK, city_factors=(city,)), "zh")
     assert note.startswith("通行速度：高峰（系数 城区快速路 0.55, 城区干路 0.5, 城区其他道路 0.6")

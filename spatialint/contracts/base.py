@@ -12,7 +12,7 @@ of the workbooks and the report come from the labels here, so one column has one
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -78,6 +78,10 @@ WGS84_EPSG = 4326
 class ContractError(RuntimeError):
     """A stage produced a table that breaks its own contract: a bug of spatialint, not of the
     user's data (deliberately not a SpatialintError, so it keeps its traceback)."""
+
+
+PANDAS_DTYPES = {"int": "int64", "Int": "Int64", "float": "float64", "str": object, "bool": bool}
+"""The pandas dtype of each column dtype, for an empty table."""
 
 
 @dataclass(frozen=True)
@@ -268,6 +272,13 @@ class Table:
         if wrong:
             out.append(f"has {wrong} geometries; expected {list(self.geometry)}")
         return out
+
+    def empty(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """A frame without rows holding ``columns`` (default: all) with their dtypes."""
+        names = self.names if columns is None else columns
+        return pd.DataFrame(
+            {c: pd.Series(dtype=PANDAS_DTYPES[self.column(c).dtype]) for c in names}
+        )
 
     def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with the contract's columns in order and its dtypes, for writing.

@@ -12,11 +12,9 @@ The trips mix the lengths planners observe (:data:`TRIP_MIX`): inside a city, to
 must leave out (:data:`BAD_ROWS`): a point far outside the region, a repeated row, a trip faster
 than any road allows and one slower than walking.
 
-Edges are grouped like the road stage's speed profile: the class group by ``highway``
-(:func:`class_group`) and urban when the edge's midpoint lies in an urban area
-(:func:`urban_edges`; here the two cities' street grids, :func:`city_areas`). These two
-functions are the only place the grouping is made, so the pipeline's own grouping
-(``spatialint.network.speed_profile``) can replace them in one edit.
+Edges are grouped by the road stage's own speed groups (:mod:`spatialint.network.speed_profile`:
+class group, and urban inside the built-up landuse polygons the demo's PBF carries), so the
+trips and the pipeline's calibration see the same groups.
 """
 
 from __future__ import annotations
@@ -35,6 +33,12 @@ from spatialint.demo.layout import CENTRE_E, CENTRE_W
 from spatialint.demo.scale import ScalePattern
 from spatialint.fileio import atomic_path
 from spatialint.network.roads import RoadNetwork, build_road_network
+from spatialint.network.speed_profile import (
+    edge_midpoints,
+    group_keys,
+    read_osm_urban_areas,
+    urban_mask,
+)
 from spatialint.network.trip_paths import GroupedEdges, trip_group_seconds
 
 TRUE_FACTORS: dict[str, float] = {
@@ -60,23 +64,11 @@ BAD_ROWS = ("not_snappable", "duplicate", "too_fast", "too_slow")
 """The bad rows appended after the good trips, in this order."""
 OFFSHORE_DEG = 0.5
 """The unsnappable row's destination lies this far south of the region."""
-CLASS_GROUPS = {
-    "motorway": "expressway", "motorway_link": "expressway",
-    "trunk": "expressway", "trunk_link": "expressway",
-    "primary": "arterial", "primary_link": "arterial",
-    "secondary": "arterial", "secondary_link": "arterial",
-}  # fmt: skip
-"""Class group of a highway value; every other class is ``local``."""
 TRIPS_NOTE = (
     "# SYNTHETIC observed trips of the spatialint demo (not observations): minutes routed on the "
     "demo network with known speed factors per road group (truth.json: true_speed_factors) "
     "plus ±3 % noise; the last rows are deliberately bad."
 )
-
-
-def class_group(highway: pd.Series) -> np.ndarray:
-    """``expressway`` / ``arterial`` / ``local`` of each OSM highway value."""
-    return highway.astype(str).map(CLASS_GROUPS).fillna("local").to_numpy(dtype=object)
 
 
 def city_areas(scale: float) -> list[shapely.Polygon]:
@@ -89,19 +81,18 @@ def city_areas(scale: float) -> list[shapely.Polygon]:
     return boxes
 
 
-def urban_edges(edges: gpd.GeoDataFrame, areas: list[shapely.Polygon]) -> np.ndarray:
-    """Whether each edge's midpoint lies in one of the urban ``areas``."""
-    mid = shapely.line_interpolate_point(edges.geometry.to_numpy(), 0.5, normalized=True)
-    urban = np.zeros(len(edges), dtype=bool)
-    for area in areas:
-        urban |= shapely.contains_xy(area, shapely.get_x(mid), shapely.get_y(mid))
-    return urban
+def urban_polygons(pbf: str | os.PathLike[str]) -> np.ndarray:
+    """The built-up areas the road stage reads from the demo's PBF (its landuse polygons, with
+    the schema's default ``speeds.urban_landuse``)."""
+    speeds = load_schema()["$defs"]["study"]["properties"]["speeds"]["properties"]
+    return read_osm_urban_areas(pbf, landuse=speeds["urban_landuse"]["default"])
 
 
-def edge_groups(edges: gpd.GeoDataFrame, areas: list[shapely.Polygon]) -> np.ndarray:
-    """``{urban|rural}_{class group}`` of each edge."""
-    area = np.where(urban_edges(edges, areas), "urban_", "rural_").astype(object)
-    return (area + class_group(edges["highway"])).astype(str)
+def edge_groups(edges: gpd.GeoDataFrame, polygons: np.ndarray) -> np.ndarray:
+    """The road stage's speed group of each edge (urban when its midpoint lies in one of
+    ``polygons``): the trips are made with exactly the pipeline's grouping."""
+    urban = urban_mask(*edge_midpoints(edges), polygons)
+    return group_keys(edges["highway"].to_numpy(dtype=object), urban).astype(str)
 
 
 def demo_network(pbf: str | os.PathLike[str], bbox: list[float]) -> RoadNetwork:
@@ -145,13 +136,15 @@ def _pairs(lon: np.ndarray, lat: np.ndarray, city: np.ndarray, rng: np.random.Ge
 
 
 def synthetic_trips(
-    network: RoadNetwork, areas: list[shapely.Polygon], *, seed: int
+    network: RoadNetwork, areas: list[shapely.Polygon], polygons: np.ndarray, *, seed: int
 ) -> pd.DataFrame:
-    """The good trips (routed under :data:`TRUE_FACTORS`, with noise) and the bad rows."""
+    """The good trips (routed under :data:`TRUE_FACTORS`, with noise) and the bad rows: city
+    trips start in ``areas`` (the street grids); edges are grouped by the built-up
+    ``polygons``."""
     rng = np.random.default_rng(seed + TRIPS_SEED_OFFSET)
     edges, graph = network.edges, network.graph
     groups = tuple(TRUE_FACTORS)
-    codes = pd.Series(edge_groups(edges, areas)).map({g: i for i, g in enumerate(groups)})
+    codes = pd.Series(edge_groups(edges, polygons)).map({g: i for i, g in enumerate(groups)})
     u, v = graph.edge_positions(edges["u"].to_numpy(), edges["v"].to_numpy())
     grouped = GroupedEdges(graph.n_nodes, u, v, edges["travel_time_s"].to_numpy(float),
                            codes.to_numpy(np.int64), groups)  # fmt: skip
@@ -187,7 +180,7 @@ def write_observed_trips(
     """Write the demo's synthetic trips CSV (atomically) for the region in ``pbf``; returns the
     true factors they were made with."""
     network = demo_network(pbf, bbox)
-    trips = synthetic_trips(network, city_areas(scale), seed=seed)
+    trips = synthetic_trips(network, city_areas(scale), urban_polygons(pbf), seed=seed)
     with atomic_path(Path(trips_path)) as tmp, open(tmp, "w", encoding="utf-8") as handle:
         handle.write(TRIPS_NOTE + "\n")
         trips.to_csv(handle, index=False)

@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatialint.contracts.base import Table
 from spatialint.contracts.integration import CORRIDORS
 from spatialint.geo import WGS84
 from spatialint.integration.backlog import BACKLOG_COLUMNS, corridor_backlog, no_dead_ends
@@ -52,16 +51,8 @@ from spatialint.settings import IntegrationSettings
 
 logger = logging.getLogger(__name__)
 
-PANDAS_DTYPES = {"int": "int64", "Int": "Int64", "float": "float64", "str": object, "bool": bool}
-"""The pandas dtype of each contract dtype, for an empty table."""
-
 TABLE_WIDE_COLUMNS = ("rank", "index", "index_basis", *BACKLOG_COLUMNS, "reason", "summary")
 """Columns filled once the whole table is measured (not by :func:`measure_corridor`)."""
-
-
-def empty_frame(table: Table, columns: Sequence[str]) -> pd.DataFrame:
-    """A frame without rows holding ``columns`` of ``table`` with their dtypes."""
-    return pd.DataFrame({c: pd.Series(dtype=PANDAS_DTYPES[table.column(c).dtype]) for c in columns})
 
 
 def list_rows(
@@ -119,7 +110,7 @@ def finish_table(
     table = (
         pd.DataFrame.from_records(records, columns=measured)
         if records
-        else empty_frame(CORRIDORS, measured)
+        else CORRIDORS.empty(measured)
     )
     backlog = corridor_backlog(rows, study.units, settings.border_level, dead_ends)
     for column, values in backlog.columns().items():

@@ -413,9 +413,14 @@ def calibrate_road_edges(
 
 
 def write_calibration(
-    calibration: Calibration, fit_path: str | Path, samples_path: str | Path
+    calibration: Calibration | None, fit_path: str | Path, samples_path: str | Path
 ) -> None:
     """Write the fit and the samples as CSV through their contracts (``network/speed_fit.csv``
-    and ``network/speed_samples.csv``)."""
+    and ``network/speed_samples.csv``); without a calibration (profile free_flow or peak) both
+    tables are written empty, so the files always say what the times rest on."""
+    if calibration is None:
+        write_csv(SPEED_FIT.empty(), SPEED_FIT, fit_path)
+        write_csv(SPEED_SAMPLES.empty(), SPEED_SAMPLES, samples_path)
+        return
     write_csv(calibration.fit, SPEED_FIT, fit_path)
     write_csv(calibration.samples, SPEED_SAMPLES, samples_path)

@@ -45,11 +45,17 @@ from spatialint.contracts import PLACES, PLANNED_WAYS, ROAD_EDGES, ROAD_NODES
 from spatialint.contracts.io import read_table, write_table
 from spatialint.errors import ConfigError, DataError
 from spatialint.geo import WGS84, NearestNodes
+from spatialint.network.calibration import (
+    Calibration,
+    calibrate_road_edges,
+    read_observed_trips,
+    write_calibration,
+)
 from spatialint.network.graph import CSRGraph
 from spatialint.network.road_arcs import RoadArcs, parallel_order, road_arcs
 from spatialint.network.road_tags import planned_ways, read_road_ways
 from spatialint.network.simplify import ChainEdges, chain_edges, simplify_arcs, sorted_unique
-from spatialint.network.speed_profile import built_up_areas, profile_road_edges
+from spatialint.network.speed_profile import built_up_areas, flat_factors, profile_road_edges
 from spatialint.network.stations import station_points
 from spatialint.network.unit_lookup import read_border_units, unit_index
 from spatialint.osm.ways import WayTable, take_text
@@ -322,10 +328,14 @@ def apply_speed_profile(
     units: pd.DataFrame,
     pbf: str | Path,
     urban_areas_file: str | Path | None = None,
-) -> RoadNetwork:
+    observed_trips: str | Path | None = None,
+) -> tuple[RoadNetwork, Calibration | None]:
     """The free-flow ``network`` timed by the speed profile (:mod:`.speed_profile`): edges
     gain ``speed_group`` and ``free_flow_kph``; for a profile other than free flow the CSR graph
-    is rebuilt from the profiled ``travel_time_s``.
+    is rebuilt from the profiled ``travel_time_s``. With profile ``calibrated`` the factors are
+    fitted to ``observed_trips`` on the free-flow network first
+    (:func:`~spatialint.network.calibration.calibrate_road_edges`); the calibration is
+    returned beside the network (``None`` for the other profiles).
 
     Raises
     ------
@@ -333,16 +343,25 @@ def apply_speed_profile(
         A ``speeds`` value the data refutes (unknown unit in ``city_factors``, bad urban file).
     """
     polygons = built_up_areas(pbf, speeds=speeds, urban_areas_file=urban_areas_file)
-    if speeds.profile == "calibrated":
-        raise ConfigError(
-            "speeds.profile calibrated: not on this branch yet; choose free_flow or peak."
-        )
     edges = profile_road_edges(network.edges, speeds=speeds, units=units, urban_polygons=polygons)
+    calibration = None
+    if speeds.profile == "calibrated":
+        if observed_trips is None:
+            raise ConfigError("speeds.profile is calibrated: give speeds.observed_trips.")
+        calibration = calibrate_road_edges(
+            edges, network.graph, read_observed_trips(observed_trips, speeds.observed_crs),
+            start_factors=flat_factors(speeds.peak_factors), bounds=tuple(speeds.factor_bounds),
+            min_trips_per_group=speeds.min_trips_per_group, snap_max_m=speeds.trip_snap_max_m,
+        )  # fmt: skip
+        edges = profile_road_edges(
+            network.edges, speeds=speeds, units=units, urban_polygons=polygons,
+            factors=calibration.factors,
+        )  # fmt: skip
     graph = network.graph
     if speeds.profile != "free_flow":
         graph = graph_from_tables(network.nodes, edges)
     report = {**network.report, "speed_profile": speeds.profile}
-    return dataclasses.replace(network, edges=edges, graph=graph, report=report)
+    return dataclasses.replace(network, edges=edges, graph=graph, report=report), calibration
 
 
 def run_road_stage(
@@ -364,11 +383,13 @@ def run_road_stage(
     ----------
     inputs
         Paths by the ``road_network`` rule's input names: ``pbf``, ``units``
-        (``admin_units.gpkg``), ``places`` (``places.parquet``) and, when
-        ``speeds.urban_areas_file`` is set, ``urban_areas``.
+        (``admin_units.gpkg``), ``places`` (``places.parquet``), when
+        ``speeds.urban_areas_file`` is set ``urban_areas``, and with profile ``calibrated``
+        ``observed_trips``.
     outputs
         Paths by the rule's output names: ``nodes``, ``edges``, ``planned``, ``graph``
-        (:func:`write_road_network`).
+        (:func:`write_road_network`), ``speed_fit`` and ``speed_samples`` (the calibration's
+        fit and trips; empty tables for the other profiles).
     roads
         Which highway classes are drivable and how fast.
     admin
@@ -398,12 +419,13 @@ def run_road_stage(
         anchor_lon=np.concatenate([station_lon, places.geometry.x.to_numpy()]),
         anchor_lat=np.concatenate([station_lat, places.geometry.y.to_numpy()]),
     )
-    result = apply_speed_profile(
+    result, calibration = apply_speed_profile(
         result,
         speeds=speeds,
         units=units,
         pbf=inputs["pbf"],
         urban_areas_file=inputs.get("urban_areas"),
+        observed_trips=inputs.get("observed_trips"),
     )
     write_road_network(
         result,
@@ -412,4 +434,5 @@ def run_road_stage(
         planned=outputs["planned"],
         graph=outputs["graph"],
     )
+    write_calibration(calibration, outputs["speed_fit"], outputs["speed_samples"])
     return result

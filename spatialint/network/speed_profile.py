@@ -263,10 +263,11 @@ def profile_road_edges(
         100 * out["length_m"][urban].sum() / max(out["length_m"].sum(), 1e-9),
     )
     overrides = unit_overrides(speeds.city_factors, units)  # checked whatever the profile
-    if speeds.profile == "free_flow" and factors is None:
+    if speeds.profile != "peak" and factors is None:  # free flow, or before a calibration
         return out
     if factors is not None:  # e.g. a calibration's: they replace peak and city factors
-        logger.info("speed profile %s: factors %s", speeds.profile, dict(factors))
+        shown = {group: round(float(f), 3) for group, f in factors.items()}
+        logger.info("speed profile %s: factors %s", speeds.profile, shown)
         return apply_speed_factors(out, dict(factors))
     base = flat_factors(speeds.peak_factors)
     logger.info("speed profile %s: factors %s; per unit %s", speeds.profile, base, overrides)

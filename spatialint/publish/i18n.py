@@ -71,6 +71,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "speeds_free_flow": ("自由流", "free flow"),
     "speeds_peak": ("高峰（系数 {factors}）", "peak (factors {factors})"),
     "speeds_calibrated": ("按观测出行校准", "calibrated to observed trips"),
+    "speeds_calibrated_fit": (
+        "按{trips}次观测出行校准（中位误差 {before}→{after} 分钟）",
+        "calibrated to {trips} observed trips (median error {before} → {after} min)",
+    ),
     "speeds_cities": ("；{units} 另设系数", "; own factors for {units}"),
     "speeds_urban": ("城区", "urban"),
     "speeds_rural": ("郊外", "rural"),
@@ -260,9 +264,19 @@ def column_text(table: Table, column: str, value: Any, language: str) -> str:
     return shown_text(value, table.column(column).display_format())
 
 
-def speeds_note(speeds: SpeedSettings, language: str) -> str:
+def speeds_note(speeds: SpeedSettings, language: str, fit: pd.DataFrame | None = None) -> str:
     """Which speeds the times come from, for the map's title panel and the report's meta line:
-    "通行速度：自由流", "通行速度：高峰（系数 城区快速路 0.55, …）", "通行速度：按观测出行校准"."""
+    "通行速度：自由流", "通行速度：高峰（系数 城区快速路 0.55, …）", "通行速度：按观测出行校准（…）"
+    — a calibration with the fit's median error before and after (``fit``: the
+    ``speed_fit`` table)."""
+    if speeds.profile == "calibrated" and fit is not None and (fit["group"] == "all").any():
+        total = fit[fit["group"] == "all"].iloc[0]
+        profile = label(
+            "speeds_calibrated_fit", language, trips=int(total["trips"]),
+            before=f"{total['median_error_before_min']:.1f}",
+            after=f"{total['median_error_after_min']:.1f}",
+        )  # fmt: skip
+        return label("speeds", language, profile=profile)
     if speeds.profile != "peak":
         return label("speeds", language, profile=label(f"speeds_{speeds.profile}", language))
     space = "" if check_language(language) == "zh" else " "

@@ -86,9 +86,15 @@ def admin_inputs(wildcards):
 
 
 def road_inputs(wildcards):
-    """Extra input of ``road_network``: the study's built-up areas file, when it names one."""
-    path = SpeedSettings.from_study(STUDIES[wildcards.study]).urban_areas_file
-    return {"urban_areas": path} if path else {}
+    """Extra inputs of ``road_network``: the study's built-up areas file, when it names one;
+    its observed trips (``{study}`` filled in) when the speed profile is calibrated."""
+    speeds = SpeedSettings.from_study(STUDIES[wildcards.study])
+    inputs = {"urban_areas": speeds.urban_areas_file} if speeds.urban_areas_file else {}
+    if speeds.profile == "calibrated":
+        inputs["observed_trips"] = speeds.observed_trips.replace(
+            "{study}", wildcards.study
+        )
+    return inputs
 
 
 def population_inputs(wildcards):

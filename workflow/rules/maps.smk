@@ -12,6 +12,7 @@ rule map:
         isochrones="data/{study}/access/isochrones.gpkg",
         gaps="data/{study}/gaps/gaps.gpkg",
         corridors="data/{study}/integration/corridors.gpkg",
+        speed_fit="data/{study}/network/speed_fit.csv",
     output:
         html="maps/{study}/index.html",
     log:
@@ -43,6 +44,8 @@ rule report:
         gaps="data/{study}/gaps/gaps.gpkg",
         thumbnails="data/{study}/gaps/thumbnails",
         corridors="data/{study}/integration/corridors.gpkg",
+        speed_fit="data/{study}/network/speed_fit.csv",
+        speed_samples="data/{study}/network/speed_samples.csv",
     output:
         html="maps/{study}/report.html",
         xlsx="data/{study}/results/report.xlsx",

@@ -35,6 +35,8 @@ rule road_network:
         edges="data/{study}/network/road_edges.parquet",
         planned="data/{study}/network/planned_ways.parquet",
         graph="data/{study}/network/road_graph.npz",
+        speed_fit="data/{study}/network/speed_fit.csv",
+        speed_samples="data/{study}/network/speed_samples.csv",
     log:
         "logs/{study}/road_network.log",
     benchmark:

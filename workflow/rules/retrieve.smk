@@ -5,6 +5,7 @@ rule generate_demo:
     output:
         pbf="data/{study}/demo/demo.osm.pbf",
         truth="data/{study}/demo/truth.json",
+        trips="data/{study}/demo/observed_trips.csv",
     log:
         "logs/{study}/generate_demo.log",
     benchmark:

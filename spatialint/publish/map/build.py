@@ -16,7 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import folium
+import pandas as pd
 
+from spatialint.contracts.io import read_table
+from spatialint.contracts.network import SPEED_FIT
 from spatialint.errors import DataError
 from spatialint.fileio import atomic_path
 from spatialint.publish.i18n import check_language, speeds_note
@@ -88,6 +91,7 @@ def build_map(
     study: StudyInfo,
     data_date: str | None,
     speeds: SpeedSettings | None = None,
+    speed_fit: pd.DataFrame | None = None,
 ) -> folium.Map:
     """Draw the study's layers on a Folium map (not yet rendered; see :func:`render_map`).
 
@@ -102,8 +106,9 @@ def build_map(
         Title, language and whether the data is synthetic (then said instead of a date).
     data_date
         OSM data date shown under the title.
-    speeds
-        The speed profile the times come from, said under the date (``None``: not said).
+    speeds, speed_fit
+        The speed profile the times come from, said under the date (``None``: not said),
+        with the calibration's fit error (the ``speed_fit`` table) when it has one.
     """
     language = check_language(study.language)
     tile_specs = basemap_tiles(  # a basemap without its key stops here, before any drawing
@@ -125,7 +130,7 @@ def build_map(
     title = title_panel(
         study_title(study), language, data_date=data_date, synthetic=study.synthetic,
         basemap=map_settings.basemap,
-        speeds=speeds_note(speeds, language) if speeds is not None else "",
+        speeds=speeds_note(speeds, language, speed_fit) if speeds is not None else "",
     )  # fmt: skip
     legend = [entry for drawing in drawings for entry in drawing.legend]
     add_panels(m, title=title, legend=legend_panel(legend, language),
@@ -145,10 +150,12 @@ def render_map(m: folium.Map) -> str:
 def write_map(
     layers: StudyLayers, path: str | os.PathLike[str], *, map_settings: MapSettings,
     study: StudyInfo, data_date: str | None, speeds: SpeedSettings | None = None,
+    speed_fit: pd.DataFrame | None = None,
 ) -> Path:  # fmt: skip
     """Build, render and atomically write the map to ``path``; return the path."""
     page = render_map(build_map(
-        layers, map_settings=map_settings, study=study, data_date=data_date, speeds=speeds
+        layers, map_settings=map_settings, study=study, data_date=data_date, speeds=speeds,
+        speed_fit=speed_fit,
     ))  # fmt: skip
     target = Path(path)
     with atomic_path(target) as tmp:
@@ -179,7 +186,8 @@ def run_map_stage(
     ----------
     inputs
         Paths by the ``map`` rule's input names
-        (:func:`~spatialint.publish.layers.read_layers`, plus ``pbf`` for the OSM data date).
+        (:func:`~spatialint.publish.layers.read_layers`, plus ``pbf`` for the OSM data date
+        and ``speed_fit``, the road stage's calibration fit).
     outputs
         Paths by the rule's output names: ``html``.
     map
@@ -197,5 +205,6 @@ def run_map_stage(
     layers = read_layers(inputs)
     data_date = osm_data_date(inputs["pbf"])
     return write_map(
-        layers, outputs["html"], map_settings=map, study=study, data_date=data_date, speeds=speeds
-    )
+        layers, outputs["html"], map_settings=map, study=study, data_date=data_date,
+        speeds=speeds, speed_fit=read_table(inputs["speed_fit"], SPEED_FIT),
+    )  # fmt: skip

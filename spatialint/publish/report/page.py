@@ -247,6 +247,7 @@ def build_report_html(
     layers: StudyLayers, *, title: str, language: str, data_date: str | None, synthetic: bool,
     top_n: int, gap_confidence: Sequence[str], thumbnails: Mapping[str, str],
     figures: Mapping[str, str | None], links: Mapping[str, str], speeds: str = "",
+    calibration: Sequence[str] = (),
 ) -> str:  # fmt: skip
     """The report page as HTML text (figures embedded as data: URIs).
 
@@ -267,6 +268,9 @@ def build_report_html(
         Link text -> relative address of the map and the result files.
     speeds
         Which speeds the times come from (:func:`~spatialint.publish.i18n.speeds_note`).
+    calibration
+        The speed calibration's section (HTML parts,
+        :func:`~spatialint.publish.report.calibration.calibration_section`), after coverage.
     """
     lang = check_language(language)
     summary = study_summary(layers)
@@ -282,6 +286,7 @@ def build_report_html(
         ),  # fmt: skip
         *_coverage_section(layers, area_km2, lang),
         *_figure(figures, "coverage", lang),
+        *calibration,
         "</body></html>",
     ]
     return "\n".join(parts)

@@ -7,10 +7,15 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
+
+from spatialint.contracts.io import read_table
+from spatialint.contracts.network import SPEED_FIT, SPEED_SAMPLES
 from spatialint.fileio import atomic_path
 from spatialint.publish.i18n import check_language, label, speeds_note
 from spatialint.publish.layers import StudyLayers, osm_data_date, read_layers
 from spatialint.publish.map.build import study_title
+from spatialint.publish.report.calibration import calibration_section
 from spatialint.publish.report.figures import report_figures
 from spatialint.publish.report.files import (
     thumbnail_uris,
@@ -35,6 +40,7 @@ def write_report(
     map_path: PathArg | None, report_settings: ReportSettings, study: StudyInfo,
     data_date: str | None, thumbnails: PathArg | None = None,
     speeds: SpeedSettings | None = None,
+    calibration: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> dict[str, Path]:  # fmt: skip
     """Write report.html, report.xlsx and spatialint.gpkg; return their paths by kind.
 
@@ -57,6 +63,9 @@ def write_report(
         ``None``: the page lists them without.
     speeds
         The speed profile, said in the page's meta line (``None``: not said).
+    calibration
+        The road stage's ``speed_fit`` and ``speed_samples`` tables: with a calibration in them
+        the page has its section (fit, scatter, excluded trips) and the meta line its error.
     """
     language = check_language(study.language)
     title = study_title(study)
@@ -66,6 +75,7 @@ def write_report(
         links[label("open_map", language)] = _relative(Path(map_path), html_target.parent)
     links["report.xlsx"] = _relative(Path(xlsx_path), html_target.parent)
     links["spatialint.gpkg"] = _relative(Path(gpkg_path), html_target.parent)
+    fit, samples = calibration or (SPEED_FIT.empty(), SPEED_SAMPLES.empty())
     listed = listed_gaps(
         layers.dead_ends, top_n=report_settings.top_gaps, levels=report_settings.gap_confidence
     )
@@ -74,7 +84,8 @@ def write_report(
         top_n=report_settings.top_gaps, gap_confidence=report_settings.gap_confidence,
         thumbnails=thumbnail_uris(listed, thumbnails) if thumbnails is not None else {},
         figures=report_figures(layers, language=language, title=title), links=links,
-        speeds=speeds_note(speeds, language) if speeds is not None else "",
+        speeds=speeds_note(speeds, language, fit) if speeds is not None else "",
+        calibration=calibration_section(fit, samples, language=language) if len(fit) else (),
     )  # fmt: skip
     write_report_workbook(layers, xlsx_path)
     write_geopackage(layers, gpkg_path, cgcs2000=report_settings.cgcs2000)
@@ -99,7 +110,8 @@ def run_report_stage(
     inputs
         Paths by the ``report`` rule's input names
         (:func:`~spatialint.publish.layers.read_layers`, plus ``pbf`` for the OSM data date
-        and ``thumbnails``, the gaps stage's thumbnail folder).
+        and ``thumbnails``, the gaps stage's thumbnail folder, ``speed_fit`` and
+        ``speed_samples``, the road stage's calibration).
     outputs
         Paths by the rule's output names: ``html``, ``xlsx``, ``gpkg``. The page links the
         map ``index.html`` beside ``html``.
@@ -126,4 +138,8 @@ def run_report_stage(
         data_date=osm_data_date(inputs["pbf"]),
         thumbnails=inputs["thumbnails"],
         speeds=speeds,
+        calibration=(
+            read_table(inputs["speed_fit"], SPEED_FIT),
+            read_table(inputs["speed_samples"], SPEED_SAMPLES),
+        ),
     )
