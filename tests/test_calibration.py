@@ -296,3 +296,30 @@ def test_report_section_states_the_fit_and_shows_the_scatter(grid, language):
         assert word in page, word
     svg = page[page.index("<svg") : page.index("</svg>")]
     assert "<text" in svg and "<path" in svg  # text stays text; points and line drawn
+
+
+@pytest.mark.pipeline
+def test_the_demo_run_calibrates_to_its_true_speeds(demo_run: Path):
+    """The pipeline itself (road_network with the demo's ``speeds.profile: calibrated``):
+    every group its trips inform is within 5 % of the truth, the road edges carry the fitted
+    speeds, and the later stages see them (the graph's times are the edges')."""
+    base = demo_run / "data" / "demo"
+    truth = DemoTruth.load(base / "demo" / "truth.json").true_speed_factors
+    fit = read_table(base / "network" / "speed_fit.csv", SPEED_FIT).set_index("group")
+    fitted = fit.index[fit["status"] == "fitted"]
+    assert set(truth) - set(fitted) == {"urban_expressway"}  # no expressway in the cities
+    for group in fitted:
+        assert fit.loc[group, "factor"] == pytest.approx(truth[group], rel=0.05), group
+    assert fit.loc["all", "median_error_after_min"] < fit.loc["all", "median_error_before_min"]
+    edges = pd.read_parquet(base / "network" / "road_edges.parquet")
+    ratio = (edges["speed_kph"] / edges["free_flow_kph"]).groupby(edges["speed_group"]).mean()
+    for group in fitted:
+        assert ratio[group] == pytest.approx(fit.loc[group, "factor"], rel=1e-6), group
+
+
+def test_without_a_calibration_the_tables_are_empty_and_read_back(tmp_path: Path):
+    """Profiles free_flow and peak write both tables empty; the map and report read them."""
+    fit, samples = tmp_path / "speed_fit.csv", tmp_path / "speed_samples.csv"
+    write_calibration(None, fit, samples)
+    assert read_table(fit, SPEED_FIT).empty and read_table(samples, SPEED_SAMPLES).empty
+    assert list(read_table(fit, SPEED_FIT).columns) == list(SPEED_FIT.names)

@@ -115,6 +115,8 @@ def read_table(path: PathArg, table: Table) -> pd.DataFrame:
             frame = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     elif path.suffix == ".csv":
         frame = pd.read_csv(path, encoding="utf-8-sig", keep_default_na=False, na_values=[""])
+        if frame.empty and list(frame.columns) == list(table.names):
+            frame = table.empty()  # a header alone says nothing of the columns' kinds
     else:
         raise ValueError(f"no reader for {path}")
     return table.check_read(frame, source=f"{path}" + (f" layer {table.name!r}"
