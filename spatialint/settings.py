@@ -276,6 +276,7 @@ class SpeedSettings(Settings):
     factor_bounds: tuple[float, ...]
     min_trips_per_group: int
     trip_snap_max_m: float
+    trip_hours: tuple[float, ...] | None
 
     def __post_init__(self) -> None:
         if self.profile == "calibrated" and not self.observed_trips:
@@ -288,6 +289,11 @@ class SpeedSettings(Settings):
             raise ConfigError(
                 f"speeds.factor_bounds is {list(self.factor_bounds)}; give [lowest, highest] "
                 "with 0 < lowest < highest, e.g. [0.2, 1.2]."
+            )
+        if self.trip_hours is not None and self.trip_hours[0] == self.trip_hours[1]:
+            raise ConfigError(
+                f"speeds.trip_hours is {list(self.trip_hours)}: an empty window; give [start, "
+                "end) hours, e.g. [7, 9] for the morning peak."
             )
         unknown = sorted(set(self.urban_landuse) - URBAN_LANDUSE)
         if unknown:

@@ -21,6 +21,7 @@ from spatialint.network.calibration import (
     calibrate_road_edges,
     calibrate_speed_factors,
     read_observed_trips,
+    trip_hours,
     write_calibration,
 )
 from spatialint.network.graph import CSRGraph
@@ -323,3 +324,24 @@ def test_without_a_calibration_the_tables_are_empty_and_read_back(tmp_path: Path
     write_calibration(None, fit, samples)
     assert read_table(fit, SPEED_FIT).empty and read_table(samples, SPEED_SAMPLES).empty
     assert list(read_table(fit, SPEED_FIT).columns) == list(SPEED_FIT.names)
+
+
+def test_trip_hours_read_and_window():
+    times = pd.Series(["07:30", "7", "2024-05-08 08:15:00", "8.5", "", None, "later", "23:10"])
+    hours = trip_hours(times)
+    np.testing.assert_allclose(hours[:4], [7.5, 7.0, 8.25, 8.5])
+    assert np.isnan(hours[4:7]).all() and hours[7] == pytest.approx(23 + 10 / 60)
+
+
+def test_only_trips_in_the_hours_window_are_fitted(grid):
+    """speeds.trip_hours: trips outside the window, or without a time, are left out with
+    their reason; the ones inside still recover the factors."""
+    trips = grid_trips(grid, count=500, noise=0.0)
+    times = np.resize(np.array(["07:40", "08:20", "12:00", ""], dtype=object), len(trips))
+    trips = trips.assign(time_of_day=pd.array(np.where(times == "", None, times), dtype="string"))
+    result = calibrate(grid, trips, hours=(7.0, 9.0))
+    reasons = result.samples["reason"].to_numpy()
+    assert (reasons[times == "12:00"] == "outside_hours").all()
+    assert (reasons[times == ""] == "no_time").all()
+    assert result.samples["used"].sum() == np.isin(times, ["07:40", "08:20"]).sum()
+    assert_recovered(result.factors, GROUPS, 0.01)

@@ -178,6 +178,7 @@ def _study(tmp_path: Path, speeds: dict) -> None:
             r"speeds.city_factors.0.factors.rural.local.*-1",
         ),
         ({"factor_bounds": [1.2, 0.2]}, r"speeds.factor_bounds is \[1.2, 0.2\]"),
+        ({"trip_hours": [8, 8]}, r"speeds.trip_hours is \[8.0, 8.0\]: an empty window"),
         ({"urban_landuse": ["farmland"]}, r"urban_landuse names \['farmland'\].*not keep"),
         ({"profile": "rush"}, r"speeds.profile.*'rush'"),
     ],

@@ -159,6 +159,8 @@ FIT_STATUS_WORDS: dict[str, tuple[str, str]] = {
 SAMPLE_REASON_WORDS: dict[str, tuple[str, str]] = {
     "invalid": ("坐标或时长缺失/无效", "coordinates or minutes missing or invalid"),
     "duplicate": ("重复样本", "duplicate"),
+    "no_time": ("缺少出行时间（已设时段）", "no time of day (speeds.trip_hours is set)"),
+    "outside_hours": ("不在校准时段内", "outside speeds.trip_hours"),
     "not_snappable": ("距路网过远，无法匹配", "too far from the road network"),
     "same_node": ("起终点匹配到同一节点", "origin and destination on the same node"),
     "no_route": ("路网中无路径", "no route in the network"),

@@ -12,8 +12,10 @@ with the new factors and the fit repeated until no factor moves by more than
 :data:`CONVERGED_CHANGE` (at most :data:`MAX_ROUNDS` rounds).
 
 Screening (each excluded trip is listed with its reason, :data:`SAMPLE_REASON_WORDS`): missing
-numbers (``invalid``), a repeat of an earlier row (``duplicate``), an end farther than
-``snap_max_m`` from every road node (``not_snappable``), both ends on one node (``same_node``),
+numbers (``invalid``), with an ``hours`` window (``speeds.trip_hours``) a time of day outside
+it (``outside_hours``) or none (``no_time``), a repeat of an earlier row (``duplicate``), an
+end farther than ``snap_max_m`` from every road node (``not_snappable``), both ends on one node
+(``same_node``),
 no path (``no_route``), faster than the free-flow fastest path at the largest factor allows
 (``too_fast``), or slower than walking, :data:`WALK_KPH`, along that path (``too_slow``).
 
@@ -97,10 +99,36 @@ def _straight_m(lon1, lat1, lon2, lat2) -> np.ndarray:  # noqa: ANN001 - arrays
     return np.asarray(pyproj.Geod(ellps="WGS84").inv(lon1, lat1, lon2, lat2)[2], dtype=float)
 
 
-def _screen_rows(trips: pd.DataFrame) -> np.ndarray:
-    """The reason (or "") of each trip that is invalid or a repeat of an earlier row."""
+def trip_hours(time_of_day: pd.Series) -> np.ndarray:
+    """Hour of the day (07:30 → 7.5) of each ``time_of_day``: ``7``, ``7.5``, ``07:30``,
+    ``07:30:00`` or a date and time (``2024-05-08 07:30``); NaN where it is missing or not
+    a time."""
+    text = time_of_day.astype("string").str.strip()
+    clock = text.str.extract(r"(?:^|[ T])(\d{1,2}):(\d{2})(?::\d{2})?$").astype(float)
+    hours = clock[0] + clock[1] / 60.0
+    plain = pd.to_numeric(text, errors="coerce").astype(float)  # a bare hour: 7 or 7.5
+    hours = hours.fillna(plain).to_numpy(dtype=float)
+    return np.where((hours >= 0) & (hours <= 24), hours, np.nan)
+
+
+def _in_window(hours: np.ndarray, window: tuple[float, float]) -> np.ndarray:
+    """Whether each hour lies in ``[start, end)``; a window whose start is after its end runs
+    over midnight (``[22, 6]``)."""
+    start, end = window
+    if start <= end:
+        return (hours >= start) & (hours < end)
+    return (hours >= start) | (hours < end)
+
+
+def _screen_rows(trips: pd.DataFrame, hours: tuple[float, float] | None) -> np.ndarray:
+    """The reason (or "") of each trip that is invalid, outside the ``hours`` window (when
+    given; ``no_time`` when its time of day is missing) or a repeat of an earlier row."""
     numbers = trips[["o_lon", "o_lat", "d_lon", "d_lat", "minutes"]].to_numpy(dtype=float)
     reason = np.where(np.isnan(numbers).any(axis=1), "invalid", "").astype(object)
+    if hours is not None:
+        hour = trip_hours(trips["time_of_day"])
+        reason[np.isnan(hour) & (reason == "")] = "no_time"
+        reason[~np.isnan(hour) & ~_in_window(hour, hours) & (reason == "")] = "outside_hours"
     key = pd.DataFrame(np.round(numbers, DUPLICATE_DECIMALS)).assign(
         t=trips["time_of_day"].astype("string").fillna("").to_numpy()
     )
@@ -282,6 +310,7 @@ def calibrate_speed_factors(
     snap_max_m: float,
     edge_length_m: np.ndarray | None = None,
     node_ids: np.ndarray | None = None,
+    hours: tuple[float, float] | None = None,
 ) -> Calibration:
     """Fit one speed factor per road group to observed trips (method: module docstring).
 
@@ -332,7 +361,7 @@ def calibrate_speed_factors(
         v=np.asarray(edge_v_pos, np.int64), time_s=np.asarray(edge_time_s, float), group=codes,
         groups=groups, length_m=None if edge_length_m is None else np.asarray(edge_length_m, float),
     )  # fmt: skip
-    reason = _screen_rows(trips)
+    reason = _screen_rows(trips, hours)
     snapped = _snap(trips, node_lon, node_lat, reason, snap_max_m)
     observed_s = trips["minutes"].to_numpy(dtype=float) * 60.0
     open_ = np.flatnonzero(reason == "")
@@ -398,6 +427,7 @@ def calibrate_road_edges(
     bounds: tuple[float, float],
     min_trips_per_group: int,
     snap_max_m: float,
+    hours: tuple[float, float] | None = None,
 ) -> Calibration:
     """:func:`calibrate_speed_factors` on the road stage's tables: ``edges`` with the
     :data:`~spatialint.contracts.ROAD_EDGES` columns ``u``, ``v``, ``length_m``,
@@ -408,7 +438,7 @@ def calibrate_road_edges(
         graph.x, graph.y, u, v, length_m / edges["free_flow_kph"].to_numpy(dtype=float) * 3.6,
         edges["speed_group"].to_numpy(dtype=str), trips, start_factors=start_factors,
         bounds=bounds, min_trips_per_group=min_trips_per_group, snap_max_m=snap_max_m,
-        edge_length_m=length_m, node_ids=graph.node_ids,
+        edge_length_m=length_m, node_ids=graph.node_ids, hours=hours,
     )  # fmt: skip
 
 

@@ -352,6 +352,7 @@ def apply_speed_profile(
             edges, network.graph, read_observed_trips(observed_trips, speeds.observed_crs),
             start_factors=flat_factors(speeds.peak_factors), bounds=tuple(speeds.factor_bounds),
             min_trips_per_group=speeds.min_trips_per_group, snap_max_m=speeds.trip_snap_max_m,
+            hours=tuple(speeds.trip_hours) if speeds.trip_hours else None,
         )  # fmt: skip
         edges = profile_road_edges(
             network.edges, speeds=speeds, units=units, urban_polygons=polygons,
