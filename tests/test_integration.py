@@ -201,9 +201,10 @@ def run(crossing_rows=tuple(range(ROWS)), settings=None, **kwargs):
 
 def dead_ends(**columns):
     """A hand-made ``dead_ends`` table: the columns the backlog reads, every gap open
-    (status 待核实) and without population unless given."""
+    (status 待核实, confidence medium) and without population unless given."""
     n = len(columns["unit_id"])
-    base = {"status": ["待核实"] * n, "person_minutes_saved": [np.nan] * n}
+    base = {"status": ["待核实"] * n, "confidence": ["medium"] * n,
+            "person_minutes_saved": [np.nan] * n}  # fmt: skip
     return pd.DataFrame({**base, **columns})
 
 
@@ -568,6 +569,20 @@ def test_gap_backlog_counts_open_gaps_both_ways():
     assert found.benefit_min.tolist() == [12.5, 0.0, 9.0]
     # no population in the study: the gaps are ranked by minutes per trip, no person-minutes
     assert np.isnan(found.person_minutes).all()
+
+
+def test_unreviewed_low_confidence_gaps_are_no_backlog():
+    """A low-confidence finding (an estate cul-de-sac) counts only once a reviewer confirms
+    it; high and medium count until reviewed away."""
+    dead = dead_ends(
+        unit_id=["r1"] * 5,
+        other_unit_id=["r2"] * 5,
+        minutes_saved_per_trip=[1.0, 2.0, 4.0, 8.0, 16.0],
+        confidence=["high", "low", "low", "low", "medium"],
+        status=["待核实", "待核实", "确认", "在建", "误报"],
+    )
+    found = gap_backlog(dead, [("r1", "r2")])
+    assert found.open_gaps.tolist() == [3] and found.benefit_min.tolist() == [1.0 + 4.0 + 8.0]
 
 
 def test_gap_backlog_sums_the_ranking_key_not_the_mean_per_improved_trip():

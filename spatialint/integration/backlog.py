@@ -1,6 +1,11 @@
 """The backlog of open 断头路 of each corridor: how many dead ends the gaps stage found on its
 border, and what opening them would save.
 
+A gap counts while it is open (its review status is not 误报 or 已打通) and trusted: of high or
+medium confidence (:mod:`spatialint.gaps.confidence`), or confirmed by a reviewer (确认, 在建)
+whatever its confidence. An unreviewed low-confidence finding — a housing-estate cul-de-sac, a
+turning circle — is left out, as the map and report leave it out.
+
 The benefit adds up the gaps stage's ranking key (:func:`spatialint.gaps.benefit.ranking_column`),
 the one measure that is additive over gaps:
 
@@ -26,6 +31,7 @@ import pandas as pd
 import shapely
 
 from spatialint.gaps.benefit import RANKING_COLUMNS, ranking_column
+from spatialint.gaps.confidence import HIGH, MEDIUM
 from spatialint.integration.border import assign_units
 from spatialint.integration.rows import CorridorRow
 
@@ -33,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 CLOSED_GAP_STATUSES = ("误报", "已打通")
 """Review statuses of gaps that no longer count as open 断头路 (false positive, opened)."""
+CONFIRMED_GAP_STATUSES = ("确认", "在建")
+"""Review statuses that make a gap count whatever its confidence (confirmed, being built)."""
+TRUSTED_LEVELS = (HIGH, MEDIUM)
+"""Confidence levels a gap counts with before anyone reviewed it."""
 
 GAP_UNIT_COLUMNS = ("unit_id", "other_unit_id")
 """The ``dead_ends`` columns naming the two units of a gap (ids at ``admin.border_level``)."""
@@ -79,10 +89,11 @@ class Backlog:
 
 
 def open_gaps(dead_ends: pd.DataFrame) -> pd.DataFrame:
-    """The gaps still open: every gap whose review status is not in
-    :data:`CLOSED_GAP_STATUSES`."""
+    """The gaps still open and trusted: review status not in :data:`CLOSED_GAP_STATUSES`, and
+    a confidence of :data:`TRUSTED_LEVELS` or a status of :data:`CONFIRMED_GAP_STATUSES`."""
     status = dead_ends["status"].fillna("").astype(str).str.strip()
-    return dead_ends[~status.isin(CLOSED_GAP_STATUSES)]
+    trusted = dead_ends["confidence"].isin(TRUSTED_LEVELS) | status.isin(CONFIRMED_GAP_STATUSES)
+    return dead_ends[~status.isin(CLOSED_GAP_STATUSES) & trusted]
 
 
 def _pair_keys(a: Sequence[str], b: Sequence[str]) -> list[str]:
