@@ -208,7 +208,7 @@ def no_dead_ends() -> pd.DataFrame:
     """An empty ``dead_ends`` table (a study measured without the gaps stage)."""
     return pd.DataFrame(
         {
-            **{c: pd.Series(dtype=object) for c in (*GAP_UNIT_COLUMNS, "status")},
+            **{c: pd.Series(dtype=object) for c in (*GAP_UNIT_COLUMNS, "status", "confidence")},
             MINUTES_PER_TRIP: pd.Series(dtype=float),
             PERSON_MINUTES: pd.Series(dtype=float),
         }
