@@ -116,13 +116,16 @@ def test_conflicting_versions_keep_the_newest_and_say_so(
     assert "hunan.osm.pbf 2" in record.message and "n1, n2" in record.message
 
 
-def test_a_corrupt_part_is_named(tmp_path: Path) -> None:
+def test_a_corrupt_or_unsorted_part_is_named(tmp_path: Path) -> None:
     good = _write(tmp_path / "good.osm.pbf", _node(1, 1, 1))
     bad = tmp_path / "bad.osm.pbf"
     bad.write_bytes(b"\x00\x00\x00\x0dnot an OSM file at all" * 50)
     with pytest.raises(DataError, match=r"The OSM file .*bad\.osm\.pbf is truncated or corrupt"):
         merge_extracts([good, bad], tmp_path / "merged.osm.pbf")
     assert not (tmp_path / "merged.osm.pbf").exists()
+    unsorted = _write(tmp_path / "unsorted.osm.pbf", _node(2, 1, 1), _node(1, 1, 1))
+    with pytest.raises(DataError, match=r"unsorted\.osm\.pbf is not sorted .*osmium sort"):
+        merge_extracts([good, unsorted], tmp_path / "merged.osm.pbf")
 
 
 def test_a_list_of_urls_loads_and_md5_url_with_it_is_refused(tmp_path: Path) -> None:
