@@ -27,6 +27,7 @@ from spatialint.errors import ConfigError, DataError
 from spatialint.osm.merge import merge_extracts
 from spatialint.settings import SourceSettings
 from tests.gaps_realdata import run_fixture
+from tests.test_extract import cut_on_a_block_boundary
 
 PARTS = 3
 
@@ -126,6 +127,15 @@ def test_a_corrupt_or_unsorted_part_is_named(tmp_path: Path) -> None:
     unsorted = _write(tmp_path / "unsorted.osm.pbf", _node(2, 1, 1), _node(1, 1, 1))
     with pytest.raises(DataError, match=r"unsorted\.osm\.pbf is not sorted .*osmium sort"):
         merge_extracts([good, unsorted], tmp_path / "merged.osm.pbf")
+
+
+def test_a_part_cut_on_a_block_boundary_is_refused(andorra_pbf: Path, tmp_path: Path) -> None:
+    """A cut part reads without error and the merged file would not look cut: checked per part."""
+    good = _write(tmp_path / "good.osm.pbf", _node(1, 1, 1))
+    cut = cut_on_a_block_boundary(andorra_pbf, tmp_path / "cut.osm.pbf", blocks_kept=9)
+    with pytest.raises(DataError, match=r"cut\.osm\.pbf looks truncated.*no relations"):
+        merge_extracts([good, cut], tmp_path / "merged.osm.pbf")
+    assert not (tmp_path / "merged.osm.pbf").exists()
 
 
 def test_a_list_of_urls_loads_and_md5_url_with_it_is_refused(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ import osmium
 
 from spatialint.errors import DataError
 from spatialint.fileio import atomic_path
+from spatialint.osm.blocks import truncation_reason
 from spatialint.osm.relations import osm_file_error
 from spatialint.osm.writer import osm_writer
 
@@ -54,6 +55,7 @@ class _Input:
         self.path = path
         self.key: tuple[int, int] | None = None
         self.obj: osmium.osm.OSMObject | None = None
+        self.relations = 0
         try:
             self._objects = iter(osmium.FileProcessor(str(path), _ENTITIES))
         except RuntimeError as err:
@@ -77,6 +79,7 @@ class _Input:
                 "source.url files; sort it first (osmium sort), or give it alone."
             )
         self.key, self.obj = key, obj
+        self.relations += key[0] == _TYPE_RANK["r"]
 
     def age(self) -> tuple[int, float]:
         """(version, timestamp) of the current object: the larger is the newer."""
@@ -114,8 +117,30 @@ def merge_extracts(paths: Sequence[Path], target: Path) -> MergeStats:
                 inputs[i].advance()
                 if inputs[i].key is not None:
                     heapq.heappush(heap, (inputs[i].key, i))
+        for inp in inputs:
+            _check_not_truncated(inp)
     _log_merge(stats, len(inputs))
     return stats
+
+
+def _check_not_truncated(inp: _Input) -> None:
+    """Refuse a part cut on a block boundary before its relations (it reads without error, and
+    the merged file would not look cut); warn when it looks cut among them."""
+    reason = truncation_reason(inp.path)
+    if reason is None:
+        return
+    if inp.relations == 0:
+        raise DataError(
+            f"The OSM file {inp.path} looks truncated: {reason}, and it holds no relations at "
+            "all (a PBF lists them last). Re-download it (for a cached download, delete the "
+            "file and run again: it is fetched anew)."
+        )
+    logger.warning(
+        "The OSM file %s may be truncated: %s. If units or roads are missing from the results, "
+        "re-download it.",
+        inp.path,
+        reason,
+    )
 
 
 def _count_shared(stats: MergeStats, holders: list[_Input], best: _Input) -> None:
