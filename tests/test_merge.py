@@ -25,6 +25,7 @@ from osmium.osm import mutable
 from spatialint.config import REPO_ROOT, STUDY_DIR, load_study
 from spatialint.errors import ConfigError, DataError
 from spatialint.osm.merge import merge_extracts
+from spatialint.osm.study_area import source_bbox
 from spatialint.settings import SourceSettings
 from tests.gaps_realdata import run_fixture
 from tests.test_extract import cut_on_a_block_boundary
@@ -89,8 +90,11 @@ def _node(nid: int, version: int, day: int) -> mutable.Node:
     return mutable.Node(id=nid, version=version, timestamp=stamp, location=(1.5, 42.5))
 
 
-def _write(path: Path, *nodes: mutable.Node) -> Path:
-    writer = osmium.SimpleWriter(str(path))
+def _write(path: Path, *nodes: mutable.Node, box: tuple[float, ...] | None = None) -> Path:
+    header = osmium.io.Header()
+    if box is not None:
+        header.add_box(osmium.osm.Box(osmium.osm.Location(*box[:2]), osmium.osm.Location(*box[2:])))
+    writer = osmium.SimpleWriter(str(path), header=header)
     try:
         for node in nodes:
             writer.add_node(node)
@@ -115,6 +119,14 @@ def test_conflicting_versions_keep_the_newest_and_say_so(
     (record,) = caplog.records
     assert "2 objects differ" in record.message
     assert "hunan.osm.pbf 2" in record.message and "n1, n2" in record.message
+
+
+def test_the_merged_header_box_covers_every_part(tmp_path: Path) -> None:
+    """A study without an area is the whole extract: the header box of all parts together."""
+    west = _write(tmp_path / "w.osm.pbf", _node(1, 1, 1), box=(1, 42, 2, 43))
+    east = _write(tmp_path / "e.osm.pbf", _node(2, 1, 1), box=(2, 42.5, 3, 44))
+    merge_extracts([west, east], tmp_path / "m.osm.pbf")
+    assert source_bbox(tmp_path / "m.osm.pbf").bounds == (1, 42, 3, 44)
 
 
 def test_a_corrupt_or_unsorted_part_is_named(tmp_path: Path) -> None:
