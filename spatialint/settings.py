@@ -73,6 +73,7 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
         return value
     if origin is tuple:
         (item,) = [a for a in get_args(hint) if a is not Ellipsis]
+        value = [value] if isinstance(value, str) else value  # "one or a list" keys
         return tuple(_convert(v, item, f"{where}[{i}]") for i, v in enumerate(value))
     if origin in (dict, Mapping):
         _, item = get_args(hint)
@@ -171,7 +172,8 @@ class SourceSettings(Settings):
 
     SECTION: ClassVar[str] = "source"
     kind: Literal["demo", "pbf", "overpass"]
-    url: str | None
+    #: one or several PBFs (merged before the clip); a single string is taken as one
+    url: tuple[str, ...] | None
     md5_url: str | None
     retries: int
     backoff_s: float
@@ -180,6 +182,16 @@ class SourceSettings(Settings):
     overpass_url: str
     timeout_s: int
     cache_dir: str
+
+    def __post_init__(self) -> None:
+        if isinstance(self.url, str):
+            object.__setattr__(self, "url", (self.url,))
+        if self.md5_url and self.url and len(self.url) > 1:
+            raise ConfigError(
+                f"source.md5_url is set but source.url names {len(self.url)} files; a checksum "
+                "URL belongs to one file. Remove source.md5_url: each download is checked "
+                "against its own <url>.md5 where the server publishes one."
+            )
 
 
 @dataclass(frozen=True)

@@ -184,12 +184,14 @@ def _write(source: Path, target: Path, pieces: dict[int, list[list[int]]]) -> No
         writer.close()
 
 
-def run_fixture(pbf: Path, folder: Path, **gaps: object) -> pd.DataFrame:
-    """The andorra study's retrieve, admin, road and gaps stages on ``pbf``; the dead ends."""
+def run_fixture(pbf: Path | tuple[Path, ...], folder: Path, **gaps: object) -> pd.DataFrame:
+    """The andorra study's retrieve, admin, road and gaps stages on ``pbf`` (or several PBFs,
+    merged); the dead ends."""
     study = load_study("andorra")
     study["gaps"].update(gaps)
     every = study_settings(study)
-    source = dataclasses.replace(every.source, url=str(pbf))
+    url = str(pbf) if isinstance(pbf, Path) else tuple(str(p) for p in pbf)
+    source = dataclasses.replace(every.source, url=url)
     osm = {"pbf": folder / "osm" / "extract.osm.pbf", "area": folder / "osm" / "study_area.gpkg"}
     run_retrieve_stage(
         {}, osm, source=source, area=every.area, admin_levels=every.admin_levels, base_dir=folder

@@ -22,6 +22,7 @@ from spatialint.osm.sources import (
     download,
     local_path,
     resolve_source,
+    resolve_sources,
 )
 from spatialint.settings import SourceSettings
 
@@ -29,7 +30,7 @@ from spatialint.settings import SourceSettings
 DEFAULT_SOURCE = SourceSettings.from_study(load_study("demo"))
 
 
-def pbf_source(url: str | None, **values: object) -> SourceSettings:
+def pbf_source(url: str | tuple[str, ...] | None, **values: object) -> SourceSettings:
     """``source.kind: pbf`` settings for ``url``, other keys at their schema defaults."""
     return replace(DEFAULT_SOURCE, kind="pbf", url=url, **values)
 
@@ -139,6 +140,19 @@ def test_resolve_source_downloads_into_cache_dir(server: str, tmp_path: Path) ->
     source = pbf_source(f"{server}/ok/monaco.osm.pbf", cache_dir="raw")
     path = resolve_source(source, base_dir=tmp_path)
     assert path.is_relative_to(tmp_path / "raw")
+
+
+def test_a_list_of_sources_is_fetched_and_checked_item_by_item(
+    server: str, tmp_path: Path, monaco_pbf: Path
+) -> None:
+    urls = (f"{server}/ok/monaco.osm.pbf", str(monaco_pbf), f"{server}/nomd5/monaco.osm.pbf")
+    paths = resolve_sources(pbf_source(urls, cache_dir="raw"), base_dir=tmp_path)
+    assert paths[1] == monaco_pbf
+    assert [p.parent.parent for p in (paths[0], paths[2])] == [tmp_path / "raw"] * 2
+    assert all(p.read_bytes() == monaco_pbf.read_bytes() for p in paths)
+    bad = (f"{server}/ok/monaco.osm.pbf", f"{server}/bad/monaco.osm.pbf")
+    with pytest.raises(DownloadError, match=r"/bad/monaco.osm.pbf has MD5"):
+        resolve_sources(pbf_source(bad, retries=0), base_dir=tmp_path)
 
 
 def test_local_paths(tmp_path: Path, monaco_pbf: Path) -> None:

@@ -3,7 +3,9 @@
 One of three sources (``source.kind``): the synthetic demo region written by the
 ``generate_demo`` rule, an OSM PBF (local, or downloaded into a cache by
 :mod:`spatialint.osm.sources`), or the Overpass API (:mod:`spatialint.osm.overpass`). A PBF is
-clipped with :func:`spatialint.osm.extract.clip_extract`; the Overpass answer is already
+clipped with :func:`spatialint.osm.extract.clip_extract`; several PBFs (``source.url`` as a
+list) are first merged by :func:`spatialint.osm.merge.merged_source` into
+``osm/source_merged.osm.pbf``, removed once the clip is written; the Overpass answer is already
 limited to the area and written as the same PBF.
 """
 
@@ -14,7 +16,8 @@ from pathlib import Path
 
 from spatialint.errors import DataError
 from spatialint.osm.extract import clip_extract
-from spatialint.osm.sources import resolve_source
+from spatialint.osm.merge import merged_source
+from spatialint.osm.sources import resolve_sources
 from spatialint.osm.study_area import AREA_BASIS, write_study_area
 from spatialint.settings import AdminLevelSettings, AreaSettings, SourceSettings
 
@@ -61,8 +64,9 @@ def run_retrieve_stage(
         study, basis = unbuffered_area(area, source=source, base_dir=base_dir), AREA_BASIS
     else:
         demo = source.kind == "demo"
-        pbf = _demo_pbf(inputs) if demo else resolve_source(source, base_dir=base_dir)
-        stats = clip_extract(pbf, target, area=area, levels=levels, base_dir=base_dir)
+        pbfs = (_demo_pbf(inputs),) if demo else resolve_sources(source, base_dir=base_dir)
+        with merged_source(pbfs, beside=target) as pbf:
+            stats = clip_extract(pbf, target, area=area, levels=levels, base_dir=base_dir)
         study, basis = stats.study_area, stats.study_area_basis
     if "area" in outputs:
         write_study_area(outputs["area"], study, basis)

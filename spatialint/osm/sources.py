@@ -1,7 +1,8 @@
 """Getting a study's OSM PBF: a local file as is, or a download into an on-disk cache.
 
-``source.url`` may be an ``http(s)://`` URL, a ``file://`` URL or a local path (relative paths
-are relative to ``base_dir``, the repository root / Snakemake working directory).  Downloads
+``source.url`` may be an ``http(s)://`` URL, a ``file://`` URL or a local path, or a list of
+them (merged by :mod:`spatialint.osm.merge`); relative paths are relative to ``base_dir``
+(the repository root / Snakemake working directory).  Downloads
 land in ``source.cache_dir`` under a name derived from the URL, so a second run (or a second
 study on the same province) reuses the file.  A download is written to a temporary file that is
 renamed into the cache only after it is complete and, where the server publishes one
@@ -277,24 +278,45 @@ def _fatal_error(
     return None
 
 
-def resolve_source(source: SourceSettings, *, base_dir: Path = REPO_ROOT) -> Path:
-    """The local PBF file of a ``source.kind: pbf`` source, downloading it if needed.
+def resolve_sources(source: SourceSettings, *, base_dir: Path = REPO_ROOT) -> tuple[Path, ...]:
+    """The local PBF files of a ``source.kind: pbf`` source (one per ``source.url`` item, in
+    order), downloading each if needed (see :func:`resolve_url`).
 
     Raises
     ------
     ConfigError
         ``source.url`` is missing.
+    DataError, DownloadError
+        As :func:`resolve_url`, for the first file that fails.
+    """
+    if not source.url:
+        raise ConfigError(
+            "source.url is missing: give the PBF's http(s):// URL, a file:// URL or a local "
+            "path (e.g. https://download.geofabrik.de/asia/china/hunan-latest.osm.pbf), or a "
+            "list of them."
+        )
+    return tuple(resolve_url(url, source, base_dir=base_dir) for url in source.url)
+
+
+def resolve_source(source: SourceSettings, *, base_dir: Path = REPO_ROOT) -> Path:
+    """The local PBF file of a one-file ``source.kind: pbf`` source (see
+    :func:`resolve_sources`)."""
+    paths = resolve_sources(source, base_dir=base_dir)
+    if len(paths) != 1:
+        raise ConfigError(f"source.url names {len(paths)} files where one is expected.")
+    return paths[0]
+
+
+def resolve_url(url: str, source: SourceSettings, *, base_dir: Path = REPO_ROOT) -> Path:
+    """The local PBF file of one ``source.url`` item, downloading it if needed.
+
+    Raises
+    ------
     DataError
         A local file does not exist.
     DownloadError
         A download failed (see :func:`download`).
     """
-    url = source.url
-    if not url:
-        raise ConfigError(
-            "source.url is missing: give the PBF's http(s):// URL, a file:// URL or a local "
-            "path (e.g. https://download.geofabrik.de/asia/china/hunan-latest.osm.pbf)."
-        )
     if is_remote(url):
         cache_dir = Path(source.cache_dir)
         if not cache_dir.is_absolute():

@@ -63,7 +63,7 @@ def settings_param(name):
 
 
 def retrieve_inputs(wildcards):
-    """Inputs of ``retrieve_osm``: the generated demo PBF, a local source PBF and the area's
+    """Inputs of ``retrieve_osm``: the generated demo PBF, the local source PBF(s) and the area's
     polygon file, so that Snakemake reruns the clip when one changes. A remote PBF is
     downloaded (and cached) inside the rule."""
     study = STUDIES[wildcards.study]
@@ -72,8 +72,16 @@ def retrieve_inputs(wildcards):
     inputs = {}
     if source.kind == "demo":
         inputs["demo_pbf"] = f"data/{wildcards.study}/demo/demo.osm.pbf"
-    elif source.kind == "pbf" and source.url and not is_remote(source.url):
-        inputs["source_pbf"] = str(local_path(source.url, base_dir=Path.cwd()))
+    elif source.kind == "pbf" and source.url:
+        local = [
+            str(local_path(u, base_dir=Path.cwd()))
+            for u in source.url
+            if not is_remote(u)
+        ]
+        if len(source.url) == 1 and local:
+            inputs["source_pbf"] = local[0]
+        elif local:
+            inputs["source_pbfs"] = local
     if polygon_file:
         inputs["polygon_file"] = polygon_file
     return inputs
