@@ -17,7 +17,7 @@ import pandas as pd
 
 from spatialint.contracts.network import SPEED_FIT, SPEED_SAMPLES
 from spatialint.publish.i18n import check_language, label
-from spatialint.publish.report.figures import FIGURE_STYLE, _svg, inline_svg
+from spatialint.publish.report.figures import FIGURE_STYLE, figure_html, figure_svg
 from spatialint.publish.report.page import html_table
 
 EXCLUDED_ROWS_MAX = 50
@@ -52,7 +52,7 @@ def calibration_figure(samples: pd.DataFrame, *, language: str) -> str | None:
         ax.set_ylabel(label("modelled_min", language))
         ax.set_title(label("fig_calibration", language))
         ax.legend(fontsize=8, loc="upper left")
-        return _svg(fig)
+        return figure_svg(fig)
 
 
 def _note(fit: pd.DataFrame, samples: pd.DataFrame, language: str) -> str:
@@ -75,7 +75,6 @@ def calibration_section(fit: pd.DataFrame, samples: pd.DataFrame, *, language: s
     """The section as HTML parts: heading, error summary, fit table, scatter (inline SVG),
     excluded trips (the first :data:`EXCLUDED_ROWS_MAX`, with their reasons)."""
     lang = check_language(language)
-    caption = html.escape(label("fig_calibration", lang))
     parts = [
         f"<h2>{html.escape(label('calibration', lang))}</h2>",
         f"<p class='meta'>{html.escape(_note(fit, samples, lang))}</p>",
@@ -85,10 +84,7 @@ def calibration_section(fit: pd.DataFrame, samples: pd.DataFrame, *, language: s
     ]
     svg = calibration_figure(samples, language=lang)
     if svg:
-        svg = inline_svg(svg, "fig-calibration").replace(
-            "<svg ", f"<svg role='img' aria-label='{caption}' ", 1
-        )
-        parts.append(f"<figure id='fig-calibration'>{svg}</figure>")
+        parts.append(figure_html(svg, "calibration", label("fig_calibration", lang)))
     excluded = samples[~samples["used"].astype(bool)]
     if len(excluded):
         parts += [

@@ -11,6 +11,7 @@ embedded as one image at :data:`FIGURE_DPI`, so a large study's figure stays sma
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import unicodedata
@@ -102,7 +103,7 @@ def font_free_metrics() -> Iterator[None]:
         RendererSVG.get_text_width_height_descent = measure  # type: ignore[method-assign]
 
 
-def _svg(fig: plt.Figure) -> str:
+def figure_svg(fig: plt.Figure) -> str:
     """The figure as SVG markup (no XML prolog), to inline in the page."""
     buffer = io.StringIO()
     with font_free_metrics():
@@ -119,6 +120,16 @@ def inline_svg(svg: str, prefix: str) -> str:
     svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", svg)
     return re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', svg)
+
+
+def figure_html(svg: str, name: str, caption: str) -> str:
+    """``<figure id='fig-<name>'>`` holding ``svg`` inline (ids prefixed, :func:`inline_svg`)
+    with ``caption`` as its accessible name; the browser draws its text."""
+    caption = html.escape(caption)
+    svg = inline_svg(svg, f"fig-{name}").replace(
+        "<svg ", f"<svg role='img' aria-label='{caption}' ", 1
+    )
+    return f"<figure id='fig-{name}'>{svg}</figure>"
 
 
 def overview_figure(layers: StudyLayers, *, language: str, title: str) -> str:
@@ -142,7 +153,7 @@ def overview_figure(layers: StudyLayers, *, language: str, title: str) -> str:
             va="top")  # fmt: skip
     for artist in (*ax.collections, *ax.lines, *ax.patches):
         artist.set_rasterized(True)  # the map itself as one image; titles and names as text
-    return _svg(fig)
+    return figure_svg(fig)
 
 
 def _plot_units(ax: plt.Axes, units: gpd.GeoDataFrame) -> None:
@@ -229,7 +240,7 @@ def coverage_figure(coverage: pd.DataFrame, *, language: str) -> str | None:
     ax.set_xlabel(ISOCHRONES.label(value, language))
     ax.set_title(label("fig_coverage", language))
     ax.legend(fontsize=8, bbox_to_anchor=(1.01, 1.0), loc="upper left")
-    return _svg(fig)
+    return figure_svg(fig)
 
 
 def corridor_figure(corridors: gpd.GeoDataFrame, *, language: str) -> str | None:
@@ -245,7 +256,7 @@ def corridor_figure(corridors: gpd.GeoDataFrame, *, language: str) -> str | None
     ax.invert_yaxis()
     ax.set_xlabel(CORRIDORS.label("index", language))
     ax.set_title(label("fig_corridors", language))
-    return _svg(fig)
+    return figure_svg(fig)
 
 
 def report_figures(layers: StudyLayers, *, language: str, title: str) -> dict[str, str | None]:

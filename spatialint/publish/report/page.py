@@ -28,7 +28,7 @@ from spatialint.publish.i18n import (
 )
 from spatialint.publish.layers import StudyLayers, unit_names
 from spatialint.publish.map.model import osm_link
-from spatialint.publish.report.figures import inline_svg
+from spatialint.publish.report.figures import figure_html
 from spatialint.publish.report.tables import (
     REPORT_CORRIDOR_COLUMNS,
     TOP_GAP_COLUMNS,
@@ -112,13 +112,7 @@ def _cell(table: Table | None, column: str, value: object, language: str) -> str
 def _figure(figures: Mapping[str, str | None], name: str, language: str) -> list[str]:
     """A figure (SVG markup) inline in the page, its text drawn by the browser."""
     svg = figures[name]
-    if not svg:
-        return []
-    caption = _esc(label(f"fig_{name}", language))
-    svg = inline_svg(svg, f"fig-{name}").replace(
-        "<svg ", f"<svg role='img' aria-label='{caption}' ", 1
-    )
-    return [f"<figure id='fig-{name}'>{svg}</figure>"]
+    return [figure_html(svg, name, label(f"fig_{name}", language))] if svg else []
 
 
 def _head(
