@@ -32,18 +32,13 @@ from spatialint.gaps.review import (
     of_kind,
     read_review,
     review_template,
-    stable_gap_id,
 )
 from spatialint.gaps.review_csv import read_rows
 from spatialint.gaps.stage import read_review_file, review_hint
 from spatialint.settings import GapSettings
 from tests.conftest import REPO_ROOT
-from tests.test_review import _detected
+from tests.test_review import C1, G1, G2, G3, _detected
 
-G1 = stable_gap_id((11, 12), (101, 102))
-G2 = stable_gap_id((21, 22), (201, 202))
-G3 = stable_gap_id((31, 32), (301, 302))
-C1 = stable_gap_id((41,), (401, 402), kind="C")
 HEADER = "gap_id,status,comment"
 
 

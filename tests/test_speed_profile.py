@@ -114,9 +114,7 @@ def test_peak_factors_and_a_city_override():
     )
     assert out["free_flow_kph"].tolist() == [60.0, 25.0, 100.0, 60.0]
     fitted = dict.fromkeys(GROUP_KEYS, 0.75)  # e.g. a calibration's: no city override then
-    out = profile_road_edges(
-        _edges(), speeds=speeds, units=UNITS, urban_polygons=[TOWN], factors=fitted
-    )
+    out = apply_speed_factors(out, fitted)
     assert out["speed_kph"].tolist() == pytest.approx([45.0, 18.75, 75.0, 45.0])
 
 

@@ -55,7 +55,12 @@ from spatialint.network.graph import CSRGraph
 from spatialint.network.road_arcs import RoadArcs, parallel_order, road_arcs
 from spatialint.network.road_tags import planned_ways, read_road_ways
 from spatialint.network.simplify import ChainEdges, chain_edges, simplify_arcs, sorted_unique
-from spatialint.network.speed_profile import built_up_areas, flat_factors, profile_road_edges
+from spatialint.network.speed_profile import (
+    apply_speed_factors,
+    built_up_areas,
+    flat_factors,
+    profile_road_edges,
+)
 from spatialint.network.stations import station_points
 from spatialint.network.unit_lookup import read_border_units, unit_index
 from spatialint.osm.ways import WayTable, take_text
@@ -354,10 +359,7 @@ def apply_speed_profile(
             min_trips_per_group=speeds.min_trips_per_group, snap_max_m=speeds.trip_snap_max_m,
             hours=tuple(speeds.trip_hours) if speeds.trip_hours else None,
         )  # fmt: skip
-        edges = profile_road_edges(
-            network.edges, speeds=speeds, units=units, urban_polygons=polygons,
-            factors=calibration.factors,
-        )  # fmt: skip
+        edges = apply_speed_factors(edges, calibration.factors)  # replace peak and city factors
     graph = network.graph
     if speeds.profile != "free_flow":
         graph = graph_from_tables(network.nodes, edges)

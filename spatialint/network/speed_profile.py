@@ -237,13 +237,13 @@ def profile_road_edges(
     speeds: SpeedSettings,
     units: pd.DataFrame,
     urban_polygons: np.ndarray,
-    factors: Mapping[str, float] | None = None,
 ) -> gpd.GeoDataFrame:
     """The free-flow ``edges`` with ``speed_group`` and ``free_flow_kph``, timed by the profile.
 
-    ``free_flow`` leaves ``speed_kph`` and ``travel_time_s`` as they are (bit for bit);
-    ``peak`` applies ``speeds.peak_factors`` and ``speeds.city_factors``; ``factors`` (every
-    group present, e.g. a calibration's), when given, replace both whatever the profile.
+    ``free_flow`` leaves ``speed_kph`` and ``travel_time_s`` as they are (bit for bit), and so
+    does ``calibrated`` (its fitted factors are applied afterwards with
+    :func:`apply_speed_factors`); ``peak`` applies ``speeds.peak_factors`` and
+    ``speeds.city_factors``.
 
     Raises
     ------
@@ -263,12 +263,8 @@ def profile_road_edges(
         100 * out["length_m"][urban].sum() / max(out["length_m"].sum(), 1e-9),
     )
     overrides = unit_overrides(speeds.city_factors, units)  # checked whatever the profile
-    if speeds.profile != "peak" and factors is None:  # free flow, or before a calibration
+    if speeds.profile != "peak":  # free flow, or before a calibration
         return out
-    if factors is not None:  # e.g. a calibration's: they replace peak and city factors
-        shown = {group: round(float(f), 3) for group, f in factors.items()}
-        logger.info("speed profile %s: factors %s", speeds.profile, shown)
-        return apply_speed_factors(out, dict(factors))
     base = flat_factors(speeds.peak_factors)
     logger.info("speed profile %s: factors %s; per unit %s", speeds.profile, base, overrides)
     return apply_speed_factors(out, base, overrides)

@@ -34,7 +34,6 @@ from spatialint.publish.report.tables import (
     TOP_GAP_COLUMNS,
     coverage_matrix,
     coverage_table,
-    listed_gaps,
     study_summary,
     summary_label,
     summary_text,
@@ -194,13 +193,12 @@ def top_gap_columns(dead_ends: pd.DataFrame, language: str) -> list[str]:
 
 
 def _gap_section(
-    dead_ends: pd.DataFrame, lang: str, *, top_n: int, shown_levels: Sequence[str],
+    dead_ends: pd.DataFrame, listed: pd.DataFrame, lang: str, *, shown_levels: Sequence[str],
     thumbnails: Mapping[str, str],
 ) -> list[str]:  # fmt: skip
-    """The 断头路 the report lists (:func:`listed_gaps`), each with its thumbnail
-    (``thumbnails``: gap id -> image address) and its links to openstreetmap.org, the OSM
-    editor (iD) and JOSM, in one column."""
-    listed = listed_gaps(dead_ends, top_n=top_n, levels=shown_levels)
+    """The 断头路 the report lists (``listed``, :func:`listed_gaps` of ``dead_ends``), each with
+    its thumbnail (``thumbnails``: gap id -> image address) and its links to
+    openstreetmap.org, the OSM editor (iD) and JOSM, in one column."""
     heading = f"{_esc(label('top_gaps', lang))} (top {len(listed)})"
     levels = word_list((column_text(DEAD_ENDS, "confidence", v, lang) for v in shown_levels), lang)
     note = label("gaps_listed", lang, levels=levels, listed=len(listed), total=len(dead_ends))
@@ -222,7 +220,7 @@ def _gap_section(
     ]  # fmt: skip
     table = html_table(
         listed[top_gap_columns(dead_ends, lang)], table=DEAD_ENDS,
-        language=lang, max_rows=top_n, wide=[f"reasons_{lang}"],
+        language=lang, max_rows=len(listed), wide=[f"reasons_{lang}"],
         extra={label("thumbnail", lang): pictures, label("edit_links", lang): editors},
     )  # fmt: skip
     return [f"<h2>{heading}</h2>", f"<p class='meta'>{_esc(note)}</p>", table]
@@ -239,7 +237,7 @@ def _coverage_section(layers: StudyLayers, area_km2: float, lang: str) -> list[s
 
 def build_report_html(
     layers: StudyLayers, *, title: str, language: str, data_date: str | None, synthetic: bool,
-    top_n: int, gap_confidence: Sequence[str], thumbnails: Mapping[str, str],
+    listed_gaps: pd.DataFrame, gap_confidence: Sequence[str], thumbnails: Mapping[str, str],
     figures: Mapping[str, str | None], links: Mapping[str, str], speeds: str = "",
     calibration: Sequence[str] = (),
 ) -> str:  # fmt: skip
@@ -251,9 +249,9 @@ def build_report_html(
         The stage outputs.
     title, language, data_date, synthetic
         The study's title and language; the OSM data date, or that the data is synthetic.
-    top_n, gap_confidence
-        Number of 断头路 listed (``maps.top_gaps``) and their confidence levels
-        (``maps.gap_confidence``).
+    listed_gaps, gap_confidence
+        The 断头路 listed (:func:`~spatialint.publish.report.tables.listed_gaps`: the first
+        ``maps.top_gaps`` of the confidence levels ``maps.gap_confidence``) and those levels.
     thumbnails
         Image address (a ``data:`` URI) of each listed 断头路's thumbnail, by gap id.
     figures
@@ -276,7 +274,7 @@ def build_report_html(
         *_corridor_section(layers.corridors, lang),
         *_figure(figures, "corridors", lang),
         *_gap_section(
-            layers.dead_ends, lang, top_n=top_n, shown_levels=gap_confidence, thumbnails=thumbnails
+            layers.dead_ends, listed_gaps, lang, shown_levels=gap_confidence, thumbnails=thumbnails
         ),  # fmt: skip
         *_coverage_section(layers, area_km2, lang),
         *_figure(figures, "coverage", lang),

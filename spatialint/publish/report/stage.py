@@ -81,7 +81,7 @@ def write_report(
     )
     page = build_report_html(
         layers, title=title, language=language, data_date=data_date, synthetic=study.synthetic,
-        top_n=report_settings.top_gaps, gap_confidence=report_settings.gap_confidence,
+        listed_gaps=listed, gap_confidence=report_settings.gap_confidence,
         thumbnails=thumbnail_uris(listed, thumbnails) if thumbnails is not None else {},
         figures=report_figures(layers, language=language, title=title), links=links,
         speeds=speeds_note(speeds, language, fit) if speeds is not None else "",
