@@ -174,12 +174,7 @@ def _write(source: Path, target: Path, pieces: dict[int, list[list[int]]]) -> No
                 for k, (part, tags) in enumerate(extra):
                     writer.add_way(mutable.Way(id=NEW_WAY_ID + k, nodes=part, tags=tags, version=1))
                 extra = []
-            if obj.is_node():
-                writer.add_node(obj)
-            elif obj.is_way():
-                writer.add_way(obj)
-            else:
-                writer.add_relation(obj)
+            writer.add(obj)
     finally:
         writer.close()
 

@@ -310,22 +310,3 @@ def write_osm(
     finally:
         writer.close()
     return path
-
-
-def convert_osm(source: str | Path, target: str | Path) -> Path:
-    """Copy an OSM file into another format (by suffix), e.g. PBF → ``.osm`` XML for osmnx."""
-    target = Path(target)
-    if target.exists():
-        target.unlink()
-    writer = osmium.SimpleWriter(str(target))
-    try:
-        for obj in osmium.FileProcessor(str(source)):
-            if obj.is_node():
-                writer.add_node(obj)
-            elif obj.is_way():
-                writer.add_way(obj)
-            else:
-                writer.add_relation(obj)
-    finally:
-        writer.close()
-    return target
