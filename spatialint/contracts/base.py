@@ -336,23 +336,18 @@ def normalise_dtypes(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
         if column.dtype == "Int" and not isinstance(series.dtype, pd.Int64Dtype):
             values = series.to_numpy(dtype=float, na_value=np.nan) if _numeric(series) else None
             if values is not None and np.all(np.isnan(values) | (values == np.round(values))):
-                frame[name] = pd.array(
-                    [pd.NA if np.isnan(v) else int(v) for v in values], dtype="Int64"
-                )
+                frame[name] = pd.array(values, dtype="Int64")
         elif column.dtype == "float" and pd.api.types.is_integer_dtype(series.dtype):
             if not series.isna().any():
                 frame[name] = series.astype(float)
         elif column.dtype == "bool" and series.dtype == object:
-            present = series.dropna()
-            if present.map(lambda v: isinstance(v, bool | np.bool_)).all():
-                frame[name] = series.astype("boolean" if len(present) < len(series) else bool)
+            if pd.api.types.infer_dtype(series, skipna=True) in ("boolean", "empty"):
+                frame[name] = series.astype("boolean" if series.isna().any() else bool)
         elif column.dtype == "bool" and pd.api.types.is_float_dtype(series.dtype):
             # a GeoPackage boolean field with missing values reads back as 1.0 / 0.0 / NaN
             values = series.to_numpy(dtype=float)
             if np.isin(values[~np.isnan(values)], (0.0, 1.0)).all():
-                frame[name] = pd.array(
-                    [pd.NA if np.isnan(v) else bool(v) for v in values], dtype="boolean"
-                )
+                frame[name] = pd.array(values, dtype="boolean")
         elif (
             column.dtype == "str"
             and len(series)
@@ -386,8 +381,8 @@ def _dtype_problem(series: pd.Series, column: Column) -> str | None:
         return None if pd.api.types.is_bool_dtype(dtype) else f"is {dtype}, not bool"
     # text: a string dtype, or objects that are all text or missing
     if pd.api.types.is_string_dtype(dtype):
-        values = series.dropna()
-        if not values.map(lambda v: isinstance(v, str)).all():
+        # one C-level pass (a per-value isinstance map took 45 s of the report at 0.94M nodes)
+        if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
             return "holds values that are not text"
         return None
     return f"is {dtype}, not text"

@@ -40,20 +40,22 @@ from spatialint.publish.qgis_styles import write_default_styles
 from spatialint.publish.report.tables import (
     coverage_table,
     gaps_by_rank,
-    study_summary,
     summary_sheet,
 )
 
 CGCS2000_SUFFIX = "_cgcs2000"
 
 
-def write_report_workbook(layers: StudyLayers, path: str | os.PathLike[str]) -> Path:
-    """``report.xlsx``: key figures, corridors, 断头路 by rank, class drops, missing crossings,
-    coverage, admin units and origins, one sheet each."""
+def write_report_workbook(
+    layers: StudyLayers, summary: pd.DataFrame, path: str | os.PathLike[str]
+) -> Path:
+    """``report.xlsx``: key figures (``summary``, :func:`~.tables.study_summary`), corridors,
+    断头路 by rank, class drops, missing crossings, coverage, admin units and origins, one sheet
+    each."""
     write_workbook(
         path,
         {
-            SUMMARY: summary_sheet(study_summary(layers), layers.units),
+            SUMMARY: summary_sheet(summary, layers.units),
             CORRIDORS: layers.corridors,
             DEAD_ENDS: gaps_by_rank(layers.dead_ends),
             CLASS_DROPS: layers.class_drops,
@@ -87,7 +89,9 @@ def write_geopackage(layers: StudyLayers, path: str | os.PathLike[str], *, cgcs2
         written = write_layers(tmp, tables)
         if cgcs2000:  # the conformed WGS-84 layers, reprojected: same columns, same dtypes
             for name, frame in written.items():
-                frame.to_crs(CGCS2000).to_file(tmp, layer=f"{name}{CGCS2000_SUFFIX}", driver="GPKG")
+                frame.to_crs(CGCS2000).to_file(
+                    tmp, layer=f"{name}{CGCS2000_SUFFIX}", driver="GPKG", use_arrow=True
+                )
         suffixes = ("", CGCS2000_SUFFIX) if cgcs2000 else ("",)
         write_default_styles(tmp, layers, suffixes=suffixes)  # QGIS opens each layer styled
     return target

@@ -34,7 +34,6 @@ from spatialint.publish.report.tables import (
     TOP_GAP_COLUMNS,
     coverage_matrix,
     coverage_table,
-    study_summary,
     summary_label,
     summary_text,
 )
@@ -236,7 +235,8 @@ def _coverage_section(layers: StudyLayers, area_km2: float, lang: str) -> list[s
 
 
 def build_report_html(
-    layers: StudyLayers, *, title: str, language: str, data_date: str | None, synthetic: bool,
+    layers: StudyLayers, *, summary: pd.DataFrame, title: str, language: str,
+    data_date: str | None, synthetic: bool,
     listed_gaps: pd.DataFrame, gap_confidence: Sequence[str], thumbnails: Mapping[str, str],
     figures: Mapping[str, str | None], links: Mapping[str, str], speeds: str = "",
     calibration: Sequence[str] = (),
@@ -247,6 +247,8 @@ def build_report_html(
     ----------
     layers
         The stage outputs.
+    summary
+        The study's key figures (:func:`~spatialint.publish.report.tables.study_summary`).
     title, language, data_date, synthetic
         The study's title and language; the OSM data date, or that the data is synthetic.
     listed_gaps, gap_confidence
@@ -265,7 +267,6 @@ def build_report_html(
         :func:`~spatialint.publish.report.calibration.calibration_section`), after coverage.
     """
     lang = check_language(language)
-    summary = study_summary(layers)
     area_km2 = float(dict(summary.itertuples(index=False))["total_area"])
     parts: Sequence[str] = [
         *_head(title, lang, data_date=data_date, synthetic=synthetic, links=links, speeds=speeds),
