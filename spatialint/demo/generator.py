@@ -119,7 +119,7 @@ def write_demo(
                 truth = replace(truth, true_speed_factors=factors)
             if population_path is not None:
                 with atomic_path(population_path) as tmp_population:
-                    people = write_population_raster(tmp_population, region)
+                    people = write_population_raster(tmp_population, region, scale=scale_value)
                 truth = replace(truth, population=people)
             tmp_truth.write_text(truth.to_json(), encoding="utf-8")
     except OSError as err:

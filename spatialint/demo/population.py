@@ -1,9 +1,9 @@
 """The demo's SYNTHETIC population raster: people per 1 km cell, concentrated in its places.
 
 It depicts no real population. Every ``place=*`` node of the region carries a ``population``
-tag (:mod:`.places`); the raster spreads each one over the cells around it as a Gaussian of
-:data:`SPREAD_KM` (the cities wide, villages tight), normalised so that the place's people are
-all counted, over a rural background of :data:`RURAL_PER_KM2`. Cells hold counts (people per
+tag (:mod:`.places`); the raster spreads each one over the cells around it as a Gaussian as
+wide as its street grid (:data:`SPREAD_SHARE`), normalised so that the place's people are all
+counted, over a rural background of :data:`RURAL_PER_KM2`. Cells hold counts (people per
 cell, as WorldPop and GHS-POP do), float32, in :data:`POPULATION_CRS`, a projected CRS other
 than the study's UTM zone, so the pipeline's reprojection of polygons is exercised on every
 demo run. Cells whose centre lies outside the region hold no one; beyond
@@ -30,13 +30,16 @@ from spatialint.demo.frame import (
     km_to_lonlat,
 )
 from spatialint.demo.region import Region
+from spatialint.demo.scale import ScalePattern
 
 POPULATION_CRS = "EPSG:4547"
 """CGCS2000 / 3-degree Gauss-Kruger CM 114E: a CRS of Chinese planning GIS, not the UTM zone the
 pipeline works in."""
 CELL_M = 1000.0
-SPREAD_KM = {"city": 5.0, "town": 1.5, "village": 0.4}
-"""Standard deviation (km) of the Gaussian each kind of place is spread by."""
+SPREAD_SHARE = 0.7
+"""Standard deviation of the Gaussian a place is spread by, as a share of the half-size of its
+street grid (cities and villages grow with the demo's scale, :mod:`.scale`)."""
+TOWN_SPREAD_KM = 1.0
 RURAL_PER_KM2 = 30.0
 MARGIN_KM = 3.0
 NODATA = -99999.0
@@ -73,18 +76,24 @@ def _cell_centres_km(west: float, north: float, cols: int, rows: int) -> tuple[n
     return (lon - ORIGIN_LON_DEG) * KM_PER_DEG_LON, (lat - ORIGIN_LAT_DEG) * KM_PER_DEG_LAT
 
 
-def _places(region: Region) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """x, y (km), population and spread of every place node with a population."""
+def _places(region: Region, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """x, y (km), population and spread (km) of every place node with a population."""
+    pattern = ScalePattern.at(scale)
+    spread_km = {
+        "city": SPREAD_SHARE * pattern.city_half_km,
+        "town": TOWN_SPREAD_KM,
+        "village": SPREAD_SHARE * pattern.village_half_km,
+    }
     x, y = region.coords()
     rows = [(nid, tags) for nid, tags in sorted(region.node_tags.items())
-            if tags and tags.get("place") in SPREAD_KM and "population" in tags]  # fmt: skip
+            if tags and tags.get("place") in spread_km and "population" in tags]  # fmt: skip
     ids = np.array([nid for nid, _ in rows], dtype=np.int64)
     people = np.array([float(t["population"]) for _, t in rows])
-    spread = np.array([SPREAD_KM[t["place"]] for _, t in rows])
+    spread = np.array([spread_km[t["place"]] for _, t in rows])
     return x[ids - 1], y[ids - 1], people, spread
 
 
-def population_grid(region: Region) -> tuple[np.ndarray, object]:
+def population_grid(region: Region, scale: float) -> tuple[np.ndarray, object]:
     """The raster (float32 rows × cols, :data:`NODATA` outside) and its affine transform."""
     west, north, cols, rows = _grid(REGION_KM)
     cx, cy = _cell_centres_km(west, north, cols, rows)
@@ -97,7 +106,7 @@ def population_grid(region: Region) -> tuple[np.ndarray, object]:
         & (cy <= n + MARGIN_KM)
     )
     people = np.where(inside, RURAL_PER_KM2 * (CELL_M / 1000.0) ** 2, 0.0)
-    px, py, pop, spread = _places(region)
+    px, py, pop, spread = _places(region, scale)
     ix, iy = cx[inside], cy[inside]
     spread_people = np.zeros(ix.size)
     for start in range(0, pop.size, PLACE_CHUNK):
@@ -111,10 +120,12 @@ def population_grid(region: Region) -> tuple[np.ndarray, object]:
     return data, from_origin(west, north, CELL_M, CELL_M)
 
 
-def write_population_raster(path: str | os.PathLike[str], region: Region) -> dict[str, object]:
+def write_population_raster(
+    path: str | os.PathLike[str], region: Region, *, scale: float
+) -> dict[str, object]:
     """Write the raster as a GeoTIFF; returns its ``truth.json`` entry (file, CRS, cell size,
     total people, synthetic)."""
-    data, transform = population_grid(region)
+    data, transform = population_grid(region, scale)
     profile = {
         "driver": "GTiff", "height": data.shape[0], "width": data.shape[1], "count": 1,
         "dtype": "float32", "crs": POPULATION_CRS, "transform": transform, "nodata": NODATA,
