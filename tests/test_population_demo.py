@@ -5,6 +5,7 @@ people gained by road + rail are in the workbook, the report and the map."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -117,4 +118,6 @@ def test_people_gained_by_road_and_rail(demo, demo_run: Path) -> None:
     )
     assert "比仅公路多覆盖人口 / people gained over road only" in sheet.columns
     page = (demo_run / "maps" / "demo" / "index.html").read_text(encoding="utf-8")
-    assert "比仅公路多覆盖人口" in page  # the circles' popups
+    # the circles' popups: the label (escaped in the page's JSON) and a count of people
+    assert "比仅公路多覆盖人口".encode("unicode_escape").decode() in page
+    assert re.search(r'"population_gained": "\d{1,3}(,\d{3})+"', page)

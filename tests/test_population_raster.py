@@ -89,11 +89,14 @@ def test_reprojection_from_ghs_pop_and_worldpop_crs(tmp_path: Path, crs: str) ->
 
 
 def test_partial_cover_is_said_with_its_share(three_by_three: Path, caplog) -> None:
-    study = wgs84(shapely.box(500_000, 3_000_000, 500_600, 3_000_300), UTM)  # twice the raster
+    study_m = shapely.box(500_000, 3_000_000, 500_600, 3_000_300)  # twice the raster
     with caplog.at_level(logging.WARNING):
-        layer = RasterPopulation.open(str(three_by_three), area=study)
-    assert layer.covered == pytest.approx(8 / 18, rel=1e-3)  # 8 valid cells of 18
-    assert "covers only 44.4 % of the study area" in caplog.text
+        layer = RasterPopulation.open(str(three_by_three), area=wgs84(study_m, UTM))
+        assert layer.sums(gpd.GeoSeries([study_m], crs=UTM))[0] == pytest.approx(36.0)
+    assert layer.covered == pytest.approx(0.5, rel=1e-3)
+    assert "covers only 50.0 % of the study area" in caplog.text
+    # 8 valid cells of the 18 under the polygon: the nodata corner and the 9 outside
+    assert "55.6 % of the polygons' area lies on nodata cells" in caplog.text
 
 
 def test_bad_rasters_one_message_each(tmp_path: Path, three_by_three: Path) -> None:
@@ -107,18 +110,21 @@ def test_bad_rasters_one_message_each(tmp_path: Path, three_by_three: Path) -> N
         RasterPopulation.open(str(three_by_three), area=far)
     negative = write_raster(tmp_path / "neg.tif", -np.ones((3, 3)), crs=UTM, nodata=None,
                             transform=from_origin(500_000, 3_000_300, 100, 100))  # fmt: skip
+    square = gpd.GeoSeries([shapely.box(500_050, 3_000_050, 500_250, 3_000_250)], crs=UTM)
     with pytest.raises(DataError, match=r"neg.tif has negative counts.*-a_nodata -1"):
-        RasterPopulation.open(str(negative), area=area)
+        RasterPopulation.open(str(negative), area=area).sums(square)
+    with pytest.raises(DataError, match=r"neg.tif has negative counts"):
+        RasterPopulation.open(str(negative), area=area).points()
     all_nodata = write_raster(tmp_path / "empty.tif", np.full((3, 3), NODATA), crs=UTM,
                               transform=from_origin(500_000, 3_000_300, 100, 100))  # fmt: skip
     with pytest.raises(DataError, match=r"empty.tif holds only nodata"):
-        RasterPopulation.open(str(all_nodata), area=area)
+        RasterPopulation.open(str(all_nodata), area=area).sums(square)
     whole = write_raster(tmp_path / "whole.tif", np.arange(90_000.0).reshape(300, 300), crs=UTM,
                          transform=from_origin(500_000, 3_000_300, 1, 1))  # fmt: skip
     corrupt = tmp_path / "corrupt.tif"  # a download cut short: header and half the cells
     corrupt.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     with pytest.raises(DataError, match=r"Cannot read the population raster .*corrupt.tif"):
-        RasterPopulation.open(str(corrupt), area=area)
+        RasterPopulation.open(str(corrupt), area=area).sums(square)
     text = tmp_path / "text.tif"
     text.write_text("not a raster")
     with pytest.raises(DataError, match=r"Cannot read the population raster .*text.tif"):

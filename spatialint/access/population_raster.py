@@ -12,10 +12,12 @@ densities. Band 1 is read; cells equal to the raster's declared nodata value cou
   centre (the gap benefit's catchments and the corridors' population reach count people at
   points).
 
-:meth:`RasterPopulation.open` checks the file once against the study area: unreadable, no CRS,
-no overlap and negative counts that are not nodata are each one :class:`DataError` naming the
-file and what to do; a raster that covers part of the study is logged with the share it covers
-(the rest counts 0 people).
+:meth:`RasterPopulation.open` checks the file against the study area without reading a cell:
+unreadable, no CRS and an extent that misses the study are each one :class:`DataError` naming
+the file and what to do; a raster that covers part of the study is logged with the share it
+covers (the rest counts 0 people). The cells are checked where they are read (in the same pass
+as the sums): negative counts that are not nodata, and nodata only, are refused the same way;
+the share of the polygons on nodata is logged.
 """
 
 from __future__ import annotations
@@ -78,85 +80,113 @@ class RasterPopulation:
     study_bounds
         The study area's bounds in the raster's CRS (``points`` reads only this window).
     covered
-        Share of the study area on valid (not nodata) cells of the raster, 0–1.
+        Share of the study area inside the raster's extent, 0–1.
+    cell_area
+        Area of one cell in the raster's CRS units (m², or deg² for a raster in degrees).
     """
 
     path: str
     crs: pyproj.CRS
     study_bounds: tuple[float, float, float, float]
     covered: float
+    cell_area: float
 
     @classmethod
     def open(cls, path: str, *, area: shapely.Geometry) -> RasterPopulation:
-        """Open ``path`` and check it against the study ``area`` (a WGS-84 polygon).
+        """Open ``path`` and check it against the study ``area`` (a WGS-84 polygon): a CRS,
+        and an extent that overlaps the area (the share it covers is logged). Reading no cell,
+        this is cheap; the cells are checked where they are summed or read.
 
         Raises
         ------
         DataError
-            Unreadable or corrupt file, no CRS, no valid cell over the study area, or negative
-            counts that are not the nodata value.
+            Unreadable or corrupt file, no CRS, or an extent that misses the study area.
         """
         try:
             with rasterio.open(path) as src:
                 crs = _raster_crs(src, path)
-                wgs = pyproj.CRS.from_user_input(WGS84)
-                area_r = gpd.GeoSeries(_segmentized(np.array([area]), wgs), crs=wgs).to_crs(crs)
-                stats = _stats(src, area_r, ["count", "min", "sum"])
                 cell_area = abs(src.transform.determinant)
-                nodata, bounds = src.nodata, tuple(src.bounds)
+                bounds = tuple(src.bounds)
         except RasterioError as err:
             raise _unreadable(path, err) from err
-        count, low, total = (
-            float(pd.to_numeric(stats[k], errors="coerce").fillna(np.nan).iloc[0])
-            for k in ("count", "min", "sum")
-        )
-        count = 0.0 if np.isnan(count) else count
-        area_cells = float(area_r.area.iloc[0]) / cell_area if cell_area else 0.0
-        covered = min(count / area_cells, 1.0) if area_cells > 0 else 0.0
-        _check_overlap(path, crs, bounds, area_r, covered)
-        if np.isfinite(low) and low < 0:
+        wgs = pyproj.CRS.from_user_input(WGS84)
+        area_r = gpd.GeoSeries(_segmentized(np.array([area]), wgs), crs=wgs).to_crs(crs)
+        study = area_r.iloc[0]
+        inside = study.intersection(shapely.box(*bounds)).area
+        covered = inside / study.area if study.area > 0 else 0.0
+        if covered <= 0:
             raise DataError(
-                f"Population raster {path} has negative counts over the study (lowest {low:g}) "
-                f"that are not its nodata value ({nodata}); declare the nodata value "
-                f"(gdal_edit.py -a_nodata {low:g} {path}) or fix those cells."
+                f"Population raster {path} does not overlap the study area: the raster spans "
+                f"[{_text(bounds)}] and the study [{_text(area_r.total_bounds)}] in "
+                f"{crs.to_string()}. Use a raster of this region (or check that its CRS is "
+                "declared right)."
             )
-        logger.info(
-            "population raster %s (%s): %.0f people in the study area, %.1f %% of it covered",
-            path, crs.to_string(), total, 100 * covered,
-        )  # fmt: skip
+        logger.info("population raster %s (%s, cells of %g m² or deg²) covers %.1f %% of the "
+                    "study area", path, crs.to_string(), cell_area, 100 * covered)  # fmt: skip
         if covered < FULL_COVER:
             logger.warning(
-                "population raster %s covers only %.1f %% of the study area (the rest is "
-                "outside it or nodata and counts 0 people): circles there are undercounted; "
-                "use a raster that covers the whole study",
-                path, 100 * covered,
+                "population raster %s covers only %.1f %% of the study area (the rest counts "
+                "0 people): circles there are undercounted; use a raster that covers the whole "
+                "study", path, 100 * covered,
             )  # fmt: skip
-        return cls(path, crs, tuple(area_r.total_bounds), covered)
+        return cls(path, crs, tuple(area_r.total_bounds), covered, cell_area)
 
     def sums(self, polygons: gpd.GeoSeries) -> np.ndarray:
         """People inside each polygon: coverage-weighted sums of the cells (0 for an empty
-        polygon or one on nodata)."""
+        polygon or one on nodata).
+
+        Raises
+        ------
+        DataError
+            Negative counts that are not nodata under the polygons, or only nodata there.
+        """
         out = np.zeros(len(polygons))
         geoms = np.asarray(polygons.array, dtype=object)
         keep = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
         if not keep.any():
             return out
         dense = gpd.GeoSeries(_segmentized(geoms[keep], polygons.crs), crs=polygons.crs)
+        dense = dense.to_crs(self.crs)
         try:
             with rasterio.open(self.path) as src:
-                stats = _stats(src, dense.to_crs(self.crs), ["sum"])
+                stats = _stats(src, dense, ["sum", "count", "min"])
         except RasterioError as err:
             raise _unreadable(self.path, err) from err
-        out[keep] = np.nan_to_num(stats["sum"].to_numpy(float))
+        counts = pd.to_numeric(stats["count"], errors="coerce").fillna(0).to_numpy(float)
+        self._check_cells(pd.to_numeric(stats["min"], errors="coerce").min(), counts.sum())
+        valid = counts.sum() * self.cell_area / dense.area.sum()
+        if valid < FULL_COVER:
+            logger.warning(
+                "%.1f %% of the polygons' area lies on nodata cells of %s or outside it, "
+                "counted as 0 people", 100 * (1 - valid), self.path,
+            )  # fmt: skip
+        out[keep] = np.nan_to_num(pd.to_numeric(stats["sum"], errors="coerce").to_numpy(float))
         return out
+
+    def _check_cells(self, lowest: float, valid_cells: float) -> None:
+        """Refuse negative counts that are not nodata, and polygons on nodata only."""
+        if valid_cells <= 0:
+            raise DataError(
+                f"Population raster {self.path} holds only nodata over the study area; use a "
+                "raster with people in this region (or check its nodata value: gdalinfo)."
+            )
+        if np.isfinite(lowest) and lowest < 0:
+            raise DataError(
+                f"Population raster {self.path} has negative counts over the study (lowest "
+                f"{lowest:g}) that are not its nodata value; declare the nodata value "
+                f"(gdal_edit.py -a_nodata {lowest:g} {self.path}) or fix those cells."
+            )
 
     def points(self) -> gpd.GeoDataFrame:
         """The cells with people in the study's bounding box, at their centres, in WGS-84."""
         try:
             with rasterio.open(self.path) as src:
                 people, transform = _study_window(src, self.study_bounds)
+                valid = people.count()
         except RasterioError as err:
             raise _unreadable(self.path, err) from err
+        self._check_cells(float(people.min()) if people.size else np.nan, float(valid))
+        people = people.filled(0).astype(float)
         rows, cols = np.nonzero(people > 0)
         xs, ys = rasterio.transform.xy(transform, rows, cols) if len(rows) else ([], [])
         frame = gpd.GeoDataFrame(
@@ -170,16 +200,15 @@ class RasterPopulation:
 def _study_window(
     src: rasterio.DatasetReader, bounds: tuple[float, float, float, float]
 ) -> tuple[np.ndarray, rasterio.Affine]:
-    """Band 1 over ``bounds`` (nodata as 0 people) and the window's transform."""
+    """Band 1 over ``bounds`` (nodata masked) and the window's transform."""
     exact = rasterio.windows.from_bounds(*bounds, transform=src.transform)
     col0, row0 = max(math.floor(exact.col_off), 0), max(math.floor(exact.row_off), 0)
     col1 = min(math.ceil(exact.col_off + exact.width), src.width)
     row1 = min(math.ceil(exact.row_off + exact.height), src.height)
     if col1 <= col0 or row1 <= row0:  # checked to overlap when opened; kept for safety
-        return np.zeros((0, 0)), src.transform
+        return np.ma.masked_all((0, 0)), src.transform
     window = rasterio.windows.Window(col0, row0, col1 - col0, row1 - row0)
-    values = src.read(1, window=window, masked=True)
-    return values.filled(0).astype(float), src.window_transform(window)
+    return src.read(1, window=window, masked=True), src.window_transform(window)
 
 
 def _raster_crs(src: rasterio.DatasetReader, path: str) -> pyproj.CRS:
@@ -201,25 +230,5 @@ def _stats(src: rasterio.DatasetReader, polygons: gpd.GeoSeries, ops: list[str])
         raise _unreadable(src.name, err) from err
 
 
-def _check_overlap(
-    path: str,
-    crs: pyproj.CRS,
-    bounds: tuple[float, ...],
-    area_r: gpd.GeoSeries,
-    covered: float,
-) -> None:
-    """Refuse a raster with no valid cell over the study area, saying which case it is."""
-    if covered > 0:
-        return
-    study = ", ".join(f"{v:.6g}" for v in area_r.total_bounds)
-    box = ", ".join(f"{v:.6g}" for v in bounds)
-    if not shapely.box(*bounds).intersects(area_r.iloc[0]):
-        raise DataError(
-            f"Population raster {path} does not overlap the study area: the raster spans "
-            f"[{box}] and the study [{study}] in {crs.to_string()}. Use a raster of this region "
-            "(or check that its CRS is declared right)."
-        )
-    raise DataError(
-        f"Population raster {path} holds only nodata over the study area ([{study}] in "
-        f"{crs.to_string()}); use a raster with people in this region."
-    )
+def _text(bounds) -> str:
+    return ", ".join(f"{v:.6g}" for v in bounds)
