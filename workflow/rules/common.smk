@@ -107,7 +107,8 @@ def road_inputs(wildcards):
 
 def population_inputs(wildcards):
     """Extra input of the stages that count people (isochrones, gaps, integration): the
-    study's population file or raster (``{study}`` filled in; the demo generates its raster)."""
+    study's population file or raster (``{study}`` filled in; the demo generates its raster).
+    """
     population = PopulationSettings.from_study(STUDIES[wildcards.study])
     path = population.population_raster or population.population_file
     return {"population": path.replace("{study}", wildcards.study)} if path else {}
