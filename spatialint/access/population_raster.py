@@ -154,7 +154,7 @@ class RasterPopulation:
             raise _unreadable(self.path, err) from err
         counts = pd.to_numeric(stats["count"], errors="coerce").fillna(0).to_numpy(float)
         self._check_cells(pd.to_numeric(stats["min"], errors="coerce").min(), counts.sum())
-        valid = counts.sum() * self.cell_area / dense.area.sum()
+        valid = counts.sum() * self.cell_area / shapely.area(dense.values).sum()  # raster units
         if valid < FULL_COVER:
             logger.warning(
                 "%.1f %% of the polygons' area lies on nodata cells of %s or outside it, "
