@@ -92,14 +92,19 @@ def validate(study_name: str, *, study_dir: Path = STUDY_DIR) -> StudySettings:
     """Load and check a study; print a summary. Raises ConfigError on the first problem.
 
     The schema, the bands and the origins are checked when the study is loaded; the
-    population file, which only the isochrones step reads, and the planners' review file
+    population file or raster (unless the demo generates it), and the planners' review file
     (as the workflow checks it before it runs) are checked here as well.
     """
     settings = study_settings(load_study(study_name, study_dir=study_dir))
-    population = settings.population.population_file
-    if population and not Path(population).exists():
+    people = settings.population
+    key = "population_raster" if people.population_raster else "population_file"
+    population = (people.population_raster or people.population_file or "").replace(
+        "{study}", study_name
+    )
+    generated = settings.source.kind == "demo" and population.startswith(f"data/{study_name}/demo/")
+    if population and not generated and not Path(population).exists():
         raise ConfigError(
-            f"access.population_file {population!r} does not exist (paths are relative to the "
+            f"access.{key} {population!r} does not exist (paths are relative to the "
             "repository); fix the path or remove the key."
         )
     review = checked_review_file(settings.gaps.review_file, study_name)

@@ -429,11 +429,21 @@ class TravelTimeSettings(Settings):
 
 @dataclass(frozen=True)
 class PopulationSettings(Settings):
-    """The optional population layer (``access.population_file`` / ``population_column``)."""
+    """The optional source of people: ``access.population_file`` (points or areas with a
+    ``population_column``) or ``access.population_raster`` (a GeoTIFF of people per cell)."""
 
     SECTION: ClassVar[str] = "access"
     population_file: str | None
     population_column: str
+    population_raster: str | None
+
+    def __post_init__(self) -> None:
+        if self.population_file and self.population_raster:
+            raise ConfigError("access.population_file and population_raster are both set; "
+                              "keep one (every stage counts the same people).")  # fmt: skip
+        if str(self.population_file).lower().endswith((".tif", ".tiff")):
+            raise ConfigError(f"access.population_file {self.population_file!r} is a raster; "
+                              "give it as access.population_raster.")  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------

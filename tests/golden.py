@@ -138,6 +138,14 @@ def file_fingerprint(path: Path) -> Any:
             book.close()
     if name.endswith(".json"):
         return json.loads(path.read_text(encoding="utf-8"))
+    if name.endswith(".tif"):
+        import rasterio
+
+        with rasterio.open(path) as src:
+            return {
+                "crs": src.crs.to_string(), "transform": list(src.transform)[:6],
+                "nodata": src.nodata, "band1": _array_fingerprint(src.read(1)),
+            }  # fmt: skip
     if name.endswith(".png"):
         return "png"  # a picture: that it is there (its pixels follow matplotlib and fonts)
     if name.endswith(".osm.pbf"):

@@ -46,6 +46,10 @@ def test_validate_ok_and_bad(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         "origins": [AN_ORIGIN], "population_file": "nowhere/pop.gpkg"}})  # fmt: skip
     assert cli.main(["validate", "pop", "--study-dir", str(studies)]) == cli.EXIT_USER_ERROR
     assert "nowhere/pop.gpkg' does not exist" in capsys.readouterr().err
+    write_study(studies, "grid", {"source": {"kind": "demo"}, "access": {
+        "origins": [AN_ORIGIN], "population_raster": "nowhere/{study}.tif"}})  # fmt: skip
+    assert cli.main(["validate", "grid", "--study-dir", str(studies)]) == cli.EXIT_USER_ERROR
+    assert "access.population_raster 'nowhere/grid.tif' does not exist" in capsys.readouterr().err
 
 
 def test_times_from_a_point(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -269,6 +269,7 @@ def test_population_points_are_counted_at_their_nearest_node(tmp_path):
     import geopandas as gpd
     from shapely.geometry import Point
 
+    from spatialint.access.population import VectorPopulation, load_population
     from spatialint.gaps.stage import node_population
 
     graph, _ = grid()
@@ -283,5 +284,7 @@ def test_population_points_are_counted_at_their_nearest_node(tmp_path):
     ).to_crs("EPSG:32649")
     path = tmp_path / "population.gpkg"
     points.to_file(path)
-    people = node_population(graph, path, "pop")
+    people = node_population(
+        graph, VectorPopulation(str(path), load_population(path, column="pop"), "pop")
+    )
     assert people[0] == 100 and people[N * N - 1] == 250 and people.sum() == 350

@@ -15,7 +15,7 @@ from geopandas.testing import assert_geodataframe_equal
 from spatialint.access.edges import EdgeSet, cut_lines, prepare_edges, reached_lines
 from spatialint.access.isochrones import IsochroneBuilder, isochrone_table
 from spatialint.access.origins import read_origins
-from spatialint.access.population import load_population, population_within
+from spatialint.access.population import VectorPopulation, load_population, population_within
 from spatialint.contracts import HEX_ACCESS, ISOCHRONES
 from spatialint.contracts.io import read_table, write_layers
 from spatialint.errors import DataError
@@ -150,7 +150,7 @@ def test_table_with_population(lake_net) -> None:
     polygons = builder(edges, buffer_m=300)
     table = isochrone_table(
         polygons, origins, {"road": times, "multimodal": times}, bands_min=[5, 60],
-        population=pop, population_column="population",
+        population=VectorPopulation("pop.gpkg", pop, "population"),
     )  # fmt: skip
     assert len(table) == 2 * 2 * 2 and table.crs == "EPSG:4326"
     assert ISOCHRONES.problems(table) == []
@@ -159,6 +159,9 @@ def test_table_with_population(lake_net) -> None:
     assert big["population"].tolist() == [300.0, 300.0]
     small = table[(table.band_min == 5) & (table.origin_id == 1)]
     assert small["population"].iloc[0] == 100.0
+    # the same times by both modes: road + rail gains no one; road rows have no gain
+    gained = table.set_index("mode")["population_gained"]
+    assert gained["road"].isna().all() and (gained["multimodal"] == 0).all()
     none = isochrone_table(polygons, origins, {"road": times}, bands_min=[60])
     assert none["population"].isna().all()
     with pytest.raises(DataError, match="origins"):
@@ -224,11 +227,11 @@ def test_isochrones_file_that_breaks_the_contract_names_the_step(tmp_path: Path)
     circle = shapely.MultiPolygon([shapely.box(113.0, 28.0, 113.1, 28.1)])
     table = gpd.GeoDataFrame(
         {"origin_id": [1], "origin_name": ["a"], "mode": ["road"], "band_min": [60.0],
-         "area_km2": [100.0], "population": [np.nan]},
+         "area_km2": [100.0], "population": [np.nan], "population_gained": [np.nan]},
         geometry=[circle], crs="EPSG:4326",
     )  # fmt: skip
     hexes = gpd.GeoDataFrame(
-        {"h3": ["8841a92c89fffff"], "minutes_road": [3.5],
+        {"h3": ["8841a92c89fffff"], "population": [12.5], "minutes_road": [3.5],
          "nearest_origin_road": pd.array([1], dtype="Int64"), "origins_60min_road": [1]},
         geometry=[shapely.box(113.0, 28.0, 113.01, 28.01)], crs="EPSG:4326",
     )  # fmt: skip

@@ -129,7 +129,7 @@ def test_isochrone_layer_draws_each_band_filled_and_outlined(layers):
     assert layer.shapes[-2].features["features"][0]["geometry"]["type"] == "LineString"
     expected = pd.DataFrame(
         {"_band": ["1小时圈"], "origin_name": ["西城中心"], "area_km2": ["37.4"],
-         "population": ["60,000"]}
+         "population": ["60,000"], "population_gained": [""]}
     )  # fmt: skip
     properties = pd.DataFrame([f["properties"] for f in fill.features["features"]])
     pd.testing.assert_frame_equal(properties, expected)
@@ -412,7 +412,8 @@ def test_map_of_the_demo_run(demo_run):
     level = layers.dead_ends["confidence"]
     assert len(names["断头路"].circles) == level.isin(["high", "medium"]).sum() > 0
     assert len(names["断头路（其他可信度）"].circles) == (level == "low").sum() > 0
-    assert "圆大小 = 每次出行平均节省（分钟）" in legend_texts(drawn)
+    # the demo has people (its population raster): circles sized by person-minutes
+    assert "圆大小 = 人·分钟节省（每人一次跨界出行）" in legend_texts(drawn)
     html = (demo_run / "maps" / "demo" / "index.html").read_text(encoding="utf-8")
     assert "演示数据：合成区域，并非真实地点" in html  # demo.yaml says synthetic: true
 

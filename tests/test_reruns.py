@@ -43,6 +43,7 @@ RERUNS: list[tuple[str, Any, list[str]]] = [
     ("access.bands_min", [60, 120, 150], ["travel_times", "travel_times", "isochrones", *PUBLISH]),
     ("access.hex_resolution", 6, ["isochrones", *PUBLISH]),
     ("access.access_buffer_m", 400, ["isochrones", "integration", *PUBLISH]),
+    ("access.population_column", "pop", ["isochrones", "gaps", "integration", *PUBLISH]),
     ("gaps.gap_max_m", 900, ["gaps", "integration", *PUBLISH]),
     ("integration.reach_cell_m", 400, ["integration", *PUBLISH]),
     ("maps.basemap", "none", ["map"]),

@@ -7,7 +7,10 @@ Each H3 cell (at ``access.hex_resolution``) that the road network covers gets, p
   most half a cell edge apart), or, for a cell without such points, at the nearest one within
   ``reach_m`` of its centre (the isochrones' access buffer);
 - ``nearest_origin_<mode>``: the ``origin_id`` of that origin (missing where none arrives);
-- ``origins_<band>min_<mode>``: how many origins reach the cell within each band.
+- ``origins_<band>min_<mode>``: how many origins reach the cell within each band;
+
+and ``population``, the people in the cell (NaN here; the isochrones stage counts them when the
+study has a source of people).
 
 Cells with no road point inside and none within ``reach_m`` of their centre are not part of the
 surface. Points are assigned to the cell with the nearest centre in the study's UTM CRS, which is
@@ -191,7 +194,8 @@ def hex_access(
         raise DataError("No road nodes: the hexagon surface needs a road network.")
     origin_ids = np.asarray(origin_ids)
     layout = cell_points(x_m, y_m, resolution=resolution, reach_m=reach_m, crs=crs)
-    data: dict[str, object] = {"h3": layout.cells}
+    # people per cell: counted by the stage when the study has a source of people
+    data: dict[str, object] = {"h3": layout.cells, "population": np.full(layout.cells.size, np.nan)}
     for mode, seconds in times.items():
         seconds = np.asarray(seconds, dtype=np.float32)
         if seconds.shape != (origin_ids.size, layout.n_points):

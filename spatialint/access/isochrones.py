@@ -32,8 +32,10 @@ Two equivalent ways compute the union of buffers:
 ``auto`` uses ``vector`` up to :data:`VECTOR_MAX_LINES` reached lines and ``grid`` beyond.
 
 The road edges and what a band reaches along them are in :mod:`spatialint.access.edges`, the
-polygon geometry in :mod:`spatialint.access.polygons`, the population layer in
-:mod:`spatialint.access.population`.
+polygon geometry in :mod:`spatialint.access.polygons`, the study's people in
+:mod:`spatialint.access.population` (``population``: people inside the circle;
+``population_gained``: on a road + rail row, the people it reaches beyond the road circle of
+the same origin and band).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ import shapely
 
 from spatialint.access.edges import EdgeSet, reached_lines, sample_points
 from spatialint.access.polygons import as_multi, clean_polygon, distance_field_polygon
-from spatialint.access.population import population_within
+from spatialint.access.population import PopulationLayer
 from spatialint.errors import ConfigError, DataError
 from spatialint.geo import WGS84
 
@@ -187,8 +189,7 @@ def isochrone_table(
     node_times: Mapping[str, np.ndarray],
     *,
     bands_min: Sequence[float],
-    population: gpd.GeoDataFrame | None = None,
-    population_column: str | None = None,
+    population: PopulationLayer | None = None,
     workers: int = 1,
 ) -> gpd.GeoDataFrame:
     """Isochrones of every origin × mode × band (the ``ISOCHRONES`` table, EPSG:4326).
@@ -205,9 +206,9 @@ def isochrone_table(
     bands_min
         Bands in minutes, strictly increasing (as :class:`~spatialint.settings.IsochroneSettings`
         checks them).
-    population, population_column
-        Optional population points and their head-count column, summed per isochrone; without
-        them the ``population`` column is NaN.
+    population
+        The study's people (:func:`spatialint.access.population.open_population`), summed per
+        isochrone; without them ``population`` and ``population_gained`` are NaN.
     workers
         Processes building polygons (origins are shared out; the edge set is inherited by
         forking, not copied).
@@ -217,18 +218,25 @@ def isochrone_table(
     results = _run_polygons(builder, node_times, [b * 60.0 for b in bands_min], jobs,
                             workers=workers)  # fmt: skip
     frame, geoms = _isochrone_rows(origins, jobs, results, bands_min)
-    if population is None:
-        frame["population"] = np.nan
-    elif population_column is None:
-        raise ValueError("isochrone_table: population needs its population_column")
-    else:
-        frame["population"] = population_within(
-            geoms, population.to_crs(builder.edges.crs), column=population_column
-        )
+    frame["population"] = (
+        np.nan
+        if population is None
+        else population.sums(gpd.GeoSeries(geoms, crs=builder.edges.crs))
+    )
+    frame["population_gained"] = people_gained(frame)
     out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=builder.edges.crs))
     out = out.to_crs(WGS84)
     out["geometry"] = [as_multi(g) for g in out.geometry]
     return out
+
+
+def people_gained(frame: pd.DataFrame) -> np.ndarray:
+    """Per row, the people a road + rail circle reaches beyond the road circle of the same
+    origin and band (NaN on road rows, and without population)."""
+    road = frame[frame["mode"] == "road"].set_index(["origin_id", "band_min"])["population"]
+    keys = pd.MultiIndex.from_frame(frame[["origin_id", "band_min"]])
+    gained = frame["population"].to_numpy(float) - road.reindex(keys).to_numpy(float)
+    return np.where(frame["mode"].to_numpy() == "road", np.nan, gained)
 
 
 def _check_times_match(

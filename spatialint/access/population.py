@@ -1,14 +1,23 @@
-"""The study's optional population layer: read it, and count the people inside polygons.
+"""The study's optional source of people: read it, and count the people inside polygons.
 
-The population file (``access.population_file``) is the user's own data, not an output of
-ours: any vector format GDAL reads, with a CRS, points or areas (an area counts at a point
-inside it), and a head-count column (``access.population_column``).
+There is one source per study, the user's own data, not an output of ours:
+
+- ``access.population_file``: any vector format GDAL reads, with a CRS, points or areas (an
+  area counts at a point inside it), and a head-count column (``access.population_column``);
+- ``access.population_raster``: a GeoTIFF of people per cell
+  (:mod:`spatialint.access.population_raster`).
+
+:func:`open_population` is the one way in: the isochrones (circles and hexagons), the gap
+benefit's person-minutes and the corridors' population reach all read the study's people
+through it, as a :class:`PopulationLayer` (zonal sums over polygons, and weighted points).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from os import PathLike
+from typing import Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -16,6 +25,84 @@ import pandas as pd
 import shapely
 
 from spatialint.errors import DataError
+from spatialint.geo import WGS84
+from spatialint.settings import PopulationSettings
+
+POPULATION = "population"
+"""The head-count column of :meth:`PopulationLayer.points`."""
+HULL_PAD_DEG = 0.001
+"""Padding (degrees, ~100 m) of a study hull that is a point or a line."""
+
+
+class PopulationLayer(Protocol):
+    """The study's people, whichever the source: sums over polygons, and weighted points."""
+
+    path: str
+
+    def sums(self, polygons: gpd.GeoSeries) -> np.ndarray:
+        """People inside each of ``polygons`` (any CRS; 0 for an empty polygon)."""
+
+    def points(self) -> gpd.GeoDataFrame:
+        """The people as WGS-84 points with a :data:`POPULATION` column (each > 0)."""
+
+
+def open_population(
+    inputs: Mapping[str, str | PathLike[str]],
+    population: PopulationSettings,
+    *,
+    area: shapely.Geometry,
+) -> PopulationLayer | None:
+    """The study's source of people (the input ``population``), or ``None`` without one.
+
+    ``area`` is the study area in WGS-84 (e.g. the hull of the road network): a raster that
+    does not overlap it is refused, one that covers part of it is logged with the share it
+    covers.
+
+    Raises
+    ------
+    DataError
+        A file that cannot be read, has no CRS, does not overlap the study or holds
+        negative counts: one message naming the file and what to do.
+    """
+    if population.population_raster:
+        from spatialint.access.population_raster import RasterPopulation  # rasterio: lazily
+
+        return RasterPopulation.open(str(inputs["population"]), area=area)
+    if population.population_file:
+        column = population.population_column
+        frame = load_population(inputs["population"], column=column)
+        return VectorPopulation(str(inputs["population"]), frame, column)
+    return None
+
+
+def study_hull(lon: np.ndarray, lat: np.ndarray) -> shapely.Geometry:
+    """The convex hull of WGS-84 points (a road network's nodes): the area a source must cover."""
+    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([lon, lat])))
+    return hull if hull.area > 0 else hull.buffer(HULL_PAD_DEG)  # a point or a line: padded
+
+
+@dataclass(frozen=True)
+class VectorPopulation:
+    """People as points or areas with a head count (``access.population_file``)."""
+
+    path: str
+    frame: gpd.GeoDataFrame
+    column: str
+
+    def sums(self, polygons: gpd.GeoSeries) -> np.ndarray:
+        """Head counts of the points (areas at a point inside them) in each polygon."""
+        people = self.frame.to_crs(polygons.crs)
+        return population_within(np.asarray(polygons.array, dtype=object), people,
+                                 column=self.column)  # fmt: skip
+
+    def points(self) -> gpd.GeoDataFrame:
+        """The features with people, at a point inside each, in WGS-84."""
+        frame = self.frame[self.frame[self.column] > 0].to_crs(WGS84)
+        return gpd.GeoDataFrame(
+            {POPULATION: frame[self.column].to_numpy(float)},
+            geometry=frame.geometry.representative_point().to_numpy(),
+            crs=WGS84,
+        )
 
 
 def load_population(path: str | PathLike[str], *, column: str) -> gpd.GeoDataFrame:

@@ -2,10 +2,11 @@
 
 :func:`run_isochrone_stage` is what the ``isochrones`` rule runs: it maps the travel times of
 every mode (road, multimodal) onto the road graph, builds the isochrone polygons per origin,
-mode and band (:class:`spatialint.access.isochrones.IsochroneBuilder`, with population when
-the study has a population file) and the hexagon surface
-(:func:`spatialint.access.hexgrid.hex_access`) from points sampled along the roads, and writes
-both as layers of one GeoPackage through their contracts.
+mode and band (:class:`spatialint.access.isochrones.IsochroneBuilder`) and the hexagon surface
+(:func:`spatialint.access.hexgrid.hex_access`) from points sampled along the roads, counts the
+people in each circle and hexagon when the study has a source of people
+(:func:`spatialint.access.population.open_population`: a population file or raster), and
+writes both as layers of one GeoPackage through their contracts.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from spatialint.access.edges import EdgeSet, prepare_edges, road_point_times
 from spatialint.access.hexgrid import hex_access
 from spatialint.access.isochrones import IsochroneBuilder, isochrone_table
 from spatialint.access.origins import read_origins
-from spatialint.access.population import load_population
+from spatialint.access.population import open_population, study_hull
 from spatialint.contracts import HEX_ACCESS, ISOCHRONES, ROAD_EDGES
 from spatialint.contracts.io import read_table, write_layers
 from spatialint.errors import DataError
@@ -51,14 +52,14 @@ def run_isochrone_stage(
     inputs
         Paths by the ``isochrones`` rule's input names: ``origins``, ``road_edges``,
         ``road_graph``, ``times_road``, ``times_multimodal`` and, when the study sets
-        ``access.population_file``, ``population``.
+        ``access.population_file`` or ``access.population_raster``, ``population``.
     outputs
         Paths by the rule's output names: ``isochrones``, the GeoPackage written with layers
         ``isochrones`` and ``hex_access``.
     isochrones
         Bands, buffer, polygon method and hexagon resolution.
     population
-        The optional population layer's file and head-count column.
+        The study's optional source of people (file or raster).
     workers
         Processes for building the polygons (the rule's ``threads``).
     """
@@ -73,19 +74,17 @@ def run_isochrone_stage(
         method=isochrones.isochrone_method,
         grid_cell_m=isochrones.grid_cell_m,
     )
-    people = None
-    if population.population_file:  # as population_inputs in common.smk
-        people = load_population(inputs["population"], column=population.population_column)
+    people = open_population(inputs, population, area=study_hull(graph.x, graph.y))
     circles = isochrone_table(
         builder,
         origins,
         node_times,
         bands_min=isochrones.bands_min,
         population=people,
-        population_column=population.population_column,
         workers=workers,
     )
     hexes = hexagon_surface(edges, node_times, origins, isochrones)
+    hexes["population"] = np.nan if people is None else people.sums(hexes.geometry)
     write_layers(outputs["isochrones"], {ISOCHRONES: circles, HEX_ACCESS: hexes})
 
 

@@ -38,6 +38,14 @@ ISOCHRONES = Table(
         Column("band_min", "float", "时间圈", "band", "min", number_format=GENERAL_FORMAT),
         Column("area_km2", "float", "面积", "area", "km²"),
         Column("population", "float", "人口", "population", number_format=COUNT_FORMAT),
+        # road + rail rows: people beyond the road circle of the same origin and band
+        Column(
+            "population_gained",
+            "float",
+            "比仅公路多覆盖人口",
+            "people gained over road only",
+            number_format=COUNT_FORMAT,
+        ),
     ),
     geometry=POLYGONS,
 )
@@ -47,7 +55,10 @@ HEX_ACCESS = Table(
     "可达性网格",
     "accessibility hexagons",
     stage="isochrones",
-    columns=(Column("h3", "str", "H3网格编号", "H3 cell", nullable=False),),
+    columns=(
+        Column("h3", "str", "H3网格编号", "H3 cell", nullable=False),
+        Column("population", "float", "人口", "population", number_format=COUNT_FORMAT),
+    ),
     families=(
         ColumnFamily(
             "minutes_{mode}",

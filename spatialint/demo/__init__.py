@@ -24,6 +24,7 @@ One module per feature, built in this order by :func:`.build.build_region`:
   :mod:`.rail` HSR, intercity, metro and stations; :mod:`.admin` boundaries and units;
 - :mod:`.landuse` the cities' built-up areas (``landuse`` polygons, added last);
 - :mod:`.trips` SYNTHETIC observed trips from known speed factors (for speed calibration);
+- :mod:`.population` a SYNTHETIC population raster (people per 1 km cell) around the places;
 - :mod:`.truth` ``truth.json`` (its format); :mod:`.pbf` the PBF writer;
   :mod:`.generator` :func:`write_demo` and the stage function.
 """

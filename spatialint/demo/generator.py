@@ -21,6 +21,7 @@ import numpy as np
 
 from spatialint.demo.build import build_region
 from spatialint.demo.pbf import write_pbf
+from spatialint.demo.population import write_population_raster
 from spatialint.demo.scale import MAX_SCALE, SCALE_FOR_NODES
 from spatialint.demo.trips import write_observed_trips
 from spatialint.demo.truth import DemoTruth
@@ -69,6 +70,7 @@ def write_demo(
     seed: int = 42,
     scale: float = 1.0,
     trips_path: str | os.PathLike[str] | None = None,
+    population_path: str | os.PathLike[str] | None = None,
 ) -> DemoTruth:
     """Generate the synthetic demo region and write it as an OSM PBF plus its ground truth.
 
@@ -86,6 +88,9 @@ def write_demo(
     trips_path
         Where to write the SYNTHETIC observed trips (:mod:`spatialint.demo.trips`), or
         ``None``; with it, ``truth.json`` records their ``true_speed_factors``.
+    population_path
+        Where to write the SYNTHETIC population raster (:mod:`spatialint.demo.population`), or
+        ``None``; with it, ``truth.json`` records its ``population`` total.
 
     Returns
     -------
@@ -112,6 +117,10 @@ def write_demo(
                     tmp_pbf, trips_path, bbox=truth.bbox, scale=scale_value, seed=int(seed)
                 )
                 truth = replace(truth, true_speed_factors=factors)
+            if population_path is not None:
+                with atomic_path(population_path) as tmp_population:
+                    people = write_population_raster(tmp_population, region, scale=scale_value)
+                truth = replace(truth, population=people)
             tmp_truth.write_text(truth.to_json(), encoding="utf-8")
     except OSError as err:
         raise DataError(
@@ -141,7 +150,8 @@ def run_generate_demo_stage(
         None are read (the region is made up).
     outputs
         ``pbf`` (the ``.osm.pbf``) and ``truth`` (``truth.json``); optionally ``trips``
-        (``observed_trips.csv``, the synthetic trips for speed calibration).
+        (``observed_trips.csv``, the synthetic trips for speed calibration) and
+        ``population`` (``population.tif``, the synthetic population raster).
     source
         The study's source settings; only ``seed`` and ``scale`` are read.
 
@@ -159,5 +169,5 @@ def run_generate_demo_stage(
     """
     return write_demo(
         outputs["pbf"], outputs["truth"], seed=source.seed, scale=source.scale,
-        trips_path=outputs.get("trips"),
+        trips_path=outputs.get("trips"), population_path=outputs.get("population"),
     )  # fmt: skip

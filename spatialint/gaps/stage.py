@@ -35,7 +35,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from spatialint.access.population import load_population
+from spatialint.access.population import PopulationLayer, open_population, study_hull
 from spatialint.contracts.gaps import CLASS_DROPS, DEAD_ENDS, MISSING_CROSSINGS, REVIEW_TEMPLATE
 from spatialint.contracts.io import read_table, write_csv, write_layers, write_workbook
 from spatialint.contracts.network import ADMIN_UNITS, PLANNED_WAYS, ROAD_EDGES
@@ -55,7 +55,7 @@ from spatialint.gaps.review import (
     review_template,
 )
 from spatialint.gaps.thumbnails import thumbnail_column, write_thumbnails
-from spatialint.geo import WGS84, NearestNodes
+from spatialint.geo import NearestNodes
 from spatialint.network.graph import CSRGraph
 from spatialint.network.speed_profile import node_speed_factor
 from spatialint.osm.ways import WayTable
@@ -117,7 +117,8 @@ def run_gap_stage(
     admin
         ``border_level``: the level of units whose borders count.
     population
-        ``population_column`` of the optional population layer.
+        The study's optional source of people (``access.population_file`` or
+        ``access.population_raster``), for the person-minutes.
 
     Raises
     ------
@@ -138,11 +139,8 @@ def run_gap_stage(
         end_tags=tables.end_tags,
         extent=tables.extent,
     )
-    people = (
-        node_population(tables.graph, inputs["population"], population.population_column)
-        if "population" in inputs
-        else None
-    )
+    source = open_population(inputs, population, area=study_hull(tables.graph.x, tables.graph.y))
+    people = None if source is None else node_population(tables.graph, source)
     ranked = rank_dead_ends(
         findings, tables.graph, gaps=gaps, roads=roads, people=people, edges=tables.edges
     )
@@ -219,12 +217,12 @@ def read_waterways(path: PathArg) -> gpd.GeoDataFrame:
     return frame
 
 
-def node_population(graph: CSRGraph, path: PathArg, column: str) -> np.ndarray:
-    """Residents per graph node: each population point (or polygon, at a point inside it) is
-    counted at its nearest node."""
-    points = load_population(str(path), column=column).to_crs(WGS84)
-    where = points.geometry.representative_point()
-    counts = points[column].to_numpy(float)
+def node_population(graph: CSRGraph, people: PopulationLayer) -> np.ndarray:
+    """Residents per graph node: each population point (a polygon at a point inside it, a
+    raster cell at its centre) is counted at its nearest node."""
+    points = people.points()
+    where = points.geometry
+    counts = points["population"].to_numpy(float)
     positions, _ = NearestNodes(graph.x, graph.y).query(where.x.to_numpy(), where.y.to_numpy())
     return np.bincount(positions, weights=counts, minlength=graph.n_nodes)
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
+from spatialint.access.population import open_population, study_hull
 from spatialint.contracts import ADMIN_UNITS, CORRIDORS, DEAD_ENDS, ORIGINS, PLACES, ROAD_EDGES
 from spatialint.contracts.io import read_table, write_csv, write_table, write_workbook
 from spatialint.integration.table import corridor_table
 from spatialint.network.graph import CSRGraph
-from spatialint.settings import IntegrationSettings
+from spatialint.settings import IntegrationSettings, PopulationSettings
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ def run_integration_stage(
     outputs: Mapping[str, PathArg],
     *,
     integration: IntegrationSettings,
+    population: PopulationSettings | None = None,
     workers: int = 1,
 ) -> gpd.GeoDataFrame:
     """Measure every corridor of a study from its stage files and write the corridor table.
@@ -74,11 +76,16 @@ def run_integration_stage(
     ----------
     inputs
         Paths by the ``integration`` rule's input names: ``units``, ``places``, ``origins``,
-        ``road_edges``, ``road_graph``, ``multimodal_graph``, ``gaps``.
+        ``road_edges``, ``road_graph``, ``multimodal_graph``, ``gaps`` and, when the study
+        has a source of people, ``population``.
     outputs
         Paths by the rule's output names: ``gpkg``, ``csv``, ``xlsx`` (:func:`write_corridors`).
     integration
         The study's integration settings (``spatialint.settings.PARAMS["integration"]``).
+    population
+        The study's source of people (a population file or raster): the population reach
+        counts them, as the circles and the gap benefit do. Without one (or ``None``), the
+        OSM places' ``population`` tags.
     workers
         Processes for the corridor routing (the rule's ``threads``).
 
@@ -93,6 +100,14 @@ def run_integration_stage(
         If an input is missing or does not hold its contract's table.
     """
     read = IntegrationInputs.read(inputs)
+    places = read.places
+    people = None
+    if population is not None:
+        hull = study_hull(read.road_graph.x, read.road_graph.y)
+        people = open_population(inputs, population, area=hull)
+    if people is not None:
+        places = people.points()
+        logger.info("population reach counts the people of %s", people.path)
     table = corridor_table(
         read.units,
         read.road_edges,
@@ -100,7 +115,7 @@ def run_integration_stage(
         read.multimodal_graph,
         settings=integration,
         origins=read.origins,
-        places=read.places,
+        places=places,
         dead_ends=read.dead_ends,
         workers=workers,
     )

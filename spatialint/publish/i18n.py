@@ -122,6 +122,11 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "coverage": ("1/2/3小时圈覆盖", "1/2/3-hour coverage"),
     "people": ("人", "people"),
+    "people_gained": (
+        "{origin}：公路+轨道比仅公路多覆盖{gains}。",
+        "{origin}: road + rail reaches {gains} more than road alone.",
+    ),
+    "people_gained_item": ("{band}内{people}人", "{people} people within the {band}"),
     "coverage_note": (
         "面积为时间圈面积，括号内为占研究范围总面积的比例；人口仅在提供人口数据时给出。",
         "Area of the circle, in brackets its share of the study area; population only where "

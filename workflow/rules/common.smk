@@ -106,9 +106,12 @@ def road_inputs(wildcards):
 
 
 def population_inputs(wildcards):
-    """Extra input of the stages that weigh by population: the study's population file."""
-    path = PopulationSettings.from_study(STUDIES[wildcards.study]).population_file
-    return {"population": path} if path else {}
+    """Extra input of the stages that count people (isochrones, gaps, integration): the
+    study's population file or raster (``{study}`` filled in; the demo generates its raster).
+    """
+    population = PopulationSettings.from_study(STUDIES[wildcards.study])
+    path = population.population_raster or population.population_file
+    return {"population": path.replace("{study}", wildcards.study)} if path else {}
 
 
 def gap_inputs(wildcards):
@@ -118,7 +121,7 @@ def gap_inputs(wildcards):
     file has not been moved) is an input only when it exists, so editing it reruns the gaps
     stage and what follows, while a missing file is no error and is never created by a run;
     it was checked when the workflow loaded (``REVIEWS``). The waterway layer is an input when
-    ``gaps.waterways_file`` is set, the population when ``access.population_file`` is.
+    ``gaps.waterways_file`` is set, the population when the study has a source of people.
     """
     study = STUDIES[wildcards.study]
     gaps = GapSettings.from_study(study)

@@ -3,6 +3,7 @@
 
 rule integration:
     input:
+        unpack(population_inputs),
         units="data/{study}/network/admin_units.gpkg",
         places="data/{study}/network/places.parquet",
         origins="data/{study}/access/origins.gpkg",
@@ -25,5 +26,6 @@ rule integration:
         mem_mb=4000,
     params:
         integration=settings_param("integration"),
+        population=settings_param("population"),
     script:
         "../scripts/integration.py"

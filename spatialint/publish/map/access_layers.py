@@ -34,7 +34,7 @@ MODES = ("road", "multimodal")
 ORIGIN_STYLE = {"color": OUTLINE_COLOUR, "weight": 2, "fill": True, "fill_color": ORIGIN_COLOUR,
                 "fill_opacity": 1.0}  # fmt: skip
 ORIGIN_RADIUS_PX = 7.0
-ISOCHRONE_PROPERTIES = ("_band", "origin_name", "area_km2", "population")
+ISOCHRONE_PROPERTIES = ("_band", "origin_name", "area_km2", "population", "population_gained")
 HEX_TOP_WITHOUT_BANDS_MIN = 180.0
 """Hexagons beyond this many minutes are 'unreached' when the study has no circles."""
 

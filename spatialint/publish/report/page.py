@@ -34,6 +34,7 @@ from spatialint.publish.report.tables import (
     TOP_GAP_COLUMNS,
     coverage_matrix,
     coverage_table,
+    people_gained_sentences,
     summary_label,
     summary_text,
 )
@@ -226,10 +227,13 @@ def _gap_section(
 
 
 def _coverage_section(layers: StudyLayers, area_km2: float, lang: str) -> list[str]:
-    coverage = coverage_matrix(coverage_table(layers.isochrones), language=lang, area_km2=area_km2)
+    table = coverage_table(layers.isochrones)
+    coverage = coverage_matrix(table, language=lang, area_km2=area_km2)
+    gained = people_gained_sentences(table, language=lang)
     return [
         f"<h2>{_esc(label('coverage', lang))}</h2>",
         html_table(coverage, table=None, language=lang, max_rows=COVERAGE_ROWS_MAX),
+        *(f"<p>{_esc(sentence)}</p>" for sentence in gained),
         f"<p class='meta'>{_esc(label('coverage_note', lang))}</p>",
     ]
 

@@ -112,6 +112,22 @@ def _coverage_text(rows: pd.DataFrame, language: str, area_km2: float) -> str:
     return text
 
 
+def people_gained_sentences(coverage: pd.DataFrame, *, language: str) -> list[str]:
+    """One sentence per origin: the people its road + rail circles reach beyond its road
+    circles, band by band (the ``population_gained`` column); none without population."""
+    gained = coverage[coverage["population_gained"].notna()]
+    sentences = []
+    for (_, origin_name), rows in gained.groupby(["origin_id", "origin_name"], sort=False):
+        items = [
+            label("people_gained_item", language, band=band_label(band, language),
+                  people=column_text(COVERAGE, "population_gained", value, language))
+            for band, value in zip(rows["band_min"], rows["population_gained"], strict=True)
+        ]  # fmt: skip
+        gains = ("、" if language == "zh" else ", ").join(items)
+        sentences.append(label("people_gained", language, origin=origin_name, gains=gains))
+    return sentences
+
+
 def road_km(roads: gpd.GeoDataFrame) -> float:
     """Road length in km, counting a two-way street (two directed edges) once."""
     if roads.empty:
