@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from spatialint.demo.build import build_region
+from spatialint.demo.gtfs import station_km, write_demo_gtfs
 from spatialint.demo.pbf import write_pbf
 from spatialint.demo.scale import MAX_SCALE, SCALE_FOR_NODES
 from spatialint.demo.trips import write_observed_trips
@@ -69,6 +70,7 @@ def write_demo(
     seed: int = 42,
     scale: float = 1.0,
     trips_path: str | os.PathLike[str] | None = None,
+    gtfs_path: str | os.PathLike[str] | None = None,
 ) -> DemoTruth:
     """Generate the synthetic demo region and write it as an OSM PBF plus its ground truth.
 
@@ -86,6 +88,9 @@ def write_demo(
     trips_path
         Where to write the SYNTHETIC observed trips (:mod:`spatialint.demo.trips`), or
         ``None``; with it, ``truth.json`` records their ``true_speed_factors``.
+    gtfs_path
+        Where to write the SYNTHETIC GTFS feed of the demo's lines (:mod:`spatialint.demo.gtfs`),
+        or ``None``; with it, ``truth.json`` records its timetable under ``transit``.
 
     Returns
     -------
@@ -112,6 +117,12 @@ def write_demo(
                     tmp_pbf, trips_path, bbox=truth.bbox, scale=scale_value, seed=int(seed)
                 )
                 truth = replace(truth, true_speed_factors=factors)
+            if gtfs_path is not None:
+                with atomic_path(gtfs_path) as tmp_gtfs:
+                    timetable = write_demo_gtfs(
+                        tmp_gtfs, station_km(*region.coords(), truth.stations)
+                    )
+                truth = replace(truth, transit=timetable)
             tmp_truth.write_text(truth.to_json(), encoding="utf-8")
     except OSError as err:
         raise DataError(
@@ -141,7 +152,8 @@ def run_generate_demo_stage(
         None are read (the region is made up).
     outputs
         ``pbf`` (the ``.osm.pbf``) and ``truth`` (``truth.json``); optionally ``trips``
-        (``observed_trips.csv``, the synthetic trips for speed calibration).
+        (``observed_trips.csv``, the synthetic trips for speed calibration) and ``gtfs``
+        (``gtfs.zip``, the synthetic timetables of its lines).
     source
         The study's source settings; only ``seed`` and ``scale`` are read.
 
@@ -159,5 +171,5 @@ def run_generate_demo_stage(
     """
     return write_demo(
         outputs["pbf"], outputs["truth"], seed=source.seed, scale=source.scale,
-        trips_path=outputs.get("trips"),
+        trips_path=outputs.get("trips"), gtfs_path=outputs.get("gtfs"),
     )  # fmt: skip

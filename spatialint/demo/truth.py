@@ -20,10 +20,14 @@ Format (other stages' tests code against exactly these keys)::
      "longest_detour_case": "<case_id>",
      "corridors": {"better_connected": [name, name], "worse_connected": [name, name]},
      "expected": {"hsr_origin_station": "东城站", "far_place": "西城"},
-     "true_speed_factors": {"urban_local": float, ...}}  # only when trips were written
+     "true_speed_factors": {"urban_local": float, ...},  # only when trips were written
+     "transit": {"feed", "calendar", "lines": [{"route_id", "route_name", "service",
+         "route_type", "stops", "ride_min", "dwell_min", "headway_min"}]}}  # with the GTFS
 
 ``true_speed_factors`` is the congested speed field the demo's synthetic observed trips were
-made from (:data:`spatialint.demo.trips.TRUE_FACTORS`), present when the generator wrote them.
+made from (:data:`spatialint.demo.trips.TRUE_FACTORS`), present when the generator wrote them;
+``transit`` the timetable of the demo's SYNTHETIC GTFS feed (:mod:`spatialint.demo.gtfs`),
+present when it wrote the feed.
 
 ``node_id`` of a dead end is the road's end node (degree 1 among drivable roads);
 ``other_node_id`` is the nearest node of the other unit's roads across the border (the foot
@@ -79,13 +83,15 @@ class DemoTruth:
     )
     synthetic: bool = True
     true_speed_factors: dict[str, float] | None = None
+    transit: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The truth as the JSON object written to ``truth.json`` (``synthetic`` first;
         ``true_speed_factors`` only when the demo's observed trips were written)."""
         data = asdict(self)
-        if data["true_speed_factors"] is None:
-            del data["true_speed_factors"]
+        for optional in ("true_speed_factors", "transit"):
+            if data[optional] is None:
+                del data[optional]
         return {"synthetic": data.pop("synthetic"), **data}
 
     def to_json(self) -> str:

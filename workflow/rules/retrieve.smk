@@ -6,6 +6,7 @@ rule generate_demo:
         pbf="data/{study}/demo/demo.osm.pbf",
         truth="data/{study}/demo/truth.json",
         trips="data/{study}/demo/observed_trips.csv",
+        gtfs="data/{study}/demo/gtfs.zip",
     log:
         "logs/{study}/generate_demo.log",
     benchmark:
