@@ -277,3 +277,11 @@ def test_demo_feed_replaces_osm_rail(demo_run):
     transit = TransitArcs.load(demo_run / "data/demo/network/transit_graph.npz")
     assert graph.n_nodes == road_graph.n_nodes + transit.n_nodes
     assert sorted(set(transit.drop_service)) == ["highspeed", "intercity", "metro"]
+
+
+@pytest.mark.pipeline
+def test_demo_map_shows_transit_lines_with_headways(demo_run):
+    page = (demo_run / "maps/demo/index.html").read_text(encoding="utf-8")
+    for text in ("高速铁路（发车间隔 30 分钟）", "城际铁路（发车间隔 60 分钟）",
+                 "地铁/轻轨（发车间隔 6 分钟）", "公交（发车间隔 10 分钟）"):  # fmt: skip
+        assert f"时刻表线路：{text}" in page
