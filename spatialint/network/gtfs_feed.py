@@ -80,6 +80,13 @@ def _ids(values: pd.Series | np.ndarray) -> str:
     return ", ".join(vals[:SHOWN]) + (f" … ({len(vals)} in all)" if len(vals) > SHOWN else "")
 
 
+def isin(values: pd.Series, wanted: pd.Series | pd.Index | np.ndarray) -> np.ndarray:
+    """``values.isin(wanted)`` by a hash table of plain objects (pandas' Arrow strings compare
+    element by element in Python: minutes on a million stop times)."""
+    index = pd.Index(pd.unique(np.asarray(wanted, dtype=object)))
+    return index.get_indexer(np.asarray(values, dtype=object)) >= 0
+
+
 def load_feed(path: str | Path, *, name: str) -> gtfs_kit.Feed:
     """Read a feed with gtfs_kit; refuse a missing path, a broken zip or a missing file."""
     path = Path(path)
@@ -126,7 +133,7 @@ def check_unique(feed: gtfs_kit.Feed, name: str) -> None:
             "trip needs its own stop_sequence."
         )
     for table, column in (("trips", "trip_id"), ("stops", "stop_id")):
-        unknown = ~st[column].isin(getattr(feed, table)[column])
+        unknown = pd.Series(~isin(st[column], getattr(feed, table)[column]), index=st.index)
         if unknown.any():
             raise DataError(
                 f"GTFS feed {name}: stop_times.txt names {column} {_ids(st.loc[unknown, column])} "
@@ -136,18 +143,23 @@ def check_unique(feed: gtfs_kit.Feed, name: str) -> None:
 
 
 def parse_times(values: pd.Series, *, name: str, column: str) -> np.ndarray:
-    """Seconds of service time of GTFS ``H:MM:SS`` strings (hours may pass 24); NaN if empty."""
-    text = values.astype("string").str.strip()
+    """Seconds of service time of GTFS ``H:MM:SS`` strings (hours may pass 24); NaN if empty.
+
+    A feed repeats few distinct times: each is parsed once (``pd.factorize``)."""
+    codes, uniques = pd.factorize(values.astype("string").str.strip())
+    text = pd.Series(uniques, dtype="string")
     parts = text.str.extract(r"^(\d{1,3}):([0-5]\d):([0-5]\d)$")
-    bad = text.notna() & parts[0].isna()
-    if bad.any():
+    bad_unique = parts[0].isna().to_numpy()
+    if bad_unique.any():
+        bad = np.flatnonzero(bad_unique[np.maximum(codes, 0)] & (codes >= 0))
         raise DataError(
-            f"GTFS feed {name}: stop_times.txt {column} {_ids(text[bad])} (lines "
-            f"{_rows(text.index[bad])}) is not a time; give HH:MM:SS (hours past 24 for trips "
-            "after midnight, e.g. 25:10:00)."
+            f"GTFS feed {name}: stop_times.txt {column} {_ids(values.iloc[bad].astype(str))} "
+            f"(lines {_rows(values.index[bad])}) is not a time; give HH:MM:SS (hours past 24 "
+            "for trips after midnight, e.g. 25:10:00)."
         )
-    h, m, s = (parts[i].astype("float64") for i in range(3))
-    return (h * 3600 + m * 60 + s).to_numpy(dtype=float)
+    h, m, s = (parts[i].astype("float64").to_numpy() for i in range(3))
+    seconds = np.append(h * 3600 + m * 60 + s, np.nan)  # code -1 (empty) -> NaN
+    return seconds[codes]
 
 
 def _interpolate(frame: pd.DataFrame) -> pd.DataFrame:
@@ -173,7 +185,7 @@ def _interpolate(frame: pd.DataFrame) -> pd.DataFrame:
 def _stop_times(feed: gtfs_kit.Feed, trips: pd.DataFrame, name: str) -> pd.DataFrame:
     """The day's stop times, sorted, with times in seconds and gaps interpolated."""
     st = feed.stop_times
-    st = st[st["trip_id"].isin(trips["trip_id"])]
+    st = st[isin(st["trip_id"], trips["trip_id"])]
     frame = pd.DataFrame(
         {
             "trip_id": st["trip_id"].astype(str).to_numpy(),
@@ -221,7 +233,7 @@ def _stops(feed: gtfs_kit.Feed, used: pd.Series, name: str) -> pd.DataFrame:
         lon.fillna(pd.Series(station_lon, index=lon.index)),
         lat.fillna(pd.Series(station_lat, index=lat.index)),
     )
-    missing = lon.isna() & stops["stop_id"].isin(used)
+    missing = lon.isna() & isin(stops["stop_id"], pd.unique(used.to_numpy()))
     if missing.any():
         raise DataError(
             f"GTFS feed {name}: stops.txt gives no usable stop_lat/stop_lon (empty, out of "
@@ -294,7 +306,7 @@ def _lines(trips: pd.DataFrame, stop_times: gtfs_kit.Feed) -> pd.Series:
     route = trips["route_id"].astype(str)
     if "direction_id" in trips and trips["direction_id"].notna().all():
         return route + "|" + trips["direction_id"].astype("int64").astype(str)
-    st = stop_times[stop_times["trip_id"].isin(trips["trip_id"])]
+    st = stop_times[isin(stop_times["trip_id"], trips["trip_id"])]
     last = st.sort_values("stop_sequence").groupby("trip_id")["stop_id"].last()
     return route + "|>" + last.reindex(trips["trip_id"]).astype(str).to_numpy()
 
