@@ -138,6 +138,15 @@ def file_fingerprint(path: Path) -> Any:
             book.close()
     if name.endswith(".json"):
         return json.loads(path.read_text(encoding="utf-8"))
+    if name.endswith(".zip"):  # the demo's GTFS feed: each member's bytes
+        import hashlib
+        import zipfile
+
+        with zipfile.ZipFile(path) as archive:
+            return {
+                member: hashlib.sha256(archive.read(member)).hexdigest()[:16]
+                for member in sorted(archive.namelist())
+            }
     if name.endswith(".png"):
         return "png"  # a picture: that it is there (its pixels follow matplotlib and fonts)
     if name.endswith(".osm.pbf"):
