@@ -108,7 +108,8 @@ def road_inputs(wildcards):
 
 def transit_feeds(wildcards):
     """The study's GTFS feeds (``transit.feeds`` with ``{study}`` filled in): inputs of
-    ``transit_network``, so a changed feed reruns it (a demo feed is made by generate_demo)."""
+    ``transit_network``, so a changed feed reruns it (a demo feed is made by generate_demo).
+    """
     feeds = TransitSettings.from_study(STUDIES[wildcards.study]).feeds
     return [feed.replace("{study}", wildcards.study) for feed in feeds]
 
