@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 
 from spatialint.config import load_study
+from spatialint.demo.frame import km_to_lonlat
 from spatialint.demo.truth import DemoTruth
 from spatialint.errors import ConfigError, DataError
 from spatialint.network.graph import CSRGraph
+from spatialint.network.gtfs_cover import covered_rail_edges
 from spatialint.network.gtfs_feed import read_feed
 from spatialint.network.gtfs_graph import TransitArcs, join_transit
 from spatialint.network.gtfs_services import service_of
@@ -285,3 +287,27 @@ def test_demo_map_shows_transit_lines_with_headways(demo_run):
     for text in ("高速铁路（发车间隔 30 分钟）", "城际铁路（发车间隔 60 分钟）",
                  "地铁/轻轨（发车间隔 6 分钟）", "公交（发车间隔 10 分钟）"):  # fmt: skip
         assert f"时刻表线路：{text}" in page
+
+
+def test_cover_needs_two_stations_of_the_same_service(caplog):
+    """A line is replaced when two of its stations have a feed stop of its service nearby;
+    its third station, without one, is named in the log."""
+    lon, lat = km_to_lonlat(np.array([0.0, 10.0, 20.0, 0.0, 1.0]), np.zeros(5))
+    stations = gpd.GeoDataFrame(
+        {"node_id": [1, 2, 3, 4, 5], "name": ["W", "M", "E", "m1", "m2"]},
+        geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326",
+    )  # fmt: skip
+    edges = pd.DataFrame({
+        "u": [1, 2, 4], "v": [2, 3, 5], "service": ["highspeed", "highspeed", "metro"],
+        "name": ["HSR", "HSR", "Metro"],
+        "u_station": pd.array([1, 2, 4], dtype="Int64"),
+        "v_station": pd.array([2, 3, 5], dtype="Int64"),
+    })  # fmt: skip
+    near = km_to_lonlat(np.array([0.2, 10.3, 1.0]), np.array([0.0, 0.0, 0.0]))
+    feed = pd.DataFrame({"lon": near[0], "lat": near[1],
+                         "services": ["highspeed", "bus,highspeed", "bus"]})  # fmt: skip
+    with caplog.at_level(logging.INFO):
+        mask = covered_rail_edges(edges, stations, feed, cover_m=500)
+    assert mask.tolist() == [True, True, False]  # the metro has no metro stop in the feed
+    assert "E (highspeed)" in caplog.text and "HSR" in caplog.text
+    assert not covered_rail_edges(edges, stations, feed, cover_m=100).any()

@@ -86,9 +86,9 @@ def covered_rail_edges(
     ox, oy = to_metric(pts.x.to_numpy(), pts.y.to_numpy(), crs)
     tx, ty = to_metric(transit_stations["lon"].to_numpy(), transit_stations["lat"].to_numpy(), crs)
     matched = np.zeros(len(ends), dtype=bool)
-    services = transit_stations["services"].astype(str).str.split(",")
+    services = "," + transit_stations["services"].astype(str) + ","
     for service in RAIL_SERVICES:
-        has = services.map(lambda s, sv=service: sv in s).to_numpy()
+        has = services.str.contains(f",{service},", regex=False).to_numpy()
         rows = ends["service"].to_numpy() == service
         if not has.any() or not rows.any():
             continue

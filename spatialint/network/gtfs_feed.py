@@ -300,7 +300,7 @@ def service_date(feed: gtfs_kit.Feed, *, name: str, date: str | None, weekday: s
     )
 
 
-def _lines(trips: pd.DataFrame, stop_times: gtfs_kit.Feed) -> pd.Series:
+def _lines(trips: pd.DataFrame, stop_times: pd.DataFrame) -> pd.Series:
     """Line of each trip: route + direction_id; without direction_id, route + the last stop
     (trips of a route towards the same terminus), so the two directions never share a wait."""
     route = trips["route_id"].astype(str)

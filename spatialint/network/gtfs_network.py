@@ -249,8 +249,10 @@ def _stations(
             "name": first["station_name"].to_numpy(),
             "lon": lon.to_numpy(dtype=float),
             "lat": lat.to_numpy(dtype=float),
-            "services": grouped["service"]
-            .agg(lambda s: ",".join(sorted(set(s))))
+            "services": per.drop_duplicates(["station_key", "service"])
+            .sort_values(["station_key", "service"])
+            .groupby("station_key")["service"]
+            .agg(",".join)
             .reindex(keys)
             .to_numpy(),
             "lines": grouped["line_key"].nunique().reindex(keys).to_numpy(),

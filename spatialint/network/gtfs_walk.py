@@ -6,7 +6,8 @@ walks over the road graph — every road, both ways, at ``walk_kph`` — to ever
 network. So there are two arcs per station and road node within reach:
 
 - access ``road node → in(station)`` and egress ``out(station) → road node``, each
-  ``(network distance + snap_m) / walk speed``.
+  ``(network distance + snap_m) / walk speed`` (the transit stage adds ``platform_min``:
+  :func:`spatialint.network.transit.transit_arcs`).
 
 A station whose nearest road lies beyond ``max_walk_m`` is reached by no walk (it still serves
 riders changing lines there); the log names them. Distances come from scipy's Dijkstra on a
