@@ -311,3 +311,11 @@ def test_cover_needs_two_stations_of_the_same_service(caplog):
     assert mask.tolist() == [True, True, False]  # the metro has no metro stop in the feed
     assert "E (highspeed)" in caplog.text and "HSR" in caplog.text
     assert not covered_rail_edges(edges, stations, feed, cover_m=100).any()
+
+
+def test_feed_path_missing_or_not_a_zip(tmp_path):
+    with pytest.raises(DataError, match=r"GTFS feed x: .*nope\.zip does not exist; set transit"):
+        read_feed(tmp_path / "nope.zip", name="x", date=None, weekday="monday")
+    (tmp_path / "bad.zip").write_text("not a zip")
+    with pytest.raises(DataError, match=r"GTFS feed y: cannot be read"):
+        read_feed(tmp_path / "bad.zip", name="y", date=None, weekday="monday")
