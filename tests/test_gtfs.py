@@ -175,7 +175,7 @@ def test_station_far_from_roads(tmp_path, caplog):
     table = read_feed(write_feed(tmp_path / "f", stops=stops), name="f", date=None,
                       weekday="monday")  # fmt: skip
     graph, edges = road()
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.WARNING, logger="spatialint"):
         network, walks = build_transit([table], graph, edges, transit=settings())
     assert "farther than transit.max_walk_m (1500 m) from any road" in caplog.text
     assert "Stop C (f, 11" in caplog.text
@@ -306,7 +306,7 @@ def test_cover_needs_two_stations_of_the_same_service(caplog):
     near = km_to_lonlat(np.array([0.2, 10.3, 1.0]), np.array([0.0, 0.0, 0.0]))
     feed = pd.DataFrame({"lon": near[0], "lat": near[1],
                          "services": ["highspeed", "bus,highspeed", "bus"]})  # fmt: skip
-    with caplog.at_level(logging.INFO):
+    with caplog.at_level(logging.INFO, logger="spatialint"):
         mask = covered_rail_edges(edges, stations, feed, cover_m=500)
     assert mask.tolist() == [True, True, False]  # the metro has no metro stop in the feed
     assert "E (highspeed)" in caplog.text and "HSR" in caplog.text
