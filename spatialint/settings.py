@@ -20,126 +20,16 @@ a bad value stops the run before anything starts.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import types
-import typing
+import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Self
 
 from spatialint.errors import ConfigError
 from spatialint.osm.urban_tags import URBAN_LANDUSE
+from spatialint.settings_base import Settings, Spec, check_increasing, config_key
 
-_CONFIG_KEY = "config_key"
-
-
-def config_key(path: str) -> Any:
-    """A field read from ``path`` (dotted, e.g. ``"admin.border_level"``) instead of
-    ``<SECTION>.<field name>``."""
-    return field(metadata={_CONFIG_KEY: path})
-
-
-def _lookup(study: Mapping[str, Any], path: str) -> Any:
-    """The value at dotted ``path`` of ``study``; ``None`` for an optional key that is unset."""
-    node: Any = study
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _canonical(value: Any) -> Any:
-    """A deep copy of plain config data with every mapping's keys in sorted order."""
-    if isinstance(value, Mapping):
-        return {k: _canonical(value[k]) for k in sorted(value)}
-    if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
-    return copy.deepcopy(value)
-
-
-def _convert(value: Any, hint: Any, where: str) -> Any:
-    """``value`` (plain YAML data) as the type ``hint`` says."""
-    origin = get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in get_args(hint) if a is not type(None)]
-        return None if value is None else _convert(value, options[0], where)
-    if value is None:
-        raise ConfigError(f"{where} is missing; the schema gives every required key a default.")
-    if origin is Literal:
-        if value not in get_args(hint):
-            raise ConfigError(f"{where} is {value!r}; expected one of {list(get_args(hint))}.")
-        return value
-    if origin is tuple:
-        (item,) = [a for a in get_args(hint) if a is not Ellipsis]
-        value = [value] if isinstance(value, str) else value  # "one or a list" keys
-        return tuple(_convert(v, item, f"{where}[{i}]") for i, v in enumerate(value))
-    if origin in (dict, Mapping):
-        _, item = get_args(hint)
-        return {str(k): _convert(v, item, f"{where}.{k}") for k, v in value.items()}
-    if isinstance(hint, type) and issubclass(hint, Spec):
-        return hint.from_config(value, where=where)
-    if hint is float:
-        return float(value)
-    if hint is int:
-        return int(value)
-    if hint is bool:
-        return bool(value)
-    if hint is str:
-        return str(value)
-    raise TypeError(f"no conversion of {where} to {hint!r}")  # a settings class bug
-
-
-class Spec:
-    """A typed record built field by field from a plain mapping (a part of the config)."""
-
-    @classmethod
-    def from_config(cls, values: Mapping[str, Any], *, where: str = "") -> Self:
-        """Build from plain config values, converting each to its field's type."""
-        hints = get_type_hints(cls)
-        kwargs = {}
-        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-            name = f"{where}.{f.name}" if where else f.name
-            kwargs[f.name] = _convert(values.get(f.name), hints[f.name], name)
-        return cls(**kwargs)
-
-
-class Settings(Spec):
-    """Settings read from the study config: from its ``SECTION``, field by field."""
-
-    SECTION: ClassVar[str]
-
-    @classmethod
-    def config_keys(cls) -> dict[str, str]:
-        """Field name -> dotted key of the study config it is read from."""
-        prefix = f"{cls.SECTION}." if cls.SECTION else ""
-        return {
-            f.name: f.metadata.get(_CONFIG_KEY, prefix + f.name)
-            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-        }
-
-    @classmethod
-    def select(cls, study: Mapping[str, Any]) -> dict[str, Any]:
-        """The plain values this class reads from a validated study (a rule's ``params``).
-
-        Mappings come with their keys sorted, so reordering keys in the YAML file does not
-        count as an edit (Snakemake compares params by their text).
-        """
-        return {name: _canonical(_lookup(study, path)) for name, path in cls.config_keys().items()}
-
-    @classmethod
-    def from_study(cls, study: Mapping[str, Any]) -> Self:
-        """Build from a validated, default-filled study config."""
-        return cls.from_config(cls.select(study), where=cls.SECTION)
-
-
-def check_increasing(values: tuple[float, ...], *, key: str, example: str) -> None:
-    """Refuse an empty or not strictly increasing list (bands, band edges)."""
-    if not values or any(b <= a for a, b in zip(values, values[1:], strict=False)):
-        raise ConfigError(
-            f"{key} is {list(values)}; give strictly increasing positive values, e.g. {example}."
-        )
+__all__ = ["Settings", "Spec", "check_increasing", "config_key"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -327,6 +217,63 @@ class MultimodalSettings(Settings):
     transfer_penalty_min: float
     station_access_min: float
     station_walk_kph: float
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def clock_s(text: str) -> int:
+    """Seconds after the service day's midnight of ``HH:MM`` or ``HH:MM:SS`` (GTFS time: hours
+    past 24 are the next morning's small hours)."""
+    parts = [int(p) for p in text.split(":")]
+    return parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0)
+
+
+@dataclass(frozen=True)
+class TransitSettings(Settings):
+    """Timetabled transit from GTFS feeds (``transit``): which feeds, the analysis day and
+    window, and what walking, boarding and changing cost."""
+
+    SECTION: ClassVar[str] = "transit"
+    feeds: tuple[str, ...]
+    date: str | None
+    weekday: Literal[WEEKDAYS]  # type: ignore[valid-type]
+    window: tuple[str, ...]
+    transfer_penalty_min: float
+    platform_min: float
+    max_walk_m: float
+    walk_kph: float
+    boarding_min: dict[str, float]
+    cover_m: float
+
+    def __post_init__(self) -> None:
+        start, end = (clock_s(t) for t in self.window)
+        if end <= start:
+            raise ConfigError(
+                f"transit.window is {list(self.window)}: it must end after it starts; give "
+                "[start, end] as HH:MM, e.g. ['07:00', '09:00'] (after midnight: '25:00')."
+            )
+        if self.transfer_penalty_min > 2 * self.platform_min:
+            raise ConfigError(
+                f"transit.transfer_penalty_min ({self.transfer_penalty_min:g}) is more than twice "
+                f"transit.platform_min ({self.platform_min:g}): riders would leave the station "
+                "and walk back in rather than change inside it. Raise platform_min to at least "
+                "half the transfer penalty."
+            )
+        if self.date is not None:
+            try:
+                datetime.date.fromisoformat(self.date)
+            except ValueError:
+                raise ConfigError(
+                    f"transit.date is {self.date!r}, not a date; give YYYY-MM-DD, e.g. "
+                    "2025-06-03, or leave it out to use transit.weekday."
+                ) from None
+
+    @property
+    def window_s(self) -> tuple[int, int]:
+        """The window's start and end, seconds of GTFS service time."""
+        start, end = (clock_s(t) for t in self.window)
+        return start, end
 
 
 # --------------------------------------------------------------------------------------------
@@ -647,6 +594,7 @@ PARAMS: dict[str, type[Settings]] = {
     "speeds": SpeedSettings,
     "rail": RailSettings,
     "multimodal": MultimodalSettings,
+    "transit": TransitSettings,
     "origins": OriginSettings,
     "travel_times": TravelTimeSettings,
     "isochrones": IsochroneSettings,
@@ -682,6 +630,7 @@ class StudySettings:
     speeds: SpeedSettings
     rail: RailSettings
     multimodal: MultimodalSettings
+    transit: TransitSettings
     origins: OriginSettings
     travel_times: TravelTimeSettings
     isochrones: IsochroneSettings

@@ -146,6 +146,15 @@ def file_fingerprint(path: Path) -> Any:
                 "crs": src.crs.to_string(), "transform": list(src.transform)[:6],
                 "nodata": src.nodata, "band1": _array_fingerprint(src.read(1)),
             }  # fmt: skip
+    if name.endswith(".zip"):  # the demo's GTFS feed: each member's bytes
+        import hashlib
+        import zipfile
+
+        with zipfile.ZipFile(path) as archive:
+            return {
+                member: hashlib.sha256(archive.read(member)).hexdigest()[:16]
+                for member in sorted(archive.namelist())
+            }
     if name.endswith(".png"):
         return "png"  # a picture: that it is there (its pixels follow matplotlib and fonts)
     if name.endswith(".osm.pbf"):

@@ -29,6 +29,7 @@ STUDY_JOBS = {
     "admin_units": 1,
     "road_network": 1,
     "rail_network": 1,
+    "transit_network": 1,
     "multimodal_network": 1,
     "origins": 1,
     "travel_times": 2,

@@ -19,7 +19,7 @@ from tests.pipeline_runs import clone_run, job_stats, output_of, snakemake
 
 pytestmark = pytest.mark.pipeline
 
-NETWORK = ["road_network", "rail_network", "multimodal_network"]
+NETWORK = ["road_network", "rail_network", "transit_network", "multimodal_network"]
 ACCESS = ["origins", "travel_times", "travel_times", "isochrones"]
 PUBLISH = ["map", "report"]
 AFTER_RETRIEVE = ["admin_units", *NETWORK, *ACCESS, "gaps", "integration", *PUBLISH]
@@ -37,6 +37,30 @@ RERUNS: list[tuple[str, Any, list[str]]] = [
         "network.dwell_min",
         3,
         ["multimodal_network", "travel_times", "isochrones", "integration", *PUBLISH],
+    ),  # fmt: skip
+    (
+        "transit.walk_kph",
+        4.5,
+        [
+            "transit_network",
+            "multimodal_network",
+            "travel_times",
+            "isochrones",
+            "integration",
+            *PUBLISH,
+        ],
+    ),  # fmt: skip
+    (
+        "transit.window",
+        ["07:30", "09:30"],
+        [
+            "transit_network",
+            "multimodal_network",
+            "travel_times",
+            "isochrones",
+            "integration",
+            *PUBLISH,
+        ],
     ),  # fmt: skip
     ("access.origins", "+origin", [*ACCESS, "integration", *PUBLISH]),
     ("access.bands_min", [45, 120, 180], ["isochrones", *PUBLISH]),

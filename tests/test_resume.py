@@ -39,6 +39,7 @@ NETWORK_STEPS = (
     "admin_units",
     "road_network",
     "rail_network",
+    "transit_network",
     "multimodal_network",
 )
 LATER_LOGS = ("origins", "gaps", "travel_times_road", "travel_times_multimodal")

@@ -7,7 +7,7 @@ read with ``read_table`` by the same contract. The tables, by stage:
 - retrieve (:mod:`.osm`): ``STUDY_AREA``
 - network (:mod:`.network`): ``ADMIN_UNITS``, ``PLACES``, ``ROAD_NODES``, ``ROAD_EDGES``,
   ``PLANNED_WAYS``, ``RAIL_EDGES``, ``RAIL_STATIONS``; speed calibration: ``SPEED_FIT``,
-  ``SPEED_SAMPLES``
+  ``SPEED_SAMPLES``; transit (:mod:`.transit`): ``TRANSIT_LINES``, ``TRANSIT_STOPS``
 - access (:mod:`.access`): ``ORIGINS``, ``ISOCHRONES``, ``HEX_ACCESS``
 - gaps (:mod:`.gaps`): ``DEAD_ENDS``, ``CLASS_DROPS``, ``MISSING_CROSSINGS``, ``REVIEW_TEMPLATE``
 - integration (:mod:`.integration`): ``CORRIDORS``
@@ -31,6 +31,7 @@ from spatialint.contracts.network import (
 )
 from spatialint.contracts.osm import STUDY_AREA
 from spatialint.contracts.publish import COVERAGE, SUMMARY
+from spatialint.contracts.transit import TRANSIT_LINES, TRANSIT_STOPS
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -45,6 +46,8 @@ TABLES: dict[str, Table] = {
         RAIL_STATIONS,
         SPEED_FIT,
         SPEED_SAMPLES,
+        TRANSIT_LINES,
+        TRANSIT_STOPS,
         ORIGINS,
         ISOCHRONES,
         HEX_ACCESS,
@@ -63,6 +66,6 @@ __all__ = [
     "ADMIN_UNITS", "CLASS_DROPS", "CORRIDORS", "COVERAGE", "DEAD_ENDS", "HEX_ACCESS",
     "ISOCHRONES", "MISSING_CROSSINGS", "ORIGINS", "PLACES", "PLANNED_WAYS", "RAIL_EDGES",
     "RAIL_STATIONS", "REVIEW_TEMPLATE", "ROAD_EDGES", "ROAD_NODES", "SPEED_FIT", "SPEED_SAMPLES",
-    "STUDY_AREA", "SUMMARY", "TABLES",
+    "STUDY_AREA", "SUMMARY", "TABLES", "TRANSIT_LINES", "TRANSIT_STOPS",
     "Column", "ColumnFamily", "ContractError", "Table",
 ]  # fmt: skip

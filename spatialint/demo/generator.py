@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from spatialint.demo.build import build_region
+from spatialint.demo.gtfs import station_km, write_demo_gtfs
 from spatialint.demo.pbf import write_pbf
 from spatialint.demo.population import write_population_raster
 from spatialint.demo.scale import MAX_SCALE, SCALE_FOR_NODES
@@ -71,6 +72,7 @@ def write_demo(
     scale: float = 1.0,
     trips_path: str | os.PathLike[str] | None = None,
     population_path: str | os.PathLike[str] | None = None,
+    gtfs_path: str | os.PathLike[str] | None = None,
 ) -> DemoTruth:
     """Generate the synthetic demo region and write it as an OSM PBF plus its ground truth.
 
@@ -91,6 +93,9 @@ def write_demo(
     population_path
         Where to write the SYNTHETIC population raster (:mod:`spatialint.demo.population`), or
         ``None``; with it, ``truth.json`` records its ``population`` total.
+    gtfs_path
+        Where to write the SYNTHETIC GTFS feed of the demo's lines (:mod:`spatialint.demo.gtfs`),
+        or ``None``; with it, ``truth.json`` records its timetable under ``transit``.
 
     Returns
     -------
@@ -121,6 +126,12 @@ def write_demo(
                 with atomic_path(population_path) as tmp_population:
                     people = write_population_raster(tmp_population, region, scale=scale_value)
                 truth = replace(truth, population=people)
+            if gtfs_path is not None:
+                with atomic_path(gtfs_path) as tmp_gtfs:
+                    timetable = write_demo_gtfs(
+                        tmp_gtfs, station_km(*region.coords(), truth.stations)
+                    )
+                truth = replace(truth, transit=timetable)
             tmp_truth.write_text(truth.to_json(), encoding="utf-8")
     except OSError as err:
         raise DataError(
@@ -150,8 +161,9 @@ def run_generate_demo_stage(
         None are read (the region is made up).
     outputs
         ``pbf`` (the ``.osm.pbf``) and ``truth`` (``truth.json``); optionally ``trips``
-        (``observed_trips.csv``, the synthetic trips for speed calibration) and
-        ``population`` (``population.tif``, the synthetic population raster).
+        (``observed_trips.csv``, the synthetic trips for speed calibration), ``population``
+        (``population.tif``, the synthetic population raster) and ``gtfs`` (``gtfs.zip``, the
+        synthetic timetables of its lines).
     source
         The study's source settings; only ``seed`` and ``scale`` are read.
 
@@ -170,4 +182,5 @@ def run_generate_demo_stage(
     return write_demo(
         outputs["pbf"], outputs["truth"], seed=source.seed, scale=source.scale,
         trips_path=outputs.get("trips"), population_path=outputs.get("population"),
+        gtfs_path=outputs.get("gtfs"),
     )  # fmt: skip

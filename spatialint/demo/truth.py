@@ -21,12 +21,15 @@ Format (other stages' tests code against exactly these keys)::
      "corridors": {"better_connected": [name, name], "worse_connected": [name, name]},
      "expected": {"hsr_origin_station": "东城站", "far_place": "西城"},
      "true_speed_factors": {"urban_local": float, ...},  # only when trips were written
-     "population": {"file", "crs", "cell_m", "total", "synthetic"}}  # only with the raster
+     "population": {"file", "crs", "cell_m", "total", "synthetic"},  # only with the raster
+     "transit": {"feed", "calendar", "lines": [{"route_id", "route_name", "service",
+         "route_type", "stops", "ride_min", "dwell_min", "headway_min"}]}}  # with the GTFS
 
 ``true_speed_factors`` is the congested speed field the demo's synthetic observed trips were
 made from (:data:`spatialint.demo.trips.TRUE_FACTORS`), present when the generator wrote them;
 ``population`` describes the SYNTHETIC population raster (:mod:`spatialint.demo.population`):
-its CRS, cell size (m) and total people, when the generator wrote it.
+its CRS, cell size (m) and total people, when the generator wrote it; ``transit`` the timetable
+of the demo's SYNTHETIC GTFS feed (:mod:`spatialint.demo.gtfs`), present when it wrote the feed.
 
 ``node_id`` of a dead end is the road's end node (degree 1 among drivable roads);
 ``other_node_id`` is the nearest node of the other unit's roads across the border (the foot
@@ -83,12 +86,13 @@ class DemoTruth:
     synthetic: bool = True
     true_speed_factors: dict[str, float] | None = None
     population: dict[str, Any] | None = None
+    transit: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The truth as the JSON object written to ``truth.json`` (``synthetic`` first;
         ``true_speed_factors`` only when the demo's observed trips were written)."""
         data = asdict(self)
-        for optional in ("true_speed_factors", "population"):
+        for optional in ("true_speed_factors", "population", "transit"):
             if data[optional] is None:
                 del data[optional]
         return {"synthetic": data.pop("synthetic"), **data}

@@ -31,7 +31,8 @@ Arcs
 A road-only trip therefore costs the same as on the road graph, and a rail trip from road node
 a to road node b costs ``access(a) + boarding + ride + dwell × intermediate stops (+ transfer
 penalties) + access(b)``.  Without rail links or stations the multimodal graph equals the road
-graph (logged).
+graph (logged). GTFS transit, when the study has feeds, is appended after these nodes
+(:mod:`spatialint.network.gtfs_graph`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from spatialint.contracts import RAIL_EDGES, RAIL_STATIONS, ROAD_NODES
 from spatialint.contracts.io import read_table
 from spatialint.errors import DataError
 from spatialint.network.graph import CSRGraph
+from spatialint.network.gtfs_graph import TransitArcs, join_transit
 from spatialint.settings import MultimodalSettings
 
 logger = logging.getLogger(__name__)
@@ -307,7 +309,9 @@ def run_multimodal_stage(
     ----------
     inputs
         Paths by the ``multimodal_network`` rule's input names: ``road_nodes``,
-        ``road_graph``, ``rail_edges``, ``stations``.
+        ``road_graph``, ``rail_edges``, ``stations``; ``transit`` (``transit_graph.npz``)
+        when the study has GTFS feeds: the rail lines they cover are dropped and the
+        transit network is appended (:mod:`spatialint.network.gtfs_graph`).
     outputs
         Paths by the rule's output names: ``graph`` (``CSRGraph.save``).
     multimodal
@@ -331,9 +335,13 @@ def run_multimodal_stage(
             f"{inputs['road_graph']} and {inputs['road_nodes']} list different nodes; they come "
             "from different runs: re-run the road_network step."
         )
+    rail_edges = read_table(inputs["rail_edges"], RAIL_EDGES)
+    transit = TransitArcs.load(inputs["transit"]) if "transit" in inputs else None
+    if transit is not None:  # the GTFS timetables replace the OSM rail lines they cover
+        rail_edges = rail_edges[~transit.covered(rail_edges)]
     graph = build_multimodal_graph(
         road_graph,
-        read_table(inputs["rail_edges"], RAIL_EDGES),
+        rail_edges,
         read_table(inputs["stations"], RAIL_STATIONS),
         boarding_penalty_min=multimodal.boarding_penalty_min,
         dwell_min=multimodal.dwell_min,
@@ -341,5 +349,8 @@ def run_multimodal_stage(
         station_access_min=multimodal.station_access_min,
         station_walk_kph=multimodal.station_walk_kph,
     )
+    if transit is not None:
+        graph = join_transit(graph, transit)
+        logger.info("with GTFS transit: %d nodes, %d arcs", graph.n_nodes, graph.n_arcs)
     graph.save(outputs["graph"])
     return graph

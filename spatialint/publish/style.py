@@ -54,6 +54,13 @@ RAIL_STYLE: dict[str, tuple[str, float, str | None]] = {
 }
 """(colour, width in pixels, dash pattern) of each rail ``service``."""
 RAIL_OTHER_STYLE: tuple[str, float, str | None] = ("#4a5d7e", 2.0, "2 4")
+TRANSIT_STYLE: dict[str, tuple[str, float, str | None]] = {
+    **{service: (colour, width + 1.0, "8 3") for service, (colour, width, _) in RAIL_STYLE.items()},
+    "bus": ("#4292c6", 2.0, "3 3"),
+    "other": RAIL_OTHER_STYLE,
+}
+"""(colour, width, dash) of each GTFS ``service``: the rail colours, wider and dashed, so a
+timetabled line reads apart from the OSM track beneath it; buses mid-blue, dotted."""
 STATION_COLOURS = ("#08306b", "#9ecae1")
 """Edge and fill of a rail station."""
 
@@ -102,7 +109,12 @@ OUTLINE_COLOUR = "#222222"
 
 PALETTES: dict[str, tuple[str, ...]] = {
     "roads": tuple(colour for colour, _ in ROAD_STYLE.values()),
-    "rail": (*(c for c, _, _ in RAIL_STYLE.values()), RAIL_OTHER_STYLE[0], *STATION_COLOURS),
+    "rail": (
+        *(c for c, _, _ in RAIL_STYLE.values()),
+        RAIL_OTHER_STYLE[0],
+        *STATION_COLOURS,
+        TRANSIT_STYLE["bus"][0],
+    ),  # fmt: skip
     "travel_time": (*TIME_RAMP, HEX_UNREACHED_COLOUR),
     "review_status": (*STATUS_COLOURS.values(), GAP_LINE_COLOUR),
     "corridor_index": (*CORRIDOR_RAMP, NO_INDEX_COLOUR),

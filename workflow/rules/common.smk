@@ -19,6 +19,7 @@ from spatialint.settings import (
     PopulationSettings,
     SourceSettings,
     SpeedSettings,
+    TransitSettings,
 )
 
 try:
@@ -103,6 +104,38 @@ def road_inputs(wildcards):
             "{study}", wildcards.study
         )
     return inputs
+
+
+def transit_feeds(wildcards):
+    """The study's GTFS feeds (``transit.feeds`` with ``{study}`` filled in): inputs of
+    ``transit_network``, so a changed feed reruns it (a demo feed is made by generate_demo).
+    """
+    feeds = TransitSettings.from_study(STUDIES[wildcards.study]).feeds
+    return [feed.replace("{study}", wildcards.study) for feed in feeds]
+
+
+def transit_inputs(wildcards):
+    """Extra input of ``multimodal_network`` and ``map``: the transit network, when the study
+    has GTFS feeds (without them, no transit job runs and nothing changes)."""
+    if not transit_feeds(wildcards):
+        return {}
+    return {
+        "transit": f"data/{wildcards.study}/network/transit_graph.npz",
+        "transit_lines": f"data/{wildcards.study}/network/transit_lines.parquet",
+        "transit_stops": f"data/{wildcards.study}/network/transit_stops.parquet",
+    }
+
+
+def multimodal_inputs(wildcards):
+    """Extra input of ``multimodal_network``: the transit graph, when the study has feeds."""
+    inputs = transit_inputs(wildcards)
+    return {"transit": inputs["transit"]} if inputs else {}
+
+
+def map_inputs(wildcards):
+    """Extra inputs of ``map``: the transit lines and stations, when the study has feeds."""
+    inputs = transit_inputs(wildcards)
+    return {k: v for k, v in inputs.items() if k != "transit"}
 
 
 def population_inputs(wildcards):

@@ -3,6 +3,7 @@
 
 rule map:
     input:
+        unpack(map_inputs),
         pbf="data/{study}/osm/extract.osm.pbf",
         units="data/{study}/network/admin_units.gpkg",
         road_edges="data/{study}/network/road_edges.parquet",

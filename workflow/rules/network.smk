@@ -78,8 +78,35 @@ rule rail_network:
         "../scripts/rail_network.py"
 
 
+rule transit_network:
+    input:
+        feeds=transit_feeds,
+        road_graph="data/{study}/network/road_graph.npz",
+        road_edges="data/{study}/network/road_edges.parquet",
+        rail_edges="data/{study}/network/rail_edges.parquet",
+        stations="data/{study}/network/rail_stations.parquet",
+    output:
+        lines="data/{study}/network/transit_lines.parquet",
+        stops="data/{study}/network/transit_stops.parquet",
+        graph="data/{study}/network/transit_graph.npz",
+    log:
+        "logs/{study}/transit_network.log",
+    benchmark:
+        "benchmarks/results/{study}/transit_network.tsv"
+    conda:
+        "../envs/spatialint.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+    params:
+        transit=settings_param("transit"),
+    script:
+        "../scripts/transit_network.py"
+
+
 rule multimodal_network:
     input:
+        unpack(multimodal_inputs),
         road_nodes="data/{study}/network/road_nodes.parquet",
         road_graph="data/{study}/network/road_graph.npz",
         rail_edges="data/{study}/network/rail_edges.parquet",

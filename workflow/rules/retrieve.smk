@@ -7,6 +7,7 @@ rule generate_demo:
         truth="data/{study}/demo/truth.json",
         trips="data/{study}/demo/observed_trips.csv",
         population="data/{study}/demo/population.tif",
+        gtfs="data/{study}/demo/gtfs.zip",
     log:
         "logs/{study}/generate_demo.log",
     benchmark:

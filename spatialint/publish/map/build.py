@@ -16,10 +16,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import folium
+import geopandas as gpd
 import pandas as pd
 
 from spatialint.contracts.io import read_table
 from spatialint.contracts.network import SPEED_FIT
+from spatialint.contracts.transit import TRANSIT_LINES
 from spatialint.errors import DataError
 from spatialint.fileio import atomic_path
 from spatialint.publish.i18n import check_language, speeds_note
@@ -44,6 +46,7 @@ from spatialint.publish.map.page import (
     offline_page,
     title_panel,
 )
+from spatialint.publish.map.transit_layer import transit_layers
 from spatialint.settings import MapSettings, SpeedSettings, StudyInfo
 
 logger = logging.getLogger(__name__)
@@ -59,7 +62,11 @@ def study_title(study: StudyInfo) -> str:
 
 
 def map_drawings(
-    layers: StudyLayers, *, map_settings: MapSettings, language: str
+    layers: StudyLayers,
+    *,
+    map_settings: MapSettings,
+    language: str,
+    transit_lines: gpd.GeoDataFrame | None = None,
 ) -> tuple[Drawing, ...]:
     """The map's layer data in drawing order (last on top), each with its legend entries."""
     if layers.units.empty:
@@ -74,6 +81,7 @@ def map_drawings(
         admin_unit_layer(layers.units, **common),
         road_layers(layers.roads, road_classes=map_settings.road_classes, **common),
         rail_layers(layers.rail, layers.stations, **common),
+        transit_layers(transit_lines, **common),
         isochrone_layers(layers.isochrones, shown_origin=shown_origin, **common),
         hexagon_layers(layers.hexagons, bands=bands, **common),
         origin_layer(layers.origins, **common),
@@ -92,6 +100,7 @@ def build_map(
     data_date: str | None,
     speeds: SpeedSettings | None = None,
     speed_fit: pd.DataFrame | None = None,
+    transit_lines: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Draw the study's layers on a Folium map (not yet rendered; see :func:`render_map`).
 
@@ -109,12 +118,17 @@ def build_map(
     speeds, speed_fit
         The speed profile the times come from, said under the date (``None``: not said),
         with the calibration's fit error (the ``speed_fit`` table) when it has one.
+    transit_lines
+        The GTFS lines (``transit_lines``), drawn by service with their headways; ``None``
+        without feeds.
     """
     language = check_language(study.language)
     tile_specs = basemap_tiles(  # a basemap without its key stops here, before any drawing
         map_settings.basemap, language=language, tianditu_token=map_settings.tianditu_token
     )
-    drawings = map_drawings(layers, map_settings=map_settings, language=language)
+    drawings = map_drawings(
+        layers, map_settings=map_settings, language=language, transit_lines=transit_lines
+    )
     west, south, east, north = layers.units.total_bounds
     m = folium.Map(
         location=[(south + north) / 2, (west + east) / 2], tiles=None, control_scale=True,
@@ -150,12 +164,12 @@ def render_map(m: folium.Map) -> str:
 def write_map(
     layers: StudyLayers, path: str | os.PathLike[str], *, map_settings: MapSettings,
     study: StudyInfo, data_date: str | None, speeds: SpeedSettings | None = None,
-    speed_fit: pd.DataFrame | None = None,
+    speed_fit: pd.DataFrame | None = None, transit_lines: gpd.GeoDataFrame | None = None,
 ) -> Path:  # fmt: skip
     """Build, render and atomically write the map to ``path``; return the path."""
     page = render_map(build_map(
         layers, map_settings=map_settings, study=study, data_date=data_date, speeds=speeds,
-        speed_fit=speed_fit,
+        speed_fit=speed_fit, transit_lines=transit_lines,
     ))  # fmt: skip
     target = Path(path)
     with atomic_path(target) as tmp:
@@ -187,7 +201,8 @@ def run_map_stage(
     inputs
         Paths by the ``map`` rule's input names
         (:func:`~spatialint.publish.layers.read_layers`, plus ``pbf`` for the OSM data date
-        and ``speed_fit``, the road stage's calibration fit).
+        and ``speed_fit``, the road stage's calibration fit; ``transit_lines`` when the
+        study has GTFS feeds).
     outputs
         Paths by the rule's output names: ``html``.
     map
@@ -207,4 +222,8 @@ def run_map_stage(
     return write_map(
         layers, outputs["html"], map_settings=map, study=study, data_date=data_date,
         speeds=speeds, speed_fit=read_table(inputs["speed_fit"], SPEED_FIT),
+        transit_lines=(
+            read_table(inputs["transit_lines"], TRANSIT_LINES) if "transit_lines" in inputs
+            else None
+        ),
     )  # fmt: skip
