@@ -28,16 +28,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
 
+from spatialint.settings_checks import check_border_levels, check_increasing, level_list
 from spatialint.errors import ConfigError
 from spatialint.osm.urban_tags import URBAN_LANDUSE
 
 _CONFIG_KEY = "config_key"
+_CANONICAL = "canonical"
 
 
-def config_key(path: str) -> Any:
+def config_key(path: str, canonical: Any = None) -> Any:
     """A field read from ``path`` (dotted, e.g. ``"admin.border_level"``) instead of
-    ``<SECTION>.<field name>``."""
-    return field(metadata={_CONFIG_KEY: path})
+    ``<SECTION>.<field name>``; ``canonical`` maps its config value to one spelling (so
+    ``6`` and ``[6]`` are the same param)."""
+    return field(metadata={_CONFIG_KEY: path, _CANONICAL: canonical})
 
 
 def _lookup(study: Mapping[str, Any], path: str) -> Any:
@@ -73,7 +76,7 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
         return value
     if origin is tuple:
         (item,) = [a for a in get_args(hint) if a is not Ellipsis]
-        value = [value] if isinstance(value, str) else value  # "one or a list" keys
+        value = [value] if isinstance(value, str | int) else value  # "one or a list" keys
         return tuple(_convert(v, item, f"{where}[{i}]") for i, v in enumerate(value))
     if origin in (dict, Mapping):
         _, item = get_args(hint)
@@ -126,20 +129,16 @@ class Settings(Spec):
         Mappings come with their keys sorted, so reordering keys in the YAML file does not
         count as an edit (Snakemake compares params by their text).
         """
-        return {name: _canonical(_lookup(study, path)) for name, path in cls.config_keys().items()}
+        spelling = {f.name: f.metadata.get(_CANONICAL) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return {
+            name: _canonical((spelling[name] or (lambda v: v))(_lookup(study, path)))
+            for name, path in cls.config_keys().items()
+        }
 
     @classmethod
     def from_study(cls, study: Mapping[str, Any]) -> Self:
         """Build from a validated, default-filled study config."""
         return cls.from_config(cls.select(study), where=cls.SECTION)
-
-
-def check_increasing(values: tuple[float, ...], *, key: str, example: str) -> None:
-    """Refuse an empty or not strictly increasing list (bands, band edges)."""
-    if not values or any(b <= a for a, b in zip(values, values[1:], strict=False)):
-        raise ConfigError(
-            f"{key} is {list(values)}; give strictly increasing positive values, e.g. {example}."
-        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -221,9 +220,18 @@ class AdminSettings(Settings):
 
     SECTION: ClassVar[str] = "admin"
     levels: tuple[int, ...]
-    border_level: int
+    #: ``admin.border_level``, one level or several, sorted coarse → fine
+    border_levels: tuple[int, ...] = config_key("admin.border_level", level_list)
     file: str | None
     name_column: str
+
+    def __post_init__(self) -> None:
+        check_border_levels(self.border_levels, self.levels)
+
+    @property
+    def border_level(self) -> int:
+        """The finest border level: the units every node, edge and finding is assigned to."""
+        return self.border_levels[-1]
 
 
 @dataclass(frozen=True)
@@ -470,6 +478,8 @@ class GapSettings(Settings):
     benefit_cutoff_min: float
     benefit_seed: int
     review_file: str
+    #: the words of the ``border`` column (省界 / provincial border)
+    language: Literal["zh", "en"] = config_key("language")
 
     def __post_init__(self) -> None:
         if self.facing_angle_deg > self.away_angle_deg:
@@ -587,7 +597,7 @@ class IntegrationSettings(Settings):
     border_penalty: BorderPenaltySettings
     redundancy: RedundancySettings
     index: IndexSettings
-    border_level: int = config_key("admin.border_level")
+    border_levels: tuple[int, ...] = config_key("admin.border_level", level_list)
     access_buffer_m: float = config_key("access.access_buffer_m")
     snap_max_m: float = config_key("access.snap_max_m")
     language: Literal["zh", "en"] = config_key("language")
