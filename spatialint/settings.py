@@ -28,9 +28,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Self, get_args, get_origin, get_type_hints
 
-from spatialint.settings_checks import check_border_levels, check_increasing, level_list
 from spatialint.errors import ConfigError
 from spatialint.osm.urban_tags import URBAN_LANDUSE
+from spatialint.settings_checks import check_border_levels, check_increasing, level_list
 
 _CONFIG_KEY = "config_key"
 _CANONICAL = "canonical"

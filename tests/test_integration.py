@@ -656,7 +656,9 @@ def test_unconnected_and_unbordered_rows_get_nan_and_a_reason(tmp_path):
 
 def test_bad_input_is_named():
     units, edges, road, mm, places, origins = make_world()
-    with pytest.raises(DataError, match="no unit at admin.border_level 7. Levels present: \\[5, 6\\]"):
+    with pytest.raises(
+        DataError, match="no unit at admin.border_level 7. Levels present: \\[5, 6\\]"
+    ):
         corridor_table(units, edges, road, mm, settings=replace(SETTINGS, border_levels=(7,)))
     with pytest.raises(ConfigError, match="'丙中心'.*known origins: 乙北, 甲中心"):
         corridor_table(

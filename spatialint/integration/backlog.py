@@ -28,7 +28,6 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from spatialint.gaps.benefit import RANKING_COLUMNS, ranking_column
 from spatialint.gaps.confidence import HIGH, MEDIUM
