@@ -162,3 +162,24 @@ def test_every_planted_demo_gap_crosses_its_expected_border(demo_run: Path):
     assert level["河东区–西湖县"] == 5 and level["东城–西城"] == 5 and level["东城区–东山县"] == 6
     report = (demo_run / "maps/demo/report.html").read_text(encoding="utf-8")
     assert report.index("<h3>市界（") < report.index("<h3>县界（")
+
+
+def test_a_finding_of_a_unit_in_no_coarser_unit_is_at_the_finest_level_and_says_so():
+    from spatialint.gaps.stage import with_border_levels
+
+    tree = UnitHierarchy.build(three_levels(), [4, 5, 6])
+    dead = pd.DataFrame(
+        {"unit_id": ["K3", "K4"], "other_unit_id": ["K4", "K5"],
+         "reasons_zh": ["可信度高", "可信度中"], "reasons_en": ["high", "medium"]},
+        index=[7, 3],
+    )  # fmt: skip
+    out = with_border_levels(dead, tree, ("unit_id", "other_unit_id"), "en")
+    assert out["border_level"].tolist() == [4, 6] and out.index.tolist() == [7, 3]
+    assert out["border"].tolist() == ["provincial border", "county border"]
+    assert out["reasons_zh"].tolist() == [
+        "可信度高",
+        "可信度中；边界级别：K5县不在上级行政区内，按县界计",
+    ]
+    assert (
+        out["reasons_en"].iloc[1].endswith("K5县 lies in no coarser unit, counted as county border")
+    )
