@@ -204,6 +204,7 @@ def test_truth_file_matches_returned_truth_and_keys(demo):
         "other_way_id",
         "gap_m",
         "planned_way_id",
+        "border_level",
     }
     assert all(set(d) == keys for d in data["border_dead_ends"])
     decoy_keys = {"case_id", "kind", "node_id", "lon", "lat", "expected"}
