@@ -241,8 +241,8 @@ def test_corridors_class_drops_and_missing_crossings(layers):
     drops = drawn["等级骤降"].shapes[0]
     expected = pd.DataFrame(
         {"gap_id": ["C001"], "status": ["待核实"], "unit_high": ["西县"], "unit_low": ["东县"],
-         "border": ["县界"], "class_high": ["primary"], "class_low": ["residential"], "name_high": ["建设路"],
-         "name_low": ["建设路"], "comment": [""]}
+         "border": ["县界"], "class_high": ["primary"], "class_low": ["residential"],
+         "name_high": ["建设路"], "name_low": ["建设路"], "comment": [""]}
     )  # fmt: skip
     pd.testing.assert_frame_equal(
         pd.DataFrame([f["properties"] for f in drops.features["features"]]), expected
