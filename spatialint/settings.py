@@ -27,7 +27,8 @@ from typing import Any, ClassVar, Literal, Self
 
 from spatialint.errors import ConfigError
 from spatialint.osm.urban_tags import URBAN_LANDUSE
-from spatialint.settings_base import Settings, Spec, check_increasing, config_key
+from spatialint.settings_base import Settings, Spec, config_key
+from spatialint.settings_checks import check_border_levels, check_increasing, level_list
 
 __all__ = ["Settings", "Spec", "check_increasing", "config_key"]
 
@@ -111,9 +112,18 @@ class AdminSettings(Settings):
 
     SECTION: ClassVar[str] = "admin"
     levels: tuple[int, ...]
-    border_level: int
+    #: ``admin.border_level``, one level or several, sorted coarse → fine
+    border_levels: tuple[int, ...] = config_key("admin.border_level", level_list)
     file: str | None
     name_column: str
+
+    def __post_init__(self) -> None:
+        check_border_levels(self.border_levels, self.levels)
+
+    @property
+    def border_level(self) -> int:
+        """The finest border level: the units every node, edge and finding is assigned to."""
+        return self.border_levels[-1]
 
 
 @dataclass(frozen=True)
@@ -427,6 +437,8 @@ class GapSettings(Settings):
     benefit_cutoff_min: float
     benefit_seed: int
     review_file: str
+    #: the words of the ``border`` column (省界 / provincial border)
+    language: Literal["zh", "en"] = config_key("language")
 
     def __post_init__(self) -> None:
         if self.facing_angle_deg > self.away_angle_deg:
@@ -544,7 +556,7 @@ class IntegrationSettings(Settings):
     border_penalty: BorderPenaltySettings
     redundancy: RedundancySettings
     index: IndexSettings
-    border_level: int = config_key("admin.border_level")
+    border_levels: tuple[int, ...] = config_key("admin.border_level", level_list)
     access_buffer_m: float = config_key("access.access_buffer_m")
     snap_max_m: float = config_key("access.snap_max_m")
     language: Literal["zh", "en"] = config_key("language")

@@ -18,12 +18,14 @@ from typing import Any, ClassVar, Literal, Self, get_args, get_origin, get_type_
 from spatialint.errors import ConfigError
 
 _CONFIG_KEY = "config_key"
+_CANONICAL = "canonical"
 
 
-def config_key(path: str) -> Any:
+def config_key(path: str, canonical: Any = None) -> Any:
     """A field read from ``path`` (dotted, e.g. ``"admin.border_level"``) instead of
-    ``<SECTION>.<field name>``."""
-    return field(metadata={_CONFIG_KEY: path})
+    ``<SECTION>.<field name>``; ``canonical`` maps its config value to one spelling (so
+    ``6`` and ``[6]`` are the same param)."""
+    return field(metadata={_CONFIG_KEY: path, _CANONICAL: canonical})
 
 
 def _lookup(study: Mapping[str, Any], path: str) -> Any:
@@ -59,7 +61,7 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
         return value
     if origin is tuple:
         (item,) = [a for a in get_args(hint) if a is not Ellipsis]
-        value = [value] if isinstance(value, str) else value  # "one or a list" keys
+        value = [value] if isinstance(value, str | int) else value  # "one or a list" keys
         return tuple(_convert(v, item, f"{where}[{i}]") for i, v in enumerate(value))
     if origin in (dict, Mapping):
         _, item = get_args(hint)
@@ -112,17 +114,13 @@ class Settings(Spec):
         Mappings come with their keys sorted, so reordering keys in the YAML file does not
         count as an edit (Snakemake compares params by their text).
         """
-        return {name: _canonical(_lookup(study, path)) for name, path in cls.config_keys().items()}
+        spelling = {f.name: f.metadata.get(_CANONICAL) for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return {
+            name: _canonical((spelling[name] or (lambda v: v))(_lookup(study, path)))
+            for name, path in cls.config_keys().items()
+        }
 
     @classmethod
     def from_study(cls, study: Mapping[str, Any]) -> Self:
         """Build from a validated, default-filled study config."""
         return cls.from_config(cls.select(study), where=cls.SECTION)
-
-
-def check_increasing(values: tuple[float, ...], *, key: str, example: str) -> None:
-    """Refuse an empty or not strictly increasing list (bands, band edges)."""
-    if not values or any(b <= a for a, b in zip(values, values[1:], strict=False)):
-        raise ConfigError(
-            f"{key} is {list(values)}; give strictly increasing positive values, e.g. {example}."
-        )

@@ -179,10 +179,14 @@ def _write(source: Path, target: Path, pieces: dict[int, list[list[int]]]) -> No
         writer.close()
 
 
-def run_fixture(pbf: Path | tuple[Path, ...], folder: Path, **gaps: object) -> pd.DataFrame:
+def run_fixture(
+    pbf: Path | tuple[Path, ...], folder: Path, *, admin: dict | None = None, **gaps: object
+) -> pd.DataFrame:
     """The andorra study's retrieve, admin, road and gaps stages on ``pbf`` (or several PBFs,
-    merged); the dead ends."""
+    merged), its ``admin`` and ``gaps`` keys updated with ``admin`` and ``gaps``; the dead
+    ends."""
     study = load_study("andorra")
+    study["admin"].update(admin or {})
     study["gaps"].update(gaps)
     every = study_settings(study)
     url = str(pbf) if isinstance(pbf, Path) else tuple(str(p) for p in pbf)

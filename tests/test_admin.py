@@ -43,7 +43,7 @@ def whole(buffer_km: float) -> AreaSettings:
 def admin(levels: list[int], border_level: int, **values: object) -> AdminSettings:
     """``admin`` settings: the given levels, no admin file unless given."""
     return AdminSettings.from_config(
-        {"levels": levels, "border_level": border_level, "name_column": "name", **values}
+        {"levels": levels, "border_levels": border_level, "name_column": "name", **values}
     )
 
 

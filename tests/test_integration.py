@@ -167,7 +167,7 @@ def default_settings() -> IntegrationSettings:
 DEFAULTS = default_settings()
 SETTINGS = replace(
     DEFAULTS,
-    border_level=6,
+    border_levels=(6,),
     reach_band_min=20.0,
     reach_cell_m=1000.0,
     access_buffer_m=600.0,
@@ -656,8 +656,10 @@ def test_unconnected_and_unbordered_rows_get_nan_and_a_reason(tmp_path):
 
 def test_bad_input_is_named():
     units, edges, road, mm, places, origins = make_world()
-    with pytest.raises(DataError, match="admin_level 7"):
-        corridor_table(units, edges, road, mm, settings=replace(SETTINGS, border_level=7))
+    with pytest.raises(
+        DataError, match="no unit at admin.border_level 7. Levels present: \\[5, 6\\]"
+    ):
+        corridor_table(units, edges, road, mm, settings=replace(SETTINGS, border_levels=(7,)))
     with pytest.raises(ConfigError, match="'丙中心'.*known origins: 乙北, 甲中心"):
         corridor_table(
             units, edges, road, mm, settings=corridors(("甲中心", "丙中心")), origins=origins
@@ -975,7 +977,7 @@ def test_a_corridor_below_the_border_level_has_no_gap_backlog():
         edges,
         road,
         mm,
-        settings=replace(corridors(("甲中心", "甲东")), border_level=5),
+        settings=replace(corridors(("甲中心", "甲东")), border_levels=(5,)),
         origins=origins,
         dead_ends=dead,
     )

@@ -241,8 +241,8 @@ def test_corridors_class_drops_and_missing_crossings(layers):
     drops = drawn["等级骤降"].shapes[0]
     expected = pd.DataFrame(
         {"gap_id": ["C001"], "status": ["待核实"], "unit_high": ["西县"], "unit_low": ["东县"],
-         "class_high": ["primary"], "class_low": ["residential"], "name_high": ["建设路"],
-         "name_low": ["建设路"], "comment": [""]}
+         "border": ["县界"], "class_high": ["primary"], "class_low": ["residential"],
+         "name_high": ["建设路"], "name_low": ["建设路"], "comment": [""]}
     )  # fmt: skip
     pd.testing.assert_frame_equal(
         pd.DataFrame([f["properties"] for f in drops.features["features"]]), expected
@@ -250,6 +250,8 @@ def test_corridors_class_drops_and_missing_crossings(layers):
     missing = drawn["缺失的跨界通道"].shapes[0]
     assert missing.features["features"][0]["properties"]["length_km"] == "4.4"
     assert dict(missing.tooltip)["length_km"] == "无通道边界长度（公里）"
+    assert missing.features["features"][0]["properties"]["border"] == "县界"
+    assert dict(missing.tooltip)["border"] == "跨越边界"
 
 
 def test_english_labels(layers):

@@ -42,7 +42,7 @@ def network_tables(pbf: Path, folder: Path, *, levels: list[int]) -> dict:
     whole = AreaSettings.from_config({"buffer_km": 0}, where="area")
     clip_extract(pbf, extract, area=whole, levels=levels)
     settings = AdminSettings.from_config(
-        {"levels": levels, "border_level": levels[-1], "name_column": "name"}
+        {"levels": levels, "border_levels": levels[-1], "name_column": "name"}
     )
     result = build_admin(settings, pbf=extract)
     return {"places": result.places, "units": result.units}

@@ -27,10 +27,12 @@ AFTER_RETRIEVE = ["admin_units", *NETWORK, *ACCESS, "gaps", "integration", *PUBL
 #: (what is edited, how, the rules of the jobs a dry run plans; a rule twice = two jobs).
 RERUNS: list[tuple[str, Any, list[str]]] = [
     ("title", "新标题", PUBLISH),
-    ("language", "en", ["integration", *PUBLISH]),
+    ("language", "en", ["gaps", "integration", *PUBLISH]),
     ("source.seed", 7, ["generate_demo", "retrieve_osm", *AFTER_RETRIEVE]),
     ("area.buffer_km", 4, ["retrieve_osm", *AFTER_RETRIEVE]),
     ("admin.border_level", 5, AFTER_RETRIEVE),
+    ("admin.border_level", [6, 5], []),  # the demo's [5, 6] in another order: the same levels
+    ("admin.border_level", [6], AFTER_RETRIEVE),
     ("network.speeds_kph.residential", 25, [*NETWORK, *ACCESS, "gaps", "integration", *PUBLISH]),
     ("speeds.profile", "peak", [*NETWORK, *ACCESS, "gaps", "integration", *PUBLISH]),
     (

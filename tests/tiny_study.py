@@ -42,6 +42,6 @@ def run_admin(pbf: Path, units: Path, folder: Path) -> None:
     keys = ("units", "places", "report")
     outputs = {key: folder / name for key, name in zip(keys, OUTPUTS, strict=True)}
     settings = AdminSettings.from_config(
-        {"levels": [6], "border_level": 6, "file": str(units), "name_column": "name"}
+        {"levels": [6], "border_levels": 6, "file": str(units), "name_column": "name"}
     )
     run_admin_stage({"pbf": pbf}, outputs, admin=settings, base_dir=folder)

@@ -4,7 +4,7 @@ the review template."""
 from __future__ import annotations
 
 from spatialint.contracts.base import COUNT_FORMAT, Column, Table
-from spatialint.contracts.network import LINES, POINTS
+from spatialint.contracts.network import BORDER_COLUMNS, LINES, POINTS
 
 #: The review columns every reviewable finding carries (joined from the planners' file).
 REVIEW_COLUMNS = (
@@ -47,6 +47,7 @@ DEAD_ENDS = Table(
         Column("reasons_en", "str", "判断依据（英文）", "reasons"),
         Column("unit_name", "str", "所在行政区", "unit"),
         Column("other_unit_name", "str", "对侧行政区", "other unit"),
+        *BORDER_COLUMNS,
         Column("name", "str", "断头道路名称", "dead-end road name"),
         Column("ref", "str", "断头道路编号(ref)", "dead-end road ref"),
         Column("highway", "str", "断头道路等级", "dead-end road class"),
@@ -104,6 +105,7 @@ CLASS_DROPS = Table(
         *REVIEW_COLUMNS,
         Column("unit_high", "str", "高等级侧行政区", "unit of higher class"),
         Column("unit_low", "str", "低等级侧行政区", "unit of lower class"),
+        *BORDER_COLUMNS,
         Column("class_high", "str", "原等级", "class before"),
         Column("class_low", "str", "降级后等级", "class after"),
         Column("steps", "Int", "降级级数", "class steps dropped"),
@@ -129,6 +131,7 @@ MISSING_CROSSINGS = Table(
         Column("crossing_id", "str", "编号", "stretch id", nullable=False),
         Column("unit_a_name", "str", "行政区甲", "unit A"),
         Column("unit_b_name", "str", "行政区乙", "unit B"),
+        *BORDER_COLUMNS,
         Column("length_km", "float", "无通道边界长度", "border without crossing", "km"),
         Column("unit_a", "str", "行政区甲编号", "unit A id"),
         Column("unit_b", "str", "行政区乙编号", "unit B id"),
@@ -163,6 +166,8 @@ REVIEW_TEMPLATE = Table(
                 "reasons_en",
                 "unit_name",
                 "other_unit_name",
+                "border_level",
+                "border",
                 "unit_id",
                 "other_unit_id",
                 "name",

@@ -8,6 +8,7 @@ open gaps of a row below ``admin.border_level``.
 from __future__ import annotations
 
 from spatialint.contracts.base import COUNT_FORMAT, SHARE_FORMAT, TENTHS_FORMAT, Column, Table
+from spatialint.contracts.network import BORDER_COLUMNS
 
 CROSSING_CLASSES: dict[str, str] = {
     "motorway": "高速公路",
@@ -51,6 +52,7 @@ CORRIDORS = Table(
         Column("kind", "str", "类型", "kind"),
         Column("name", "str", "走廊", "corridor"),
         Column("admin_level", "int", "行政级别", "admin level"),
+        *BORDER_COLUMNS,
         Column("unit_a_id", "str", "单元A编号", "unit A id"),
         Column("unit_a", "str", "单元A", "unit A"),
         Column("unit_b_id", "str", "单元B编号", "unit B id"),

@@ -26,6 +26,32 @@ ADMIN_UNITS = Table(
     geometry=POLYGONS,
 )
 
+BORDER_WORDS: dict[int, tuple[str, str]] = {
+    2: ("国界", "national border"),
+    3: ("大区界", "region border"),
+    4: ("省界", "provincial border"),
+    5: ("市界", "prefecture border"),
+    6: ("县界", "county border"),
+    7: ("乡镇界", "township/parish border"),
+    8: ("乡镇界", "township border"),
+}
+"""The border between two units of an OSM ``admin_level``, in Chinese and English (China's
+levels; 7 is also Andorra's parishes); other levels: :func:`border_word`."""
+
+#: The two columns that say which border a finding or corridor crosses (gaps, integration).
+BORDER_COLUMNS = (
+    Column("border_level", "Int", "跨越边界级别", "border admin level"),
+    Column("border", "str", "跨越边界", "border crossed"),
+)
+
+
+def border_word(level: int, language: str) -> str:
+    """The border of ``level`` in words: ``省界`` / ``provincial border``; a level without
+    a name of its own as ``9级行政界`` / ``admin level 9 border``."""
+    zh, en = BORDER_WORDS.get(int(level), (f"{level}级行政界", f"admin level {level} border"))
+    return zh if language == "zh" else en
+
+
 PLACES = Table(
     "places",
     "地名",

@@ -10,7 +10,9 @@ Format (other stages' tests code against exactly these keys)::
      "stations": [{"node_id", "name", "name_en", "service"}],  # highspeed|intercity|metro
      "border_dead_ends": [{"case_id", "node_id", "way_id", "lon", "lat", "unit_relation_id",
          "other_unit_relation_id", "other_node_id", "other_way_id", "gap_m",
-         "planned_way_id"}],      # planned_way_id: the highway=construction way, or null
+         "planned_way_id", "border_level"}],  # planned_way_id: the highway=construction way,
+                                  # or null; border_level: 5 (市界) between the two cities,
+                                  # 6 (县界) within one
      "class_drops": [{"case_id", "way_ids", "border_node_id", "lon", "lat", "class_before",
          "class_after"}],
      "decoys": [{"case_id", "kind", "node_id", "lon", "lat", "expected"}],
@@ -140,12 +142,21 @@ class RegionIndex:
         raise AssertionError(f"no way with {want} at node {nid}")
 
 
+def _border_level(units: AdminUnits, a: int, b: int) -> int:
+    """The level of the border between units (relation ids) ``a`` and ``b``: their parents'
+    (a city's, 5: 市界) when these differ, else their own (6: 县界)."""
+    parent = {r["relation_id"]: r["parent_relation_id"] for r in units.rows}
+    level = {r["relation_id"]: r["admin_level"] for r in units.rows}
+    return level[parent[a]] if parent[a] != parent[b] else level[a]
+
+
 def _dead_end(
-    index: RegionIndex, case: BorderGap, relation_id: dict[str, int], planned: int | None
+    index: RegionIndex, case: BorderGap, units: AdminUnits, planned: int | None
 ) -> dict[str, Any]:
     lattice_node = index.region.lattice_node
     a, b = lattice_node(*case.end_xy()), lattice_node(*case.foot_xy())
     lon, lat = index.lonlat(a)
+    relation_id = units.relation_id
     return {
         "case_id": case.case_id,
         "node_id": a,
@@ -159,6 +170,7 @@ def _dead_end(
         "other_way_id": index.road_way(b, through=True),
         "gap_m": index.gap_m(a, b),
         "planned_way_id": planned,
+        "border_level": _border_level(units, relation_id[case.a_unit], relation_id[case.b_unit]),
     }
 
 
@@ -232,8 +244,7 @@ def build_truth(
         places=[_located(index, place) for place in places],
         stations=stations,
         border_dead_ends=[
-            _dead_end(index, case, units.relation_id, planned.get(case.case_id))
-            for case in BORDER_GAPS
+            _dead_end(index, case, units, planned.get(case.case_id)) for case in BORDER_GAPS
         ],
         class_drops=_class_drops(index),
         decoys=_decoys(index, cul_de_sac_end, border_decoys),

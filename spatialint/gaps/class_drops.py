@@ -42,12 +42,14 @@ STRAIGHT_MIN_DEG = 135.0
 BEARING_PROBE_M = 30.0
 
 #: Columns of :func:`find_class_drops` and their dtypes (``pos`` is the graph position of the
-#: node, ``x``/``y`` its metric coordinates).
+#: node, ``x``/``y`` its metric coordinates, ``unit_high_id``/``unit_low_id`` the sides' unit ids
+#: for their border level, dropped before writing).
 DROP_DTYPES: dict[str, str] = {
     "pos": "int64", "node_id": "int64", "way_id_high": "int64", "way_id_low": "int64",
     "class_high": "object", "class_low": "object", "steps": "int64", "unit_high": "object",
     "unit_low": "object", "name_high": "object", "name_low": "object", "border_m": "float64",
-    "x": "float64", "y": "float64", "gap_id": "object",
+    "x": "float64", "y": "float64", "gap_id": "object", "unit_high_id": "object",
+    "unit_low_id": "object",
 }  # fmt: skip
 
 
@@ -184,6 +186,8 @@ def _drop_table(net: BorderNetwork, pairs: pd.DataFrame) -> pd.DataFrame:
     eh = e.iloc[pairs["edge_h"].to_numpy()].reset_index(drop=True)
     el = e.iloc[pairs["edge_l"].to_numpy()].reset_index(drop=True)
     nodes = pairs["node"].to_numpy()
+    high = _side_unit(net, pairs["far_h"].to_numpy(), nodes)
+    low = _side_unit(net, pairs["far_l"].to_numpy(), nodes)
     return pd.DataFrame(
         {
             "pos": nodes,
@@ -193,21 +197,28 @@ def _drop_table(net: BorderNetwork, pairs: pd.DataFrame) -> pd.DataFrame:
             "class_high": eh["highway"],
             "class_low": el["highway"],
             "steps": (pairs["rank_l"] - pairs["rank_h"]).astype(int).to_numpy(),
-            "unit_high": _side_unit(net, pairs["far_h"].to_numpy(), nodes),
-            "unit_low": _side_unit(net, pairs["far_l"].to_numpy(), nodes),
+            "unit_high": _unit_column(net, high, "name"),
+            "unit_low": _unit_column(net, low, "name"),
             "name_high": eh["name"],
             "name_low": el["name"],
             "border_m": pairs["cdist_h"].round(1).to_numpy(),
             "x": net.xy[nodes, 0],
             "y": net.xy[nodes, 1],
+            "unit_high_id": _unit_column(net, high, "unit_id"),
+            "unit_low_id": _unit_column(net, low, "unit_id"),
         }
     )
 
 
 def _side_unit(net: BorderNetwork, far: np.ndarray, node: np.ndarray) -> np.ndarray:
-    """Name of the unit on a side: that of the far end, else of the node."""
+    """Position in ``net.units`` of the unit on a side: that of the far end, else of the node
+    (-1: none)."""
     idx = net.units_of(shapely.points(net.xy[far]))
     at = net.units_of(shapely.points(net.xy[node]))
-    idx = np.where(idx >= 0, idx, at)
-    names = net.units["name"].to_numpy()
-    return np.where(idx >= 0, names[np.maximum(idx, 0)], "")
+    return np.where(idx >= 0, idx, at)
+
+
+def _unit_column(net: BorderNetwork, idx: np.ndarray, column: str) -> np.ndarray:
+    """``column`` of the units at positions ``idx`` ("" for -1)."""
+    values = net.units[column].to_numpy()
+    return np.where(idx >= 0, values[np.maximum(idx, 0)], "")

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -60,10 +60,14 @@ from spatialint.network.graph import CSRGraph
 from spatialint.network.speed_profile import node_speed_factor
 from spatialint.osm.ways import WayTable
 from spatialint.settings import AdminSettings, GapSettings, PopulationSettings, RoadSettings
+from spatialint.unit_hierarchy import UnitHierarchy
 
 logger = logging.getLogger(__name__)
 
 PathArg = str | PathLike[str]
+
+DROP_UNIT_IDS = ("unit_high_id", "unit_low_id")
+"""The class drops' unit ids, read for their border level and not written."""
 
 STAGE_SETTINGS = ("gaps", "roads", "admin", "population")
 """The settings :func:`run_gap_stage` takes, by their :data:`spatialint.settings.PARAMS` names."""
@@ -115,7 +119,8 @@ def run_gap_stage(
     roads
         ``highway_classes`` (which OSM ways are roads) and ``speeds_kph`` (of a new link).
     admin
-        ``border_level``: the level of units whose borders count.
+        ``border_levels``: the finest is the level of units whose borders count; every
+        finding says the coarsest it crosses (``border_level``, ``border``).
     population
         The study's optional source of people (``access.population_file`` or
         ``access.population_raster``), for the person-minutes.
@@ -127,6 +132,7 @@ def run_gap_stage(
         review file is malformed or names an unknown kind of gap.
     """
     tables = read_gap_inputs(inputs, outputs, gaps=gaps, roads=roads)
+    hierarchy = UnitHierarchy.build(tables.units, admin.border_levels)
     findings = detect_gaps(
         tables.edges,
         tables.units,
@@ -144,12 +150,18 @@ def run_gap_stage(
     ranked = rank_dead_ends(
         findings, tables.graph, gaps=gaps, roads=roads, people=people, edges=tables.edges
     )
+    ranked = with_border_levels(ranked, hierarchy, ("unit_id", "other_unit_id"), gaps.language)
     review = read_review_file(inputs.get("review"), review_file=gaps.review_file)
     context = REVIEW_TEMPLATE.names  # restored for reviewed gaps no longer found
     dead = join_review(ranked, of_kind(review, "G"), keep_columns=context)
-    drops = with_links(findings.class_drops)
+    drops = with_border_levels(
+        with_links(findings.class_drops), hierarchy, DROP_UNIT_IDS, gaps.language
+    ).drop(columns=list(DROP_UNIT_IDS))
     drops = join_review(drops, of_kind(review, "C"), keep_columns=context)
-    written = write_gap_outputs(outputs, dead=dead, drops=drops, missing=findings.missing_crossings)
+    missing = with_border_levels(
+        findings.missing_crossings, hierarchy, ("unit_a", "unit_b"), gaps.language
+    )
+    written = write_gap_outputs(outputs, dead=dead, drops=drops, missing=missing)
     write_thumbnails(
         outputs["thumbnails"],
         written[DEAD_ENDS.name],
@@ -257,6 +269,25 @@ def rank_dead_ends(
     ranked = rank_by_confidence(assess_dead_ends(ranked, gaps))
     ranked["thumbnail"] = thumbnail_column(ranked)
     return with_links(ranked)
+
+
+def with_border_levels(
+    findings: pd.DataFrame, hierarchy: UnitHierarchy, unit_ids: Sequence[str], language: str
+) -> pd.DataFrame:
+    """``findings`` with the border each crosses (``border_level``, ``border``): the coarsest
+    border level at which its two units (columns ``unit_ids``) differ. A dead end between
+    units lying in no coarser unit is counted at the finest level, and its reasons say so."""
+    a, b = (findings[c].fillna("").astype(str).tolist() for c in unit_ids)
+    out = findings.assign(**hierarchy.border_columns(a, b, language, index=findings.index))
+    if "reasons_zh" in out.columns:
+        for column, lang, glue in (("reasons_zh", "zh", "；"), ("reasons_en", "en", "; ")):
+            notes = [hierarchy.unplaced_note(x, y, lang) for x, y in zip(a, b, strict=True)]
+            if any(notes):
+                out[column] = [
+                    f"{text}{glue}{note}" if note else text
+                    for text, note in zip(out[column], notes, strict=True)
+                ]
+    return out
 
 
 def with_links(findings: pd.DataFrame) -> pd.DataFrame:

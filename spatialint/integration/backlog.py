@@ -28,12 +28,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from spatialint.gaps.benefit import RANKING_COLUMNS, ranking_column
 from spatialint.gaps.confidence import HIGH, MEDIUM
-from spatialint.integration.border import assign_units
 from spatialint.integration.rows import CorridorRow
+from spatialint.unit_hierarchy import coarser_unit_ids
 
 logger = logging.getLogger(__name__)
 
@@ -151,19 +150,6 @@ def lift_gap_units(dead_ends: pd.DataFrame, coarser: dict[str, str]) -> pd.DataF
     for column in GAP_UNIT_COLUMNS:
         lifted[column] = lifted[column].astype(str).map(coarser).fillna("")
     return lifted
-
-
-def coarser_unit_ids(units_m: gpd.GeoDataFrame, border_level: int, level: int) -> dict[str, str]:
-    """Border-level unit id → id of the ``level`` unit containing it (by a point inside it)."""
-    unit_ids = units_m["unit_id"].astype(str).to_numpy()
-    unit_level = units_m["admin_level"].to_numpy()
-    base_idx = np.flatnonzero(unit_level == border_level)
-    inner = gpd.GeoSeries(
-        shapely.point_on_surface(units_m.geometry.values[base_idx]), crs=units_m.crs
-    )
-    idx = np.flatnonzero(unit_level == level)
-    found = assign_units(inner, units_m.iloc[idx].reset_index(drop=True))
-    return {unit_ids[b]: unit_ids[idx[f]] for b, f in zip(base_idx, found, strict=True) if f >= 0}
 
 
 def corridor_backlog(

@@ -38,16 +38,6 @@ def check_graphs(road_graph: CSRGraph, multimodal_graph: CSRGraph) -> None:
         raise DataError("the road graph has no nodes; check the network stage's log.")
 
 
-def check_border_level(units: pd.DataFrame, border_level: int) -> None:
-    """Refuse a ``border_level`` no admin unit has."""
-    levels = units["admin_level"].astype(int)
-    if not (levels == border_level).any():
-        raise DataError(
-            f"no admin unit has admin_level {border_level} (admin.border_level); the units "
-            f"have levels {sorted(set(levels.tolist()))}: set admin.border_level to one of them."
-        )
-
-
 @dataclass(frozen=True)
 class MetricStudy:
     """Units, road nodes and road edges in the metric (UTM) CRS of the road network.

@@ -29,7 +29,9 @@ class CorridorRow:
     nodes it is measured between, and the reasons for every measure it lacks.
 
     ``centre_a``/``centre_b`` are positions in the road graph, ``border`` the row of the
-    level's shared borders; each is :data:`NO_POSITION` when missing.
+    level's shared borders, ``finest_a``/``finest_b`` the units of the finest border level
+    holding its two ends (whose hierarchy says which border the row crosses); each is
+    :data:`NO_POSITION` when missing.
     """
 
     kind: str
@@ -44,6 +46,8 @@ class CorridorRow:
     origin_a: str = ""
     origin_b: str = ""
     border: int = NO_POSITION
+    finest_a: int = NO_POSITION
+    finest_b: int = NO_POSITION
     reasons: list[str] = field(default_factory=list)
 
     @property
@@ -109,6 +113,8 @@ def neighbour_rows(
             lonlat_a=_centre_lonlat(units_m, a),
             lonlat_b=_centre_lonlat(units_m, b),
             border=k,
+            finest_a=a,
+            finest_b=b,
         )
         row.reasons.extend(_centre_reason(units_m, u) for u in (a, b) if not centre_ok[u])
         rows.append(row)
@@ -184,6 +190,7 @@ def named_corridor_rows(
         )
     by_name = {str(n): i for i, n in enumerate(origins["name"])}
     by_level = origin_units(origins, units_m)
+    finest = by_level.get(border_level, np.full(len(origins), NO_POSITION))
     rows = []
     for corridor in corridors:
         ia, ib = (_origin_position(by_name, end, corridor) for end in (corridor.from_, corridor.to))
@@ -208,6 +215,8 @@ def named_corridor_rows(
             lonlat_b=(float(pb.x), float(pb.y)),
             origin_a=corridor.from_,
             origin_b=corridor.to,
+            finest_a=int(finest[ia]),
+            finest_b=int(finest[ib]),
         )
         for unit, origin in ((ua, corridor.from_), (ub, corridor.to)):
             if unit < 0:

@@ -5,13 +5,14 @@
 :func:`corridor_table` runs the steps in order:
 
 1. project the units, road nodes and edges to metres (:class:`.levels.MetricStudy`);
-2. list the rows: neighbours at ``admin.border_level``, then the named corridors, each at the
-   coarsest level that separates its origins (:mod:`.rows`);
+2. list the rows: neighbours at the finest ``admin.border_level``, then the named corridors,
+   each at the coarsest level that separates its origins (:mod:`.rows`);
 3. per admin level used, the borders, crossings and the units of nodes, cells and places
    (:class:`.levels.LevelData`);
 4. route from every centre once (:func:`.travel.route_centres`);
 5. measure each row (:func:`.measures.measure_corridor`);
-6. add the backlog, the reasons, the index and the summary; sort by index and rank.
+6. add the border crossed (:mod:`spatialint.unit_hierarchy`), the backlog, the reasons, the
+   index and the summary; sort by index and rank.
 """
 
 from __future__ import annotations
@@ -28,12 +29,7 @@ from spatialint.contracts.integration import CORRIDORS
 from spatialint.geo import WGS84
 from spatialint.integration.backlog import BACKLOG_COLUMNS, corridor_backlog, no_dead_ends
 from spatialint.integration.index import integration_index
-from spatialint.integration.levels import (
-    LevelData,
-    MetricStudy,
-    check_border_level,
-    check_graphs,
-)
+from spatialint.integration.levels import LevelData, MetricStudy, check_graphs
 from spatialint.integration.measures import MeasureInputs, measure_corridor
 from spatialint.integration.reach import PopulatedPlaces, ReachGrid
 from spatialint.integration.routes import arc_lengths, with_weights
@@ -48,10 +44,14 @@ from spatialint.integration.summary import corridor_summary
 from spatialint.integration.travel import route_centres
 from spatialint.network.graph import CSRGraph
 from spatialint.settings import IntegrationSettings
+from spatialint.unit_hierarchy import UnitHierarchy
 
 logger = logging.getLogger(__name__)
 
-TABLE_WIDE_COLUMNS = ("rank", "index", "index_basis", *BACKLOG_COLUMNS, "reason", "summary")
+TABLE_WIDE_COLUMNS = (
+    "rank", "border_level", "border", "index", "index_basis", *BACKLOG_COLUMNS, "reason",
+    "summary",
+)  # fmt: skip
 """Columns filled once the whole table is measured (not by :func:`measure_corridor`)."""
 
 
@@ -61,11 +61,11 @@ def list_rows(
     levels: dict[int, LevelData],
     settings: IntegrationSettings,
 ) -> list[CorridorRow]:
-    """The neighbouring pairs at ``border_level``, then the named corridors with their
+    """The neighbouring pairs at the finest border level, then the named corridors with their
     shared borders attached."""
     centre_pos, centre_ok = study.snap_centres(settings.snap_max_m)
-    base = levels[settings.border_level]
-    rows = neighbour_rows(study.units, settings.border_level, base.borders, centre_pos, centre_ok)
+    finest = settings.border_levels[-1]
+    rows = neighbour_rows(study.units, finest, levels[finest].borders, centre_pos, centre_ok)
     rows = without_duplicated_pairs(rows, named)
     for row in named:
         attach_border(row, levels[row.level].borders)
@@ -103,16 +103,20 @@ def finish_table(
     study: MetricStudy,
     dead_ends: pd.DataFrame,
     settings: IntegrationSettings,
+    hierarchy: UnitHierarchy,
 ) -> gpd.GeoDataFrame:
-    """The measured records as the ``corridors`` table: backlog, reasons, index, summary and
-    a centre-to-centre line; sorted by index (best first, rows without one last), ranked."""
+    """The measured records as the ``corridors`` table: the border crossed, backlog, reasons,
+    index, summary and a centre-to-centre line; sorted by index (best first, rows without one
+    last), ranked."""
     measured = [c for c in CORRIDORS.names if c not in TABLE_WIDE_COLUMNS]
     table = (
         pd.DataFrame.from_records(records, columns=measured)
         if records
         else CORRIDORS.empty(measured)
     )
-    backlog = corridor_backlog(rows, study.units, settings.border_level, dead_ends)
+    for column, values in border_columns(rows, study, hierarchy, settings.language).items():
+        table[column] = values.to_numpy()
+    backlog = corridor_backlog(rows, study.units, settings.border_levels[-1], dead_ends)
     for column, values in backlog.columns().items():
         table[column] = values
     table["reason"] = pd.Series(["; ".join(dict.fromkeys(r.reasons)) for r in rows], dtype=object)
@@ -140,6 +144,23 @@ def finish_table(
     return CORRIDORS.conform(out.reset_index(drop=True))
 
 
+def border_columns(
+    rows: Sequence[CorridorRow], study: MetricStudy, hierarchy: UnitHierarchy, language: str
+) -> dict[str, pd.Series]:
+    """``border_level`` and ``border`` of every row: the coarsest border level at which the
+    finest units of its two ends differ (a row whose ends lie in no coarser unit says so)."""
+    ids = study.units["unit_id"].astype(str).to_numpy()
+    a, b = (
+        [ids[u] if u >= 0 else "" for u in ends]
+        for ends in ([r.finest_a for r in rows], [r.finest_b for r in rows])
+    )
+    for row, x, y in zip(rows, a, b, strict=True):
+        note = hierarchy.unplaced_note(x, y, "en")
+        if note:
+            row.reasons.append(note)
+    return hierarchy.border_columns(a, b, language)
+
+
 def corridor_table(
     units: gpd.GeoDataFrame,
     edges: gpd.GeoDataFrame,
@@ -157,7 +178,8 @@ def corridor_table(
     Parameters
     ----------
     units
-        The ``admin_units`` table. Neighbouring pairs are formed at ``settings.border_level``;
+        The ``admin_units`` table. Neighbouring pairs are formed at the finest of
+        ``settings.border_levels``, and each row says the coarsest it crosses;
         a named corridor is measured at the coarsest level whose units separate its two
         origins (e.g. between the cities for 长沙–株洲).
     edges
@@ -172,7 +194,7 @@ def corridor_table(
         The ``places`` table; places with a population give the population reach.
     dead_ends
         The ``dead_ends`` table of the gaps stage, for the backlog of open 断头路 (its unit
-        ids are at ``border_level``; for a corridor at a coarser level the gaps between units
+        ids are at the finest border level; for a corridor at a coarser level the gaps between units
         lying in its two units count). ``None``: no gaps.
     workers
         Processes for the Dijkstra batches (see :func:`spatialint.network.routing.travel_times`).
@@ -183,16 +205,15 @@ def corridor_table(
         The ``corridors`` table (:data:`spatialint.contracts.integration.CORRIDORS`): one row
         per corridor with a centre-to-centre LineString, EPSG:4326, sorted by index.
     """
-    check_border_level(units, settings.border_level)
+    finest = settings.border_levels[-1]
     check_graphs(road_graph, multimodal_graph)
+    hierarchy = UnitHierarchy.build(units, settings.border_levels)
     study = MetricStudy.build(units, edges, road_graph)
-    named = named_corridor_rows(
-        settings.corridors, origins, road_graph, study.units, settings.border_level
-    )
+    named = named_corridor_rows(settings.corridors, origins, road_graph, study.units, finest)
     places_m = PopulatedPlaces.build(
         places, study.edges, study.edge_u, access_buffer_m=settings.access_buffer_m
     )
-    levels = sorted({settings.border_level} | {r.level for r in named})
+    levels = sorted({finest} | {r.level for r in named})
     grid, by_level = measure_levels(study, levels, places_m, settings)
     rows = list_rows(study, named, by_level, settings)
     lengths_m = arc_lengths(road_graph, study.edges)
@@ -217,6 +238,5 @@ def corridor_table(
         workers=workers,
     )
     records = [measure_corridor(row, inputs) for row in rows]
-    return finish_table(
-        records, rows, study, no_dead_ends() if dead_ends is None else dead_ends, settings
-    )
+    gaps = no_dead_ends() if dead_ends is None else dead_ends
+    return finish_table(records, rows, study, gaps, settings, hierarchy)

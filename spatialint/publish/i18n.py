@@ -154,6 +154,8 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "edit_links": ("OpenStreetMap", "OpenStreetMap"),
     "corridor_table": ("走廊一体化", "Corridor integration"),
+    "border_group": ("{border}（{count}）", "{border} ({count})"),
+    "no_border": ("不跨界", "no border crossed"),
     "fig_overview": ("总览图", "Overview map"),
     "fig_coverage": ("各中心点覆盖人口/面积", "Coverage per origin"),
     "fig_corridors": ("走廊一体化指数", "Corridor integration index"),

@@ -21,7 +21,7 @@ from spatialint.publish.map.model import (
 from spatialint.publish.style import CORRIDOR_RAMP, NO_INDEX_COLOUR, corridor_colour
 
 CORRIDOR_POPUP = (
-    "name", "kind", "unit_a", "unit_b", "origin_a", "origin_b", "index", "index_basis",
+    "name", "kind", "unit_a", "unit_b", "border", "origin_a", "origin_b", "index", "index_basis",
     "road_min", "multimodal_min", "straight_km", "crossings", "border_km",
     "longest_uncrossed_km", "overlap_road", "border_penalty", "open_gaps", "reason", "summary",
 )  # fmt: skip

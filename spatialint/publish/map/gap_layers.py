@@ -50,17 +50,17 @@ GAP_RADIUS_PX = (5.0, 18.0)
 """Smallest and largest 断头路 circle radius in pixels (radius ∝ √ranking key)."""
 DEAD_END_POPUP = (
     "rank", "gap_id", "status", "confidence", "category", "reasons", "name", "other_name",
-    "unit_name", "other_unit_name", "gap_m",
+    "unit_name", "other_unit_name", "border", "gap_m",
     "detour_min", "detour_km", "minutes_saved_mean", "minutes_saved_per_trip",
     "person_minutes_saved", "planned", "planned_class", "found", "comment",
 )  # fmt: skip
 """Columns of the dead_ends contract in a 断头路's popup (all stay in the tables); ``reasons``
 is ``reasons_zh`` or ``reasons_en`` by the study's language."""
 CLASS_DROP_TOOLTIP = (
-    "gap_id", "status", "unit_high", "unit_low", "class_high", "class_low", "name_high",
-    "name_low", "comment",
+    "gap_id", "status", "unit_high", "unit_low", "border", "class_high", "class_low",
+    "name_high", "name_low", "comment",
 )  # fmt: skip
-MISSING_CROSSING_TOOLTIP = ("crossing_id", "unit_a_name", "unit_b_name", "length_km")
+MISSING_CROSSING_TOOLTIP = ("crossing_id", "unit_a_name", "unit_b_name", "border", "length_km")
 FINDING_STYLE = {"weight": 5, "opacity": 0.8, "dashArray": "2 6", "fillOpacity": 0.4}
 GAP_LINE_STYLE = {"color": GAP_LINE_COLOUR, "weight": 3, "opacity": 0.9, "dashArray": "3 4"}
 

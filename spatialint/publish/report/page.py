@@ -32,6 +32,7 @@ from spatialint.publish.report.figures import figure_html
 from spatialint.publish.report.tables import (
     REPORT_CORRIDOR_COLUMNS,
     TOP_GAP_COLUMNS,
+    by_border,
     coverage_matrix,
     coverage_table,
     people_gained_sentences,
@@ -170,16 +171,21 @@ def _study_area(layers: StudyLayers, summary: pd.DataFrame, lang: str) -> list[s
 
 
 def _corridor_section(corridors: pd.DataFrame, lang: str) -> list[str]:
-    """The corridor table and each corridor's one-line summary."""
-    table = html_table(corridors[list(REPORT_CORRIDOR_COLUMNS)], table=CORRIDORS,
-                       language=lang, max_rows=CORRIDOR_ROWS_MAX)  # fmt: skip
+    """The corridor table by the border its rows cross (省界 first), and each corridor's
+    one-line summary."""
+    parts = [f"<h2>{_esc(label('corridor_table', lang))}</h2>"]
+    if corridors.empty:
+        parts.append(html_table(corridors, table=CORRIDORS, language=lang, max_rows=0))
+    for heading, group in by_border(corridors, lang):
+        table = html_table(group[list(REPORT_CORRIDOR_COLUMNS)], table=CORRIDORS,
+                           language=lang, max_rows=CORRIDOR_ROWS_MAX)  # fmt: skip
+        parts += [f"<h3>{_esc(heading)}</h3>", table]
     items = [
         f"<li><b>{_esc(display_value(name))}</b>: {_esc(display_value(summary))}</li>"
         for name, summary in zip(corridors["name"], corridors["summary"], strict=True)
         if display_value(summary)
     ]
-    summaries = [f"<ul>{''.join(items)}</ul>"] if items else []
-    return [f"<h2>{_esc(label('corridor_table', lang))}</h2>", table, *summaries]
+    return parts + ([f"<ul>{''.join(items)}</ul>"] if items else [])
 
 
 def top_gap_columns(dead_ends: pd.DataFrame, language: str) -> list[str]:
@@ -203,6 +209,18 @@ def _gap_section(
     levels = word_list((column_text(DEAD_ENDS, "confidence", v, lang) for v in shown_levels), lang)
     note = label("gaps_listed", lang, levels=levels, listed=len(listed), total=len(dead_ends))
     note += " " + label("josm_note", lang)
+    parts = [f"<h2>{heading}</h2>", f"<p class='meta'>{_esc(note)}</p>"]
+    if listed.empty:
+        parts.append(html_table(listed, table=DEAD_ENDS, language=lang, max_rows=0))
+    for group_heading, group in by_border(listed, lang):
+        parts += [f"<h3>{_esc(group_heading)}</h3>", _gap_table(dead_ends, group, lang, thumbnails)]
+    return parts
+
+
+def _gap_table(
+    dead_ends: pd.DataFrame, listed: pd.DataFrame, lang: str, thumbnails: Mapping[str, str]
+) -> str:
+    """The table of ``listed`` 断头路 with their thumbnails and editor links."""
     pictures = [
         f"<img src='{_esc(thumbnails[g])}' alt='{_esc(g)}' width='{THUMBNAIL_PX}' "
         f"height='{THUMBNAIL_PX}'>" if g in thumbnails else ""
@@ -218,12 +236,11 @@ def _gap_section(
         )
         for view, edit, josm in zip(views, listed["osm_edit_url"], listed["josm_url"], strict=True)
     ]  # fmt: skip
-    table = html_table(
+    return html_table(
         listed[top_gap_columns(dead_ends, lang)], table=DEAD_ENDS,
         language=lang, max_rows=len(listed), wide=[f"reasons_{lang}"],
         extra={label("thumbnail", lang): pictures, label("edit_links", lang): editors},
     )  # fmt: skip
-    return [f"<h2>{heading}</h2>", f"<p class='meta'>{_esc(note)}</p>", table]
 
 
 def _coverage_section(layers: StudyLayers, area_km2: float, lang: str) -> list[str]:

@@ -73,6 +73,24 @@ def listed_gaps(
     return ranked[ranked["confidence"].isin(levels)].head(top_n).reset_index(drop=True)
 
 
+def by_border(frame: pd.DataFrame, language: str) -> list[tuple[str, pd.DataFrame]]:
+    """The rows of a table with the ``border`` columns in groups by the border they cross,
+    the coarsest first (省界, then 市界, then 县界), rows crossing none last; each group's
+    heading with its count. Only groups with rows: a one-level study has one group."""
+    levels = frame["border_level"].astype("Int64")
+    groups = []
+    for level in sorted(int(v) for v in levels.dropna().unique()):
+        part = frame[(levels == level).fillna(False).to_numpy()]
+        groups.append((str(part["border"].iloc[0]), part))
+    rest = frame[levels.isna().to_numpy()]
+    if len(rest):
+        groups.append((label("no_border", language), rest))
+    return [
+        (label("border_group", language, border=name, count=len(part)), part)
+        for name, part in groups
+    ]
+
+
 def coverage_table(isochrones: gpd.GeoDataFrame) -> pd.DataFrame:
     """Area and population reached per origin, mode and band (the ``coverage`` contract)."""
     table = pd.DataFrame(isochrones[list(COVERAGE.names)])
