@@ -37,9 +37,11 @@ from typing import Any
 
 import yaml
 
+from spatialint.access.chunks import chunk_slice
 from spatialint.config import load_schema
 from spatialint.errors import ConfigError
 from spatialint.logs import run_step
+from spatialint.memory import job_memory
 from spatialint.network.routing import available_workers
 from spatialint.settings import typed_params
 
@@ -53,18 +55,47 @@ def run_rule(snakemake: Any, stage: Callable[..., Any], **extra: Any) -> Any:
 
     ``inputs`` and ``outputs`` are the rule's named files as plain dicts, the settings its
     ``params`` turned into typed objects by their names (:data:`spatialint.settings.PARAMS`);
-    ``extra`` are what only the script knows (wildcards, threads). A
-    :class:`~spatialint.errors.SpatialintError` ends the step with one line in its log.
+    ``extra`` are what only the script knows (wildcards, threads). Before the stage starts,
+    the job's memory is estimated from its inputs, logged, and checked against its ``mem_mb``
+    (:func:`check_job_memory`). A :class:`~spatialint.errors.SpatialintError` ends the step
+    with one line in its log.
     """
-    return run_step(
-        lambda: stage(
-            dict(snakemake.input.items()),
-            dict(snakemake.output.items()),
-            **typed_params(dict(snakemake.params.items())),
-            **extra,
-        ),
-        log_path=snakemake.log[0],
-    )
+
+    def step() -> Any:
+        inputs = dict(snakemake.input.items())
+        settings = typed_params(dict(snakemake.params.items()))
+        check_job_memory(snakemake, inputs, settings)
+        return stage(inputs, dict(snakemake.output.items()), **settings, **extra)
+
+    return run_step(step, log_path=snakemake.log[0])
+
+
+def job_mem_mb(snakemake: Any) -> float | None:
+    """The job's ``mem_mb`` (Snakemake's resources), or ``None`` when it has none."""
+    value = getattr(getattr(snakemake, "resources", None), "mem_mb", None)
+    return float(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def check_job_memory(snakemake: Any, inputs: dict[str, Any], settings: dict[str, Any]) -> None:
+    """Log the job's memory estimate and stop it when the estimate exceeds its ``mem_mb``.
+
+    A travel-time chunk counts only its own origins (``execution.origin_chunk_size``).
+
+    Raises
+    ------
+    ResourceError
+        As :func:`spatialint.memory.check_memory`.
+    """
+    origins = None
+    chunk = getattr(snakemake.wildcards, "chunk", None)
+    if chunk is not None and {"origins", "execution"} <= set(settings):
+        rows = chunk_slice(
+            len(settings["origins"].origins),
+            chunk_size=settings["execution"].origin_chunk_size,
+            chunk=int(chunk),
+        )
+        origins = rows.stop - rows.start
+    job_memory(snakemake.rule, inputs, mem_mb=job_mem_mb(snakemake), origins=origins)
 
 
 def standalone_config(study: str, snakefile: Path) -> dict[str, Any]:

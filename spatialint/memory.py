@@ -1,0 +1,365 @@
+"""How much memory a pipeline step will need, estimated from its input size before it starts.
+
+A job of the workflow runs under a memory limit (``resources: mem_mb``: a SLURM job's ``--mem``,
+a cgroup). A step that outgrows it is killed by the kernel's OOM killer: no message, a lost
+hour on a cluster queue. So each job first estimates its peak memory from the size of its
+inputs, read cheaply (PBF block headers, Parquet metadata, ``.npz`` array headers, a GeoPackage
+feature count; no data is loaded), logs it, and, when the estimate exceeds its ``mem_mb``,
+stops with one :class:`~spatialint.errors.ResourceError` naming the setting to raise (or the
+chunk size to set) before doing any work.
+
+The model, per step (:data:`STEP_MODELS`)::
+
+    peak MB = base_mb + mb_per_unit × size + bytes_per_origin_node × origins × nodes / 1e6
+
+``size`` is the step's *basis*: OSM objects of the PBF it reads (about 8,000 per data block,
+what osmium and Geofabrik write), simplified road nodes, or road edges. ``base_mb`` and
+``mb_per_unit`` are the straight line through two measured runs of ``benchmarks/pipeline_scaling.py``
+(:data:`BENCHMARK`: each step's ``max_pss`` at two scales), never below 150 MB; the
+per-origin term is the size of the origin × node arrays the step holds (not fitted: the
+benchmark routes from 3 origins only). To recalibrate after a change of the code's memory,
+rerun the benchmark and replace the figures of :data:`BENCHMARK`; nothing else changes.
+
+Limits: a straight line through two points under-estimates a step whose memory grows faster
+than the graph (k > 1 in ``cost ∝ nodes^k``) beyond the larger scale; the demo's OSM objects are
+nearly all road-graph nodes, where a real extract's ways carry many shape points, so the
+estimates of the PBF steps are upper bounds for real extracts.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from spatialint.errors import ResourceError
+from spatialint.osm.blocks import data_blocks
+
+logger = logging.getLogger(__name__)
+
+#: Objects per data block of a PBF (osmium's and Geofabrik's block size; a part-filled last
+#: block counts whole, so the count errs high by less than one block).
+OBJECTS_PER_BLOCK = 8000
+#: The room asked for above an estimate when a job needs more (peaks are sampled, not exact).
+ROOM = 1.25
+#: A suggested mem_mb is rounded up to this.
+ROUND_MB = 500
+
+# The calibration: benchmarks/pipeline_scaling.py 22 64 --workdir /tmp/scale-base on main at
+# 2f2b52b (2-core VM, demo region with 3 origins), each step's max_pss in MB (Snakemake's
+# benchmark files), with the run's sizes. Replace these figures after a change of memory use.
+BENCHMARK: dict[str, object] = {
+    "source": "benchmarks/pipeline_scaling.py 22 64 on main 2f2b52b (max_pss, MB)",
+    "scales": (22, 64),
+    "osm_objects": (552_000, 1_608_000),
+    "road_nodes": (483_968, 940_000),
+    "road_edges": (1_876_682, 3_650_000),
+    "origins": 3,
+    "max_pss_mb": {
+        "retrieve_osm": (196, 560),
+        "admin_units": (113, 120),
+        "road_network": (2_157, 6_000),
+        "rail_network": (378, 800),
+        "multimodal_network": (525, 1_500),
+        "origins": (1_693, 4_700),
+        "travel_times": (286, 500),
+        "isochrones": (1_989, 4_100),
+        "gaps": (1_694, 4_000),
+        "integration": (2_136, 4_500),
+        "map": (1_402, 2_600),
+        "report": (1_705, 3_200),
+    },
+}
+
+#: The memory of a bare step (Python, numpy, pandas, geopandas imported): the smallest
+#: estimate of any step.
+MIN_BASE_MB = 150.0
+
+
+@dataclass(frozen=True)
+class InputSize:
+    """What a step's memory grows with, read from its inputs' headers."""
+
+    osm_objects: int | None = None
+    road_nodes: int | None = None
+    road_edges: int | None = None
+    origins: int | None = None
+
+    def describe(self) -> str:
+        parts = [
+            f"{value:,} {label}"
+            for value, label in (
+                (self.osm_objects, "OSM objects"),
+                (self.road_nodes, "road nodes"),
+                (self.road_edges, "road edges"),
+                (self.origins, "origins"),
+            )
+            if value is not None
+        ]
+        return ", ".join(parts) or "no measurable input"
+
+
+@dataclass(frozen=True)
+class StepModel:
+    """How one step's peak memory grows: with ``basis`` (an :class:`InputSize` field), and
+    with origins × nodes at ``bytes_per_origin_node``."""
+
+    basis: str
+    base_mb: float
+    mb_per_unit: float
+    bytes_per_origin_node: float = 0.0
+    #: the benchmark step whose figures calibrate this one (default: the step itself)
+    calibrated_on: str | None = None
+
+    def estimate_mb(self, size: InputSize) -> float | None:
+        """Peak MB for ``size``; ``None`` when the basis could not be measured."""
+        units = getattr(size, self.basis)
+        if units is None:
+            return None
+        mb = max(self.base_mb + self.mb_per_unit * units, MIN_BASE_MB)
+        if self.bytes_per_origin_node:
+            nodes = size.road_nodes if size.road_nodes is not None else 0
+            mb += self.bytes_per_origin_node * (size.origins or 0) * nodes / 1e6
+        return mb
+
+
+#: Bytes each step holds per origin × node: float32 times are 4 bytes a cell. travel_times:
+#: scipy's float64 distances of the origins being routed (8) and the float32 result (4);
+#: gather: the chunks read and the stacked matrix (4 + 4); isochrones: both modes' matrices
+#: and the multimodal one put onto the road nodes (4 + 4 + 4).
+PER_ORIGIN_NODE_BYTES = {
+    "travel_times": 12.0,
+    "travel_times_chunk": 12.0,
+    "gather_travel_times": 8.0,
+    "isochrones": 12.0,
+}
+#: The basis of each step: the PBF steps grow with the extract's objects, the graph steps
+#: with road nodes, map and report (which read the road edges) with road edges.
+STEP_BASIS = {
+    "retrieve_osm": "osm_objects",
+    "admin_units": "osm_objects",
+    "road_network": "osm_objects",
+    "rail_network": "osm_objects",
+    "multimodal_network": "road_nodes",
+    "origins": "road_nodes",
+    "travel_times": "road_nodes",
+    "travel_times_chunk": "road_nodes",
+    "gather_travel_times": "road_nodes",
+    "isochrones": "road_nodes",
+    "gaps": "road_nodes",
+    "integration": "road_nodes",
+    "map": "road_edges",
+    "report": "road_edges",
+}
+#: Steps measured under another name: a chunk and the gather do what travel_times does.
+CALIBRATED_ON = {"travel_times_chunk": "travel_times", "gather_travel_times": "travel_times"}
+
+
+def fit_model(step: str, benchmark: Mapping[str, object] = BENCHMARK) -> StepModel:
+    """The :class:`StepModel` of ``step``: the straight line through its two benchmark points.
+
+    The benchmark's own per-origin share (its few origins × nodes) is taken off before the
+    line is fitted. The line's base may be below zero (a step growing faster than its input:
+    the line is the secant through both points); :meth:`StepModel.estimate_mb` never goes
+    below :data:`MIN_BASE_MB`.
+    """
+    basis = STEP_BASIS[step]
+    measured = CALIBRATED_ON.get(step, step)
+    small_mb, large_mb = benchmark["max_pss_mb"][measured]  # type: ignore[index]
+    small, large = benchmark[basis]  # type: ignore[index]
+    per_origin = PER_ORIGIN_NODE_BYTES.get(step, 0.0)
+    nodes = benchmark["road_nodes"]
+    origins = float(benchmark["origins"])  # type: ignore[arg-type]
+    small_mb -= per_origin * origins * nodes[0] / 1e6  # type: ignore[index]
+    large_mb -= per_origin * origins * nodes[1] / 1e6  # type: ignore[index]
+    slope = max((large_mb - small_mb) / (large - small), 0.0)
+    return StepModel(basis, small_mb - slope * small, slope, per_origin, measured)
+
+
+#: Every step's model, fitted once from :data:`BENCHMARK`.
+STEP_MODELS: dict[str, StepModel] = {step: fit_model(step) for step in STEP_BASIS}
+
+
+# --- reading input sizes cheaply --------------------------------------------------------------
+
+
+def pbf_objects(path: str | Path) -> int:
+    """OSM objects in a PBF, from its block headers only: data blocks × 8,000."""
+    return len(data_blocks(Path(path))) * OBJECTS_PER_BLOCK
+
+
+def npz_shape(path: str | Path, array: str) -> tuple[int, ...]:
+    """Shape of ``array`` in an ``.npz`` file, from the array's header (no data read)."""
+    with zipfile.ZipFile(path) as archive, archive.open(f"{array}.npy") as handle:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, _, _ = np.lib.format.read_array_header_1_0(handle)
+        else:
+            shape, _, _ = np.lib.format.read_array_header_2_0(handle)
+    return tuple(int(n) for n in shape)
+
+
+def parquet_rows(path: str | Path) -> int:
+    """Rows of a Parquet file, from its footer."""
+    import pyarrow.parquet as pq
+
+    return int(pq.read_metadata(path).num_rows)
+
+
+def gpkg_features(path: str | Path) -> int:
+    """Features of the first layer of a GeoPackage, from its metadata."""
+    import pyogrio
+
+    return int(pyogrio.read_info(path)["features"])
+
+
+def _existing(value: str | Path | Sequence[str | Path] | None) -> list[Path]:
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str | Path) else list(value)
+    return [Path(v) for v in values if Path(v).is_file()]
+
+
+def measure_inputs(inputs: Mapping[str, str | Path | Sequence[str | Path]]) -> InputSize:
+    """The sizes a step's memory grows with, from the rule's named inputs.
+
+    Reads only headers: the PBF's block headers (``pbf``, ``demo_pbf``, ``source_pbf``,
+    ``source_pbfs``), the road graph's node array header (``road_graph``, ``graph``), the
+    Parquet footers (``road_nodes``, ``road_edges``), the origins' feature count, and a
+    gathered step's chunk headers (``chunks``). A missing or unreadable file leaves its size
+    unknown (``None``).
+    """
+    found: dict[str, int] = {}
+    try:
+        pbfs = [p for key in ("pbf", "demo_pbf", "source_pbf", "source_pbfs")
+                for p in _existing(inputs.get(key))]  # fmt: skip
+        if pbfs:
+            found["osm_objects"] = sum(pbf_objects(p) for p in pbfs)
+        for key in ("road_nodes",):
+            for path in _existing(inputs.get(key)):
+                found["road_nodes"] = parquet_rows(path)
+        for key in ("graph", "road_graph"):
+            for path in _existing(inputs.get(key)):
+                found.setdefault("road_nodes", npz_shape(path, "node_ids")[0])
+        for path in _existing(inputs.get("road_edges")):
+            found["road_edges"] = parquet_rows(path)
+        for path in _existing(inputs.get("origins")):
+            found["origins"] = gpkg_features(path)
+        chunks = [npz_shape(p, "seconds") for p in _existing(inputs.get("chunks"))]
+        if chunks:
+            found["origins"] = sum(shape[0] for shape in chunks)
+            found.setdefault("road_nodes", chunks[0][1])
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        # a broken input is the step's own error to report, with its message; no estimate
+        logger.debug("input size not measured: %s", err)
+    return InputSize(**found)
+
+
+# --- the check --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A step's estimated peak memory for its input size."""
+
+    step: str
+    mb: float
+    size: InputSize
+
+    def describe(self) -> str:
+        return f"about {self.mb:,.0f} MB for {self.size.describe()}"
+
+
+def estimate_step(step: str, size: InputSize) -> Estimate | None:
+    """The estimate of ``step`` for ``size``; ``None`` for a step without a model (the demo
+    generator) or an input whose size is unknown (a source still to download)."""
+    model = STEP_MODELS.get(step)
+    mb = model.estimate_mb(size) if model else None
+    return None if mb is None else Estimate(step, mb, size)
+
+
+def suggested_mem_mb(estimate_mb: float) -> int:
+    """A mem_mb with :data:`ROOM` above the estimate, rounded up to :data:`ROUND_MB`."""
+    return int(math.ceil(estimate_mb * ROOM / ROUND_MB) * ROUND_MB)
+
+
+def origins_that_fit(step: str, size: InputSize, mem_mb: float) -> int:
+    """The most origins one travel-time job of ``size``'s graph can route within ``mem_mb``
+    (0 when even one does not fit)."""
+    model = STEP_MODELS[step]
+    without = model.estimate_mb(InputSize(**{**size.__dict__, "origins": 0})) or 0.0
+    per_origin = model.bytes_per_origin_node * (size.road_nodes or 0) / 1e6
+    if per_origin <= 0:
+        return 0
+    return max(int((mem_mb - without) // per_origin), 0)
+
+
+def check_memory(estimate: Estimate, *, rule: str, mem_mb: float | None) -> None:
+    """Refuse to start a job whose estimate exceeds its ``mem_mb`` (no check without one).
+
+    Raises
+    ------
+    ResourceError
+        Naming the step, the estimate, the input size, ``mem_mb`` and what to do: a larger
+        ``mem_mb`` for the rule, or for travel times a (smaller) ``execution.origin_chunk_size``.
+    """
+    if mem_mb is None or estimate.mb <= mem_mb:
+        return
+    need = suggested_mem_mb(estimate.mb)
+    message = (
+        f"Step {rule} needs {estimate.describe()}, more than its mem_mb of {mem_mb:,.0f}; it "
+        "stops here rather than be killed for memory half-way. Give it more memory: "
+        f"--set-resources {rule}:mem_mb={need} on the snakemake command line, or "
+        f"{rule}: {{mem_mb: {need}}} under set-resources in your profile "
+        "(workflow/profiles/slurm/config.yaml)"
+    )
+    message += _chunk_advice(estimate, rule=rule, mem_mb=mem_mb) + "."
+    raise ResourceError(message)
+
+
+def _chunk_advice(estimate: Estimate, *, rule: str, mem_mb: float) -> str:
+    """For travel times: the origins per job that would fit, as ``execution.origin_chunk_size``."""
+    if rule not in ("travel_times", "travel_times_chunk"):
+        return ""
+    fits = origins_that_fit(rule, estimate.size, mem_mb / ROOM)
+    if fits < 1:
+        return ""
+    verb = "set" if rule == "travel_times" else "lower"
+    return (
+        f"; or {verb} execution.origin_chunk_size to {fits} in the study config, so that each "
+        f"travel-time job routes {fits} origins"
+    )
+
+
+def job_memory(
+    rule: str,
+    inputs: Mapping[str, str | Path | Sequence[str | Path]],
+    *,
+    mem_mb: float | None,
+    origins: int | None = None,
+) -> Estimate | None:
+    """Estimate ``rule``'s memory from its inputs, log it, and check it against ``mem_mb``.
+
+    ``origins`` overrides the origins counted in the inputs (a chunk routes only its own).
+
+    Raises
+    ------
+    ResourceError
+        The estimate exceeds ``mem_mb`` (see :func:`check_memory`).
+    """
+    size = measure_inputs(inputs)
+    if origins is not None:
+        size = InputSize(**{**size.__dict__, "origins": origins})
+    estimate = estimate_step(rule, size)
+    limit = f"mem_mb {mem_mb:,.0f}" if mem_mb is not None else "no mem_mb"
+    if estimate is None:
+        logger.info("memory: no estimate for %s (%s; %s)", rule, size.describe(), limit)
+        return None
+    logger.info("memory: %s needs %s (%s)", rule, estimate.describe(), limit)
+    check_memory(estimate, rule=rule, mem_mb=mem_mb)
+    return estimate
