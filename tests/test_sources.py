@@ -265,7 +265,9 @@ def test_a_shipped_study_downloads_checks_and_merges_its_extracts(
     assert source.md5_url is None  # each file is checked against Geofabrik's own <url>.md5
     assert all(u.startswith("https://download.geofabrik.de/asia/china/") for u in source.url)
     local = tuple(geofabrik + urlparse(u).path for u in source.url)
-    md5_before = {urlparse(u).path: _Geofabrik.hits.get(urlparse(u).path + ".md5", 0) for u in local}
+    md5_before = {
+        urlparse(u).path: _Geofabrik.hits.get(urlparse(u).path + ".md5", 0) for u in local
+    }
     paths = resolve_sources(replace(source, url=local), base_dir=tmp_path)
     for url, path in zip(local, paths, strict=True):
         served = urlparse(url).path

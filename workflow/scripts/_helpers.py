@@ -9,7 +9,9 @@ Snakemake). Every script ends with the same two statements::
 
 :func:`run_rule` calls the stage function of the package with the rule's named inputs and
 outputs and its params as typed settings (:func:`spatialint.settings.typed_params`), with the
-step's logging and one-line errors (:func:`spatialint.logs.run_step`).
+step's logging and one-line errors (:func:`spatialint.logs.run_step`). Before the stage starts
+it logs the job's memory estimate and stops the job when that exceeds the job's ``mem_mb``
+(:mod:`spatialint.memory`), instead of letting the OOM killer end it half-way.
 
 :func:`mock_snakemake` makes ``python workflow/scripts/gaps.py demo`` run the step on its own.
 The rule's file contract (input/output/log paths, params, threads) is *not* re-typed here:
