@@ -13,16 +13,17 @@ The model, per step (:data:`STEP_MODELS`)::
     peak MB = base_mb + mb_per_unit × size + bytes_per_origin_node × origins × nodes / 1e6
 
 ``size`` is the step's *basis*: OSM objects of the PBF it reads (about 8,000 per data block,
-what osmium and Geofabrik write), simplified road nodes, or road edges. ``base_mb`` and
-``mb_per_unit`` are the straight line through two measured runs of
-``benchmarks/pipeline_scaling.py`` (:data:`BENCHMARK`: each step's ``max_pss`` at two scales),
-the estimate never below 150 MB; the
-per-origin term is the size of the origin × node arrays the step holds (not fitted: the
-benchmark routes from 3 origins only). To recalibrate after a change of the code's memory,
-rerun the benchmark and replace the figures of :data:`BENCHMARK`; nothing else changes.
+what osmium and Geofabrik write), simplified road nodes, or road edges. The line runs through
+measured runs (:data:`BENCHMARK`: each step's ``max_pss`` in the demo and in
+``benchmarks/pipeline_scaling.py`` at scales 22 and 64), piece by piece between them and on
+with the last piece beyond the largest; never below 150 MB. The per-origin term is the size of
+the origin × node arrays the step holds (not fitted: the benchmark routes from 3 origins
+only). To recalibrate after a change of the code's memory, rerun the benchmark and replace the
+figures of :data:`BENCHMARK`; nothing else changes (``python -m spatialint.memory 3e6 50``
+prints the table of a run of that size).
 
-Limits: a straight line through two points under-estimates a step whose memory grows faster
-than the graph (k > 1 in ``cost ∝ nodes^k``) beyond the larger scale. The demo's OSM objects
+Limits: the line beyond the largest run under-estimates a step whose memory grows faster than
+the graph (k > 1 in ``cost ∝ nodes^k``). The demo's OSM objects
 are nearly all road-graph nodes (1.1 objects per node), where a real extract's ways carry many
 shape points and areas (the Andorra extract: 49 objects per node), so the estimates of the
 steps that read a PBF (retrieve_osm, admin_units, road_network, rail_network) are upper bounds
@@ -55,33 +56,48 @@ ROOM = 1.25
 #: A suggested mem_mb is rounded up to this.
 ROUND_MB = 500
 
-# The calibration: `benchmarks/pipeline_scaling.py 22 64` on main at 2f2b52b (the start of issue
-# 14's round; 2-core VM, the demo region with 3 origins): each step's max_pss in MB from
-# Snakemake's benchmark files, and the run's sizes (OSM objects: the extract's data blocks ×
-# 8,000). travel_times: the larger of its two modes (multimodal). Replace these figures after a
-# change of memory use; the models below follow.
-BENCHMARK: dict[str, object] = {
-    "source": "benchmarks/pipeline_scaling.py 22 64 on main 2f2b52b (max_pss, MB)",
-    "scales": (22, 64),
-    "osm_objects": (552_000, 976_000),
-    "road_nodes": (483_968, 939_376),
-    "road_edges": (1_876_682, 3_713_970),
-    "origins": 3,
-    "max_pss_mb": {
-        "retrieve_osm": (196, 305),
-        "admin_units": (113, 183),
-        "road_network": (2_157, 3_468),
-        "rail_network": (378, 548),
-        "multimodal_network": (525, 780),
-        "origins": (1_693, 2_313),
-        "travel_times": (286, 378),
-        "isochrones": (1_989, 2_774),
-        "gaps": (1_694, 2_724),
-        "integration": (2_136, 3_951),
-        "map": (1_402, 2_587),
-        "report": (1_705, 3_473),
+
+@dataclass(frozen=True)
+class Calibration:
+    """Measured runs of the whole pipeline: their input sizes and each step's peak memory."""
+
+    source: str
+    #: per run (smallest first): OSM objects of the extract (its data blocks × 8,000), road
+    #: nodes and road edges of the simplified graph; every run routes ``origins`` origins
+    osm_objects: tuple[int, ...]
+    road_nodes: tuple[int, ...]
+    road_edges: tuple[int, ...]
+    origins: int
+    #: step -> its max_pss (MB) in each run
+    max_pss_mb: Mapping[str, tuple[float, ...]]
+
+
+#: The calibration. Scale 1 is the demo (a run of this branch); 22 and 64 are
+#: `benchmarks/pipeline_scaling.py 22 64` on main at 2f2b52b (the start of issue 14's round).
+#: 2-core VM, the demo region with 3 origins; max_pss in MB from Snakemake's benchmark files;
+#: travel_times is the larger of its two modes. Replace these figures after a change of memory
+#: use (the benchmark prints them); the models follow.
+BENCHMARK = Calibration(
+    source="the demo and benchmarks/pipeline_scaling.py 22 64 on main 2f2b52b (max_pss, MB)",
+    osm_objects=(48_000, 552_000, 976_000),
+    road_nodes=(11_607, 483_968, 939_376),
+    road_edges=(41_754, 1_876_682, 3_713_970),
+    origins=3,
+    max_pss_mb={
+        "retrieve_osm": (120, 196, 305),
+        "admin_units": (119, 113, 183),
+        "road_network": (251, 2_157, 3_468),
+        "rail_network": (151, 378, 548),
+        "multimodal_network": (126, 525, 780),
+        "origins": (182, 1_693, 2_313),
+        "travel_times": (116, 286, 378),
+        "isochrones": (406, 1_989, 2_774),
+        "gaps": (198, 1_694, 2_724),
+        "integration": (234, 2_136, 3_951),
+        "map": (224, 1_402, 2_587),
+        "report": (235, 1_705, 3_473),
     },
-}
+)
 
 #: The memory of a bare step (Python, numpy, pandas, geopandas imported): the smallest
 #: estimate of any step.
@@ -113,22 +129,40 @@ class InputSize:
 
 @dataclass(frozen=True)
 class StepModel:
-    """How one step's peak memory grows: with ``basis`` (an :class:`InputSize` field), and
-    with origins × nodes at ``bytes_per_origin_node``."""
+    """How one step's peak memory grows: with ``basis`` (an :class:`InputSize` field), through
+    the measured ``points`` (size, MB without the origins' share), and with origins × nodes at
+    ``bytes_per_origin_node``."""
 
     basis: str
-    base_mb: float
-    mb_per_unit: float
+    points: tuple[tuple[float, float], ...]
     bytes_per_origin_node: float = 0.0
     #: the benchmark step whose figures calibrate this one (default: the step itself)
     calibrated_on: str | None = None
+
+    @property
+    def mb_per_unit(self) -> float:
+        """MB per unit of the basis beyond the largest measured run (the last segment)."""
+        (x0, y0), (x1, y1) = self.points[-2:]
+        return max((y1 - y0) / (x1 - x0), 0.0)
+
+    @property
+    def base_mb(self) -> float:
+        """Where the last segment meets size 0 (below 0 for a step growing faster than its
+        input)."""
+        x1, y1 = self.points[-1]
+        return y1 - self.mb_per_unit * x1
 
     def estimate_mb(self, size: InputSize) -> float | None:
         """Peak MB for ``size``; ``None`` when the basis could not be measured."""
         units = getattr(size, self.basis)
         if units is None:
             return None
-        mb = max(self.base_mb + self.mb_per_unit * units, MIN_BASE_MB)
+        xs, ys = zip(*self.points, strict=True)
+        if units <= xs[-1]:
+            mb = float(np.interp(units, xs, ys))
+        else:
+            mb = self.base_mb + self.mb_per_unit * units
+        mb = max(mb, MIN_BASE_MB)
         if self.bytes_per_origin_node:
             nodes = size.road_nodes if size.road_nodes is not None else 0
             mb += self.bytes_per_origin_node * (size.origins or 0) * nodes / 1e6
@@ -169,25 +203,24 @@ UPPER_BOUND_BASES = frozenset({"osm_objects"})
 CALIBRATED_ON = {"travel_times_chunk": "travel_times", "gather_travel_times": "travel_times"}
 
 
-def fit_model(step: str, benchmark: Mapping[str, object] = BENCHMARK) -> StepModel:
-    """The :class:`StepModel` of ``step``: the straight line through its two benchmark points.
+def fit_model(step: str, benchmark: Calibration = BENCHMARK) -> StepModel:
+    """The :class:`StepModel` of ``step`` from its benchmark points.
 
-    The benchmark's own per-origin share (its few origins × nodes) is taken off before the
-    line is fitted. The line's base may be below zero (a step growing faster than its input:
-    the line is the secant through both points); :meth:`StepModel.estimate_mb` never goes
-    below :data:`MIN_BASE_MB`.
+    The benchmark's own per-origin share (its few origins × nodes) is taken off each point.
+    Between two measured sizes the estimate is the straight line through them; below the
+    smallest, the smallest's figure; beyond the largest, the last segment goes on.
     """
     basis = STEP_BASIS[step]
     measured = CALIBRATED_ON.get(step, step)
-    small_mb, large_mb = benchmark["max_pss_mb"][measured]  # type: ignore[index]
-    small, large = benchmark[basis]  # type: ignore[index]
     per_origin = PER_ORIGIN_NODE_BYTES.get(step, 0.0)
-    nodes = benchmark["road_nodes"]
-    origins = float(benchmark["origins"])  # type: ignore[arg-type]
-    small_mb -= per_origin * origins * nodes[0] / 1e6  # type: ignore[index]
-    large_mb -= per_origin * origins * nodes[1] / 1e6  # type: ignore[index]
-    slope = max((large_mb - small_mb) / (large - small), 0.0)
-    return StepModel(basis, small_mb - slope * small, slope, per_origin, measured)
+    points = tuple(
+        (float(size), mb - per_origin * benchmark.origins * nodes / 1e6)
+        for size, mb, nodes in zip(
+            getattr(benchmark, basis), benchmark.max_pss_mb[measured], benchmark.road_nodes,
+            strict=True,
+        )
+    )  # fmt: skip
+    return StepModel(basis, points, per_origin, measured)
 
 
 #: Every step's model, fitted once from :data:`BENCHMARK`.
@@ -286,10 +319,16 @@ class Estimate:
 
 def estimate_step(step: str, size: InputSize) -> Estimate | None:
     """The estimate of ``step`` for ``size``; ``None`` for a step without a model (the demo
-    generator) or an input whose size is unknown (a source still to download)."""
+    generator) or an input whose size is unknown (a source still to download). The estimate
+    keeps only the sizes the step's model reads."""
     model = STEP_MODELS.get(step)
     mb = model.estimate_mb(size) if model else None
-    return None if mb is None else Estimate(step, mb, size)
+    if model is None or mb is None:
+        return None
+    used = {model.basis: getattr(size, model.basis)}
+    if model.bytes_per_origin_node:
+        used.update(road_nodes=size.road_nodes, origins=size.origins)
+    return Estimate(step, mb, InputSize(**used))
 
 
 def suggested_mem_mb(estimate_mb: float) -> int:
@@ -393,11 +432,11 @@ def run_sizes(road_nodes: int, origins: int, *, osm_objects: int | None = None) 
     """The input sizes of a run of ``road_nodes`` and ``origins``; the OSM objects and road
     edges, unless given, in the benchmark's proportion to road nodes (the demo's: each object
     close to one graph node, so an upper bound for the objects of a real extract)."""
-    small_nodes = BENCHMARK["road_nodes"][0]  # type: ignore[index]
+    largest = BENCHMARK.road_nodes[-1]
     objects = osm_objects
     if objects is None:
-        objects = round(road_nodes * BENCHMARK["osm_objects"][0] / small_nodes)  # type: ignore[index]
-    edges = round(road_nodes * BENCHMARK["road_edges"][0] / small_nodes)  # type: ignore[index]
+        objects = round(road_nodes * BENCHMARK.osm_objects[-1] / largest)
+    edges = round(road_nodes * BENCHMARK.road_edges[-1] / largest)
     return InputSize(osm_objects=objects, road_nodes=road_nodes, road_edges=edges, origins=origins)
 
 
@@ -415,12 +454,9 @@ def memory_table(
             step_size = InputSize(**{**size.__dict__, "origins": min(chunk_size, origins)})
         estimate = estimate_step(step, step_size)
         if estimate is not None:
-            model = STEP_MODELS[step]
-            shown = InputSize(
-                **{model.basis: getattr(step_size, model.basis)},
-                **({"origins": step_size.origins} if model.bytes_per_origin_node else {}),
+            rows.append(
+                (step, estimate.size.describe(), estimate.mb, suggested_mem_mb(estimate.mb))
             )
-            rows.append((step, shown.describe(), estimate.mb, suggested_mem_mb(estimate.mb)))
     return rows
 
 
@@ -441,7 +477,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         int(args.road_nodes), args.origins, chunk_size=args.chunk, osm_objects=objects
     ):
         print(f"| {step} | {size} | {mb:,.0f} | {need:,} |")
-    print(f"\nCalibration: {BENCHMARK['source']}")
+    print(f"\nCalibration: {BENCHMARK.source}")
 
 
 if __name__ == "__main__":
