@@ -17,10 +17,10 @@ what osmium and Geofabrik write), simplified road nodes, or road edges. The line
 measured runs (:data:`BENCHMARK`: each step's ``max_pss`` in the demo and in
 ``benchmarks/pipeline_scaling.py`` at scales 22 and 64), piece by piece between them and on
 with the last piece beyond the largest; never below 150 MB. The per-origin term is the size of
-the origin × node arrays the step holds (not fitted: the benchmark routes from 3 origins
-only). To recalibrate after a change of the code's memory, rerun the benchmark and replace the
-figures of :data:`BENCHMARK`; nothing else changes (``python -m spatialint.memory 3e6 50``
-prints the table of a run of that size).
+the origin × node arrays the step holds (the benchmark routes from 3 origins only, so it is
+measured apart: :data:`PER_ORIGIN_NODE_BYTES`). To recalibrate after a change of the code's
+memory, rerun the benchmark and replace the figures of :data:`BENCHMARK`; nothing else
+changes (``python -m spatialint.memory 3e6 50`` prints the table of a run of that size).
 
 Limits: the line beyond the largest run under-estimates a step whose memory grows faster than
 the graph (k > 1 in ``cost ∝ nodes^k``). The demo's OSM objects
@@ -169,15 +169,17 @@ class StepModel:
         return mb
 
 
-#: Bytes each step holds per origin × node: float32 times are 4 bytes a cell. travel_times:
+#: Bytes each step holds per origin × node (float32 times are 4 bytes a cell). travel_times:
 #: scipy's float64 distances of the origins being routed (8) and the float32 result (4);
-#: gather: the chunks read and the stacked matrix (4 + 4); isochrones: both modes' matrices
-#: and the multimodal one put onto the road nodes (4 + 4 + 4).
+#: measured 8.9 in the parent process (939k nodes, 3 → 50 origins, peak RSS 401 → 795 MB),
+#: its workers holding their own rows besides. gather: the chunks read and the stacked matrix
+#: (4 + 4). isochrones: measured at 484k nodes, 3 → 30 origins: 6.8 in the parent (peak RSS
+#: 1,851 → 1,940 MB) and 6.9 in each of its two polygon workers (1,411 → 1,501 MB): 20.
 PER_ORIGIN_NODE_BYTES = {
     "travel_times": 12.0,
     "travel_times_chunk": 12.0,
     "gather_travel_times": 8.0,
-    "isochrones": 12.0,
+    "isochrones": 20.0,
 }
 #: The basis of each step: the PBF steps grow with the extract's objects, the graph steps
 #: with road nodes, map and report (which read the road edges) with road edges.
@@ -271,14 +273,15 @@ def measure_inputs(inputs: Mapping[str, str | Path | Sequence[str | Path]]) -> I
     """The sizes a step's memory grows with, from the rule's named inputs.
 
     Reads only headers: the PBF's block headers (``pbf``, ``demo_pbf``, ``source_pbf``,
-    ``source_pbfs``), the road graph's node array header (``road_graph``, ``graph``), the
-    Parquet footers (``road_nodes``, ``road_edges``), the origins' feature count, and a
-    gathered step's chunk headers (``chunks``). A missing or unreadable file leaves its size
+    ``source_pbfs``, and ``cached_pbfs``: a source's downloads already in the cache), the road
+    graph's node array header (``road_graph``, ``graph``), the Parquet footers
+    (``road_nodes``, ``road_edges``), the origins' feature count, and a gathered step's chunk
+    headers (``chunks``). A missing or unreadable file leaves its size
     unknown (``None``).
     """
     found: dict[str, int] = {}
     try:
-        pbfs = [p for key in ("pbf", "demo_pbf", "source_pbf", "source_pbfs")
+        pbfs = [p for key in ("pbf", "demo_pbf", "source_pbf", "source_pbfs", "cached_pbfs")
                 for p in _existing(inputs.get(key))]  # fmt: skip
         if pbfs:
             found["osm_objects"] = sum(pbf_objects(p) for p in pbfs)

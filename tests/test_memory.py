@@ -90,13 +90,14 @@ def test_estimates_grow_with_nodes_and_origins() -> None:
     # below the smallest run: its figure; between two runs: the line through them
     (x0, y0), (x1, y1) = model.points[:2]
     small = estimate_step("isochrones", InputSize(road_nodes=1_000, origins=1))
-    assert small is not None and small.mb == pytest.approx(y0 + 12 * 1_000 / 1e6)
+    per_origin = model.bytes_per_origin_node
+    assert small is not None and small.mb == pytest.approx(y0 + per_origin * 1_000 / 1e6)
     middle = estimate_step("isochrones", InputSize(road_nodes=int((x0 + x1) / 2), origins=0))
     assert middle is not None and middle.mb == pytest.approx((y0 + y1) / 2, rel=1e-4)
     # never below a bare process's memory
     assert estimate_step("admin_units", InputSize(osm_objects=10)).mb == MIN_BASE_MB
     big = estimate_step("isochrones", InputSize(road_nodes=3_000_000, origins=50))
-    expected = model.base_mb + model.mb_per_unit * 3e6 + 12 * 50 * 3e6 / 1e6
+    expected = model.base_mb + model.mb_per_unit * 3e6 + per_origin * 50 * 3e6 / 1e6
     assert big is not None and big.mb == pytest.approx(expected)
     # no estimate without the basis (a source still to download), nor for the demo generator
     assert estimate_step("road_network", InputSize(road_nodes=10)) is None
@@ -252,3 +253,28 @@ def test_the_slurm_profile_covers_a_three_province_run() -> None:
     assert set(graph_steps) <= set(rows)
     for step in graph_steps:
         assert resources[step]["mem_mb"] >= rows[step], (step, rows[step])
+
+
+def test_retrieve_counts_the_downloads_already_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, monaco_pbf: Path
+) -> None:
+    from dataclasses import replace
+
+    from _helpers import cached_downloads  # workflow/scripts, on the path (conftest)
+
+    from spatialint.config import load_study
+    from spatialint.osm.sources import cache_path
+    from spatialint.settings import SourceSettings
+
+    monkeypatch.chdir(tmp_path)  # Snakemake's working directory: cache_dir is relative to it
+    urls = ("https://example.org/a.osm.pbf", "https://example.org/b.osm.pbf", str(monaco_pbf))
+    source = replace(
+        SourceSettings.from_study(load_study("demo")), kind="pbf", url=urls, cache_dir="raw"
+    )
+    assert cached_downloads(source) == []  # nothing downloaded yet: no estimate before the run
+    cached = cache_path(urls[0], cache_dir=tmp_path / "raw")
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(monaco_pbf.read_bytes())
+    assert cached_downloads(source) == [str(cached)]
+    size = measure_inputs({"cached_pbfs": cached_downloads(source), "source_pbfs": [urls[2]]})
+    assert size.osm_objects == 2 * 32_000  # the cached download and the local file

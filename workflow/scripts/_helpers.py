@@ -45,7 +45,8 @@ from spatialint.errors import ConfigError
 from spatialint.logs import run_step
 from spatialint.memory import job_memory
 from spatialint.network.routing import available_workers
-from spatialint.settings import typed_params
+from spatialint.osm.sources import cache_path, is_remote
+from spatialint.settings import SourceSettings, typed_params
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,8 @@ def job_mem_mb(snakemake: Any) -> float | None:
 def check_job_memory(snakemake: Any, inputs: dict[str, Any], settings: dict[str, Any]) -> None:
     """Log the job's memory estimate and stop it when the estimate exceeds its ``mem_mb``.
 
-    A travel-time chunk counts only its own origins (``execution.origin_chunk_size``).
+    A travel-time chunk counts only its own origins (``execution.origin_chunk_size``); the
+    retrieve step counts the downloads of its source already in the cache.
 
     Raises
     ------
@@ -97,7 +99,21 @@ def check_job_memory(snakemake: Any, inputs: dict[str, Any], settings: dict[str,
             chunk=int(chunk),
         )
         origins = rows.stop - rows.start
+    cached = cached_downloads(settings["source"]) if "source" in settings else []
+    if cached:
+        inputs = {**inputs, "cached_pbfs": cached}
     job_memory(snakemake.rule, inputs, mem_mb=job_mem_mb(snakemake), origins=origins)
+
+
+def cached_downloads(source: SourceSettings) -> list[str]:
+    """The files of a PBF source's ``http(s)://`` URLs already in the download cache (the
+    working directory's ``source.cache_dir``)."""
+    if source.kind != "pbf" or not source.url:
+        return []
+    cache_dir = Path(source.cache_dir)
+    cache_dir = cache_dir if cache_dir.is_absolute() else Path.cwd() / cache_dir
+    paths = [cache_path(url, cache_dir=cache_dir) for url in source.url if is_remote(url)]
+    return [str(path) for path in paths if path.is_file()]
 
 
 def standalone_config(study: str, snakefile: Path) -> dict[str, Any]:
