@@ -90,8 +90,11 @@ def check_job_memory(snakemake: Any, inputs: dict[str, Any], settings: dict[str,
     ResourceError
         As :func:`spatialint.memory.check_memory`.
     """
+    rule = getattr(snakemake, "rule", None)
+    if rule is None:  # a hand-made stand-in for Snakemake's object: no rule, no estimate
+        return
     origins = None
-    chunk = getattr(snakemake.wildcards, "chunk", None)
+    chunk = getattr(getattr(snakemake, "wildcards", None), "chunk", None)
     if chunk is not None and {"origins", "execution"} <= set(settings):
         rows = chunk_slice(
             len(settings["origins"].origins),
@@ -102,7 +105,7 @@ def check_job_memory(snakemake: Any, inputs: dict[str, Any], settings: dict[str,
     cached = cached_downloads(settings["source"]) if "source" in settings else []
     if cached:
         inputs = {**inputs, "cached_pbfs": cached}
-    job_memory(snakemake.rule, inputs, mem_mb=job_mem_mb(snakemake), origins=origins)
+    job_memory(rule, inputs, mem_mb=job_mem_mb(snakemake), origins=origins)
 
 
 def cached_downloads(source: SourceSettings) -> list[str]:
