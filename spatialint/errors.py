@@ -21,6 +21,12 @@ class DownloadError(SpatialintError, OSError):
     """A download failed after its retries, or produced a file that fails its check."""
 
 
+class ResourceError(SpatialintError, ValueError):
+    """A job's resources are too small for its input: its estimated memory exceeds its
+    ``mem_mb`` (see :mod:`spatialint.memory`), so it stops before starting instead of being
+    killed for memory."""
+
+
 class WriteError(SpatialintError, OSError):
     """An output could not be written: the disk is full, the folder is not writable, or a file
     stands where a folder is needed. ``errno``/``strerror``/``filename`` are those of the

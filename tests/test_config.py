@@ -161,3 +161,23 @@ def test_unit_reference_without_level_says_what_to_give(tmp_path: Path) -> None:
 def test_missing_study_folder_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"study folder .*nowhere does not exist"):
         load_studies({"studies": ["demo"], "study_dir": str(tmp_path / "nowhere")})
+
+
+def test_middle_yangtze_study_names_the_plan_cities_and_their_seats() -> None:
+    """changjiang_zhongyou: the 31 cities of the 2015 plan in the area, one origin per city
+    seat plus the HSR stations of the three capitals, all WGS-84 points inside the three
+    provinces, and the three capital corridors."""
+    study = load_study("changjiang_zhongyou")
+    cities = [unit["name"] for unit in study["area"]["admin_units"]]
+    assert len(cities) == len(set(cities)) == 31
+    assert {u["admin_level"] for u in study["area"]["admin_units"]} == {5, 6}
+    assert study["admin"]["levels"] == [4, 5] and study["access"]["bands_min"] == [60, 120, 180]
+    origins = study["access"]["origins"]
+    for city in cities:
+        assert any(o["name"].startswith(city.removesuffix("市")) for o in origins), city
+    for origin in origins:  # Hubei, Hunan and Jiangxi lie within 108.3-118.5 E, 24.6-33.3 N
+        assert 108.3 < origin["lon"] < 118.5 and 24.6 < origin["lat"] < 33.3, origin
+    points = {(o["lon"], o["lat"]) for o in origins}
+    assert len(points) == len(origins) == 35
+    corridors = {c["name"] for c in study["integration"]["corridors"]}
+    assert corridors == {"武汉–长沙", "长沙–南昌", "南昌–武汉"}

@@ -64,9 +64,30 @@ def test_profiles_are_valid_yaml_with_the_settings_runs_rely_on() -> None:
         assert all(isinstance(v, int | str) for v in resources.values()), rule
 
 
+#: Jobs of changjiang_zhongyou: a downloaded source (no generate_demo), 35 origins in chunks of
+#: 12 (execution.origin_chunk_size): three travel-time jobs per mode, then the gather.
+ZHONGYOU_JOBS = {
+    **{rule: n for rule, n in STUDY_JOBS.items() if rule not in ("generate_demo", "travel_times")},
+    "travel_times_chunk": 6,
+    "gather_travel_times": 2,
+}
+
+
+def _planned_resources(output: str, study: str) -> dict[str, str]:
+    """rule -> the resources line Snakemake plans for the job of ``study`` (a dry run's
+    ``rule <name>:`` blocks)."""
+    planned = {}
+    for block in output.split("\nrule ")[1:]:
+        rule = block.split(":", 1)[0].strip()
+        if f"data/{study}/" in block and "resources: " in block:
+            planned[rule] = block.split("resources: ", 1)[1].splitlines()[0]
+    return planned
+
+
 @pytest.mark.pipeline
-def test_slurm_profile_plans_every_job_of_two_studies(tmp_path: Path) -> None:
-    """A dry run through the SLURM executor: the plan, with per-rule resources, no sbatch."""
+def test_slurm_profile_plans_every_job_of_three_studies(tmp_path: Path) -> None:
+    """A dry run through the SLURM executor: the plan, with per-rule resources, no sbatch; the
+    demo twice and the three-province study changjiang_zhongyou (nothing downloaded)."""
     workdir = workflow_copy(tmp_path)
     result = snakemake(
         workdir,
@@ -74,18 +95,25 @@ def test_slurm_profile_plans_every_job_of_two_studies(tmp_path: Path) -> None:
         "--workflow-profile",
         "workflow/profiles/slurm",
         "--config",
-        "studies=[demo,demo_large]",
+        "studies=[demo,demo_large,changjiang_zhongyou]",
         timeout=300,
     )
     output = output_of(result)
     assert result.returncode == 0, output[-4000:]
     stats = job_stats(output)
-    assert stats == {**{rule: 2 * n for rule, n in STUDY_JOBS.items()}, "all": 1}, stats
+    expected = {rule: 2 * n for rule, n in STUDY_JOBS.items()}
+    for rule, n in ZHONGYOU_JOBS.items():
+        expected[rule] = expected.get(rule, 0) + n
+    assert stats == {**expected, "all": 1}, stats
     slurm = yaml.safe_load((PROFILES / "slurm" / "config.yaml").read_text(encoding="utf-8"))
-    # the per-rule resources of the profile reach the planned jobs
-    mem = slurm["set-resources"]["travel_times"]["mem_mb"]
-    assert f"mem_mb={mem}" in output
-    assert "slurm_partition=" in output
+    # the per-rule resources of the profile reach the planned jobs of every study
+    planned = _planned_resources(output, "changjiang_zhongyou")
+    assert set(planned) == set(ZHONGYOU_JOBS), planned
+    for rule, line in planned.items():
+        resources = slurm["set-resources"][rule]
+        assert f"mem_mb={resources['mem_mb']}" in line, (rule, line)
+        assert f"runtime={resources['runtime']}" in line, (rule, line)
+        assert "slurm_partition=" in line, (rule, line)
     assert not list(workdir.glob("data/*/*")), "a dry run must not write outputs"
 
 

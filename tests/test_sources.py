@@ -1,7 +1,9 @@
 """Getting the OSM file: local paths, and downloads against a real HTTP server on 127.0.0.1.
 
 The server (``http.server`` in a thread) serves the real Monaco extract with a correct MD5, a
-wrong MD5, a connection that drops mid-file, a 404, and no MD5 at all.
+wrong MD5, a connection that drops mid-file, a 404, and no MD5 at all. A second one stands in
+for Geofabrik: every shipped study that downloads its data fetches tiny extracts from the paths
+of its own URLs, each checked against its ``<url>.md5``, and merges them.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ from collections.abc import Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
-from spatialint.config import load_study
+from spatialint.config import STUDY_DIR, load_study
 from spatialint.errors import ConfigError, DataError, DownloadError
 from spatialint.osm.sources import (
     cache_path,
     download,
+    is_remote,
     local_path,
     resolve_source,
     resolve_sources,
@@ -168,3 +172,108 @@ def test_local_paths(tmp_path: Path, monaco_pbf: Path) -> None:
         resolve_source(pbf_source(None))
     with pytest.raises(ConfigError, match="unsupported scheme 'ftp'"):
         local_path("ftp://example.org/x.pbf")
+
+
+# --- the shipped studies' download paths, against a local stand-in for Geofabrik -------------
+
+
+def _remote_studies() -> list[str]:
+    """The shipped studies whose source is downloaded (every item of source.url is http(s))."""
+    names = []
+    for path in sorted(STUDY_DIR.glob("*.yaml")):
+        urls = SourceSettings.from_study(load_study(path.stem)).url or ()
+        if urls and all(is_remote(u) for u in urls):
+            names.append(path.stem)
+    return names
+
+
+class _Geofabrik(BaseHTTPRequestHandler):
+    """Serves a small PBF at each path of ``files``, and its MD5 at ``<path>.md5`` in
+    Geofabrik's form (``<hex>  <file name>``)."""
+
+    files: dict[str, bytes] = {}
+    hits: dict[str, int] = {}
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self.hits[self.path] = self.hits.get(self.path, 0) + 1
+        path = self.path.removesuffix(".md5")
+        body = self.files.get(path)
+        if body is not None and self.path.endswith(".md5"):
+            body = f"{hashlib.md5(body).hexdigest()}  {Path(path).name}\n".encode()
+        self.send_response(200 if body is not None else 404)
+        self.send_header("Content-Length", str(len(body or b"")))
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+
+def _tiny_extract(path: Path, first_id: int) -> bytes:
+    """A PBF of three nodes, one of them (id 1) in every file, as a way crossing a border is."""
+    import osmium
+    from osmium.osm import mutable
+
+    writer = osmium.SimpleWriter(str(path))
+    try:
+        for nid in (1, first_id, first_id + 1):
+            writer.add_node(mutable.Node(id=nid, version=1, location=(113.0, 29.0)))
+    finally:
+        writer.close()
+    return path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def geofabrik(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("geofabrik")
+    paths = sorted(
+        {urlparse(u).path for name in _remote_studies() for u in pbf_settings(name).url or ()}
+    )
+    _Geofabrik.files = {
+        path: _tiny_extract(folder / Path(path).name, 10 * (i + 1)) for i, path in enumerate(paths)
+    }
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Geofabrik)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def pbf_settings(name: str) -> SourceSettings:
+    return SourceSettings.from_study(load_study(name))
+
+
+def test_the_middle_yangtze_study_reads_three_province_extracts() -> None:
+    assert "changjiang_zhongyou" in _remote_studies()
+    assert pbf_settings("changjiang_zhongyou").url == tuple(
+        f"https://download.geofabrik.de/asia/china/{province}-latest.osm.pbf"
+        for province in ("hubei", "hunan", "jiangxi")
+    )
+
+
+@pytest.mark.parametrize("name", _remote_studies())
+def test_a_shipped_study_downloads_checks_and_merges_its_extracts(
+    name: str, geofabrik: str, tmp_path: Path
+) -> None:
+    """Each URL of the study, served from 127.0.0.1 at its own path: fetched once, checked
+    against its ``<url>.md5``, cached, and (several of them) merged into one extract."""
+    import osmium
+
+    from spatialint.osm.merge import merged_source
+
+    source = pbf_settings(name)
+    assert source.md5_url is None  # each file is checked against Geofabrik's own <url>.md5
+    assert all(u.startswith("https://download.geofabrik.de/asia/china/") for u in source.url)
+    local = tuple(geofabrik + urlparse(u).path for u in source.url)
+    md5_before = {
+        urlparse(u).path: _Geofabrik.hits.get(urlparse(u).path + ".md5", 0) for u in local
+    }
+    paths = resolve_sources(replace(source, url=local), base_dir=tmp_path)
+    for url, path in zip(local, paths, strict=True):
+        served = urlparse(url).path
+        assert path == cache_path(url, cache_dir=tmp_path / source.cache_dir)
+        assert path.read_bytes() == _Geofabrik.files[served]
+        assert _Geofabrik.hits[served + ".md5"] - md5_before[served] == 1
+    with merged_source(paths, beside=tmp_path / "osm" / "extract.osm.pbf") as merged:
+        ids = sorted(n.id for n in osmium.FileProcessor(str(merged), osmium.osm.NODE))
+    assert ids.count(1) == 1 and len(ids) == 1 + 2 * len(paths)  # the shared node once

@@ -18,7 +18,7 @@ rule origins:
         "../envs/spatialint.yaml"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=8000,
     params:
         origins=settings_param("origins"),
     script:
@@ -91,7 +91,7 @@ rule gather_travel_times:
         "../envs/spatialint.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=8000,
     script:
         "../scripts/gather_travel_times.py"
 

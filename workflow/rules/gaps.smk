@@ -26,7 +26,7 @@ rule gaps:
         "../envs/spatialint.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=8000,
     params:
         gaps=settings_param("gaps"),
         roads=settings_param("roads"),

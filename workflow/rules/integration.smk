@@ -23,7 +23,7 @@ rule integration:
         "../envs/spatialint.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        mem_mb=8000,
     params:
         integration=settings_param("integration"),
         population=settings_param("population"),

@@ -24,7 +24,7 @@ rule map:
         "../envs/spatialint.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=8000,
     params:
         map=settings_param("map"),
         study=settings_param("study"),
@@ -59,7 +59,7 @@ rule report:
         "../envs/spatialint.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=8000,
     params:
         report=settings_param("report"),
         study=settings_param("study"),

@@ -17,7 +17,7 @@ rule admin_units:
         "../envs/spatialint.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=8000,
     params:
         admin=settings_param("admin"),
     script:
@@ -70,7 +70,7 @@ rule rail_network:
         "../envs/spatialint.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=8000,
     params:
         rail=settings_param("rail"),
         admin=settings_param("admin"),

@@ -37,7 +37,7 @@ rule retrieve_osm:
         "../envs/spatialint.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=8000,
     params:
         source=settings_param("source"),
         area=settings_param("area"),

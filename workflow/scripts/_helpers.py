@@ -9,7 +9,9 @@ Snakemake). Every script ends with the same two statements::
 
 :func:`run_rule` calls the stage function of the package with the rule's named inputs and
 outputs and its params as typed settings (:func:`spatialint.settings.typed_params`), with the
-step's logging and one-line errors (:func:`spatialint.logs.run_step`).
+step's logging and one-line errors (:func:`spatialint.logs.run_step`). Before the stage starts
+it logs the job's memory estimate and stops the job when that exceeds the job's ``mem_mb``
+(:mod:`spatialint.memory`), instead of letting the OOM killer end it half-way.
 
 :func:`mock_snakemake` makes ``python workflow/scripts/gaps.py demo`` run the step on its own.
 The rule's file contract (input/output/log paths, params, threads) is *not* re-typed here:
@@ -37,11 +39,14 @@ from typing import Any
 
 import yaml
 
+from spatialint.access.chunks import chunk_slice
 from spatialint.config import load_schema
 from spatialint.errors import ConfigError
 from spatialint.logs import run_step
+from spatialint.memory import job_memory
 from spatialint.network.routing import available_workers
-from spatialint.settings import typed_params
+from spatialint.osm.sources import cache_path, is_remote
+from spatialint.settings import SourceSettings, typed_params
 
 logger = logging.getLogger(__name__)
 
@@ -53,18 +58,65 @@ def run_rule(snakemake: Any, stage: Callable[..., Any], **extra: Any) -> Any:
 
     ``inputs`` and ``outputs`` are the rule's named files as plain dicts, the settings its
     ``params`` turned into typed objects by their names (:data:`spatialint.settings.PARAMS`);
-    ``extra`` are what only the script knows (wildcards, threads). A
-    :class:`~spatialint.errors.SpatialintError` ends the step with one line in its log.
+    ``extra`` are what only the script knows (wildcards, threads). Before the stage starts,
+    the job's memory is estimated from its inputs, logged, and checked against its ``mem_mb``
+    (:func:`check_job_memory`). A :class:`~spatialint.errors.SpatialintError` ends the step
+    with one line in its log.
     """
-    return run_step(
-        lambda: stage(
-            dict(snakemake.input.items()),
-            dict(snakemake.output.items()),
-            **typed_params(dict(snakemake.params.items())),
-            **extra,
-        ),
-        log_path=snakemake.log[0],
-    )
+
+    def step() -> Any:
+        inputs = dict(snakemake.input.items())
+        settings = typed_params(dict(snakemake.params.items()))
+        check_job_memory(snakemake, inputs, settings)
+        return stage(inputs, dict(snakemake.output.items()), **settings, **extra)
+
+    return run_step(step, log_path=snakemake.log[0])
+
+
+def job_mem_mb(snakemake: Any) -> float | None:
+    """The job's ``mem_mb`` (Snakemake's resources), or ``None`` when it has none."""
+    value = getattr(getattr(snakemake, "resources", None), "mem_mb", None)
+    return float(value) if isinstance(value, int | float) and value > 0 else None
+
+
+def check_job_memory(snakemake: Any, inputs: dict[str, Any], settings: dict[str, Any]) -> None:
+    """Log the job's memory estimate and stop it when the estimate exceeds its ``mem_mb``.
+
+    A travel-time chunk counts only its own origins (``execution.origin_chunk_size``); the
+    retrieve step counts the downloads of its source already in the cache.
+
+    Raises
+    ------
+    ResourceError
+        As :func:`spatialint.memory.check_memory`.
+    """
+    rule = getattr(snakemake, "rule", None)
+    if rule is None:  # a hand-made stand-in for Snakemake's object: no rule, no estimate
+        return
+    origins = None
+    chunk = getattr(getattr(snakemake, "wildcards", None), "chunk", None)
+    if chunk is not None and {"origins", "execution"} <= set(settings):
+        rows = chunk_slice(
+            len(settings["origins"].origins),
+            chunk_size=settings["execution"].origin_chunk_size,
+            chunk=int(chunk),
+        )
+        origins = rows.stop - rows.start
+    cached = cached_downloads(settings["source"]) if "source" in settings else []
+    if cached:
+        inputs = {**inputs, "cached_pbfs": cached}
+    job_memory(rule, inputs, mem_mb=job_mem_mb(snakemake), origins=origins)
+
+
+def cached_downloads(source: SourceSettings) -> list[str]:
+    """The files of a PBF source's ``http(s)://`` URLs already in the download cache (the
+    working directory's ``source.cache_dir``)."""
+    if source.kind != "pbf" or not source.url:
+        return []
+    cache_dir = Path(source.cache_dir)
+    cache_dir = cache_dir if cache_dir.is_absolute() else Path.cwd() / cache_dir
+    paths = [cache_path(url, cache_dir=cache_dir) for url in source.url if is_remote(url)]
+    return [str(path) for path in paths if path.is_file()]
 
 
 def standalone_config(study: str, snakefile: Path) -> dict[str, Any]:
