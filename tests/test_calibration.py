@@ -104,6 +104,29 @@ def grid() -> dict[str, np.ndarray]:
     return grid_network()
 
 
+def test_limited_searches_find_the_same_paths(grid):
+    """Searches stopped at each trip's limit give the paths of full searches, whether the
+    limits bound the trips' times, fall short of them (searched again in full), are missing,
+    or the trip has no route (to the island); the grid's many equal-time paths included."""
+    codes = pd.Series(grid["group"]).map({g: k for k, g in enumerate(GROUPS)}).to_numpy()
+    edges = GroupedEdges(len(grid["lon"]), grid["u"], grid["v"], grid["time_s"], codes, GROUPS,
+                         grid["length_m"])  # fmt: skip
+    rng = np.random.default_rng(3)
+    o, d = rng.integers(0, GRID_N**2, 200), rng.integers(0, GRID_N**2, 200)
+    o, d = np.append(o, [0, 5]), np.append(d, [GRID_N**2, 5])  # no route; same node
+    factors = np.array([TRUE_FACTORS[g] for g in GROUPS])
+    full = trip_group_seconds(edges, factors, o, d)
+    exact = full.modelled_s(factors)
+    short = exact * rng.choice([0.5, 1.0, 3.0], exact.size)
+    short[rng.random(exact.size) < 0.2] = np.nan
+    for limit in (exact, short, np.zeros(exact.size)):
+        paths = trip_group_seconds(edges, factors, o, d, limit_s=limit)
+        np.testing.assert_array_equal(paths.seconds, full.seconds)
+        np.testing.assert_array_equal(paths.length_m, full.length_m)
+        np.testing.assert_array_equal(paths.reached, full.reached)
+    assert not full.reached[-2] and full.reached[-1]
+
+
 def test_grid_exact_trips_recover_the_factors(grid):
     result = calibrate(grid, grid_trips(grid, count=250, noise=0.0))
     assert_recovered(result.factors, GROUPS, 0.005)
