@@ -385,9 +385,11 @@ def _dtype_problem(series: pd.Series, column: Column) -> str | None:
     if column.dtype == "bool":
         return None if pd.api.types.is_bool_dtype(dtype) else f"is {dtype}, not bool"
     # text: a string dtype, or objects that are all text or missing
+    if isinstance(dtype, pd.StringDtype):
+        return None
     if pd.api.types.is_string_dtype(dtype):
-        values = series.dropna()
-        if not values.map(lambda v: isinstance(v, str)).all():
+        # pandas' C type inference, not a Python call per value (3.7M edges: 0.1 s, not 9 s)
+        if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
             return "holds values that are not text"
         return None
     return f"is {dtype}, not text"
