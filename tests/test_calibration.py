@@ -104,6 +104,19 @@ def grid() -> dict[str, np.ndarray]:
     return grid_network()
 
 
+def test_parallel_edges_route_on_the_fastest_under_the_factors():
+    """Of parallel edges u → v, a path takes the fastest under the factors (the first of
+    equally fast ones), whatever order the edges come in."""
+    groups = ("urban_local", "rural_local")
+    u, v = np.array([0, 1, 0, 1, 1]), np.array([1, 2, 1, 2, 1])  # 0→1 twice; a self-loop
+    time_s, group = np.array([60.0, 30.0, 90.0, 30.0, 5.0]), np.array([0, 1, 1, 0, 0])
+    edges = GroupedEdges(3, u, v, time_s, group, groups)
+    for factors, seconds in (((1.0, 1.0), [[60.0, 30.0]]), ((0.5, 1.0), [[0.0, 120.0]]),
+                             ((1.0, 0.5), [[90.0, 0.0]])):  # fmt: skip
+        paths = trip_group_seconds(edges, np.array(factors), np.array([0]), np.array([2]))
+        np.testing.assert_array_equal(paths.seconds, seconds)
+
+
 def test_limited_searches_find_the_same_paths(grid):
     """Searches stopped at each trip's limit give the paths of full searches, whether the
     limits bound the trips' times, fall short of them (searched again in full), are missing,

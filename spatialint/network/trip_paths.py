@@ -17,6 +17,7 @@ again in full, so the paths do not depend on the limits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -58,6 +59,16 @@ class GroupedEdges:
     groups: tuple[str, ...]
     length_m: np.ndarray | None = None
 
+    @cached_property
+    def arc_runs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The edges without self-loops sorted by (u, v), then edge index, and where each run
+        of one (u, v) starts: the same for every factor, so sorted once."""
+        keep = np.flatnonzero(self.u != self.v)
+        order = keep[np.lexsort((self.v[keep], self.u[keep]))]
+        u, v = self.u[order], self.v[order]
+        starts = np.flatnonzero(np.r_[True, (u[1:] != u[:-1]) | (v[1:] != v[:-1])])
+        return order, starts
+
 
 @dataclass(frozen=True)
 class TripPaths:
@@ -74,23 +85,23 @@ class TripPaths:
 
 
 def _best_arcs(edges: GroupedEdges, weight: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
-    """The CSR matrix of the fastest arc per (u, v) under ``weight``, and for each stored arc
-    (in CSR order: sorted by u, then v) the edge it comes from. The matrix has int32 indices,
-    as scipy's Dijkstra needs them (else it converts the whole graph on every call)."""
-    keep = np.flatnonzero(edges.u != edges.v)
-    order = keep[np.lexsort((weight[keep], edges.v[keep], edges.u[keep]))]
-    u, v = edges.u[order], edges.v[order]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
+    """The CSR matrix of the fastest arc per (u, v) under ``weight`` (of equal ones the first
+    edge), and for each stored arc (in CSR order: sorted by u, then v) the edge it comes from.
+    The matrix has int32 indices, as scipy's Dijkstra needs them (else it converts the whole
+    graph on every call)."""
+    order, starts = edges.arc_runs
+    w = weight[order]
+    run = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, order.size]))
+    fastest = w == np.minimum.reduceat(w, starts)[run] if order.size else w == w
+    first = np.flatnonzero(fastest)
+    first = first[np.r_[True, run[first][1:] != run[first][:-1]]] if first.size else first
     arc_edge = order[first]
     n = edges.n_nodes
-    matrix = sp.csr_array(
-        (np.maximum(weight[arc_edge], 1e-6), (edges.u[arc_edge], edges.v[arc_edge])), shape=(n, n)
-    )
-    matrix.sort_indices()
-    index = np.int32 if max(n, matrix.nnz) < np.iinfo(np.int32).max else np.int64
+    index = np.int32 if max(n, arc_edge.size) < np.iinfo(np.int32).max else np.int64
+    indptr = np.searchsorted(edges.u[arc_edge], np.arange(n + 1)).astype(index)
     matrix = sp.csr_matrix(
-        (matrix.data, matrix.indices.astype(index), matrix.indptr.astype(index)), shape=(n, n)
+        (np.maximum(weight[arc_edge], 1e-6), edges.v[arc_edge].astype(index), indptr),
+        shape=(n, n),
     )
     return matrix, arc_edge
 
