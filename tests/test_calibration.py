@@ -119,8 +119,9 @@ def test_parallel_edges_route_on_the_fastest_under_the_factors():
 
 def test_limited_searches_find_the_same_paths(grid):
     """Searches stopped at each trip's limit give the paths of full searches, whether the
-    limits bound the trips' times, fall short of them (searched again in full), are missing,
-    or the trip has no route (to the island); the grid's many equal-time paths included."""
+    limits bound the trips' times, fall short of them (searched again in full), are missing
+    or negative, or the trip has no route (to the island); the grid's many equal-time paths
+    included."""
     codes = pd.Series(grid["group"]).map({g: k for k, g in enumerate(GROUPS)}).to_numpy()
     edges = GroupedEdges(len(grid["lon"]), grid["u"], grid["v"], grid["time_s"], codes, GROUPS,
                          grid["length_m"])  # fmt: skip
@@ -132,7 +133,7 @@ def test_limited_searches_find_the_same_paths(grid):
     exact = full.modelled_s(factors)
     short = exact * rng.choice([0.5, 1.0, 3.0], exact.size)
     short[rng.random(exact.size) < 0.2] = np.nan
-    for limit in (exact, short, np.zeros(exact.size)):
+    for limit in (exact, short, np.full(exact.size, -60.0)):
         paths = trip_group_seconds(edges, factors, o, d, limit_s=limit)
         np.testing.assert_array_equal(paths.seconds, full.seconds)
         np.testing.assert_array_equal(paths.length_m, full.length_m)

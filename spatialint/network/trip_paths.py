@@ -115,7 +115,7 @@ def _source_limits(
     if limit_s is None:
         return reach
     limit = np.asarray(limit_s, dtype=float)
-    limit = np.where(np.isfinite(limit), limit * (1 + LIMIT_MARGIN) + 1.0, np.inf)
+    limit = np.where(np.isfinite(limit), np.maximum(limit, 0) * (1 + LIMIT_MARGIN) + 1.0, np.inf)
     reach[:] = -np.inf
     np.maximum.at(reach, source_of_trip, limit)
     return reach
