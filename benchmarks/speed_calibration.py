@@ -85,6 +85,7 @@ def run_once(package_root: Path, out: Path, args: argparse.Namespace) -> dict[st
 
 def export_previous(ref: str, folder: Path) -> Path:
     """The previous version's ``spatialint`` and ``workflow`` folders from git."""
+    folder.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(
         ["git", "-C", str(REPO), "archive", ref, "spatialint", "workflow"],
         capture_output=True, check=True,
