@@ -5,7 +5,9 @@ under ``--workdir``, a study ``demo_s<scale>`` (the demo with ``source.scale`` s
 there, and ``snakemake --cores N`` runs it end to end.  The per-step wall time and peak memory
 (``max_rss``) then come from Snakemake's own benchmark files (:mod:`spatialint.benchmarks`), and
 the growth between the smallest and the largest scale is printed as a ratio and as the exponent
-``k`` in ``cost ∝ road_nodes ** k`` (k ≈ 1 is linear).
+``k`` in ``cost ∝ road_nodes ** k`` (k ≈ 1 is linear), of the wall time, the CPU time (user +
+system: on a shared machine the steadier of the two, as the wall time of a step waits for
+the others) and the peak memory.
 
 Usage (slow at large scales: run it niced on a quiet machine)::
 
@@ -125,14 +127,28 @@ def main() -> None:
         f"\n### growth from scale {small:g} to {large:g} "
         f"(road nodes ×{node_ratio:.1f}; k in cost ∝ nodes^k)\n"
     )
-    print("| step | wall time ratio | k (time) | peak memory (max_pss) ratio | k (memory) |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print(
+        "| step | wall time ratio | k (wall) | CPU time ratio | k (CPU) "
+        "| peak memory (max_pss) ratio | k (memory) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in joined.itertuples(index=False):
-        t = row.wall_s_large / row.wall_s_small if row.wall_s_small > 0 else math.nan
-        m = row.max_pss_mb_large / row.max_pss_mb_small if row.max_pss_mb_small > 0 else math.nan
-        kt = math.log(t) / math.log(node_ratio) if t > 0 else math.nan
-        km = math.log(m) / math.log(node_ratio) if m > 0 else math.nan
-        print(f"| {row.step} | ×{t:.1f} | {kt:.2f} | ×{m:.1f} | {km:.2f} |")
+        t = _ratio(row.wall_s_large, row.wall_s_small)
+        c = _ratio(row.cpu_s_large, row.cpu_s_small)
+        m = _ratio(row.max_pss_mb_large, row.max_pss_mb_small)
+        print(
+            f"| {row.step} | ×{t:.1f} | {_k(t, node_ratio):.2f} | ×{c:.1f} | "
+            f"{_k(c, node_ratio):.2f} | ×{m:.1f} | {_k(m, node_ratio):.2f} |"
+        )
+
+
+def _ratio(large: float, small: float) -> float:
+    return large / small if small > 0 else math.nan
+
+
+def _k(ratio: float, node_ratio: float) -> float:
+    """The exponent k of ``cost ∝ nodes^k`` for a cost that grew by ``ratio``."""
+    return math.log(ratio) / math.log(node_ratio) if ratio > 0 else math.nan
 
 
 if __name__ == "__main__":

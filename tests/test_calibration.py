@@ -104,6 +104,43 @@ def grid() -> dict[str, np.ndarray]:
     return grid_network()
 
 
+def test_parallel_edges_route_on_the_fastest_under_the_factors():
+    """Of parallel edges u → v, a path takes the fastest under the factors (the first of
+    equally fast ones), whatever order the edges come in."""
+    groups = ("urban_local", "rural_local")
+    u, v = np.array([0, 1, 0, 1, 1]), np.array([1, 2, 1, 2, 1])  # 0→1 twice; a self-loop
+    time_s, group = np.array([60.0, 30.0, 90.0, 30.0, 5.0]), np.array([0, 1, 1, 0, 0])
+    edges = GroupedEdges(3, u, v, time_s, group, groups)
+    for factors, seconds in (((1.0, 1.0), [[60.0, 30.0]]), ((0.5, 1.0), [[0.0, 120.0]]),
+                             ((1.0, 0.5), [[90.0, 0.0]])):  # fmt: skip
+        paths = trip_group_seconds(edges, np.array(factors), np.array([0]), np.array([2]))
+        np.testing.assert_array_equal(paths.seconds, seconds)
+
+
+def test_limited_searches_find_the_same_paths(grid):
+    """Searches stopped at each trip's limit give the paths of full searches, whether the
+    limits bound the trips' times, fall short of them (searched again in full), are missing
+    or negative, or the trip has no route (to the island); the grid's many equal-time paths
+    included."""
+    codes = pd.Series(grid["group"]).map({g: k for k, g in enumerate(GROUPS)}).to_numpy()
+    edges = GroupedEdges(len(grid["lon"]), grid["u"], grid["v"], grid["time_s"], codes, GROUPS,
+                         grid["length_m"])  # fmt: skip
+    rng = np.random.default_rng(3)
+    o, d = rng.integers(0, GRID_N**2, 200), rng.integers(0, GRID_N**2, 200)
+    o, d = np.append(o, [0, 5]), np.append(d, [GRID_N**2, 5])  # no route; same node
+    factors = np.array([TRUE_FACTORS[g] for g in GROUPS])
+    full = trip_group_seconds(edges, factors, o, d)
+    exact = full.modelled_s(factors)
+    short = exact * rng.choice([0.5, 1.0, 3.0], exact.size)
+    short[rng.random(exact.size) < 0.2] = np.nan
+    for limit in (exact, short, np.full(exact.size, -60.0)):
+        paths = trip_group_seconds(edges, factors, o, d, limit_s=limit)
+        np.testing.assert_array_equal(paths.seconds, full.seconds)
+        np.testing.assert_array_equal(paths.length_m, full.length_m)
+        np.testing.assert_array_equal(paths.reached, full.reached)
+    assert not full.reached[-2] and full.reached[-1]
+
+
 def test_grid_exact_trips_recover_the_factors(grid):
     result = calibrate(grid, grid_trips(grid, count=250, noise=0.0))
     assert_recovered(result.factors, GROUPS, 0.005)

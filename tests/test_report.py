@@ -252,6 +252,18 @@ def test_geopackage_keeps_column_types_with_gaps(tmp_path, layers):
     assert not (tmp_path / "y.gpkg").exists()
 
 
+def test_text_columns_hold_only_text():
+    """A text column holds str (object or string dtype), nothing else."""
+    from spatialint.contracts.network import SPEED_FIT
+
+    fit = SPEED_FIT.empty().reindex(range(3))
+    wrong = "column 'group' holds values that are not text"
+    for group in (pd.Series(["a", "c", "b"], dtype=object), pd.array(["a", "c", "b"], "string")):
+        assert wrong not in SPEED_FIT.problems(fit.assign(group=group))
+    for group in (["a", 1, "b"], ["a", b"b", "c"], ["a", True, "b"]):
+        assert wrong in SPEED_FIT.problems(fit.assign(group=pd.Series(group, dtype=object)))
+
+
 def test_report_of_the_demo_run(demo_run):
     """The rules ran in Snakemake: the demo's report, workbook and GeoPackage by contract."""
     html = (demo_run / "maps" / "demo" / "report.html").read_text(encoding="utf-8")

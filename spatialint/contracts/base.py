@@ -380,8 +380,10 @@ def _dtype_problem(series: pd.Series, column: Column) -> str | None:
     if column.dtype == "bool":
         return None if pd.api.types.is_bool_dtype(dtype) else f"is {dtype}, not bool"
     # text: a string dtype, or objects that are all text or missing
+    if isinstance(dtype, pd.StringDtype):
+        return None
     if pd.api.types.is_string_dtype(dtype):
-        # one C-level pass (a per-value isinstance map took 45 s of the report at 0.94M nodes)
+        # pandas' C type inference, not a Python call per value (3.7M edges: 0.1 s, not 9 s)
         if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
             return "holds values that are not text"
         return None

@@ -58,6 +58,9 @@ NOISE_SHARE = 0.03
 TRIP_MIX = {"city": 160, "near": 160, "far": 80}
 """Good trips of each kind: both ends in one city; ends ≤ :data:`NEAR_KM` apart; anywhere."""
 NEAR_KM = 15.0
+GUESS_KPH = 10.0
+"""Straight-line speed (km/h) of a trip's guessed time, where its search may stop: slower than
+almost every demo trip (their median is ~19 km/h at the true factors)."""
 TRIPS_SEED_OFFSET = 17
 """The trips' random draws use ``seed + this``, apart from the region's own draws."""
 BAD_ROWS = ("not_snappable", "duplicate", "too_fast", "too_slow")
@@ -154,7 +157,11 @@ def synthetic_trips(
         city[shapely.contains_xy(area, lon, lat)] = i
     o, d = _pairs(lon, lat, city, rng)
     factors = np.array([TRUE_FACTORS[g] for g in groups])
-    paths = trip_group_seconds(grouped, factors, o, d)
+    straight_km = np.hypot((lon[d] - lon[o]) * 111.32 * np.cos(np.radians(lat.mean())),
+                           (lat[d] - lat[o]) * 110.57)  # fmt: skip
+    # each search stops at a generous guess of its trip's time (a trip beyond it is searched
+    # again in full: the same paths, far less of the region settled)
+    paths = trip_group_seconds(grouped, factors, o, d, limit_s=straight_km / GUESS_KPH * 3600)
     keep = paths.reached
     noise = rng.uniform(1 - NOISE_SHARE, 1 + NOISE_SHARE, keep.sum())
     minutes = np.round(paths.modelled_s(factors)[keep] / 60 * noise, 3)

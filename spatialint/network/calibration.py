@@ -221,14 +221,20 @@ def _informs(paths: TripPaths) -> np.ndarray:
 
 def _fit_factors(
     edges: GroupedEdges, snapped: _Snapped, use: np.ndarray, observed_s: np.ndarray,
-    start: np.ndarray, *, bounds: tuple[float, float], min_trips: int,
-) -> tuple[np.ndarray, np.ndarray, TripPaths, int, bool]:  # fmt: skip
+    start: np.ndarray, free: TripPaths, *, bounds: tuple[float, float], min_trips: int,
+) -> tuple[np.ndarray, np.ndarray, TripPaths, TripPaths, int, bool]:  # fmt: skip
     """Route-and-fit rounds; returns the factors, which groups were fitted, the paths under
-    the start factors, the rounds and whether the fit converged."""
+    the start factors and under the fitted factors, the rounds and whether the fit converged.
+
+    Each routing is limited by the time of the trip's previous path (``free``, the free-flow
+    paths of the ``use`` trips, for the first) under the factors it routes with: a bound of
+    its fastest time, so the searches stop early with the same paths."""
     o, d, obs = snapped.o_node[use], snapped.d_node[use], observed_s[use]
     factors, first, fitted = start.copy(), None, np.zeros(start.size, dtype=bool)
-    for round_ in range(1, MAX_ROUNDS + 1):
-        paths = trip_group_seconds(edges, factors, o, d)
+    paths, converged, round_ = free, False, 0
+    while round_ < MAX_ROUNDS and not converged:
+        round_ += 1
+        paths = trip_group_seconds(edges, factors, o, d, limit_s=paths.modelled_s(factors))
         first = paths if first is None else first
         counts = _informs(paths).sum(axis=0)
         fitted = counts >= min_trips
@@ -239,10 +245,14 @@ def _fit_factors(
             obs.size, ", ".join(f"{g} {f:.3f}" for g, f in zip(edges.groups, new, strict=True)),
             100 * change,
         )  # fmt: skip
-        factors = new
-        if change < CONVERGED_CHANGE:
-            return factors, fitted, first, round_, True
-    return factors, fitted, first, MAX_ROUNDS, False
+        factors, converged = new, change < CONVERGED_CHANGE
+    after = trip_group_seconds(edges, factors, o, d, limit_s=paths.modelled_s(factors))
+    return factors, fitted, first, after, round_, converged
+
+
+def _used_paths(paths: TripPaths, keep: np.ndarray) -> TripPaths:
+    """The ``keep`` trips of ``paths``."""
+    return TripPaths(paths.seconds[keep], paths.length_m[keep], paths.reached[keep])
 
 
 def _errors(modelled_s: np.ndarray, observed_s: np.ndarray) -> tuple[float, float]:
@@ -366,7 +376,10 @@ def calibrate_speed_factors(
     observed_s = trips["minutes"].to_numpy(dtype=float) * 60.0
     open_ = np.flatnonzero(reason == "")
     ones = np.ones(len(groups))
-    free = trip_group_seconds(edges, ones, snapped.o_node[open_], snapped.d_node[open_])
+    # a trip whose free-flow time exceeds observed × the top factor is too fast: searching
+    # that far finds every other trip (and a trip not found is searched again in full)
+    free = trip_group_seconds(edges, ones, snapped.o_node[open_], snapped.d_node[open_],
+                              limit_s=observed_s[open_] * high)  # fmt: skip
     sub_reason = reason[open_]
     o, d = snapped.o_node[open_], snapped.d_node[open_]
     gap_m = _straight_m(node_lon[o], node_lat[o], node_lon[d], node_lat[d])
@@ -380,10 +393,11 @@ def calibrate_speed_factors(
             "check the trips' coordinates and minutes and speeds.observed_crs."
         )
     start = np.array([float(start_factors[g]) for g in groups])
-    factors, fitted, before, rounds, converged = _fit_factors(
-        edges, snapped, use, observed_s, start, bounds=(low, high), min_trips=min_trips_per_group
-    )
-    after = trip_group_seconds(edges, factors, snapped.o_node[use], snapped.d_node[use])
+    used_free = _used_paths(free, use[open_])
+    factors, fitted, before, after, rounds, converged = _fit_factors(
+        edges, snapped, use, observed_s, start, used_free, bounds=(low, high),
+        min_trips=min_trips_per_group,
+    )  # fmt: skip
     before_s, after_s = before.modelled_s(start), after.modelled_s(factors)
     fit = _fit_table(groups, start, factors, fitted, (low, high), _informs(after), before_s,
                      after_s, observed_s[use])  # fmt: skip
