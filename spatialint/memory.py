@@ -89,6 +89,9 @@ BENCHMARK = Calibration(
         "road_network": (251, 2_157, 3_468),
         "rail_network": (151, 378, 548),
         "multimodal_network": (126, 525, 780),
+        # the GTFS stage (issue 16), measured after it landed with the demo's feed on the
+        # same graphs (the demo run's max_pss; GNU time's max RSS of the one process at 22, 64)
+        "transit_network": (166, 1_607, 2_878),
         "origins": (182, 1_693, 2_313),
         "travel_times": (116, 286, 378),
         "isochrones": (406, 1_989, 2_774),
@@ -189,6 +192,7 @@ STEP_BASIS = {
     "road_network": "osm_objects",
     "rail_network": "osm_objects",
     "multimodal_network": "road_nodes",
+    "transit_network": "road_nodes",
     "origins": "road_nodes",
     "travel_times": "road_nodes",
     "travel_times_chunk": "road_nodes",
