@@ -66,8 +66,13 @@ def test_profiles_are_valid_yaml_with_the_settings_runs_rely_on() -> None:
 
 #: Jobs of changjiang_zhongyou: a downloaded source (no generate_demo), 35 origins in chunks of
 #: 12 (execution.origin_chunk_size): three travel-time jobs per mode, then the gather.
+#: Jobs of changjiang_zhongyou: no demo to generate, no GTFS feed, travel times in chunks.
 ZHONGYOU_JOBS = {
-    **{rule: n for rule, n in STUDY_JOBS.items() if rule not in ("generate_demo", "travel_times")},
+    **{
+        rule: n
+        for rule, n in STUDY_JOBS.items()
+        if rule not in ("generate_demo", "transit_network", "travel_times")
+    },
     "travel_times_chunk": 6,
     "gather_travel_times": 2,
 }
