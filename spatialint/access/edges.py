@@ -9,6 +9,7 @@ along every road (for the hexagon surface).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -63,14 +64,16 @@ class EdgeSet:
 
 
 def prepare_edges(
-    edges: gpd.GeoDataFrame,
+    edges: gpd.GeoDataFrame | Iterable[gpd.GeoDataFrame],
     graph: CSRGraph,
     *,
     crs: pyproj.CRS | None = None,
 ) -> EdgeSet:
     """Map road edges (``u``, ``v``, ``travel_time_s``, LineString) onto ``graph``'s nodes.
 
-    ``edges`` are the road graph's edges (:data:`spatialint.contracts.ROAD_EDGES`). Their
+    ``edges`` are the road graph's edges (:data:`spatialint.contracts.ROAD_EDGES`), whole or
+    in consecutive parts (:func:`spatialint.contracts.io.read_table_parts`: each part is
+    projected as it comes, so the edges are never held both in degrees and in metres). Their
     geometries are projected to ``crs`` (default: the UTM zone of the graph) and reversed where
     they run from ``v`` to ``u``, so that fractions along a line count from ``u``.
 
@@ -79,17 +82,11 @@ def prepare_edges(
     DataError
         If the edges have no CRS, or an edge's travel time is missing or negative.
     """
-    if edges.crs is None:
-        raise DataError("road edges have no CRS; they must be in EPSG:4326.")
-    if not edges.crs.equals(WGS84):
-        edges = edges.to_crs(WGS84)
     crs = crs if crs is not None else utm_crs_for(graph.x, graph.y)
-    u, v = graph.edge_positions(edges["u"].to_numpy(), edges["v"].to_numpy())
-    time_s = edges["travel_time_s"].to_numpy(np.float64)
-    if not np.all(np.isfinite(time_s)) or (time_s < 0).any():
-        raise DataError("road edges have missing or negative travel_time_s.")
+    parts = [edges] if isinstance(edges, gpd.GeoDataFrame) else edges
+    pieces = [_metric_part(part, graph, crs) for part in parts]  # each part freed in turn
+    u, v, time_s, lines = (np.concatenate(c) for c in zip(*pieces, strict=True))
     nx_, ny_ = to_metric(graph.x, graph.y, crs)
-    lines = _metric_lines(edges, graph, u, v, crs)
     backwards = _starts_nearer(lines, nx_[v], ny_[v], nx_[u], ny_[u])
     if backwards.any():
         lines[backwards] = shapely.reverse(lines[backwards])
@@ -99,6 +96,21 @@ def prepare_edges(
         reverse=_reverse_edges(u, v, pair), node_x=np.asarray(nx_), node_y=np.asarray(ny_),
         crs=crs,
     )  # fmt: skip
+
+
+def _metric_part(
+    edges: gpd.GeoDataFrame, graph: CSRGraph, crs: pyproj.CRS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``u``, ``v`` (graph positions), travel time and metric LineStrings of some edges."""
+    if edges.crs is None:
+        raise DataError("road edges have no CRS; they must be in EPSG:4326.")
+    if not edges.crs.equals(WGS84):
+        edges = edges.to_crs(WGS84)
+    u, v = graph.edge_positions(edges["u"].to_numpy(), edges["v"].to_numpy())
+    time_s = edges["travel_time_s"].to_numpy(np.float64)
+    if not np.all(np.isfinite(time_s)) or (time_s < 0).any():
+        raise DataError("road edges have missing or negative travel_time_s.")
+    return u, v, time_s, _metric_lines(edges, graph, u, v, crs)
 
 
 def _metric_lines(

@@ -25,7 +25,7 @@ from spatialint.access.isochrones import IsochroneBuilder, isochrone_table
 from spatialint.access.origins import read_origins
 from spatialint.access.population import open_population, study_hull
 from spatialint.contracts import HEX_ACCESS, ISOCHRONES, ROAD_EDGES
-from spatialint.contracts.io import read_table, write_layers
+from spatialint.contracts.io import read_table_parts, write_layers
 from spatialint.errors import DataError
 from spatialint.network.graph import CSRGraph
 from spatialint.network.routing import load_times, times_on_nodes
@@ -33,6 +33,8 @@ from spatialint.settings import IsochroneSettings, PopulationSettings
 
 PathArg = str | PathLike[str]
 
+EDGE_COLUMNS = ("u", "v", "travel_time_s")
+"""The road edges' columns the isochrones and the hexagons read (with the geometry)."""
 MODES = ("road", "multimodal")
 """Travel-time modes of the access stage; input ``times_<mode>`` holds each one's times."""
 
@@ -66,7 +68,9 @@ def run_isochrone_stage(
     graph = CSRGraph.load(inputs["road_graph"])
     origins = read_origins(inputs["origins"])
     node_times = {mode: road_node_times(inputs[f"times_{mode}"], graph, origins) for mode in MODES}
-    edges = prepare_edges(read_table(inputs["road_edges"], ROAD_EDGES), graph)
+    edges = prepare_edges(
+        read_table_parts(inputs["road_edges"], ROAD_EDGES, columns=EDGE_COLUMNS), graph
+    )
     builder = IsochroneBuilder(
         edges,
         buffer_m=isochrones.access_buffer_m,

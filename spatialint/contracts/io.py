@@ -9,9 +9,11 @@ contract's number format.
 
 from __future__ import annotations
 
+import json
 import os
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -91,10 +93,20 @@ def _to_csv(frame: pd.DataFrame, path: PathArg, *, wkt: bool = False) -> None:
     plain.to_csv(path, index=False, encoding="utf-8-sig")
 
 
-def read_table(path: PathArg, table: Table) -> pd.DataFrame:
+def read_table(
+    path: PathArg,
+    table: Table,
+    *,
+    columns: Sequence[str] | None = None,
+    rows: tuple[str, Sequence[Any]] | None = None,
+) -> pd.DataFrame:
     """Read ``table`` from the file a stage wrote at ``path`` and check it.
 
-    A GeoPackage is read at the layer named after the table.
+    A GeoPackage is read at the layer named after the table. Parquet files can be read in
+    part, so that a step needing a few columns or rows of a large table (the road edges) does
+    not hold the rest: with ``columns``, only those columns (and the geometry) are read, part
+    by part (:func:`read_table_parts`), and checked; with ``rows=(column, values)``, only
+    the rows whose ``column`` is one of ``values``, in the file's order.
 
     Raises
     ------
@@ -104,8 +116,14 @@ def read_table(path: PathArg, table: Table) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path} does not exist; run the {table.stage} step first.")
+    if columns is not None:  # by parts: one part's Arrow and WKB buffers held at a time
+        parts = list(read_table_parts(path, table, columns=columns))
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    if rows is not None and path.suffix != ".parquet":
+        raise ValueError(f"{path}: only Parquet files are read by rows")
     if path.suffix == ".parquet":
-        frame = gpd.read_parquet(path) if table.geometry else pd.read_parquet(path)
+        read = gpd.read_parquet if table.geometry else pd.read_parquet
+        frame = read(path, filters=None if rows is None else _row_filter(path, *rows))
     elif path.suffix == ".gpkg":
         import pyogrio
 
@@ -126,6 +144,67 @@ def read_table(path: PathArg, table: Table) -> pd.DataFrame:
         raise ValueError(f"no reader for {path}")
     return table.check_read(frame, source=f"{path}" + (f" layer {table.name!r}"
                             if path.suffix == ".gpkg" else ""))  # fmt: skip
+
+
+def _row_filter(path: Path, column: str, values: Sequence[Any]) -> Any:
+    """The pyarrow filter of the rows whose ``column`` is one of ``values``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    kind = pq.read_schema(path).field(column).type
+    return pc.field(column).isin(pa.array(list(values), type=kind))
+
+
+def _read_parquet_columns(path: Path, table: Table, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of ``table`` (and its geometry) from a Parquet file, checked by them."""
+    import pyarrow.parquet as pq
+
+    if path.suffix != ".parquet":
+        raise ValueError(f"{path}: only Parquet files are read by columns or parts")
+    part = replace(table, columns=tuple(table.column(c) for c in columns), families=())
+    present = pq.read_schema(path).names
+    found = [c for c in columns if c in present]  # a missing one: check_read names it
+    if table.geometry and "geometry" in present:
+        frame = gpd.read_parquet(path, columns=[*found, "geometry"])
+    else:
+        frame = pd.read_parquet(path, columns=found)
+    return part.check_read(frame, source=str(path))
+
+
+def read_table_parts(
+    path: PathArg, table: Table, *, columns: Sequence[str]
+) -> Iterator[pd.DataFrame]:
+    """``columns`` of ``table`` (and its geometry) from a Parquet file, part by part: its row
+    groups, of a million rows as GeoPandas writes them, each checked by those columns.
+
+    A step that reshapes a large table (projects the road edges) so holds one part of the
+    file at a time beside its result, instead of the whole file twice.
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path} does not exist; run the {table.stage} step first.")
+    file = pq.ParquetFile(path)
+    if file.num_row_groups < 2:
+        yield _read_parquet_columns(path, table, list(columns))
+        return
+    part = replace(table, columns=tuple(table.column(c) for c in columns), families=())
+    found = [c for c in columns if c in file.schema_arrow.names]
+    geo = json.loads(file.schema_arrow.metadata.get(b"geo", b"{}")) if table.geometry else {}
+    geometry = geo.get("primary_column")
+    for group in range(file.num_row_groups):
+        arrow = file.read_row_group(group, columns=[*found, *([geometry] if geometry else [])])
+        if geometry is None:
+            frame = arrow.to_pandas()
+        else:
+            crs = geo["columns"][geometry].get("crs", "OGC:CRS84")
+            frame = gpd.GeoDataFrame(
+                arrow.drop_columns([geometry]).to_pandas(),
+                geometry=gpd.GeoSeries.from_wkb(np.asarray(arrow[geometry]), crs=crs),
+            )
+        yield part.check_read(frame, source=f"{path} (row group {group})")
 
 
 def write_workbook(

@@ -66,7 +66,8 @@ class MetricStudy:
     def build(
         cls, units: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, road_graph: CSRGraph
     ) -> MetricStudy:
-        """Project ``units`` and ``edges`` (WGS-84) to the road network's UTM zone."""
+        """Project ``units`` and ``edges`` (WGS-84) to the road network's UTM zone (edges
+        already in it are kept as they are, not copied)."""
         crs = utm_crs_for(road_graph.x, road_graph.y)
         units_m = units.reset_index(drop=True).to_crs(crs)
         units_m["admin_level"] = units_m["admin_level"].astype(int)

@@ -13,7 +13,14 @@ import pandas as pd
 
 from spatialint.access.population import open_population, study_hull
 from spatialint.contracts import ADMIN_UNITS, CORRIDORS, DEAD_ENDS, ORIGINS, PLACES, ROAD_EDGES
-from spatialint.contracts.io import read_table, write_csv, write_table, write_workbook
+from spatialint.contracts.io import (
+    read_table,
+    read_table_parts,
+    write_csv,
+    write_table,
+    write_workbook,
+)
+from spatialint.geo import utm_crs_for
 from spatialint.integration.table import corridor_table
 from spatialint.network.graph import CSRGraph
 from spatialint.settings import IntegrationSettings, PopulationSettings
@@ -21,6 +28,10 @@ from spatialint.settings import IntegrationSettings, PopulationSettings
 logger = logging.getLogger(__name__)
 
 PathArg = str | os.PathLike[str]
+
+EDGE_COLUMNS = ("u", "v", "osmid", "highway", "length_m", "travel_time_s")
+"""The road edges' columns the measures read (with the geometry): the names and speeds of
+millions of edges are left on disk."""
 
 
 @dataclass(frozen=True)
@@ -39,15 +50,25 @@ class IntegrationInputs:
     def read(cls, inputs: Mapping[str, PathArg]) -> IntegrationInputs:
         """Read the rule's inputs by name, the tables by their contracts (a file that breaks
         its contract is a :class:`~spatialint.errors.DataError` naming the step to re-run)."""
+        road_graph = CSRGraph.load(inputs["road_graph"])
         return cls(
             dead_ends=read_table(inputs["gaps"], DEAD_ENDS),
             units=read_table(inputs["units"], ADMIN_UNITS),
             places=read_table(inputs["places"], PLACES),
             origins=read_table(inputs["origins"], ORIGINS),
-            road_edges=read_table(inputs["road_edges"], ROAD_EDGES),
-            road_graph=CSRGraph.load(inputs["road_graph"]),
+            road_edges=read_metric_edges(inputs["road_edges"], road_graph),
+            road_graph=road_graph,
             multimodal_graph=CSRGraph.load(inputs["multimodal_graph"]),
         )
+
+
+def read_metric_edges(path: PathArg, road_graph: CSRGraph) -> gpd.GeoDataFrame:
+    """The road edges' :data:`EDGE_COLUMNS` and geometry, already in the metric CRS of the
+    measures (:class:`~spatialint.integration.levels.MetricStudy`), projected part by part:
+    millions of edges are held once, not once in degrees and again in metres."""
+    crs = utm_crs_for(road_graph.x, road_graph.y)
+    parts = [part.to_crs(crs) for part in read_table_parts(path, ROAD_EDGES, columns=EDGE_COLUMNS)]
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def write_corridors(

@@ -183,7 +183,8 @@ def corridor_table(
         a named corridor is measured at the coarsest level whose units separate its two
         origins (e.g. between the cities for 长沙–株洲).
     edges
-        The ``road_edges`` table.
+        The ``road_edges`` table (its geometry in WGS-84, or already in the metric CRS of
+        :class:`.levels.MetricStudy`, as the stage reads it to hold the edges once).
     road_graph, multimodal_graph
         ``network/road_graph.npz`` and ``network/multimodal_graph.npz`` (road nodes first).
     settings

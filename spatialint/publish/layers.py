@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
+from functools import cached_property
+from hashlib import blake2b
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from spatialint.contracts import (
     ADMIN_UNITS,
@@ -34,7 +38,7 @@ from spatialint.contracts import (
     ROAD_EDGES,
     Table,
 )
-from spatialint.contracts.io import read_table
+from spatialint.contracts.io import read_table, read_table_parts
 from spatialint.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -58,11 +62,48 @@ class StudyLayers:
     class_drops: gpd.GeoDataFrame
     missing_crossings: gpd.GeoDataFrame
     corridors: gpd.GeoDataFrame
+    roads_path: Path | None = None
+    """Set when ``roads`` holds only some classes (:func:`read_layers` with ``road_classes``):
+    the road edges file, which what needs every road (the report's GeoPackage and road length)
+    reads part by part."""
 
     def items(self) -> Iterable[tuple[str, gpd.GeoDataFrame]]:
         """(layer name, frame) pairs in drawing order."""
         for field in fields(self):
-            yield field.name, getattr(self, field.name)
+            if field.name != "roads_path":
+                yield field.name, getattr(self, field.name)
+
+    @cached_property
+    def road_km(self) -> float:
+        """Length of the road network in km, a two-way street (two directed edges) counted
+        once (:func:`road_length_km` of :meth:`road_parts`; computed once)."""
+        return road_length_km(self.road_parts(["length_m"]))
+
+    def road_parts(self, columns: Sequence[str] = ROAD_EDGES.names) -> Iterator[gpd.GeoDataFrame]:
+        """Every road edge (``columns`` and the geometry), part by part: from ``roads_path``
+        when ``roads`` holds only some classes, else ``roads`` in one part."""
+        if self.roads_path is None:
+            yield self.roads[[*columns, self.roads.geometry.name]]
+        else:
+            yield from read_table_parts(self.roads_path, ROAD_EDGES, columns=columns)
+
+
+def road_length_km(parts: Iterable[gpd.GeoDataFrame]) -> float:
+    """Road length in km of road edges given in parts, a two-way street (two directed edges
+    with the same normalised geometry) counted once.
+
+    Each edge's normalised geometry is compared by a 128-bit digest of its WKB, so millions of
+    edges are compared without holding their geometries.
+    """
+    keys, lengths = [], []
+    for part in parts:
+        wkb = shapely.to_wkb(shapely.normalize(np.asarray(part.geometry.array, dtype=object)))
+        keys.append(np.array([blake2b(k, digest_size=16).digest() for k in wkb], dtype="S16"))
+        lengths.append(part["length_m"].to_numpy(dtype=float))
+    if not sum(k.size for k in keys):
+        return 0.0
+    _, first = np.unique(np.concatenate(keys), return_index=True)  # first of each geometry
+    return float(np.concatenate(lengths)[np.sort(first)].sum()) / 1000
 
 
 LAYER_INPUTS: dict[str, tuple[str, Table]] = {
@@ -82,7 +123,9 @@ LAYER_INPUTS: dict[str, tuple[str, Table]] = {
 """Where each layer comes from; a GeoPackage is read at the layer named after the table."""
 
 
-def read_layers(paths: Mapping[str, str | os.PathLike[str]]) -> StudyLayers:
+def read_layers(
+    paths: Mapping[str, str | os.PathLike[str]], *, road_classes: Sequence[str] | None = None
+) -> StudyLayers:
     """Read every stage output the map and the report need, each checked by its contract.
 
     Parameters
@@ -91,6 +134,10 @@ def read_layers(paths: Mapping[str, str | os.PathLike[str]]) -> StudyLayers:
         Files by the rules' input names: ``units``, ``road_edges``, ``rail_edges``,
         ``stations``, ``origins``, ``isochrones``, ``gaps`` and ``corridors``
         (:data:`LAYER_INPUTS`).
+    road_classes
+        Read only the road edges of these ``highway`` classes (the millions of minor roads of
+        a large study stay on disk; :attr:`StudyLayers.roads_path` says where they are).
+        ``None``: every road edge.
 
     Raises
     ------
@@ -101,8 +148,12 @@ def read_layers(paths: Mapping[str, str | os.PathLike[str]]) -> StudyLayers:
     for name, (key, table) in LAYER_INPUTS.items():
         if key not in paths:
             raise DataError(f"No path given for input {key!r} (table {table.name}).")
-        frames[name] = read_table(paths[key], table)
-    return StudyLayers(**frames)
+        if name == "roads" and road_classes is not None:
+            frames[name] = read_table(paths[key], table, rows=("highway", list(road_classes)))
+        else:
+            frames[name] = read_table(paths[key], table)
+    roads_path = None if road_classes is None else Path(paths["road_edges"])
+    return StudyLayers(**frames, roads_path=roads_path)
 
 
 def unit_names(units: gpd.GeoDataFrame, language: str) -> list[str]:

@@ -40,6 +40,7 @@ from spatialint.publish.style import (  # noqa: E402
     OUTLINE_COLOUR,
     RAIL_OTHER_STYLE,
     RAIL_STYLE,
+    ROAD_GROUPS,
     ROAD_STYLE,
     STATUS_COLOURS,
     UNIT_COLOUR,
@@ -66,6 +67,9 @@ FIGURE_STYLE = {
 """matplotlib settings of every figure: text as text, ids the same on every run."""
 OVERVIEW_ROAD_GROUPS = ("roads_tertiary", "roads_secondary", "roads_primary", "roads_major")
 """Road groups on the overview, drawn minor first so the main roads lie on top."""
+OVERVIEW_ROAD_CLASSES = tuple(c for group in OVERVIEW_ROAD_GROUPS for c in ROAD_GROUPS[group])
+"""The ``highway`` classes of the overview's roads: the only road edges the report reads whole
+(the others it writes to the GeoPackage part by part)."""
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +32,8 @@ from spatialint.contracts import (
     ROAD_EDGES,
     SUMMARY,
 )
-from spatialint.contracts.io import write_layers, write_workbook
+from spatialint.contracts.base import Table
+from spatialint.contracts.io import write_workbook
 from spatialint.errors import DataError
 from spatialint.fileio import atomic_path
 from spatialint.geo import CGCS2000
@@ -86,15 +88,30 @@ def write_geopackage(layers: StudyLayers, path: str | os.PathLike[str], *, cgcs2
     }
     target = Path(path)
     with atomic_path(target) as tmp:
-        written = write_layers(tmp, tables)
+        for table, frame in tables.items():
+            parts = layers.road_parts() if table is ROAD_EDGES else [frame]
+            _write_parts(tmp, table, parts, cgcs2000=False)
         if cgcs2000:  # the conformed WGS-84 layers, reprojected: same columns, same dtypes
-            for name, frame in written.items():
-                frame.to_crs(CGCS2000).to_file(
-                    tmp, layer=f"{name}{CGCS2000_SUFFIX}", driver="GPKG", use_arrow=True
-                )
+            for table, frame in tables.items():
+                parts = layers.road_parts() if table is ROAD_EDGES else [frame]
+                _write_parts(tmp, table, parts, cgcs2000=True)
         suffixes = ("", CGCS2000_SUFFIX) if cgcs2000 else ("",)
         write_default_styles(tmp, layers, suffixes=suffixes)  # QGIS opens each layer styled
     return target
+
+
+def _write_parts(
+    path: Path, table: Table, parts: Iterable[pd.DataFrame], *, cgcs2000: bool
+) -> None:
+    """Write ``table`` as a layer of the GeoPackage ``path`` part after part (the road edges
+    of a large study are read and written a million at a time), conformed to its contract;
+    with ``cgcs2000`` as its ``<layer>_cgcs2000`` copy in EPSG:4490."""
+    name = f"{table.name}{CGCS2000_SUFFIX}" if cgcs2000 else table.name
+    for i, part in enumerate(parts):
+        frame = table.conform(part)
+        if cgcs2000:
+            frame = frame.to_crs(CGCS2000)
+        frame.to_file(path, layer=name, driver="GPKG", mode="a" if i else "w", use_arrow=True)
 
 
 def thumbnail_uris(gaps: pd.DataFrame, folder: str | os.PathLike[str]) -> dict[str, str]:

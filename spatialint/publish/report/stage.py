@@ -16,7 +16,7 @@ from spatialint.publish.i18n import check_language, label, speeds_note
 from spatialint.publish.layers import StudyLayers, osm_data_date, read_layers
 from spatialint.publish.map.build import study_title
 from spatialint.publish.report.calibration import calibration_section
-from spatialint.publish.report.figures import report_figures
+from spatialint.publish.report.figures import OVERVIEW_ROAD_CLASSES, report_figures
 from spatialint.publish.report.files import (
     thumbnail_uris,
     write_geopackage,
@@ -130,7 +130,7 @@ def run_report_stage(
         The written paths by kind (:func:`write_report`).
     """
     return write_report(
-        read_layers(inputs),
+        read_layers(inputs, road_classes=OVERVIEW_ROAD_CLASSES),
         html_path=outputs["html"],
         xlsx_path=outputs["xlsx"],
         gpkg_path=outputs["gpkg"],

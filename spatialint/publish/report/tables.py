@@ -146,15 +146,6 @@ def people_gained_sentences(coverage: pd.DataFrame, *, language: str) -> list[st
     return sentences
 
 
-def road_km(roads: gpd.GeoDataFrame) -> float:
-    """Road length in km, counting a two-way street (two directed edges) once."""
-    if roads.empty:
-        return 0.0
-    keys = shapely.to_wkb(shapely.normalize(np.asarray(roads.geometry.array, dtype=object)))
-    unique = ~pd.Series(keys).duplicated().to_numpy()
-    return float(roads["length_m"].to_numpy()[unique].sum()) / 1000
-
-
 def study_summary(layers: StudyLayers) -> pd.DataFrame:
     """Key figures of the study area as (key, value) rows (:data:`SUMMARY_ITEMS`); counts stay
     integers for the page."""
@@ -166,7 +157,7 @@ def study_summary(layers: StudyLayers) -> pd.DataFrame:
     values = {
         "units_count": len(finest),
         "total_area": round(area_km2, 1),
-        "road_km": round(road_km(layers.roads), 1),
+        "road_km": round(layers.road_km, 1),
         "rail_km": round(rail_km, 1),
         "origins_count": len(layers.origins),
         "dead_ends_count": len(layers.dead_ends),
