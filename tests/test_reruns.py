@@ -23,6 +23,10 @@ NETWORK = ["road_network", "rail_network", "transit_network", "multimodal_networ
 ACCESS = ["origins", "travel_times", "travel_times", "isochrones"]
 PUBLISH = ["map", "report"]
 AFTER_RETRIEVE = ["admin_units", *NETWORK, *ACCESS, "gaps", "integration", *PUBLISH]
+#: an edit of the GTFS settings: the multimodal travel times and what reads them
+AFTER_TRANSIT = [
+    "transit_network", "multimodal_network", "travel_times", "isochrones", "integration", *PUBLISH
+]  # fmt: skip
 
 #: (what is edited, how, the rules of the jobs a dry run plans; a rule twice = two jobs).
 RERUNS: list[tuple[str, Any, list[str]]] = [
@@ -40,30 +44,8 @@ RERUNS: list[tuple[str, Any, list[str]]] = [
         3,
         ["multimodal_network", "travel_times", "isochrones", "integration", *PUBLISH],
     ),  # fmt: skip
-    (
-        "transit.walk_kph",
-        4.5,
-        [
-            "transit_network",
-            "multimodal_network",
-            "travel_times",
-            "isochrones",
-            "integration",
-            *PUBLISH,
-        ],
-    ),  # fmt: skip
-    (
-        "transit.window",
-        ["07:30", "09:30"],
-        [
-            "transit_network",
-            "multimodal_network",
-            "travel_times",
-            "isochrones",
-            "integration",
-            *PUBLISH,
-        ],
-    ),  # fmt: skip
+    ("transit.walk_kph", 4.5, AFTER_TRANSIT),
+    ("transit.window", ["07:30", "09:30"], AFTER_TRANSIT),
     ("access.origins", "+origin", [*ACCESS, "integration", *PUBLISH]),
     ("access.bands_min", [45, 120, 180], ["isochrones", *PUBLISH]),
     ("access.bands_min", [60, 120, 150], ["travel_times", "travel_times", "isochrones", *PUBLISH]),
