@@ -90,8 +90,9 @@ BENCHMARK = Calibration(
         "rail_network": (151, 378, 548),
         "multimodal_network": (126, 525, 780),
         # the GTFS stage (issue 16), measured after it landed with the demo's feed on the
-        # same graphs (the demo run's max_pss; GNU time's max RSS of the one process at 22, 64)
-        "transit_network": (166, 1_607, 2_878),
+        # same graphs, reading only the road-edge columns its walks use (the demo run's
+        # max_pss; GNU time's max RSS of the one process at 22, 64)
+        "transit_network": (166, 1_225, 2_038),
         "origins": (182, 1_693, 2_313),
         "travel_times": (116, 286, 378),
         "isochrones": (406, 1_989, 2_774),

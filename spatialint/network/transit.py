@@ -34,6 +34,11 @@ from spatialint.settings import TransitSettings
 logger = logging.getLogger(__name__)
 
 
+WALK_EDGE_COLUMNS = ("u", "v", "length_m")
+"""The road-edge columns the walks read (:func:`~spatialint.network.gtfs_walk.length_graph`): the
+road edges are read by these columns only, not whole (3.7M edges with their geometries: 2.9 GB)."""
+
+
 def build_transit(
     tables: Sequence[Timetable],
     road_graph: CSRGraph,
@@ -167,7 +172,10 @@ def run_transit_stage(
         )  # fmt: skip
     road_graph = CSRGraph.load(inputs["road_graph"])
     network, walks = build_transit(
-        tables, road_graph, read_table(inputs["road_edges"], ROAD_EDGES), transit=transit
+        tables,
+        road_graph,
+        read_table(inputs["road_edges"], ROAD_EDGES, columns=WALK_EDGE_COLUMNS),
+        transit=transit,
     )
     rail_edges = read_table(inputs["rail_edges"], RAIL_EDGES)
     mask = covered_rail_edges(
